@@ -1,0 +1,51 @@
+# make run: start the platform on embedded defaults (SQLite, in-process worker, demo tenant).
+# make test: lint, then the test suite on SQLite; again on PostgreSQL + Redis when SCRM_TEST_DATABASE_URL is set.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PLUGIN_DISTS := $(wildcard plugins/*/pyproject.toml)
+TRANSLATIONS := $(wildcard hostapp/translations plugins/*/scrm_*/translations)
+
+.PHONY: install run test test-sqlite test-postgres lint translations vendor bench clean
+
+$(STAMP): pyproject.toml setup.py tests/example_plugin/pyproject.toml $(PLUGIN_DISTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	for dist in $(dir $(PLUGIN_DISTS)); do $(BIN)/pip install -q -e $$dist || exit 1; done
+	$(BIN)/pip install -q -e tests/example_plugin
+	touch $@
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	for dir in $(TRANSLATIONS); do $(BIN)/pybabel compile -q -d $$dir || exit 1; done
+
+run: install
+	$(BIN)/scrm demo
+	$(BIN)/scrm serve --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test-sqlite: install
+	env -u SCRM_TEST_DATABASE_URL -u SCRM_TEST_REDIS_URL $(BIN)/python -m pytest -q
+
+test-postgres: install
+	$(BIN)/python -m pytest -q -m "not browser"
+
+test: lint test-sqlite
+	@if [ -n "$$SCRM_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "SCRM_TEST_DATABASE_URL not set: PostgreSQL + Redis run skipped"; fi
+
+vendor:
+	cd /tmp && npm pack htmx.org@2 chart.js@4 --silent
+	tar -xzOf /tmp/htmx.org-2*.tgz package/dist/htmx.min.js > hostapp/static/vendor/htmx.min.js
+	tar -xzOf /tmp/chart.js-4*.tgz package/dist/chart.umd.min.js > hostapp/static/vendor/chart.umd.min.js
+
+bench: install
+	@for script in bench/*.py; do [ -f "$$script" ] && $(BIN)/python $$script; done; true
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,67 @@
+"""Platform settings read from the environment, with embedded defaults for one machine and no services."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("SCRM_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def _persisted_secret(path: Path, generate) -> str:
+    """Read a generated secret from the instance folder, creating it on first use (mode 600)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@dataclass
+class Settings:
+    """What the platform needs to start. Unset values fall back to the embedded defaults."""
+
+    instance_path: Path = field(default_factory=_instance_path)
+    database_url: str | None = None
+    broker_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    encryption_key: str | None = None
+    plugins_toml: Path | None = None
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        env = os.environ
+        values = dict(
+            database_url=env.get("SCRM_DATABASE_URL"),
+            broker_url=env.get("SCRM_BROKER_URL"),
+            redis_url=env.get("SCRM_REDIS_URL") or env.get("SCRM_BROKER_URL"),
+            secret_key=env.get("SCRM_SECRET_KEY"),
+            encryption_key=env.get("SCRM_ENCRYPTION_KEY"),
+            plugins_toml=Path(env["SCRM_PLUGINS_TOML"]) if env.get("SCRM_PLUGINS_TOML") else None,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        self.instance_path = Path(self.instance_path)
+        if not self.database_url:
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            self.database_url = f"sqlite:///{self.instance_path / 'scrm.db'}"
+        if not self.secret_key:
+            self.secret_key = _persisted_secret(self.instance_path / "secret_key", lambda: secrets.token_hex(32))
+        if not self.encryption_key:
+            from .secrets import generate_key
+
+            self.encryption_key = _persisted_secret(self.instance_path / "encryption_key", generate_key)
+        if self.plugins_toml is None:
+            self.plugins_toml = Path(os.environ.get("SCRM_PLUGINS_TOML", Path.cwd() / "plugins.toml"))

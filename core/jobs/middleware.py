@@ -1,0 +1,38 @@
+"""Dramatiq middleware: sets the tenant context and skips messages of plugins the tenant has disabled."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+
+import dramatiq
+from dramatiq.middleware import Middleware, SkipMessage
+
+log = logging.getLogger(__name__)
+
+current_tenant_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("scrm_tenant_id", default=None)
+
+
+class TenantMiddleware(Middleware):
+    def __init__(self, bus) -> None:
+        self.bus = bus
+        self._tokens: dict[str, contextvars.Token] = {}
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        tenant_id = message.options.get("scrm_tenant_id")
+        plugin = message.options.get("scrm_plugin")
+        if tenant_id is not None and plugin and not self.bus.plugin_enabled(tenant_id, plugin):
+            log.info("skipping %s: plugin %s is disabled for tenant %s", message.actor_name, plugin, tenant_id)
+            self.bus.skipped.append((message.actor_name, tenant_id))
+            raise SkipMessage()
+        self._tokens[message.message_id] = current_tenant_id.set(tenant_id)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        token = self._tokens.pop(message.message_id, None)
+        if token is not None:
+            try:
+                current_tenant_id.reset(token)
+            except ValueError:  # set in another thread's context
+                pass
+
+    after_skip_message = after_process_message

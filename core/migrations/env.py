@@ -1,0 +1,3 @@
+from scrm.core.migrate import run_migrations
+
+run_migrations()

@@ -1,0 +1,35 @@
+"""Core tables. Importing this package registers them on ``SQLModel.metadata``."""
+
+from .base import TenantScoped, Timestamped, json_column
+from .customers import Customer, CustomerEvent, CustomerIdentity, IdentityKind
+from .org import Department, Employee, EmployeeStatus
+from .platform import (
+    AuditLog,
+    ChannelAccount,
+    DeliveryStatus,
+    EventDelivery,
+    InboundCallback,
+    JobStatus,
+    MessageDelivery,
+    Outbox,
+    ScheduledJob,
+    TenantPlugin,
+)
+from .tags import CustomerTag, Tag, TagGroup
+from .tenancy import ApiToken, DataScope, Membership, Role, Tenant, User
+
+CORE_TABLES = frozenset(
+    m.__tablename__
+    for m in (
+        Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
+        TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
+        MessageDelivery, AuditLog, InboundCallback,
+    )
+)
+
+__all__ = [
+    "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
+    "CustomerTag", "DataScope", "DeliveryStatus", "Department", "Employee", "EmployeeStatus", "EventDelivery",
+    "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageDelivery", "Outbox", "Role",
+    "ScheduledJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
+]

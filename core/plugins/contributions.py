@@ -1,0 +1,30 @@
+"""What contribution hooks return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A navigation entry. ``endpoint`` is a Flask endpoint taking ``tenant`` (the slug); ``label`` is translated with
+    the plugin's catalogue; ``section`` groups entries ('main', 'channels', 'settings')."""
+
+    label: str
+    endpoint: str
+    order: int = 100
+    section: str = "main"
+    icon: str = ""
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A card on the tenant's home page: a figure with a caption, optionally a link and a rendered HTML body."""
+
+    title: str
+    value: str = ""
+    caption: str = ""
+    endpoint: str | None = None
+    html: str | None = None
+    order: int = 100

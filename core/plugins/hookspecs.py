@@ -1,0 +1,123 @@
+"""Hook API v1: every hook a plugin may implement.
+
+Each spec is a bare function whose arguments are passed by keyword; an implementation may accept any subset of them,
+so arguments can be added later without breaking plugins. Three kinds:
+
+* global hooks are called once per application, whatever the tenants enable;
+* contribution hooks are called for the plugins enabled for one tenant, robustly: an implementation that raises is
+  logged and skipped, and the page or job goes on;
+* decision hooks are called for the enabled plugins too, but fail fast, and stop at the first non-None result.
+
+Lifecycle hooks of a tenant (``plugin_enabled``, ``plugin_disabled``, ``customer_merged``) fail fast as well: they take
+part in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+HOOK_API_VERSION = "1.0"
+PROJECT = "scrm"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Global: called once per application
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes():
+    """Return a Flask ``Blueprint`` of tenant pages, or None.
+
+    The host mounts it at ``/t/<tenant>/<plugin>/`` and answers 404 for tenants that have not enabled the plugin.
+    ``g.tenant`` and ``g.db`` are set for every request.
+    """
+
+
+@hookspec
+def register_api():
+    """Return a Flask ``Blueprint`` of REST endpoints, or None.
+
+    The host mounts it at ``/api/v1/<plugin>/``, authenticates the tenant API token and answers 404 when the plugin is
+    disabled for the token's tenant.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Tenant lifecycle: fail fast, part of the enabling transaction
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def plugin_enabled(tenant, settings, session):
+    """The plugin was enabled for ``tenant`` with validated ``settings`` (a dict). Seed the tenant's data here.
+
+    Only the plugin being enabled is called. Raising aborts the enabling.
+    """
+
+
+@hookspec
+def plugin_disabled(tenant, session):
+    """The plugin was disabled for ``tenant``. Its data stays; stop what it was doing for the tenant."""
+
+
+@hookspec
+def customer_merged(tenant, survivor_id, merged_id, session):
+    """Customer ``merged_id`` was merged into ``survivor_id``: move the plugin's rows that point to the merged customer.
+
+    Called in the merge transaction for the enabled plugins; raising aborts the merge.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Contributions: robust, called for the enabled plugins only
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def menu_items(tenant, user):
+    """Return a list of ``MenuItem`` for the admin navigation of ``tenant`` as seen by ``user``."""
+
+
+@hookspec
+def dashboard_cards(tenant, user, session):
+    """Return a list of ``DashboardCard`` for the tenant's home page."""
+
+
+@hookspec
+def audience_filters(tenant):
+    """Return a list of ``FilterType``: condition types the audience builder offers and compiles to SQL."""
+
+
+@hookspec
+def domain_event(event, session):
+    """Handle one domain ``event`` (a ``DomainEvent``) of a tenant that enabled the plugin.
+
+    Delivery is at least once: use ``event.event_id`` to stay idempotent. The session commits when the hook returns;
+    raising rolls it back and the delivery is retried with backoff.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Decisions: fail fast, first non-None result wins
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def customer_exclusion_reason(tenant, customer_id, purpose, session):
+    """Return a reason (str) why ``customer_id`` must not be reached for ``purpose`` (e.g. 'mass_send', 'redpacket'),
+    or None. The blacklist answers here."""
+
+
+GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
+LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged"})
+CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "domain_event"})
+DECISION_HOOKS = frozenset({"customer_exclusion_reason"})
+TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
+
+
+def hook_names() -> list[str]:
+    """Every hook of API v1."""
+    return sorted(GLOBAL_HOOKS | TENANT_HOOKS)

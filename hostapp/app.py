@@ -1,0 +1,137 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import BuildError
+
+from scrm.core.config import Settings
+from scrm.core.platform import Platform
+from scrm.core.plugins.registry import Candidate
+from scrm.core.services.identity import mask_mobile
+
+from . import auth, callbacks, i18n, tenancy
+from .api import init_api, mount_plugin_api
+from .auth import has_role
+from .builtin import HostPlugin
+from .platform_ext import close_db
+from .views import platform as platform_views
+from .views import tenant as tenant_views
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+BUILTINS = (Candidate("host", lambda: HostPlugin, "scrm", builtin=True),)
+
+
+def create_app(settings: Settings | None = None, candidates: Iterable[Candidate] | None = None,
+               broker_namespace: str = "scrm", testing: bool = False) -> Flask:
+    """Build the host: platform (engine, plugins, job bus), web pages, API, callback gateway.
+
+    ``candidates`` replaces entry-point discovery (tests); ``None`` discovers installed plugins.
+    """
+    settings = settings or Settings.from_env()
+    app = Flask("scrm.hostapp", root_path=str(HERE), instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    plat = Platform(settings, candidates=candidates, builtins=BUILTINS, broker_namespace=broker_namespace)
+    app.extensions["scrm"] = plat
+
+    csrf = CSRFProtect(app)
+    translation_dirs = [str(HERE / "translations")]
+    for record in plat.registry.active():
+        if record.plugin.translations_path:
+            translation_dirs.append(str(record.plugin.translations_path))
+    i18n.init_i18n(app, translation_dirs)
+    tenancy.init_tenancy(app)
+
+    app.before_request(auth.load_user)
+    app.teardown_appcontext(close_db)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(platform_views.bp)
+    tenancy.mount_tenant_blueprint(app, tenant_views.bp, "")
+    app.register_blueprint(callbacks.bp)
+    csrf.exempt(callbacks.bp)
+    init_api(app)
+    from .api import bp as api_bp
+
+    csrf.exempt(api_bp)
+    _mount_plugins(app, plat, csrf)
+    _template_helpers(app)
+    _error_pages(app)
+    return app
+
+
+def _mount_plugins(app: Flask, plat: Platform, csrf: CSRFProtect) -> None:
+    for record in sorted(plat.registry.active(), key=lambda r: r.name):
+        name = record.name
+        try:
+            routes = plat.registry.pm.subset_hook_caller(
+                "register_routes", [p for p in plat.registry.pm.get_plugins() if p is not record.plugin])()
+            api = plat.registry.pm.subset_hook_caller(
+                "register_api", [p for p in plat.registry.pm.get_plugins() if p is not record.plugin])()
+            for bp in routes:
+                tenancy.mount_tenant_blueprint(app, bp, f"/{name}", plugin=name)
+            for bp in api:
+                mount_plugin_api(app, name, bp)
+                csrf.exempt(bp)
+        except Exception as exc:  # a plugin whose routes fail to mount is blocked, the host still starts
+            log.exception("plugin %s: routes failed", name)
+            plat.registry._block(record, f"routes failed: {type(exc).__name__}: {exc}")
+
+
+def _template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def navigation():
+        hooks = g.get("hooks")
+        tenant = g.get("tenant")
+        if hooks is None or tenant is None or g.get("user") is None or request.blueprint == "api":
+            return {"nav": []}
+        items = []
+        for item in hooks.contribute("menu_items", tenant=tenant, user=g.user):
+            if item.roles and not has_role(*item.roles):
+                continue
+            try:
+                url = url_for(item.endpoint, tenant=tenant.slug)
+            except BuildError:
+                log.warning("menu item %s: unknown endpoint %s", item.label, item.endpoint)
+                continue
+            items.append((item, url))
+        items.sort(key=lambda pair: (pair[0].section != "main", pair[0].order))
+        return {"nav": items}
+
+    app.jinja_env.filters["mask_mobile"] = mask_mobile
+    app.jinja_env.globals["has_role"] = has_role
+
+
+def _error_pages(app: Flask) -> None:
+    def page(status: int, title: str):
+        def handler(exc):
+            return render_template("errors/error.html", status=status, title=title(), exc=exc), status
+
+        return handler
+
+    app.register_error_handler(403, page(403, lambda: _("You do not have access to this page.")))
+    app.register_error_handler(404, page(404, lambda: _("Page not found.")))
+    app.register_error_handler(429, page(429, lambda: _("Too many requests.")))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_template("errors/error.html", status=400,
+                               title=_("The form expired. Go back, reload the page and try again."), exc=exc), 400

@@ -1,0 +1,47 @@
+"""The host's own features, registered as a built-in plugin through the same hook API plugins use."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+from sqlmodel import select
+
+from scrm.core.audience import core_filter_types
+from scrm.core.models import Customer, Role
+from scrm.core.plugins.base import Plugin
+from scrm.core.plugins.contributions import DashboardCard, MenuItem
+from scrm.core.plugins.hookspecs import hookimpl
+from scrm.core.timeutil import utcnow
+
+ADMIN = (Role.TENANT_ADMIN,)
+
+
+class HostPlugin(Plugin):
+    name = "host"
+    title = "Host"
+    description = "The platform's own pages: home, plugins, settings, audit log, API tokens."
+
+    @hookimpl
+    def menu_items(self, tenant, user):
+        return [
+            MenuItem(_l("Home"), "tenant.dashboard", order=0),
+            MenuItem(_l("Customers"), "tenant.customers", order=10),
+            MenuItem(_l("Plugins"), "tenant.plugins", order=900, section="settings", roles=ADMIN),
+            MenuItem(_l("API tokens"), "tenant.tokens", order=910, section="settings", roles=ADMIN),
+            MenuItem(_l("Audit log"), "tenant.audit_log", order=920, section="settings", roles=ADMIN),
+        ]
+
+    @hookimpl
+    def dashboard_cards(self, tenant, session):
+        live = (Customer.tenant_id == tenant.id) & Customer.merged_into_id.is_(None)
+        total = session.exec(select(func.count()).select_from(Customer).where(live)).one()
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        new = session.exec(select(func.count()).select_from(Customer).where(live, Customer.created_at >= today)).one()
+        return [
+            DashboardCard(str(_l("Customers")), f"{total:,}", str(_l("in total")), "tenant.customers", order=0),
+            DashboardCard(str(_l("New customers")), f"{new:,}", str(_l("today (UTC)")), order=1),
+        ]
+
+    @hookimpl
+    def audience_filters(self, tenant):
+        return core_filter_types()

@@ -1,0 +1,26 @@
+"""Keyset pagination: newest first by id, ``after`` is the last id of the previous page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_after: int | None
+
+
+def keyset_page(session: Session, query, model, after: str | None, limit: int = 50) -> Page:
+    if after:
+        try:
+            query = query.where(model.id < int(after))
+        except ValueError:
+            pass
+    rows = list(session.exec(query.order_by(model.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].id if more and rows else None)

@@ -1,0 +1,167 @@
+"""A tenant's own pages: home, customers, plugins and their settings, API tokens, audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_
+from sqlmodel import select
+
+from scrm.core.models import ApiToken, AuditLog, Customer, Role, User
+from scrm.core.plugins.enablement import (
+    EnablementError,
+    disable_plugin,
+    enable_plugin,
+    tenant_settings,
+    update_settings,
+)
+from scrm.core.services import audit
+from scrm.core.services.identity import mask_mobile
+from scrm.core.services.scoping import customer_scope, scoped
+from scrm.core.services.tokens import issue_token
+
+from ..auth import role_required
+from ..pagination import keyset_page
+from ..platform_ext import db, platform
+from ..settings_form import form_fields, parse_form
+
+bp = Blueprint("tenant", __name__)
+ADMIN = (Role.TENANT_ADMIN,)
+STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
+
+
+def _audit(action: str, target: str = "", **detail) -> None:
+    audit.record(db(), action, tenant_id=g.tenant.id, user_id=g.user.id, actor=g.user.email, target=target,
+                 detail=detail, ip=request.remote_addr)
+
+
+@bp.get("/")
+def dashboard():
+    cards = sorted(g.hooks.contribute("dashboard_cards", tenant=g.tenant, user=g.user, session=db()),
+                   key=lambda c: c.order)
+    return render_template("tenant/dashboard.html", cards=cards)
+
+
+@bp.get("/customers")
+@role_required(*STAFF)
+def customers():
+    q = (request.args.get("q") or "").strip()
+    query = scoped(Customer, g.tenant.id).where(Customer.merged_into_id.is_(None))
+    visible = customer_scope(db(), g.membership) if not g.user.is_platform_admin else None
+    if visible is not None:
+        query = query.where(visible)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Customer.name.ilike(like), Customer.mobile.like(like)))
+    page = keyset_page(db(), query, Customer, request.args.get("after"), limit=50)
+    return render_template("tenant/customers.html", page=page, q=q,
+                           show_mobile=lambda m: mask_mobile(m) if g.tenant.mask_mobiles else (m or ""))
+
+
+@bp.get("/plugins")
+@role_required(*ADMIN)
+def plugins():
+    registry = platform().registry
+    enabled = platform().enabled_plugins(db(), g.tenant.id)
+    records = sorted((r for r in registry.records.values() if not r.builtin), key=lambda r: (r.category, r.name))
+    return render_template("tenant/plugins.html", records=records, enabled=enabled)
+
+
+@bp.post("/plugins/<name>/enable")
+@role_required(*ADMIN)
+def enable(name: str):
+    try:
+        enable_plugin(db(), platform().registry, g.tenant, name)
+        _audit("plugin.enable", name)
+        db().commit()
+        flash(_("Plugin %(name)s enabled.", name=name), "success")
+    except EnablementError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("tenant.plugins"))
+
+
+@bp.post("/plugins/<name>/disable")
+@role_required(*ADMIN)
+def disable(name: str):
+    try:
+        disable_plugin(db(), platform().registry, g.tenant, name)
+        _audit("plugin.disable", name)
+        db().commit()
+        flash(_("Plugin %(name)s disabled.", name=name), "success")
+    except EnablementError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("tenant.plugins"))
+
+
+@bp.route("/plugins/<name>/settings", methods=["GET", "POST"])
+@role_required(*ADMIN)
+def plugin_settings(name: str):
+    plugin = platform().registry.plugin(name)
+    if plugin is None or name not in g.hooks.enabled or plugin.settings_model is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    values = tenant_settings(db(), platform().registry, g.tenant.id, name)
+    status = 200
+    if request.method == "POST":
+        submitted = parse_form(plugin.settings_model, request.form)
+        try:
+            update_settings(db(), platform().registry, g.tenant, name, submitted)
+            _audit("plugin.settings", name, settings=submitted)
+            db().commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("tenant.plugin_settings", name=name))
+        except EnablementError as exc:
+            db().rollback()
+            errors = exc.field_errors
+            values = {**values, **submitted}
+            status = 422
+    fields = form_fields(plugin.settings_model, values)
+    return render_template("tenant/plugin_settings.html", plugin=plugin, fields=fields, errors=errors), status
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@role_required(*ADMIN)
+def tokens():
+    new_token = None
+    error = None
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()
+        if not name or len(name) > 100:
+            error = _("Give the token a name of at most 100 characters.")
+        else:
+            new_token, row = issue_token(db(), g.tenant.id, name, g.user.id)
+            _audit("token.create", row.prefix, name=name)
+            db().commit()
+    rows = db().exec(scoped(ApiToken, g.tenant.id).order_by(ApiToken.id.desc())).all()
+    return render_template("tenant/tokens.html", tokens=rows, new_token=new_token, error=error), \
+        (400 if error else 200)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@role_required(*ADMIN)
+def revoke_token(token_id: int):
+    row = db().get(ApiToken, token_id)
+    if row is None or row.tenant_id != g.tenant.id:
+        abort(404)
+    row.revoked = True
+    db().add(row)
+    _audit("token.revoke", row.prefix)
+    db().commit()
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("tenant.tokens"))
+
+
+@bp.get("/audit")
+@role_required(*ADMIN)
+def audit_log():
+    query = select(AuditLog).where(AuditLog.tenant_id == g.tenant.id)
+    action = request.args.get("action")
+    if action:
+        query = query.where(AuditLog.action == action)
+    page = keyset_page(db(), query, AuditLog, request.args.get("after"), limit=50)
+    users = {u.id: u for u in db().exec(select(User).where(User.id.in_({e.user_id for e in page.items}))).all()}
+    actions = db().exec(select(AuditLog.action).where(AuditLog.tenant_id == g.tenant.id)
+                        .group_by(AuditLog.action).order_by(func.min(AuditLog.action))).all()
+    return render_template("tenant/audit.html", page=page, users=users, actions=actions, action=action)

@@ -1,0 +1,51 @@
+"""The SCRM plugin SDK: the only module plugins import.
+
+Hook API v1 (``hookimpl``), the ``Plugin`` and ``ChannelPlugin`` bases, the tenant-scoped model mixin, jobs
+(``actor``), domain events, schedules, the delivery ledger, audiences, and contribution types. WeChat-family protocol
+helpers live in ``scrm.sdk.wechat``; the pytest fixtures in ``scrm.sdk.testing``; Flask helpers in ``scrm.sdk.web``.
+"""
+
+from scrm.core.audience import AudienceContext, AudienceError, FilterType, compile_audience, count_audience
+from scrm.core.events import DomainEvent, EventTypes, publish
+from scrm.core.jobs import actor, job_session
+from scrm.core.jobs.middleware import current_tenant_id
+from scrm.core.jobs.scheduler import cancel as cancel_schedule
+from scrm.core.jobs.scheduler import schedule
+from scrm.core.models import (
+    ChannelAccount,
+    Customer,
+    CustomerEvent,
+    CustomerIdentity,
+    CustomerTag,
+    DeliveryStatus,
+    Department,
+    Employee,
+    IdentityKind,
+    MessageDelivery,
+    Tag,
+    TagGroup,
+    Tenant,
+    TenantScoped,
+    Timestamped,
+    json_column,
+)
+from scrm.core.plugins.base import ChannelPlugin, Plugin
+from scrm.core.plugins.contributions import DashboardCard, MenuItem
+from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
+from scrm.core.services.audit import record as audit
+from scrm.core.services.channels import credentials as account_credentials
+from scrm.core.services.deliveries import count_for_customer, record_delivery
+from scrm.core.services.deliveries import mark as mark_delivery
+from scrm.core.services.identity import IdentityError, mask_mobile, match_or_create, normalize_mobile
+from scrm.core.services.scoping import get_scoped, scoped
+from scrm.core.timeutil import utcnow
+
+__all__ = [
+    "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
+    "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
+    "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
+    "MessageDelivery", "Plugin", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
+    "actor", "audit", "cancel_schedule", "compile_audience", "count_audience", "count_for_customer",
+    "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
+    "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",
+]

@@ -1,0 +1,346 @@
+"""pytest fixtures for the host and for plugin authors (loaded automatically through the ``pytest11`` entry point).
+
+The suite runs on SQLite by default. ``SCRM_TEST_DATABASE_URL`` runs it on PostgreSQL (the database is emptied
+first), ``SCRM_TEST_REDIS_URL`` puts the job bus on Redis. Under ``CI=true`` an unreachable service fails the run
+instead of skipping. ``SCRM_TEST_PLUGINS_TOML`` names the manifest; by default every installed plugin is listed.
+
+Fixtures: ``scrm_app`` / ``app`` (the Flask host, one per test session, schema migrated), ``client``, ``db``
+(a session; every table is emptied after each test), ``tenant`` and ``other_tenant``, ``enable_plugins``,
+``admin_user``, ``login``, ``api_token``, ``broker`` and ``worker`` (the job bus with a running worker),
+``channel_sandbox``, and for browser tests ``live_server`` and ``page`` (Playwright on Debian's Chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("SCRM_CHROMIUM", "/usr/bin/chromium")
+ADMIN_PASSWORD = "correct-horse-battery"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(reason: str) -> None:
+    """Skip the test, or fail it under CI=true, when a service it needs is missing."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: services must be reachable)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _reset_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:
+        engine.dispose()
+        require_service(f"PostgreSQL at {url} is unreachable: {exc}")
+    engine.dispose()
+
+
+def _check_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        require_service(f"Redis at {url} is unreachable: {exc}")
+
+
+def _all_plugins_manifest(path: Path) -> Path:
+    import importlib.metadata
+
+    names = sorted({ep.name for ep in importlib.metadata.entry_points(group="scrm.plugins")})
+    path.write_text("".join(f"[plugins.{name}]\n" for name in names), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def scrm_test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("SCRM_TEST_DATABASE_URL")
+    if url:
+        _reset_database(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def scrm_test_redis_url() -> str | None:
+    url = os.environ.get("SCRM_TEST_REDIS_URL")
+    if url:
+        _check_redis(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def scrm_plugins_toml(tmp_path_factory) -> Path:
+    """The manifest the test app loads; override this fixture to choose plugins."""
+    env = os.environ.get("SCRM_TEST_PLUGINS_TOML")
+    if env:
+        return Path(env)
+    return _all_plugins_manifest(tmp_path_factory.mktemp("manifest") / "plugins.toml")
+
+
+@pytest.fixture(scope="session")
+def scrm_settings(tmp_path_factory, scrm_test_database_url, scrm_test_redis_url, scrm_plugins_toml):
+    from scrm.core.config import Settings
+    from scrm.core.secrets import generate_key
+
+    return Settings(
+        instance_path=tmp_path_factory.mktemp("instance"), database_url=scrm_test_database_url,
+        broker_url=scrm_test_redis_url, redis_url=scrm_test_redis_url, secret_key="test-secret-key",
+        encryption_key=generate_key(), plugins_toml=scrm_plugins_toml,
+    )
+
+
+@pytest.fixture(scope="session")
+def scrm_app(scrm_settings):
+    """The host application for the whole session, its schema migrated (core, then every plugin)."""
+    from scrm.core import migrate
+    from scrm.hostapp import create_app
+
+    app = create_app(scrm_settings, broker_namespace=f"scrm-test-{uuid.uuid4().hex[:8]}", testing=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    plat = app.extensions["scrm"]
+    migrate.upgrade(plat.engine, plat.registry)
+    yield app
+    plat.bus.flush()
+    plat.close()
+
+
+@pytest.fixture
+def app(scrm_app):
+    yield scrm_app
+    _empty_tables(scrm_app)
+
+
+def _empty_tables(app) -> None:
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    plat = app.extensions["scrm"]
+    plat.bus.stop_worker()
+    plat.bus.flush()
+    plat.relays._cache.clear()
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with plat.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            existing = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'")).scalars())
+            names = ", ".join(f'"{t}"' for t in tables if t in existing)
+            if names:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            existing = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars())
+            for table in tables:
+                if table in existing:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+    cache = plat.cache
+    if hasattr(cache, "client"):
+        for key in cache.client.scan_iter(f"{cache.prefix}*"):
+            cache.client.delete(key)
+    elif hasattr(cache, "_data"):
+        cache._data.clear()
+
+
+@pytest.fixture
+def platform(app):
+    return app.extensions["scrm"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Any]:
+    from sqlmodel import Session
+
+    with Session(app.extensions["scrm"].engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def make_tenant(app, db) -> Callable[..., Any]:
+    from scrm.core.services.users import create_tenant
+
+    def make(slug: str, name: str | None = None):
+        tenant = create_tenant(db, slug, name or slug.title())
+        db.commit()
+        return tenant
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant("acme", "Acme Cosmetics")
+
+
+@pytest.fixture
+def other_tenant(make_tenant):
+    return make_tenant("globex", "Globex Retail")
+
+
+@pytest.fixture
+def enable_plugins(app, db) -> Callable[..., None]:
+    """``enable_plugins(tenant, "members", "wecom", settings={"wecom": {...}})``."""
+    from scrm.core.plugins.enablement import enable_plugin
+
+    def enable(tenant, *names: str, settings: dict[str, dict] | None = None) -> None:
+        registry = app.extensions["scrm"].registry
+        tenant = db.merge(tenant)
+        for name in names:
+            enable_plugin(db, registry, tenant, name, (settings or {}).get(name))
+        db.commit()
+        db.refresh(tenant)
+
+    return enable
+
+
+@pytest.fixture
+def admin_user(app, db):
+    from scrm.core.services.users import create_user
+
+    user = create_user(db, "admin@example.com", ADMIN_PASSWORD, name="Admin", platform_admin=True)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def make_user(app, db) -> Callable[..., Any]:
+    """``make_user("op@acme.test", tenant, role="operator")``: a user with a membership (password ADMIN_PASSWORD)."""
+    from scrm.core.models import DataScope, Role
+    from scrm.core.services.users import add_member, create_user
+
+    def make(email: str, tenant=None, role: str = "operator", scope: str = "all", employee_id: int | None = None):
+        user = create_user(db, email, ADMIN_PASSWORD)
+        if tenant is not None:
+            add_member(db, db.merge(tenant), user, Role(role), DataScope(scope), employee_id)
+        db.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client) -> Callable[..., Any]:
+    """``login(user)`` signs the test client in as ``user``."""
+
+    def do_login(user, password: str = ADMIN_PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return do_login
+
+
+@pytest.fixture
+def api_token(app, db) -> Callable[..., str]:
+    """``api_token(tenant)`` returns a bearer token value; ``api_token(None)`` a platform token."""
+    from scrm.core.services.tokens import issue_token
+
+    def make(tenant, name: str = "test") -> str:
+        value, _row = issue_token(db, tenant.id if tenant is not None else None, name, None)
+        db.commit()
+        return value
+
+    return make
+
+
+@pytest.fixture
+def broker(app):
+    """The application's job bus (Redis under SCRM_TEST_REDIS_URL, in-process otherwise)."""
+    return app.extensions["scrm"].bus
+
+
+@pytest.fixture
+def worker(broker):
+    """The job bus with a running worker; ``worker.join()`` waits until every queue is drained."""
+    broker.start_worker(threads=2)
+    yield broker
+    broker.stop_worker()
+
+
+@pytest.fixture
+def channel_sandbox(app) -> Iterator[Callable[[str], str]]:
+    """``channel_sandbox("wecom")`` serves that channel plugin's sandbox on a local port and returns its base URL."""
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(plugin: str) -> str:
+        channel = app.extensions["scrm"].registry.plugin(plugin)
+        sandbox = channel.sandbox_app() if channel is not None else None
+        if sandbox is None:
+            raise LookupError(f"plugin '{plugin}' has no sandbox")
+        server = make_server("127.0.0.1", 0, sandbox, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served on a local port (threaded), for browser tests."""
+    from werkzeug.serving import make_server
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Playwright's Chromium API driving Debian's ``/usr/bin/chromium`` headless."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        require_service(f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("playwright is not installed")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(base_url=live_server, locale="en-US")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()

@@ -1,0 +1,75 @@
+"""Flask helpers for plugin views and API endpoints: the request's database session, tenant, user and role checks.
+
+A plugin's blueprint (from ``register_routes``) is mounted at ``/t/<tenant>/<plugin>/``; before any of its views run
+the host has loaded the tenant from the URL, checked the user's membership and the plugin's enablement. A plugin's
+API blueprint (from ``register_api``) is mounted at ``/api/v1/<plugin>/`` behind tenant token authentication.
+"""
+
+from __future__ import annotations
+
+from flask import g
+
+from scrm.core.models import DataScope, Role
+from scrm.hostapp.api import ApiError, api_actor, body, error_response
+from scrm.hostapp.auth import has_role, login_required, role_required
+from scrm.hostapp.pagination import Page, keyset_page
+from scrm.hostapp.platform_ext import db, platform
+
+STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
+ADMIN = (Role.TENANT_ADMIN,)
+
+
+def current_tenant():
+    """The tenant of the request (from the URL in pages, from the token in the API)."""
+    return g.tenant
+
+
+def current_user():
+    """The signed-in user (None in API requests)."""
+    return g.get("user")
+
+
+def current_membership():
+    """The user's membership in the tenant: role, data scope, linked employee (None for platform admins)."""
+    return g.get("membership")
+
+
+def tenant_hooks():
+    """The tenant's hook relay: ``contribute``, ``decide`` and ``lifecycle`` reach the plugins it enabled."""
+    return g.hooks
+
+
+def plugin_settings(name: str) -> dict:
+    """The tenant's settings of plugin ``name`` (defaults filled in)."""
+    from scrm.core.plugins.enablement import tenant_settings
+
+    return tenant_settings(db(), platform().registry, g.tenant.id, name)
+
+
+def audit_action(action: str, target: str = "", **detail) -> None:
+    """Write an audit entry for the current user (or API token) in the current tenant."""
+    from flask import request
+
+    from scrm.core.services import audit
+
+    user = g.get("user")
+    actor = user.email if user is not None else (api_actor() if g.get("api_token") else "system")
+    audit.record(db(), action, tenant_id=g.tenant.id, user_id=user.id if user is not None else None, actor=actor,
+                 target=target, detail=detail, ip=request.remote_addr)
+
+
+def customer_visibility():
+    """The SQL condition on ``Customer`` for what the current user may see (None: everything)."""
+    from scrm.core.services.scoping import customer_scope
+
+    user = g.get("user")
+    if user is None or user.is_platform_admin:
+        return None
+    return customer_scope(db(), g.get("membership"))
+
+
+__all__ = [
+    "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "audit_action", "body",
+    "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
+    "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
+]

@@ -1,0 +1,52 @@
+"""WeChat-family protocol helpers (Official Account, WeCom, WeCom kf) for channel plugins.
+
+* :class:`WeChatCrypto` — callback message crypto (``WXBizMsgCrypt``): verify + decrypt callbacks, WeCom URL
+  verification, encrypt + sign replies.
+* :func:`check_signature` (plain-mode MP signature) and :func:`msg_signature` (safe-mode signature).
+* :func:`parse_xml` / :func:`build_xml` — plaintext XML messages, parsed without DTD support.
+* :class:`WeChatCryptoError` and one subclass per official error code; :class:`WeChatAPIError` for API answers with
+  a non-zero ``errcode``.
+"""
+
+from scrm.sdk.wechat.crypto import DecryptedPayload, WeChatCrypto, check_signature, msg_signature
+from scrm.sdk.wechat.errors import (
+    CRYPTO_ERRORS_BY_CODE,
+    ComputeSignatureError,
+    DecodeBase64Error,
+    DecryptAESError,
+    EncodeBase64Error,
+    EncryptAESError,
+    GenReturnXmlError,
+    IllegalAesKeyError,
+    IllegalBufferError,
+    ParseXmlError,
+    ValidateReceiveIdError,
+    ValidateSignatureError,
+    WeChatAPIError,
+    WeChatCryptoError,
+)
+from scrm.sdk.wechat.xmlmsg import XmlValue, build_xml, parse_xml
+
+__all__ = [
+    "CRYPTO_ERRORS_BY_CODE",
+    "ComputeSignatureError",
+    "DecodeBase64Error",
+    "DecryptAESError",
+    "DecryptedPayload",
+    "EncodeBase64Error",
+    "EncryptAESError",
+    "GenReturnXmlError",
+    "IllegalAesKeyError",
+    "IllegalBufferError",
+    "ParseXmlError",
+    "ValidateReceiveIdError",
+    "ValidateSignatureError",
+    "WeChatAPIError",
+    "WeChatCrypto",
+    "WeChatCryptoError",
+    "XmlValue",
+    "build_xml",
+    "check_signature",
+    "msg_signature",
+    "parse_xml",
+]

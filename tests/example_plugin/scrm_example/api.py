@@ -1,0 +1,37 @@
+"""The plugin's API, mounted at ``/api/v1/example/``."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from scrm.sdk.web import body, current_tenant, db
+
+from .models import ExampleNote
+
+bp = Blueprint("example_api", __name__)
+
+
+class NoteIn(BaseModel):
+    body: str = Field(min_length=1, max_length=200)
+
+
+def _out(note: ExampleNote) -> dict:
+    return {"id": note.id, "body": note.body, "source": note.source, "customer_id": note.customer_id}
+
+
+@bp.get("/notes")
+def list_notes():
+    rows = db().exec(select(ExampleNote).where(ExampleNote.tenant_id == current_tenant().id)
+                     .order_by(ExampleNote.id)).all()
+    return {"items": [_out(n) for n in rows]}
+
+
+@bp.post("/notes")
+def create_note():
+    data = body(NoteIn)
+    note = ExampleNote(tenant_id=current_tenant().id, body=data.body, source="api")
+    db().add(note)
+    db().flush()
+    return _out(note), 201

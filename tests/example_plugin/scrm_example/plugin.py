@@ -1,0 +1,112 @@
+"""The example plugins: ``example`` implements every tenant hook; ``example_future`` needs a hook API the host does
+not provide; ``example_broken`` raises in its contribution hooks."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from sqlalchemy import exists, func, select, update
+
+from scrm.sdk import Customer, DashboardCard, EventTypes, FilterType, MenuItem, Plugin, hookimpl
+
+from .models import ExampleNote
+
+OPT_OUT = "opt-out"
+
+
+class ExampleSettings(BaseModel):
+    greeting: str = Field("Hello", min_length=1, max_length=40, title="Greeting",
+                          description="Shown above the notes")
+    max_notes: int = Field(100, ge=1, le=1000, title="Most notes", description="Notes kept per tenant")
+
+
+def _has_notes(values, ctx):
+    wanted = {str(v).lower() in ("1", "true", "yes") for v in values}
+    clause = exists().where(ExampleNote.customer_id == Customer.id)
+    return clause if wanted == {True} else ~clause if wanted == {False} else Customer.id.isnot(None)
+
+
+class ExamplePlugin(Plugin):
+    title = "Notes"
+    description = "Notes about customers (the example plugin of the host's tests)."
+    settings_model = ExampleSettings
+    permissions = ("example.write",)
+
+    @hookimpl
+    def register_routes(self):
+        from .views import bp
+
+        return bp
+
+    @hookimpl
+    def register_api(self):
+        from .api import bp
+
+        return bp
+
+    @hookimpl
+    def plugin_enabled(self, tenant, settings, session):
+        session.add(ExampleNote(tenant_id=tenant.id, body=f"{settings['greeting']}, {tenant.name}", source="system"))
+
+    @hookimpl
+    def plugin_disabled(self, tenant, session):
+        session.add(ExampleNote(tenant_id=tenant.id, body="disabled", source="system"))
+
+    @hookimpl
+    def customer_merged(self, tenant, survivor_id, merged_id, session):
+        session.execute(update(ExampleNote).where(ExampleNote.tenant_id == tenant.id,
+                                                  ExampleNote.customer_id == merged_id).values(customer_id=survivor_id))
+
+    @hookimpl
+    def menu_items(self, tenant, user):
+        return [MenuItem("Notes", "example.index", order=50)]
+
+    @hookimpl
+    def dashboard_cards(self, tenant, session):
+        count = session.execute(select(func.count()).select_from(ExampleNote)
+                                .where(ExampleNote.tenant_id == tenant.id)).scalar_one()
+        return DashboardCard("Notes", str(count), "written", "example.index", order=50)
+
+    @hookimpl
+    def audience_filters(self, tenant):
+        return [FilterType("example_has_notes", "Has notes", _has_notes, "bool", "interaction", plugin="example")]
+
+    @hookimpl
+    def domain_event(self, event, session):
+        if event.type != EventTypes.CUSTOMER_CREATED:
+            return
+        session.add(ExampleNote(tenant_id=event.tenant_id, body=f"customer #{event.payload['customer_id']} created",
+                                source="event", customer_id=event.payload["customer_id"], event_id=event.event_id))
+
+    @hookimpl
+    def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
+        opted_out = session.execute(select(ExampleNote.id).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id == customer_id,
+            ExampleNote.body == OPT_OUT)).first()
+        return "the customer opted out in a note" if opted_out else None
+
+
+class FuturePlugin(Plugin):
+    """Written for a hook API this host does not provide: blocked at start with the reason."""
+
+    title = "Notes 2"
+    api = ">=2,<3"
+    migrations_folder = None
+
+    @hookimpl
+    def menu_items(self, tenant, user):  # pragma: no cover - never registered
+        return [MenuItem("Future", "example.index")]
+
+
+class BrokenPlugin(Plugin):
+    """Its contribution hooks raise: pages render without it, and the failure is recorded on its record."""
+
+    title = "Broken"
+    migrations_folder = None
+
+    @hookimpl
+    def menu_items(self, tenant, user):
+        raise RuntimeError("menu exploded")
+
+    @hookimpl
+    def dashboard_cards(self, tenant, session):
+        raise RuntimeError("card exploded")
