@@ -5,7 +5,14 @@ Hook API v1 (``hookimpl``), the ``Plugin`` and ``ChannelPlugin`` bases, the tena
 helpers live in ``scrm.sdk.wechat``; the pytest fixtures in ``scrm.sdk.testing``; Flask helpers in ``scrm.sdk.web``.
 """
 
-from scrm.core.audience import AudienceContext, AudienceError, FilterType, compile_audience, count_audience
+from scrm.core.audience import (
+    AudienceContext,
+    AudienceError,
+    FilterType,
+    compile_audience,
+    core_filter_types,
+    count_audience,
+)
 from scrm.core.events import DomainEvent, EventTypes, publish
 from scrm.core.jobs import actor, job_session
 from scrm.core.jobs.middleware import current_tenant_id
@@ -17,34 +24,42 @@ from scrm.core.models import (
     CustomerEvent,
     CustomerIdentity,
     CustomerTag,
+    DataScope,
     DeliveryStatus,
     Department,
     Employee,
+    EmployeeStatus,
     IdentityKind,
+    Membership,
     MessageDelivery,
+    Role,
     Tag,
     TagGroup,
     Tenant,
     TenantScoped,
     Timestamped,
+    User,
     json_column,
 )
 from scrm.core.plugins.base import ChannelPlugin, Plugin
-from scrm.core.plugins.contributions import DashboardCard, MenuItem
+from scrm.core.plugins.contributions import DashboardCard, MenuItem, ProfilePanel, TimelineEntry
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from scrm.core.services.audit import record as audit
 from scrm.core.services.channels import credentials as account_credentials
 from scrm.core.services.deliveries import count_for_customer, record_delivery
 from scrm.core.services.deliveries import mark as mark_delivery
 from scrm.core.services.identity import IdentityError, mask_mobile, match_or_create, normalize_mobile
-from scrm.core.services.scoping import get_scoped, scoped
+from scrm.core.services.merge import MergeError, merge_customers
+from scrm.core.services.scoping import customer_scope, department_subtree, get_scoped, scoped
 from scrm.core.timeutil import utcnow
 
 __all__ = [
+    "DataScope", "EmployeeStatus", "Membership", "MergeError", "Role", "User", "core_filter_types",
+    "customer_scope", "department_subtree", "merge_customers",
     "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
-    "MessageDelivery", "Plugin", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
+    "MessageDelivery", "Plugin", "ProfilePanel", "TimelineEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
     "actor", "audit", "cancel_schedule", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",

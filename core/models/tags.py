@@ -9,9 +9,13 @@ from .base import TenantScoped, Timestamped
 
 
 class TagGroup(TenantScoped, Timestamped, table=True):
+    """A tag category. ``parent_id`` makes a sub-category (two levels); ``source`` says which tab owns it
+    ('manual', 'auto', or a channel such as 'wecom')."""
+
     __tablename__ = "tag_group"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="tag_group.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=30)
     order: int = 0
     source: str = Field(default="manual", max_length=40)

@@ -28,3 +28,22 @@ class DashboardCard:
     endpoint: str | None = None
     html: str | None = None
     order: int = 100
+
+
+@dataclass(frozen=True)
+class ProfilePanel:
+    """A panel of the customer 360 profile: a title and rendered HTML (escape what you interpolate)."""
+
+    title: str
+    html: str
+    order: int = 100
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """How one ``CustomerEvent`` reads in the profile's timeline: its id, a rendered HTML line and an icon name."""
+
+    event_id: int
+    html: str
+    icon: str = ""

@@ -92,6 +92,19 @@ def audience_filters(tenant):
 
 
 @hookspec
+def customer_panels(tenant, customer, user, session):
+    """Return a list of ``ProfilePanel`` for the 360 profile of ``customer`` (a core ``Customer``): the plugin's view
+    of that customer (orders, friends, group chats, ...)."""
+
+
+@hookspec
+def timeline_entries(tenant, events, session):
+    """Return a list of ``TimelineEntry`` for those of ``events`` (``CustomerEvent`` rows) the plugin wrote.
+
+    The profile shows each event with the entry its plugin returned, and falls back to the event's summary."""
+
+
+@hookspec
 def domain_event(event, session):
     """Handle one domain ``event`` (a ``DomainEvent``) of a tenant that enabled the plugin.
 
@@ -113,7 +126,8 @@ def customer_exclusion_reason(tenant, customer_id, purpose, session):
 
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged"})
-CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "domain_event"})
+CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
+                                "timeline_entries", "domain_event"})
 DECISION_HOOKS = frozenset({"customer_exclusion_reason"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 

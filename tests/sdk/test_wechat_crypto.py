@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from scrm.sdk.wechat import (
     CRYPTO_ERRORS_BY_CODE,
     ComputeSignatureError,

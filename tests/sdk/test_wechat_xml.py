@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from scrm.sdk.wechat import ParseXmlError, build_xml, parse_xml
 from scrm.sdk.wechat.xmlmsg import MAX_DEPTH
 

@@ -3,10 +3,21 @@ not provide; ``example_broken`` raises in its contribution hooks."""
 
 from __future__ import annotations
 
+from markupsafe import escape
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, func, select, update
 
-from scrm.sdk import Customer, DashboardCard, EventTypes, FilterType, MenuItem, Plugin, hookimpl
+from scrm.sdk import (
+    Customer,
+    DashboardCard,
+    EventTypes,
+    FilterType,
+    MenuItem,
+    Plugin,
+    ProfilePanel,
+    TimelineEntry,
+    hookimpl,
+)
 
 from .models import ExampleNote
 
@@ -69,6 +80,18 @@ class ExamplePlugin(Plugin):
     @hookimpl
     def audience_filters(self, tenant):
         return [FilterType("example_has_notes", "Has notes", _has_notes, "bool", "interaction", plugin="example")]
+
+    @hookimpl
+    def customer_panels(self, tenant, customer, session):
+        notes = session.execute(select(ExampleNote.body).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id == customer.id)).scalars().all()
+        items = "".join(f"<li>{escape(n)}</li>" for n in notes)
+        return ProfilePanel("Notes", f'<ul data-testid="example-notes">{items}</ul>', order=50, key="example")
+
+    @hookimpl
+    def timeline_entries(self, tenant, events, session):
+        return [TimelineEntry(e.id, f"<strong>Note</strong> {escape(e.summary)}", "note")
+                for e in events if e.plugin == "example"]
 
     @hookimpl
     def domain_event(self, event, session):

@@ -1,5 +1,5 @@
-from scrm.sdk.migrations import run_migrations
-
 import scrm_example.models  # noqa: F401,E402  (registers the plugin's tables)
+
+from scrm.sdk.migrations import run_migrations
 
 run_migrations()

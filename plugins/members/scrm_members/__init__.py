@@ -1,0 +1,1 @@
+"""The members plugin: customers, custom fields, tags, segments, blacklist, stages, orders, points, home dashboard."""

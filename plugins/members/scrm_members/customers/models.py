@@ -1,0 +1,1 @@
+"""Tables of the customers area (prefixed members_)."""

@@ -1,0 +1,5 @@
+"""The loyalty area of the members plugin."""
+
+from ..area import Area
+
+AREA = Area("loyalty")

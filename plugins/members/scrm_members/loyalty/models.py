@@ -1,0 +1,1 @@
+"""Tables of the loyalty area (prefixed members_)."""

@@ -1,0 +1,5 @@
+"""The segments area of the members plugin."""
+
+from ..area import Area
+
+AREA = Area("segments")

@@ -1,0 +1,1 @@
+"""Tables of the segments area (prefixed members_)."""
