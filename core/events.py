@@ -63,8 +63,9 @@ def publish(session: Session, tenant_id: int, type: str, payload: dict[str, Any]
 
 @sa_event.listens_for(OrmSession, "after_commit")
 def _after_commit(session: OrmSession) -> None:
-    if session.in_transaction():  # a savepoint was released; the events wait for the real commit
+    if session.in_nested_transaction():  # a savepoint was released; the events wait for the real commit
         return
+    # an id published inside a savepoint that was rolled back names no row any more, and dispatch ignores it
     ids = session.info.pop(_PENDING_KEY, None)
     if ids:
         enqueue_dispatch(session.get_bind(), ids)

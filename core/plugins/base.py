@@ -61,6 +61,16 @@ class Plugin:
         path = self.package_path / "translations"
         return path if path.is_dir() else None
 
+    def import_jobs(self) -> None:
+        """Import the plugin's ``jobs`` module (if it has one) so its actors are declared before workers start."""
+        import importlib
+        import importlib.util
+
+        package = type(self).__module__.rsplit(".", 1)[0]
+        name = f"{package}.jobs"
+        if package != type(self).__module__ and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
     def validate_settings(self, data: dict[str, Any] | None) -> dict[str, Any]:
         """Validate tenant settings against ``settings_model``; raises ``pydantic.ValidationError``."""
         if self.settings_model is None:

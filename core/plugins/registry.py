@@ -201,6 +201,11 @@ class PluginRegistry:
 
     def _register(self, record: PluginRecord) -> None:
         try:
+            record.plugin.import_jobs()
+        except Exception as exc:
+            self._block(record, f"import error in its jobs: {type(exc).__name__}: {exc}")
+            return
+        try:
             self.pm.register(record.plugin, name=record.name)
         except pluggy.PluginValidationError as exc:
             self._block(record, f"invalid hook implementation: {exc}")

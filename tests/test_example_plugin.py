@@ -1,0 +1,246 @@
+"""The example plugin, a third-party-style distribution, driven through every part of the host: its page, API,
+setting, job, event subscriber and table, enabled and disabled per tenant, and never across tenants."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from scrm_example.jobs import stamp
+from scrm_example.models import ExampleNote
+
+from scrm.core.models import Customer, TenantPlugin
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tenant_admin(make_user, tenant):
+    return make_user("boss@acme.test", tenant, role="tenant_admin")
+
+
+def notes(db, tenant) -> list[tuple[str, str]]:
+    db.commit()  # end the session's read transaction: see what the app committed since
+    return [(n.body, n.source) for n in db.exec(select(ExampleNote).where(ExampleNote.tenant_id == tenant.id)
+                                                .order_by(ExampleNote.id))]
+
+
+# -- pages ---------------------------------------------------------------------------------------------------------
+
+
+def test_page_is_404_until_the_tenant_enables_the_plugin(client, login, tenant_admin, tenant, enable_plugins):
+    login(tenant_admin)
+    assert client.get("/t/acme/example/").status_code == 404
+    enable_plugins(tenant, "example")
+    response = client.get("/t/acme/example/")
+    assert response.status_code == 200
+    assert "Hello, Acme Cosmetics" in response.get_data(as_text=True)
+
+
+def test_page_is_404_again_after_disabling(client, login, tenant_admin, tenant, enable_plugins):
+    enable_plugins(tenant, "example")
+    login(tenant_admin)
+    assert client.post("/t/acme/plugins/example/disable").status_code == 302
+    assert client.get("/t/acme/example/").status_code == 404
+
+
+def test_note_form_rejects_an_empty_note_and_writes_nothing(client, login, tenant_admin, tenant, enable_plugins, db):
+    enable_plugins(tenant, "example")
+    login(tenant_admin)
+    before = notes(db, tenant)
+    response = client.post("/t/acme/example/", data={"body": "   "})
+    assert response.status_code == 422
+    assert 'data-testid="note-error"' in response.get_data(as_text=True)
+    assert notes(db, tenant) == before
+    assert client.post("/t/acme/example/", data={"body": "called back"}).status_code == 302
+    assert ("called back", "manual") in notes(db, tenant)
+
+
+def test_enabling_calls_plugin_enabled_with_validated_settings(tenant, enable_plugins, db):
+    enable_plugins(tenant, "example", settings={"example": {"greeting": "Ni hao"}})
+    assert notes(db, tenant) == [("Ni hao, Acme Cosmetics", "system")]
+    row = db.exec(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)).one()
+    assert row.settings == {"greeting": "Ni hao", "max_notes": 100}
+
+
+def test_disabling_calls_plugin_disabled(tenant, enable_plugins, db, platform):
+    from scrm.core.plugins.enablement import disable_plugin
+
+    enable_plugins(tenant, "example")
+    disable_plugin(db, platform.registry, db.merge(tenant), "example")
+    db.commit()
+    assert notes(db, tenant)[-1] == ("disabled", "system")
+
+
+# -- settings --------------------------------------------------------------------------------------------------------
+
+
+def test_settings_form_is_generated_from_the_schema_and_validates(client, login, tenant_admin, tenant,
+                                                                   enable_plugins, db):
+    enable_plugins(tenant, "example")
+    login(tenant_admin)
+    html = client.get("/t/acme/plugins/example/settings").get_data(as_text=True)
+    assert 'name="greeting"' in html and 'name="max_notes"' in html
+    bad = client.post("/t/acme/plugins/example/settings", data={"greeting": "Hi", "max_notes": "0"})
+    assert bad.status_code == 422
+    assert "greater than or equal to 1" in bad.get_data(as_text=True)
+    db.expire_all()
+    assert db.exec(select(TenantPlugin.settings).where(TenantPlugin.plugin == "example")).one()["max_notes"] == 100
+    ok = client.post("/t/acme/plugins/example/settings", data={"greeting": "Hi", "max_notes": "5"})
+    assert ok.status_code == 302
+    assert "Hi" in client.get("/t/acme/example/").get_data(as_text=True)
+
+
+def test_bad_settings_refuse_enabling_and_leave_nothing(tenant, enable_plugins, db):
+    from scrm.core.plugins.enablement import EnablementError
+
+    with pytest.raises(EnablementError) as info:
+        enable_plugins(tenant, "example", settings={"example": {"max_notes": 5000}})
+    assert "max_notes" in info.value.field_errors
+    db.rollback()
+    assert db.exec(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)).first() is None
+    assert notes(db, tenant) == []
+
+
+# -- API ---------------------------------------------------------------------------------------------------------------
+
+
+def test_plugin_api_is_404_while_disabled_and_works_when_enabled(client, tenant, api_token, enable_plugins):
+    headers = bearer(api_token(tenant))
+    assert client.get("/api/v1/example/notes", headers=headers).status_code == 404
+    enable_plugins(tenant, "example")
+    created = client.post("/api/v1/example/notes", json={"body": "from the ERP"}, headers=headers)
+    assert created.status_code == 201
+    bodies = [n["body"] for n in client.get("/api/v1/example/notes", headers=headers).json["items"]]
+    assert "from the ERP" in bodies
+
+
+def test_plugin_api_validates_and_answers_json_errors(client, tenant, api_token, enable_plugins, db):
+    enable_plugins(tenant, "example")
+    headers = bearer(api_token(tenant))
+    response = client.post("/api/v1/example/notes", json={"body": ""}, headers=headers)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error" and "body" in response.json["error"]["fields"]
+    assert client.post("/api/v1/example/notes", data="nope", headers=headers).status_code == 400
+    assert [s for _b, s in notes(db, tenant)] == ["system"]
+
+
+def test_plugin_api_needs_a_token(client, tenant, enable_plugins):
+    enable_plugins(tenant, "example")
+    assert client.get("/api/v1/example/notes").status_code == 401
+
+
+# -- isolation -----------------------------------------------------------------------------------------------------
+
+
+def test_tenants_never_see_each_others_notes(client, tenant, other_tenant, api_token, enable_plugins, login,
+                                            make_user):
+    enable_plugins(tenant, "example")
+    enable_plugins(other_tenant, "example")
+    a, b = bearer(api_token(tenant)), bearer(api_token(other_tenant))
+    client.post("/api/v1/example/notes", json={"body": "acme secret"}, headers=a)
+    assert "acme secret" not in str(client.get("/api/v1/example/notes", headers=b).json)
+    login(make_user("op@globex.test", other_tenant))
+    assert "acme secret" not in client.get("/t/globex/example/").get_data(as_text=True)
+    assert client.get("/t/acme/example/").status_code == 404
+
+
+def test_a_job_writes_only_for_its_own_tenant(worker, tenant, other_tenant, enable_plugins, db):
+    enable_plugins(tenant, "example")
+    enable_plugins(other_tenant, "example")
+    stamp.send(tenant.id, body="stamped for acme")
+    worker.join()
+    assert ("stamped for acme", "job") in notes(db, tenant)
+    assert all(body != "stamped for acme" for body, _s in notes(db, other_tenant))
+
+
+def test_a_job_of_a_disabled_plugin_is_skipped(worker, tenant, db):
+    stamp.send(tenant.id, body="never")
+    worker.join()
+    assert notes(db, tenant) == []
+    assert ("scrm_example.jobs.stamp", tenant.id) in list(worker.skipped)
+
+
+# -- contributions and decisions -------------------------------------------------------------------------------------
+
+
+def test_menu_item_and_dashboard_card_appear_only_when_enabled(client, login, tenant_admin, tenant, enable_plugins):
+    login(tenant_admin)
+    html = client.get("/t/acme/").get_data(as_text=True)
+    assert 'data-endpoint="example.index"' not in html and ">Notes<" not in html
+    enable_plugins(tenant, "example")
+    html = client.get("/t/acme/").get_data(as_text=True)
+    assert 'data-endpoint="example.index"' in html
+    assert "<h2>Notes</h2>" in html
+
+
+def test_a_failing_menu_hook_is_skipped_and_recorded(client, login, tenant_admin, tenant, enable_plugins, platform,
+                                                     admin_user):
+    enable_plugins(tenant, "example", "example_broken")
+    login(tenant_admin)
+    response = client.get("/t/acme/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-endpoint="example.index"' in html and 'data-endpoint="tenant.customers"' in html
+    failures = list(platform.registry.get("example_broken").failures)
+    assert any("menu exploded" in f for f in failures) and any("card exploded" in f for f in failures)
+    login(admin_user)
+    assert "menu exploded" in client.get("/admin/plugins/example_broken").get_data(as_text=True)
+
+
+def test_decision_hook_vetoes_only_for_tenants_that_enabled_the_plugin(db, platform, tenant, other_tenant,
+                                                                     enable_plugins):
+    from scrm_example.plugin import OPT_OUT
+
+    enable_plugins(tenant, "example")
+    people = {}
+    for t in (tenant, other_tenant):
+        customer = Customer(tenant_id=t.id, name="Opted")
+        db.add(customer)
+        db.flush()
+        db.add(ExampleNote(tenant_id=t.id, body=OPT_OUT, customer_id=customer.id))
+        people[t.slug] = customer.id
+    db.commit()
+
+    def reason(t):
+        hooks = platform.hooks(db, db.merge(t))
+        return hooks.decide("customer_exclusion_reason", tenant=t, customer_id=people[t.slug], purpose="mass_send",
+                            session=db)
+
+    assert reason(tenant) == "the customer opted out in a note"
+    assert reason(other_tenant) is None
+
+
+def test_plugin_audience_filter_is_offered_only_when_enabled(db, platform, tenant, enable_plugins):
+    from scrm.core.audience import compile_audience
+
+    def keys():
+        return {f.key for f in platform.hooks(db, db.merge(tenant)).contribute("audience_filters", tenant=tenant)}
+
+    assert "example_has_notes" not in keys()
+    enable_plugins(tenant, "example")
+    assert "example_has_notes" in keys()
+    noted, plain = Customer(tenant_id=tenant.id, name="N"), Customer(tenant_id=tenant.id, name="P")
+    db.add_all([noted, plain])
+    db.flush()
+    db.add(ExampleNote(tenant_id=tenant.id, body="x", customer_id=noted.id))
+    db.commit()
+    types = platform.hooks(db, db.merge(tenant)).contribute("audience_filters", tenant=tenant)
+    query = compile_audience(tenant.id, {"conditions": [{"type": "example_has_notes", "values": [True]}]}, types)
+    assert set(db.exec(query).scalars()) == {noted.id}
+
+
+def test_merge_calls_customer_merged_of_enabled_plugins(db, platform, tenant, enable_plugins):
+    from scrm.core.services.merge import merge_customers
+
+    enable_plugins(tenant, "example")
+    survivor, merged = Customer(tenant_id=tenant.id, name="S"), Customer(tenant_id=tenant.id, name="M")
+    db.add_all([survivor, merged])
+    db.flush()
+    db.add(ExampleNote(tenant_id=tenant.id, body="about M", customer_id=merged.id))
+    db.commit()
+    merge_customers(db, platform.hooks(db, db.merge(tenant)), survivor, merged)
+    db.commit()
+    db.expire_all()
+    assert db.exec(select(ExampleNote.customer_id).where(ExampleNote.body == "about M")).one() == survivor.id
