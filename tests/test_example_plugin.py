@@ -30,6 +30,7 @@ def notes(db, tenant) -> list[tuple[str, str]]:
 
 
 def test_page_is_404_until_the_tenant_enables_the_plugin(client, login, tenant_admin, tenant, enable_plugins):
+    """register_routes: the blueprint is mounted at /t/<tenant>/example/ and gated by enablement."""
     login(tenant_admin)
     assert client.get("/t/acme/example/").status_code == 404
     enable_plugins(tenant, "example")
@@ -107,6 +108,7 @@ def test_bad_settings_refuse_enabling_and_leave_nothing(tenant, enable_plugins, 
 
 
 def test_plugin_api_is_404_while_disabled_and_works_when_enabled(client, tenant, api_token, enable_plugins):
+    """register_api: the blueprint is mounted at /api/v1/example/ behind tenant tokens and gated by enablement."""
     headers = bearer(api_token(tenant))
     assert client.get("/api/v1/example/notes", headers=headers).status_code == 404
     enable_plugins(tenant, "example")
@@ -166,6 +168,7 @@ def test_a_job_of_a_disabled_plugin_is_skipped(worker, tenant, db):
 
 
 def test_menu_item_and_dashboard_card_appear_only_when_enabled(client, login, tenant_admin, tenant, enable_plugins):
+    """menu_items and dashboard_cards contribute to the layout and the home page of enabled tenants only."""
     login(tenant_admin)
     html = client.get("/t/acme/").get_data(as_text=True)
     assert 'data-endpoint="example.index"' not in html and ">Notes<" not in html
@@ -244,3 +247,30 @@ def test_merge_calls_customer_merged_of_enabled_plugins(db, platform, tenant, en
     db.commit()
     db.expire_all()
     assert db.exec(select(ExampleNote.customer_id).where(ExampleNote.body == "about M")).one() == survivor.id
+
+
+def test_profile_panels_and_timeline_entries_come_from_enabled_plugins(db, platform, tenant, enable_plugins):
+    """customer_panels and timeline_entries: what a plugin shows on the 360 profile."""
+    from scrm.core.models import CustomerEvent
+
+    customer = Customer(tenant_id=tenant.id, name="Alice")
+    db.add(customer)
+    db.flush()
+    db.add(ExampleNote(tenant_id=tenant.id, body="likes <b>roses</b>", customer_id=customer.id))
+    event = CustomerEvent(tenant_id=tenant.id, customer_id=customer.id, plugin="example", kind="note",
+                          summary="wrote <a note>")
+    db.add(event)
+    db.commit()
+
+    def contributions():
+        hooks = platform.hooks(db, db.merge(tenant))
+        panels = hooks.contribute("customer_panels", tenant=tenant, customer=customer, user=None, session=db)
+        entries = hooks.contribute("timeline_entries", tenant=tenant, events=[event], session=db)
+        return panels, entries
+
+    assert contributions() == ([], [])
+    enable_plugins(tenant, "example")
+    panels, entries = contributions()
+    assert [p.title for p in panels] == ["Notes"]
+    assert "likes &lt;b&gt;roses&lt;/b&gt;" in panels[0].html
+    assert [(e.event_id, e.html) for e in entries] == [(event.id, "<strong>Note</strong> wrote &lt;a note&gt;")]
