@@ -14,7 +14,7 @@ from scrm.core.audience import (
     count_audience,
 )
 from scrm.core.events import DomainEvent, EventTypes, publish
-from scrm.core.jobs import actor, job_session
+from scrm.core.jobs import actor, current_bus, job_session
 from scrm.core.jobs.middleware import current_tenant_id
 from scrm.core.jobs.scheduler import cancel as cancel_schedule
 from scrm.core.jobs.scheduler import schedule
@@ -60,7 +60,7 @@ __all__ = [
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "MessageDelivery", "Plugin", "ProfilePanel", "TimelineEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
-    "actor", "audit", "cancel_schedule", "compile_audience", "count_audience", "count_for_customer",
+    "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",
 ]

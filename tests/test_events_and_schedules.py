@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from dramatiq.brokers.redis import RedisBroker
-from sqlmodel import select
 from scrm_example.models import ExampleNote
+from sqlmodel import select
 
 from scrm.core.events import publish
 from scrm.core.jobs.scheduler import ScheduleError, schedule

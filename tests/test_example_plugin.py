@@ -4,9 +4,9 @@ setting, job, event subscriber and table, enabled and disabled per tenant, and n
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
 from scrm_example.jobs import stamp
 from scrm_example.models import ExampleNote
+from sqlmodel import select
 
 from scrm.core.models import Customer, TenantPlugin
 
