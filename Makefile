@@ -45,7 +45,7 @@ vendor:
 	tar -xzOf /tmp/chart.js-4*.tgz package/dist/chart.umd.min.js > hostapp/static/vendor/chart.umd.min.js
 
 bench: install
-	@for script in bench/*.py; do [ -f "$$script" ] && $(BIN)/python $$script; done; true
+	@for script in bench/*_bench.py; do [ -f "$$script" ] && $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance

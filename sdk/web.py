@@ -11,6 +11,7 @@ from flask import g
 
 from scrm.core.models import DataScope, Role
 from scrm.hostapp.api import ApiError, api_actor, body, error_response
+from scrm.hostapp.api.openapi import registry as _openapi
 from scrm.hostapp.auth import has_role, login_required, role_required
 from scrm.hostapp.pagination import Page, keyset_page
 from scrm.hostapp.platform_ext import db, platform
@@ -58,6 +59,14 @@ def audit_action(action: str, target: str = "", **detail) -> None:
                  target=target, detail=detail, ip=request.remote_addr)
 
 
+def api_operation(plugin: str, path: str, method: str, summary: str, **kwargs):
+    """Describe a plugin API endpoint in the OpenAPI document: ``path`` is relative to ``/api/v1/<plugin>``.
+
+    Keyword arguments: ``request`` and ``response`` (pydantic models), ``status``, ``params`` (OpenAPI parameter
+    objects). Use it as a decorator on the view, above the route decorator's function."""
+    return _openapi.operation(f"/{plugin}{path}", method, summary, plugin, **kwargs)
+
+
 def customer_visibility():
     """The SQL condition on ``Customer`` for what the current user may see (None: everything)."""
     from scrm.core.services.scoping import customer_scope
@@ -69,7 +78,7 @@ def customer_visibility():
 
 
 __all__ = [
-    "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "audit_action", "body",
+    "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "api_operation", "audit_action", "body",
     "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
 ]

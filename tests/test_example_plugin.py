@@ -128,6 +128,13 @@ def test_plugin_api_validates_and_answers_json_errors(client, tenant, api_token,
     assert [s for _b, s in notes(db, tenant)] == ["system"]
 
 
+def test_plugin_api_is_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"get", "post"} <= set(paths["/example/notes"])
+    assert paths["/example/notes"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/NoteIn")
+
+
 def test_plugin_api_needs_a_token(client, tenant, enable_plugins):
     enable_plugins(tenant, "example")
     assert client.get("/api/v1/example/notes").status_code == 401

@@ -6,7 +6,7 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from scrm.sdk.web import body, current_tenant, db
+from scrm.sdk.web import api_operation, body, current_tenant, db
 
 from .models import ExampleNote
 
@@ -17,11 +17,23 @@ class NoteIn(BaseModel):
     body: str = Field(min_length=1, max_length=200)
 
 
+class NoteOut(BaseModel):
+    id: int
+    body: str
+    source: str
+    customer_id: int | None
+
+
+class NoteList(BaseModel):
+    items: list[NoteOut]
+
+
 def _out(note: ExampleNote) -> dict:
     return {"id": note.id, "body": note.body, "source": note.source, "customer_id": note.customer_id}
 
 
 @bp.get("/notes")
+@api_operation("example", "/notes", "get", "The tenant's notes, oldest first", response=NoteList)
 def list_notes():
     rows = db().exec(select(ExampleNote).where(ExampleNote.tenant_id == current_tenant().id)
                      .order_by(ExampleNote.id)).all()
@@ -29,6 +41,7 @@ def list_notes():
 
 
 @bp.post("/notes")
+@api_operation("example", "/notes", "post", "Write a note", request=NoteIn, response=NoteOut, status=201)
 def create_note():
     data = body(NoteIn)
     note = ExampleNote(tenant_id=current_tenant().id, body=data.body, source="api")
