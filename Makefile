@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PLUGIN_DISTS := $(wildcard plugins/*/pyproject.toml)
 TRANSLATIONS := $(wildcard hostapp/translations plugins/*/scrm_*/translations)
 
-.PHONY: install run test test-sqlite test-postgres lint translations vendor bench clean
+.PHONY: install run test test-sqlite test-postgres lint translations messages vendor bench clean
 
 $(STAMP): pyproject.toml setup.py tests/example_plugin/pyproject.toml $(PLUGIN_DISTS)
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,18 @@ $(STAMP): pyproject.toml setup.py tests/example_plugin/pyproject.toml $(PLUGIN_D
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	for dir in $(TRANSLATIONS); do $(BIN)/pybabel compile -q -d $$dir || exit 1; done
+	for dir in $(TRANSLATIONS); do $(BIN)/pybabel --quiet compile -d $$dir || exit 1; done
+
+# make messages: re-extract each catalogue's template (messages.pot, rules in babel.cfg) from the package that holds
+# the translations folder, then merge it into every locale's messages.po. Translate, then `make translations`.
+# A new locale: $(BIN)/pybabel init -i DIR/messages.pot -d DIR -l LOCALE
+messages: $(STAMP)
+	for dir in $(TRANSLATIONS); do \
+	  package=$$(dirname $$dir); \
+	  $(BIN)/pybabel --quiet extract -F babel.cfg --add-location=file --sort-output \
+	    --project=$$(basename $$package) --copyright-holder="SCRM contributors" -o $$dir/messages.pot $$package \
+	  && $(BIN)/pybabel --quiet update -i $$dir/messages.pot -d $$dir --ignore-obsolete || exit 1; \
+	done
 
 run: install
 	$(BIN)/scrm demo

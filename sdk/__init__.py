@@ -30,6 +30,7 @@ from scrm.core.models import (
     Employee,
     EmployeeStatus,
     IdentityKind,
+    InboundCallback,
     Membership,
     MessageDelivery,
     Role,
@@ -45,7 +46,10 @@ from scrm.core.plugins.base import ChannelPlugin, Plugin
 from scrm.core.plugins.contributions import DashboardCard, MenuItem, ProfilePanel, TimelineEntry
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from scrm.core.services.audit import record as audit
+from scrm.core.services.channels import accounts as channel_accounts
+from scrm.core.services.channels import create_account as create_channel_account
 from scrm.core.services.channels import credentials as account_credentials
+from scrm.core.services.channels import set_credentials as set_account_credentials
 from scrm.core.services.deliveries import count_for_customer, record_delivery
 from scrm.core.services.deliveries import mark as mark_delivery
 from scrm.core.services.identity import IdentityError, mask_mobile, match_or_create, normalize_mobile
@@ -59,6 +63,7 @@ __all__ = [
     "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
+    "InboundCallback", "channel_accounts", "create_channel_account", "set_account_credentials",
     "MessageDelivery", "Plugin", "ProfilePanel", "TimelineEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
     "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",

@@ -1,5 +1,86 @@
-"""The loyalty area of the members plugin."""
+"""The loyalty area of the members plugin: orders (API, import, list, profile panel), points (balances and ledger),
+lifecycle stages (rules, board, reminders, notifications), purchase-behaviour audience filters and the home dashboard.
+
+Enabling the plugin seeds the sample stage ladder and registers the area's recurring schedules (see ``jobs``);
+disabling cancels them.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from scrm.sdk import DashboardCard, MenuItem
+from scrm.sdk.web import STAFF
 
 from ..area import Area
+from . import (  # noqa: F401  (routes)
+    jobs,
+    orders,
+    points,
+    stages,
+    views_dashboard,
+    views_orders,
+    views_points,
+    views_stages,
+)
+from .api import api
+from .audiences import audience_filters
+from .dashboard import latest
+from .panels import customer_panels
+from .periods import wan, yuan
+from .web import bp, local_time
 
-AREA = Area("loyalty")
+
+def menu_items(tenant, user) -> list[MenuItem]:
+    roles = tuple(STAFF)
+    return [
+        MenuItem(_l("Dashboard"), "members.loyalty.dashboard_page", order=5, roles=roles),
+        MenuItem(_l("Orders"), "members.loyalty.orders", order=40, roles=roles),
+        MenuItem(_l("Points"), "members.loyalty.points_ledger", order=41, roles=roles),
+        MenuItem(_l("Stages"), "members.loyalty.stages_board", order=42, roles=roles),
+        MenuItem(_l("Notifications"), "members.loyalty.notifications", order=43, roles=roles),
+    ]
+
+
+def dashboard_cards(tenant, user, session) -> list[DashboardCard]:
+    """A summary of the last statistics snapshot for the tenant home."""
+    snapshot = latest(session, tenant.id)
+    if snapshot is None:
+        return [DashboardCard(str(_l("Members and sales")), "—", str(_l("Statistics not computed yet.")),
+                              "members.loyalty.dashboard_page", order=10)]
+    members, sales = snapshot.data["members"], snapshot.data["sales"]
+    caption = str(_l("%(m)d members · sales today %(today)s yuan · total %(total)s (10k yuan) · updated %(t)s",
+                     m=members["members"], today=yuan(sales["today_cents"]), total=wan(sales["total_cents"]),
+                     t=local_time(snapshot.computed_at)))
+    return [DashboardCard(str(_l("Users")), str(members["users"]), caption, "members.loyalty.dashboard_page",
+                          order=10)]
+
+
+def customer_merged(tenant, survivor_id: int, merged_id: int, session) -> None:
+    """Orders and points move to the survivor; the merged customer's open stage stay is closed."""
+    orders.move_merged(session, tenant.id, survivor_id, merged_id)
+    points.move_merged(session, tenant.id, survivor_id, merged_id)
+    stages.move_merged(session, tenant.id, survivor_id, merged_id)
+
+
+def enabled(tenant, settings, session) -> None:
+    stages.seed_sample_ladder(session, tenant.id)
+    jobs.ensure_schedules(session, tenant.id)
+
+
+def disabled(tenant, session) -> None:
+    jobs.cancel_schedules(session, tenant.id)
+
+
+AREA = Area(
+    "loyalty",
+    blueprint=bp,
+    api=api,
+    menu_items=menu_items,
+    dashboard_cards=dashboard_cards,
+    audience_filters=audience_filters,
+    customer_panels=customer_panels,
+    customer_merged=customer_merged,
+    enabled=enabled,
+    disabled=disabled,
+)

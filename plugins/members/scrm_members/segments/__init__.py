@@ -1,5 +1,59 @@
-"""The segments area of the members plugin."""
+"""The segments area of the members plugin: tags (manual and automatic, category visibility), segments (member
+groups) and the blacklist. ``tagging`` is the tag picker service the other areas use; ``blacklist`` answers the
+exclusion decision and ``may_win`` for marketing activities."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from scrm.sdk import MenuItem
+from scrm.sdk.web import STAFF
 
 from ..area import Area
+from . import blacklist, jobs, segment_store, views_blacklist, views_segments, views_tags  # noqa: F401  (routes)
+from .api import api
+from .audiences import audience_filters
+from .models import TagEvent
+from .panels import customer_panels
+from .web import bp
 
-AREA = Area("segments")
+
+def menu_items(tenant, user) -> list[MenuItem]:
+    roles = tuple(STAFF)
+    return [
+        MenuItem(_l("Tags"), "members.segments.tags", order=30, roles=roles),
+        MenuItem(_l("Segments"), "members.segments.index", order=31, roles=roles),
+        MenuItem(_l("Blacklist"), "members.segments.blacklist", order=32, roles=roles),
+    ]
+
+
+def customer_merged(tenant, survivor_id: int, merged_id: int, session) -> None:
+    """Move the merged customer's tagging events, segment memberships and blacklist history to the survivor."""
+    from sqlalchemy import update
+
+    session.execute(update(TagEvent).where(TagEvent.tenant_id == tenant.id, TagEvent.customer_id == merged_id)
+                    .values(customer_id=survivor_id))
+    segment_store.move_merged(session, tenant.id, survivor_id, merged_id)
+    blacklist.move_merged(session, tenant.id, survivor_id, merged_id)
+
+
+def enabled(tenant, settings, session) -> None:
+    jobs.ensure_schedules(session, tenant.id)
+
+
+def disabled(tenant, session) -> None:
+    jobs.cancel_schedules(session, tenant.id)
+
+
+AREA = Area(
+    "segments",
+    blueprint=bp,
+    api=api,
+    menu_items=menu_items,
+    audience_filters=audience_filters,
+    customer_panels=customer_panels,
+    customer_merged=customer_merged,
+    exclusion_reason=blacklist.exclusion_reason,
+    enabled=enabled,
+    disabled=disabled,
+)

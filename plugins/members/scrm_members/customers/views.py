@@ -1,0 +1,190 @@
+"""The customer list and its bulk actions: add tags, transfer owner, export CSV / XLSX.
+
+A bulk action applies to the rows ticked (``customer_id``, repeated) or, with ``scope=filter``, to every customer
+the list's filter matches (``filter_qs`` carries the list's query string). Either way only live customers of the
+tenant within the user's data scope are touched.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import and_
+from sqlmodel import select
+from werkzeug.datastructures import MultiDict
+
+from scrm.sdk import Customer, Tag, TagGroup
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_membership,
+    current_tenant,
+    customer_visibility,
+    db,
+    keyset_page,
+    role_required,
+    tenant_hooks,
+)
+
+from ..segments.tagging import TaggingError, apply_tags, visible_tags
+from . import exporting
+from .audience import source_label
+from .blueprint import bp, employee_names, filter_types, int_list, show_mobile
+from .fields import GENDERS
+from .listing import SEARCH_FIELDS, counts, matching_ids, parse_filter, safe_where
+from .transfer import TransferError, transfer_customers
+
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def index():
+    tenant = current_tenant()
+    types = filter_types()
+    flt = parse_filter(db(), tenant.id, request.args, types)
+    where = safe_where(tenant.id, flt, types, customer_visibility())
+    total, members, non_members = counts(db(), where)
+    page = keyset_page(db(), select(Customer).where(where), Customer, request.args.get("after"), limit=PAGE_SIZE)
+    owners = employee_names({c.owner_employee_id for c in page.items})
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "after"]
+    return render_template(
+        "members/customers/index.html", flt=flt, page=page, owners=owners, total=total, members=members,
+        non_members=non_members, search_fields=SEARCH_FIELDS, show_mobile=show_mobile, genders=GENDERS,
+        source_label=source_label, filter_qs=urlencode(args), next_args=urlencode([*args, ("after", page.next_after)]),
+        blacklist=("members.segments.blacklist_add" in current_app.view_functions),
+    ), (400 if flt.error else 200)
+
+
+class Selection:
+    """The customers a bulk action applies to, resolved in SQL within the tenant and the user's scope."""
+
+    def __init__(self, values: MultiDict) -> None:
+        tenant = current_tenant()
+        self.scope = "filter" if values.get("scope") == "filter" else "selected"
+        self.filter_qs = values.get("filter_qs") or ""
+        types = filter_types()
+        args = MultiDict(parse_qsl(self.filter_qs, keep_blank_values=True)) if self.scope == "filter" else MultiDict()
+        flt = parse_filter(db(), tenant.id, args, types)
+        self.where = safe_where(tenant.id, flt, types, customer_visibility())
+        if self.scope != "filter":
+            self.where = and_(self.where, Customer.id.in_(int_list(values.getlist("customer_id"))))
+
+    @cached_property
+    def ids(self) -> list[int]:
+        return matching_ids(db(), self.where)
+
+    def hidden(self) -> list[tuple[str, Any]]:
+        """Form fields that carry the selection to the next step."""
+        if self.scope == "filter":
+            return [("scope", "filter"), ("filter_qs", self.filter_qs)]
+        return [("customer_id", i) for i in self.ids]
+
+    def back(self) -> str:
+        return url_for("members.customers.index") + (f"?{self.filter_qs}" if self.filter_qs else "")
+
+
+def _tag_groups() -> list[tuple[str, list[Tag]]]:
+    tags = visible_tags(db(), current_tenant().id, current_membership())
+    groups = {g.id: g.name for g in db().exec(select(TagGroup).where(TagGroup.tenant_id == current_tenant().id))}
+    out: dict[str, list[Tag]] = {}
+    for tag in tags:
+        out.setdefault(groups.get(tag.group_id, ""), []).append(tag)
+    return list(out.items())
+
+
+@bp.route("/bulk/tag", methods=["GET", "POST"])
+@role_required(*STAFF)
+def bulk_tag():
+    values = request.form if request.method == "POST" else request.args
+    selection = Selection(values)
+    error, status = None, 200
+    chosen = int_list(values.getlist("tag_id"))
+    if not selection.ids:
+        error, status = _("Choose at least one customer."), 422
+    elif request.method == "POST":
+        try:
+            added = apply_tags(db(), current_tenant().id, selection.ids, chosen, current_membership(),
+                               source="manual", user_id=g.user.id)
+            audit_action("members.customers.bulk_tag", f"{len(selection.ids)} customers", tag_ids=chosen,
+                         added=added)
+            db().commit()
+            flash(_("Tags added: %(n)s new tag links on %(c)s customers.", n=added, c=len(selection.ids)),
+                  "success")
+            return redirect(selection.back())
+        except TaggingError as exc:
+            db().rollback()
+            error, status = str(exc), 422
+    return render_template("members/customers/bulk_tag.html", selection=selection, groups=_tag_groups(),
+                           chosen=chosen, error=error), status
+
+
+@bp.route("/bulk/transfer", methods=["GET", "POST"])
+@role_required(*STAFF)
+def bulk_transfer():
+    from .blueprint import active_employees
+
+    values = request.form if request.method == "POST" else request.args
+    selection = Selection(values)
+    errors: dict[str, str] = {}
+    status = 200
+    if not selection.ids:
+        errors["customers"], status = _("Choose at least one customer."), 422
+    elif request.method == "POST":
+        try:
+            result = transfer_customers(db(), tenant_hooks(), current_tenant(), selection.ids,
+                                        values.get("to_employee_id"), values.get("reason") or "", g.user.id)
+            audit_action("members.customers.transfer", f"{len(selection.ids)} customers",
+                         to_employee_id=values.get("to_employee_id"), customer_ids=selection.ids[:1000])
+            db().commit()
+            if result.pending:
+                flash(_("%(n)s WeCom friends change owner in 24 hours; %(m)s customers were transferred now.",
+                        n=result.pending, m=result.effective), "success")
+            else:
+                flash(_("%(n)s customers transferred.", n=result.effective), "success")
+            return redirect(values.get("next") if (values.get("next") or "").startswith("/") else selection.back())
+        except TransferError as exc:
+            db().rollback()
+            errors[exc.field], status = str(exc), 422
+    return render_template("members/customers/transfer.html", selection=selection, employees=active_employees(),
+                           errors=errors, form=values), status
+
+
+@bp.get("/export.<fmt>")
+@role_required(*STAFF)
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        return redirect(url_for("members.customers.index"))
+    tenant = current_tenant()
+    if "scope" in request.args:
+        where = Selection(request.args).where
+    else:
+        types = filter_types()
+        where = safe_where(tenant.id, parse_filter(db(), tenant.id, request.args, types), types,
+                           customer_visibility())
+    total = counts(db(), where)[0]
+    audit_action("members.customers.export", fmt, rows=total, filter=request.query_string.decode()[:500])
+    db().commit()
+    name = f"customers-{tenant.slug}.{fmt}"
+    if fmt == "xlsx":
+        handle = exporting.xlsx_file(db(), tenant.id, where, tenant.mask_mobiles)
+        return send_file(handle, as_attachment=True, download_name=name,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    body = stream_with_context(exporting.csv_stream(db(), tenant.id, where, tenant.mask_mobiles))
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,194 @@
+"""REST endpoints of the loyalty area under ``/api/v1/members/``: orders (create one or a batch, list) and points
+(adjust, read a balance with its latest ledger lines). A batch is all or nothing: one bad order refuses the batch,
+naming each bad field as ``orders.<index>.<field>``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db
+
+from . import orders, points
+from .models import Order, PointsEntry
+from .periods import yuan
+
+api = Blueprint("loyalty_api", __name__)
+MAX_LIMIT = 200
+MAX_BATCH = 500
+Scalar = str | int | float | None
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=1, max_length=40)
+    order_no: str = Field(min_length=1, max_length=64)
+    mobile: str
+    customer_name: str | None = None
+    store: Scalar = None
+    employee: Scalar = None
+    item_count: int | None = Field(None, ge=0)
+    status: str | None = None
+    created_at: str | None = None
+    paid_at: str | None = None
+    refunded_at: str | None = None
+    goods_total: Scalar = None
+    shipping_original: Scalar = None
+    shipping_discount: Scalar = None
+    discount_amount: Scalar = None
+    paid_amount: Scalar = None
+    refund_amount: Scalar = None
+
+
+class OrderBatchIn(BaseModel):
+    orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class OrderOut(BaseModel):
+    id: int
+    source: str
+    order_no: str
+    customer_id: int
+    store_id: int | None
+    employee_id: int | None
+    status: str
+    item_count: int
+    goods_total: str
+    shipping_original: str
+    shipping_discount: str
+    discount_amount: str
+    paid_amount: str
+    refund_amount: str
+    created_at: str
+    paid_at: str | None
+    refunded_at: str | None
+    created: bool | None = None
+
+
+class OrderList(BaseModel):
+    items: list[OrderOut]
+    next_cursor: int | None
+
+
+class AdjustIn(BaseModel):
+    customer_ids: list[int] = Field(min_length=1, max_length=points.BULK_LIMIT)
+    delta: int
+    reason: str = Field(min_length=1, max_length=points.REASON_MAX)
+
+
+class AdjustOut(BaseModel):
+    items: list[dict]
+
+
+class BalanceOut(BaseModel):
+    customer_id: int
+    balance: int
+    entries: list[dict]
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _out(order: Order, created: bool | None = None) -> dict:
+    out = {"id": order.id, "source": order.source, "order_no": order.order_no, "customer_id": order.customer_id,
+           "store_id": order.store_id, "employee_id": order.employee_id, "status": order.status,
+           "item_count": order.item_count, "goods_total": yuan(order.goods_cents),
+           "shipping_original": yuan(order.shipping_original_cents),
+           "shipping_discount": yuan(order.shipping_discount_cents), "discount_amount": yuan(order.discount_cents),
+           "paid_amount": yuan(order.paid_cents), "refund_amount": yuan(order.refund_cents),
+           "created_at": _iso(order.created_at), "paid_at": _iso(order.paid_at),
+           "refunded_at": _iso(order.refunded_at)}
+    if created is not None:
+        out["created"] = created
+    return out
+
+
+def _records(items: list[OrderIn], prefix: str) -> list[orders.OrderRecord]:
+    records, fields = [], {}
+    for index, item in enumerate(items):
+        try:
+            records.append(orders.validate(db(), current_tenant().id, item.model_dump()))
+        except orders.OrderError as exc:
+            fields.update({f"{prefix}{index}.{k}" if prefix else k: v for k, v in exc.fields.items()})
+    if fields:
+        raise ApiError(422, "validation_error", "; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
+    return records
+
+
+@api.post("/orders")
+@api_operation("members", "/orders", "post", "Create or update one order, or a batch ({\"orders\": [...]}); "
+               "orders are matched on source and order number", request=OrderIn, response=OrderOut, status=201)
+def create_orders():
+    data = request.get_json(silent=True)
+    tenant = current_tenant()
+    if isinstance(data, dict) and "orders" in data:
+        batch = body(OrderBatchIn)
+        records = _records(batch.orders, "orders.")
+        keys = [(r.source, r.order_no) for r in records]
+        if len(set(keys)) != len(keys):
+            raise ApiError(422, "duplicate_order", "the batch names an order (source, order_no) twice")
+        saved = [orders.save(db(), tenant.id, record, customer_source="api") for record in records]
+        audit_action("members.orders.api", f"orders:{len(saved)}")
+        return {"items": [_out(o, c) for o, c in saved]}, 201
+    record = _records([body(OrderIn)], "")[0]
+    order, created = orders.save(db(), tenant.id, record, customer_source="api")
+    return _out(order, created), 201 if created else 200
+
+
+@api.get("/orders")
+@api_operation("members", "/orders", "get", "The tenant's orders, newest first (filters: customer_id, source)",
+               response=OrderList)
+def list_orders():
+    raw_limit = request.args.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise ApiError(400, "invalid_parameter", f"limit must be between 1 and {MAX_LIMIT}")
+    query = select(Order).where(Order.tenant_id == current_tenant().id)
+    for name in ("cursor", "customer_id"):
+        raw = request.args.get(name, "")
+        if raw and not raw.isdigit():
+            raise ApiError(400, "invalid_parameter", f"{name} must be an integer")
+    if request.args.get("cursor"):
+        query = query.where(Order.id < int(request.args["cursor"]))
+    if request.args.get("customer_id"):
+        query = query.where(Order.customer_id == int(request.args["customer_id"]))
+    if request.args.get("source"):
+        query = query.where(Order.source == request.args["source"])
+    limit = int(raw_limit)
+    rows = list(db().execute(query.order_by(Order.id.desc()).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [_out(o) for o in rows], "next_cursor": rows[-1].id if more and rows else None}
+
+
+@api.post("/points/adjustments")
+@api_operation("members", "/points/adjustments", "post", "Add (or, with a negative delta, deduct) points for "
+               "customers, with a reason; refused when a balance would fall below zero", request=AdjustIn,
+               response=AdjustOut, status=201)
+def adjust_points():
+    data = body(AdjustIn)
+    try:
+        done = points.adjust(db(), current_tenant().id, data.customer_ids, data.delta, data.reason, actor=api_actor())
+    except points.PointsError as exc:
+        status = 409 if exc.field == "delta" and "enough" in str(exc) else 422
+        code = "insufficient_points" if status == 409 else "validation_error"
+        raise ApiError(status, code, str(exc), {exc.field: str(exc)}) from exc
+    audit_action("members.points.adjust", f"customers:{len(done)}", delta=data.delta, reason=data.reason)
+    return {"items": [{"customer_id": a.customer_id, "delta": a.delta, "balance": a.balance_after}
+                      for a in done]}, 201
+
+
+@api.get("/points/<int:customer_id>")
+@api_operation("members", "/points/{customer_id}", "get", "A customer's points balance and latest ledger lines",
+               response=BalanceOut)
+def customer_points(customer_id: int):
+    tenant = current_tenant()
+    if orders.live_customer(db(), tenant.id, customer_id) is None:
+        raise ApiError(404, "not_found", "no such customer")
+    entries = db().execute(select(PointsEntry).where(PointsEntry.tenant_id == tenant.id,
+                                                     PointsEntry.customer_id == customer_id)
+                           .order_by(PointsEntry.id.desc()).limit(50)).scalars().all()
+    return {"customer_id": customer_id, "balance": points.balance(db(), tenant.id, customer_id),
+            "entries": [{"delta": e.delta, "balance_after": e.balance_after, "reason": e.reason, "actor": e.actor,
+                         "at": _iso(e.created_at)} for e in entries]}

@@ -1,0 +1,212 @@
+"""Importing orders from CSV or XLSX: read the file, validate every row (the preview shows the row errors and offers
+them as a CSV download), then a job applies the valid rows in batches, recording its progress.
+
+The first row holds the column names: the English field names of ``orders.FIELDS`` or their Chinese titles. Rows are
+saved with ``orders.save``, matched on (source, order number), so running an import again (after a failure) updates
+what was saved and adds the rest: an import is resumable and idempotent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from scrm.sdk import current_bus, utcnow
+
+from . import orders
+from .models import OrderImport
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+BATCH = 500
+ALIASES = {
+    "订单来源": "source", "来源": "source", "订单号": "order_no", "订单编号": "order_no", "手机号": "mobile",
+    "客户姓名": "customer_name", "姓名": "customer_name", "门店": "store", "导购": "employee", "员工": "employee",
+    "商品件数": "item_count", "件数": "item_count", "订单状态": "status", "状态": "status", "下单时间": "created_at",
+    "创建时间": "created_at", "支付时间": "paid_at", "退款成功时间": "refunded_at", "商品总价": "goods_total",
+    "邮费原价": "shipping_original", "邮费优惠": "shipping_discount", "优惠金额": "discount_amount",
+    "实付金额": "paid_amount", "退款金额": "refund_amount",
+}
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as an order table."""
+
+
+def _column(title: str) -> str | None:
+    name = title.strip().lstrip("\ufeff")
+    key = name.lower().replace(" ", "_")
+    return key if key in orders.FIELDS else ALIASES.get(name)
+
+
+def read_rows(filename: str, content: bytes) -> list[dict[str, Any]]:
+    """The data rows of a CSV (UTF-8 or GB18030) or XLSX file as dicts keyed by field. Raises ImportFileError."""
+    if not content:
+        raise ImportFileError(str(_l("The file is empty.")))
+    if len(content) > MAX_BYTES:
+        raise ImportFileError(str(_l("The file is larger than 20 MB.")))
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
+        table = _xlsx(content)
+    elif lower.endswith(".csv"):
+        table = _csv(content)
+    else:
+        raise ImportFileError(str(_l("Upload a .csv or .xlsx file.")))
+    if not table:
+        raise ImportFileError(str(_l("The file is empty.")))
+    header = [_column(str(h or "")) for h in table[0]]
+    missing = [f for f in ("source", "order_no", "mobile") if f not in header]
+    if missing:
+        raise ImportFileError(str(_l("The first row must name the columns; missing: %(cols)s.",
+                                     cols=", ".join(missing))))
+    rows = []
+    for raw in table[1:]:
+        if not any(str(v or "").strip() for v in raw):
+            continue
+        rows.append({key: ("" if value is None else value) for key, value in zip(header, raw, strict=False) if key})
+    if not rows:
+        raise ImportFileError(str(_l("The file has no order rows.")))
+    if len(rows) > MAX_ROWS:
+        raise ImportFileError(str(_l("Import at most %(n)d rows per file.", n=MAX_ROWS)))
+    return rows
+
+
+def _csv(content: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError(str(_l("The CSV file is neither UTF-8 nor GB18030 text.")))
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _xlsx(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ImportFileError(str(_l("The file is not a readable XLSX workbook."))) from exc
+    sheet = book.worksheets[0]
+    table = []
+    for row in sheet.iter_rows(values_only=True):
+        table.append([_cell(v) for v in row])
+    book.close()
+    return table
+
+
+def _cell(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
+def check(session: Session, tenant_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Row errors: ``{"row": n, "order_no", "errors": {field: message}}`` (n counts data rows from 2, the header
+    being row 1). Duplicate (source, order number) pairs within the file are errors too."""
+    errors, seen = [], {}
+    for number, row in enumerate(rows, 2):
+        try:
+            record = orders.validate(session, tenant_id, row)
+        except orders.OrderError as exc:
+            errors.append({"row": number, "order_no": str(row.get("order_no", ""))[:64], "errors": exc.fields})
+            continue
+        key = (record.source, record.order_no)
+        if key in seen:
+            errors.append({"row": number, "order_no": record.order_no,
+                           "errors": {"order_no": str(_l("Also on row %(n)d.", n=seen[key]))}})
+        else:
+            seen[key] = number
+    return errors
+
+
+def create(session: Session, tenant_id: int, filename: str, content: bytes, user_id: int | None) -> OrderImport:
+    """Read and check an uploaded file and keep it for the preview. Raises ImportFileError."""
+    rows = read_rows(filename, content)
+    errors = check(session, tenant_id, rows)
+    job = OrderImport(tenant_id=tenant_id, filename=filename[-200:], content=content, total_rows=len(rows),
+                      valid_rows=len(rows) - len(errors), error_rows=len(errors), errors=errors, created_by=user_id)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def errors_csv(job: OrderImport) -> str:
+    """The row errors as CSV text: row, order number, field, message."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "order_no", "field", "message"])
+    for item in job.errors:
+        for field, message in item["errors"].items():
+            writer.writerow([item["row"], item["order_no"], field, message])
+    return out.getvalue()
+
+
+def run_import(tenant_id: int, import_id: int) -> None:
+    """Apply the valid rows of import ``import_id`` in batches of ``BATCH``, committing the progress after each."""
+    from scrm.sdk import job_session
+
+    with job_session() as session:
+        job = session.get(OrderImport, import_id)
+        if job is None or job.tenant_id != tenant_id or job.status not in ("queued", "running", "failed"):
+            return
+        job.status, job.processed_rows, job.message = "running", 0, ""
+        job.created_count = job.updated_count = 0
+        session.add(job)
+    bad_rows = {e["row"] for e in job.errors}
+    try:
+        rows = read_rows(job.filename, job.content)
+        for start in range(0, len(rows), BATCH):
+            with job_session() as session:
+                created = updated = 0
+                for number, row in enumerate(rows[start:start + BATCH], start + 2):
+                    if number in bad_rows:
+                        continue
+                    try:
+                        record = orders.validate(session, tenant_id, row)
+                    except orders.OrderError:
+                        continue  # the data changed since the preview (e.g. a store was deleted): skip the row
+                    _order, was_created = orders.save(session, tenant_id, record, customer_source="import")
+                    created += was_created
+                    updated += not was_created
+                progress = session.get(OrderImport, import_id)
+                progress.processed_rows = min(start + BATCH, len(rows))
+                progress.created_count += created
+                progress.updated_count += updated
+                session.add(progress)
+    except Exception as exc:
+        log.exception("order import %s of tenant %s failed", import_id, tenant_id)
+        with job_session() as session:
+            failed = session.get(OrderImport, import_id)
+            failed.status, failed.message = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            session.add(failed)
+        raise
+    with job_session() as session:
+        done = session.get(OrderImport, import_id)
+        done.status, done.finished_at = "done", utcnow()
+        session.add(done)
+
+
+def enqueue(session: Session, job: OrderImport) -> None:
+    """Queue the import job (after the caller commits, the worker picks it up)."""
+    job.status = "queued"
+    session.add(job)
+    session.commit()
+    from .jobs import import_orders
+
+    current_bus()  # fail early without a job bus
+    import_orders.send(job.tenant_id, import_id=job.id)

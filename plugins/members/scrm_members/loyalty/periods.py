@@ -1,0 +1,97 @@
+"""Local time and money of the loyalty area: periods are days and months of the tenant's local time (Asia/Shanghai,
+the platform's one market), money is integer fen shown as yuan with two decimals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open UTC interval ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+
+
+def local_now(now: datetime) -> datetime:
+    return now.astimezone(LOCAL_TZ)
+
+
+def local_midnight(day: date) -> datetime:
+    """00:00 of ``day`` in local time, as UTC."""
+    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
+
+
+def day_span(now: datetime, days_back: int = 0) -> Span:
+    """The local day of ``now`` (``days_back`` days earlier)."""
+    day = local_now(now).date() - timedelta(days=days_back)
+    return Span(local_midnight(day), local_midnight(day + timedelta(days=1)))
+
+
+def month_span(now: datetime, months_back: int = 0) -> Span:
+    """The local calendar month of ``now`` (``months_back`` months earlier)."""
+    first = local_now(now).date().replace(day=1)
+    for _ in range(months_back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Span(local_midnight(first), local_midnight(following))
+
+
+def year_span(year: int) -> Span:
+    return Span(local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1)))
+
+
+def parse_local_datetime(raw: str) -> datetime:
+    """An ISO date or date-time; without an offset it is local time. Raises ValueError."""
+    text = raw.strip().replace("/", "-")
+    if len(text) == 10:
+        text += "T00:00:00"
+    value = datetime.fromisoformat(text)
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(UTC)
+
+
+def to_cents(raw: str | int | float | Decimal) -> int:
+    """Yuan (at most 2 decimals, not negative) as fen. Raises ValueError."""
+    try:
+        value = Decimal(str(raw).strip().replace(",", "").replace("¥", ""))
+    except InvalidOperation as exc:
+        raise ValueError(f"'{raw}' is not an amount") from exc
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"'{raw}' is not an amount of zero or more")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"'{raw}' has more than 2 decimals")
+    return int(value * 100)
+
+
+def yuan(cents: int | None) -> str:
+    """Fen as yuan with 2 decimals: ``46831`` -> ``'468.31'``."""
+    return f"{Decimal(cents or 0) / 100:.2f}"
+
+
+def wan(cents: int | None) -> str:
+    """Fen as 10,000 yuan (万元) with 2 decimals."""
+    return str((Decimal(cents or 0) / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def ratio(part: int | float, whole: int | float, digits: int = 2) -> str:
+    """``part / whole`` as a percentage with ``digits`` decimals (half up); ``'0.00'`` when ``whole`` is 0."""
+    if not whole:
+        return f"{0:.{digits}f}"
+    value = Decimal(str(part)) * 100 / Decimal(str(whole))
+    return str(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def divide(numerator: int | float, denominator: int | float, digits: int = 2) -> str:
+    """``numerator / denominator`` with ``digits`` decimals (half up); ``'0.00'`` when dividing by 0."""
+    if not denominator:
+        return f"{0:.{digits}f}"
+    value = Decimal(str(numerator)) / Decimal(str(denominator))
+    return str(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))

@@ -1,0 +1,147 @@
+"""Blacklist pages: the list (active entries, or the history) with a blacklisted-time filter, adding with a reason
+(also the target of the customers area's bulk action), removal with confirmation, and the rule switches."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from scrm.sdk import Customer, Employee, User, mask_mobile
+from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
+
+from . import blacklist as service
+from .blacklist import BlacklistError
+from .models import BlacklistEntry
+from .web import (
+    PAGE_SIZE,
+    bp,
+    count_query,
+    page_number,
+    safe_next,
+    search_customers,
+    user_id,
+    visible_customers,
+)
+
+
+def _day(name: str, end: bool) -> datetime | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+@bp.get("/blacklist/")
+@role_required(*STAFF)
+def blacklist():
+    tenant = current_tenant()
+    history = request.args.get("tab") == "history"
+    creator, remover = aliased(User), aliased(User)
+    query = (select(BlacklistEntry, Customer, Employee.name, creator.name, creator.email, remover.name,
+                    remover.email)
+             .join(Customer, Customer.id == BlacklistEntry.customer_id)
+             .outerjoin(Employee, Employee.id == Customer.owner_employee_id)
+             .outerjoin(creator, creator.id == BlacklistEntry.created_by)
+             .outerjoin(remover, remover.id == BlacklistEntry.removed_by)
+             .where(BlacklistEntry.tenant_id == tenant.id, Customer.merged_into_id.is_(None)))
+    query = query.where(BlacklistEntry.removed_at.is_not(None) if history else BlacklistEntry.removed_at.is_(None))
+    scope = customer_visibility()
+    if scope is not None:
+        query = query.where(scope)
+    start, stop = _day("from", False), _day("to", True)
+    if start:
+        query = query.where(BlacklistEntry.created_at >= start)
+    if stop:
+        query = query.where(BlacklistEntry.created_at <= stop)
+    q = request.args.get("q", "").strip()
+    if q:
+        query = query.where(Customer.name.contains(q) | Customer.mobile.contains(q))
+    total = count_query(query)
+    page = page_number()
+    rows = db().execute(query.order_by(BlacklistEntry.created_at.desc(), BlacklistEntry.id.desc())
+                        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("members/segments/blacklist.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), history=history,
+                           candidates=search_customers(request.args.get("find", "")),
+                           mask=tenant.mask_mobiles, mask_mobile=mask_mobile)
+
+
+def _chosen_customers(ids: list[str]) -> list[Customer]:
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db().execute(visible_customers().where(Customer.id.in_(wanted)).order_by(Customer.id)).scalars())
+
+
+@bp.route("/blacklist/add", methods=["GET", "POST"])
+@role_required(*STAFF)
+def blacklist_add():
+    """Blacklist the ``customer_id`` values (repeated) with a ``reason``; then go to ``next``.
+
+    GET shows the form for the customers in the query string; a POST with bad input shows it again (422)."""
+    ids = request.values.getlist("customer_id")
+    back = safe_next(url_for("members.segments.blacklist"))
+    error_fields: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            added = service.add(db(), current_tenant().id, ids, request.form.get("reason"), user_id(),
+                                scope=customer_visibility())
+        except BlacklistError as exc:
+            db().rollback()
+            error_fields = exc.fields
+        else:
+            audit_action("members.blacklist.add", ",".join(ids)[:100], reason=request.form.get("reason", "").strip(),
+                         added=added)
+            db().commit()
+            flash(_("%(n)d customers blacklisted.", n=added), "success")
+            return redirect(back)
+    customers = _chosen_customers(ids)
+    return render_template("members/segments/blacklist_add.html", customers=customers, errors=error_fields,
+                           reason=request.form.get("reason", ""), next=back,
+                           mask=current_tenant().mask_mobiles, mask_mobile=mask_mobile), 422 if error_fields else 200
+
+
+@bp.route("/blacklist/<int:customer_id>/remove", methods=["GET", "POST"])
+@role_required(*STAFF)
+def blacklist_remove(customer_id: int):
+    """GET asks for confirmation; POST ends the customer's blacklisting (the entry stays in the history)."""
+    tenant = current_tenant()
+    customer = db().execute(visible_customers().where(Customer.id == customer_id)).scalars().first()
+    entry = service.active_entry(db(), tenant.id, customer_id) if customer is not None else None
+    if entry is None:
+        abort(404)
+    back = safe_next(url_for("members.segments.blacklist"))
+    if request.method == "GET":
+        return render_template("members/segments/confirm.html", title=_("Remove from blacklist"),
+                               message=_("Remove “%(name)s” from the blacklist? They can join fission and marketing "
+                                         "activities again.", name=customer.name or customer.id),
+                               action=url_for("members.segments.blacklist_remove", customer_id=customer_id),
+                               cancel=back, next=back)
+    service.remove(db(), tenant.id, customer_id, user_id())
+    audit_action("members.blacklist.remove", str(customer_id))
+    db().commit()
+    flash(_("Removed from the blacklist."), "success")
+    return redirect(back)
+
+
+@bp.route("/blacklist/rules", methods=["GET", "POST"])
+@role_required(*STAFF)
+def blacklist_rules():
+    """The switches: task, red-packet and interactive fission, and the marketing-activity rule."""
+    tenant = current_tenant()
+    if request.method == "POST":
+        values = {name: request.form.get(name) in ("1", "on", "true") for name in service.RULE_FIELDS}
+        service.save_rules(db(), tenant.id, values, user_id())
+        audit_action("members.blacklist.rules", "", **values)
+        db().commit()
+        flash(_("Rules saved."), "success")
+        return redirect(url_for("members.segments.blacklist_rules"))
+    return render_template("members/segments/blacklist_rules.html", rules=service.rules(db(), tenant.id))

@@ -1,0 +1,314 @@
+"""Tag pages: the category tree per tab (manual, automatic), category visibility, creating several tags at once,
+automatic tags with their rule and "Estimate", editing (rename, move), deleting, and the tag list with its metrics."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from scrm.sdk import Department, Employee
+from scrm.sdk.web import STAFF, audit_action, current_membership, current_tenant, db, role_required
+
+from . import tag_catalog as catalog
+from .audiences import validate_rule
+from .jobs import evaluate_auto_tag
+from .rule_form import parse_rule
+from .tag_catalog import CatalogError
+from .tagging import visible_group_ids
+from .web import PAGE_SIZE, bp, editor, filter_types, page_number, user_id
+
+NAME_ROWS = 3
+
+
+def _tab() -> str:
+    tab = request.values.get("tab", "manual")
+    return tab if tab in catalog.TABS else "manual"
+
+
+def _visible() -> set[int]:
+    return visible_group_ids(db(), current_tenant().id, current_membership())
+
+
+def _posted_category() -> int | None:
+    """The posted ``category_id`` if the user may see that category."""
+    raw = request.form.get("category_id", "")
+    return int(raw) if raw.isdigit() and int(raw) in _visible() else None
+
+
+def _category_arg(visible: set[int]) -> int | None:
+    try:
+        category_id = int(request.args.get("category", ""))
+    except ValueError:
+        return None
+    return category_id if category_id in visible else None
+
+
+def _render_index(errors: dict[str, str] | None = None, status: int = 200, form: dict | None = None):
+    tenant, tab, visible = current_tenant(), _tab(), _visible()
+    category_id = _category_arg(visible)
+    newest_first = request.args.get("sort", "updated_desc") != "updated_asc"
+    page = page_number()
+    rows, total = catalog.tag_rows(db(), tenant.id, tab, visible, category_id, request.args.get("q", ""),
+                                   newest_first, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    tree = catalog.category_tree(db(), tenant.id, tab, visible)
+    selected = catalog.get_category(db(), tenant.id, category_id) if category_id else None
+    return render_template("members/segments/tags.html", tab=tab, tree=tree, rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), selected=selected, newest_first=newest_first,
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.get("/tags/")
+@role_required(*STAFF)
+def tags():
+    return _render_index()
+
+
+@bp.post("/tags/categories")
+@role_required(*STAFF)
+def category_create():
+    tab = _tab()
+    try:
+        group = catalog.create_category(db(), current_tenant().id, tab, request.form.get("name", ""),
+                                        request.form.get("parent_id") or None)
+    except CatalogError as exc:
+        db().rollback()
+        return _render_index(exc.fields, 422, dict(request.form))
+    audit_action("members.tag_category.create", group.name)
+    db().commit()
+    flash(_("Category saved."), "success")
+    return redirect(url_for("members.segments.tags", tab=tab, category=group.id))
+
+
+def _category_or_404(category_id: int):
+    group = catalog.get_category(db(), current_tenant().id, category_id)
+    if group is None or group.source not in catalog.TABS or group.id not in _visible():
+        abort(404)
+    return group
+
+
+@bp.post("/tags/categories/<int:category_id>/rename")
+@role_required(*STAFF)
+def category_rename(category_id: int):
+    group = _category_or_404(category_id)
+    try:
+        catalog.rename_category(db(), group, request.form.get("name", ""))
+        db().flush()
+    except CatalogError as exc:
+        db().rollback()
+        return _render_index({"rename": exc.fields.get("name", str(exc))}, 422)
+    audit_action("members.tag_category.rename", group.name)
+    db().commit()
+    flash(_("Category renamed."), "success")
+    return redirect(url_for("members.segments.tags", tab=group.source, category=group.id))
+
+
+@bp.post("/tags/categories/<int:category_id>/delete")
+@role_required(*STAFF)
+def category_delete(category_id: int):
+    group = _category_or_404(category_id)
+    tab = group.source
+    try:
+        catalog.delete_category(db(), group)
+    except CatalogError as exc:
+        return _render_index({"category": exc.fields["category"]}, 422)
+    audit_action("members.tag_category.delete", group.name)
+    db().commit()
+    flash(_("Category deleted."), "success")
+    return redirect(url_for("members.segments.tags", tab=tab))
+
+
+@bp.route("/tags/categories/<int:category_id>/scope", methods=["GET", "POST"])
+@role_required(*STAFF)
+def category_scope(category_id: int):
+    group = _category_or_404(category_id)
+    tenant = current_tenant()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            catalog.set_category_scope(db(), group, request.form.getlist("department_id"),
+                                       request.form.getlist("employee_id"))
+        except CatalogError as exc:
+            db().rollback()
+            error, status = exc.fields["scope"], 422
+        else:
+            audit_action("members.tag_category.scope", group.name)
+            db().commit()
+            flash(_("Visibility saved."), "success")
+            return redirect(url_for("members.segments.tags", tab=group.source, category=group.id))
+    departments = db().execute(select(Department).where(Department.tenant_id == tenant.id)
+                               .order_by(Department.name)).scalars().all()
+    employees = db().execute(select(Employee).where(Employee.tenant_id == tenant.id)
+                             .order_by(Employee.name)).scalars().all()
+    chosen_d, chosen_e = catalog.category_scope(db(), group)
+    if request.method == "POST":
+        chosen_d = {int(d) for d in request.form.getlist("department_id") if d.isdigit()}
+        chosen_e = {int(e) for e in request.form.getlist("employee_id") if e.isdigit()}
+    return render_template("members/segments/tag_scope.html", group=group, departments=departments,
+                           employees=employees, chosen_d=chosen_d, chosen_e=chosen_e, error=error), status
+
+
+@bp.get("/tags/name-row")
+@role_required(*STAFF)
+def tag_name_row():
+    """One more name input for the "+" button of the new-tags form (htmx)."""
+    return render_template("members/segments/_tag_name_row.html")
+
+
+def _categories_for(tab: str):
+    visible = _visible()
+    return [g for g in catalog.categories(db(), current_tenant().id, tab) if g.id in visible]
+
+
+@bp.route("/tags/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def tag_new():
+    """Create several manual tags of one category in a single save."""
+    errors, status = {}, 200
+    names = request.form.getlist("name") if request.method == "POST" else [""] * NAME_ROWS
+    if request.method == "POST":
+        try:
+            created = catalog.create_tags(db(), current_tenant().id, _posted_category(), names, user_id())
+        except CatalogError as exc:
+            db().rollback()
+            errors, status = exc.fields, 422
+        else:
+            audit_action("members.tag.create", ", ".join(t.name for t in created))
+            db().commit()
+            flash(_("%(n)d tags created.", n=len(created)), "success")
+            return redirect(url_for("members.segments.tags", tab="manual", category=created[0].group_id))
+    return render_template("members/segments/tag_new.html", categories=_categories_for("manual"), names=names,
+                           errors=errors, form=request.form), status
+
+
+def _save_auto_tag(tag=None):
+    tenant = current_tenant()
+    types = filter_types()
+    rule = parse_rule(request.form, types)
+    errors: dict[str, str] = {}
+    message = validate_rule(db(), tenant.id, rule, types)
+    if message:
+        errors["rule"] = message
+    category_id = _posted_category()
+    try:
+        if errors:
+            raise CatalogError(errors)
+        if tag is None:
+            tag = catalog.create_tags(db(), tenant.id, category_id, [request.form.get("name", "")], user_id(),
+                                      tab="auto", rule=rule)[0]
+        else:
+            catalog.update_tag(db(), tag, request.form.get("name", ""), category_id, user_id(), rule=rule)
+    except CatalogError as exc:
+        db().rollback()
+        return None, {**errors, **exc.fields}, rule
+    return tag, {}, rule
+
+
+@bp.route("/tags/auto/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def auto_tag_new():
+    """Create an automatic tag: category, name and rule; it is evaluated at once and then hourly."""
+    types = filter_types()
+    rule, errors, status = None, {}, 200
+    if request.method == "POST":
+        tag, errors, rule = _save_auto_tag()
+        if tag is not None:
+            audit_action("members.tag.create", tag.name, auto=True)
+            db().commit()
+            _evaluate_soon(tag.id)
+            flash(_("Automatic tag saved; it is being applied."), "success")
+            return redirect(url_for("members.segments.tags", tab="auto", category=tag.group_id))
+        status = 422
+    return render_template("members/segments/tag_auto.html", tag=None, categories=_categories_for("auto"),
+                           errors=errors, form=request.form, **editor(rule, types)), status
+
+
+def _evaluate_soon(tag_id: int) -> None:
+    """Enqueue the evaluator; if the broker is down, the hourly schedule applies the tag later."""
+    try:
+        evaluate_auto_tag.send(current_tenant().id, tag_id=tag_id)
+    except Exception:  # noqa: BLE001 - the recurring schedule is the durable path
+        flash(_("The tag will be applied by the next hourly run."), "info")
+
+
+def _tag_or_404(tag_id: int):
+    tag = catalog.get_tag(db(), current_tenant().id, tag_id)
+    if tag is None or tag.group_id not in _visible():
+        abort(404)
+    group = catalog.get_category(db(), current_tenant().id, tag.group_id)
+    if group is None or group.source not in catalog.TABS:
+        abort(404)
+    return tag, group
+
+
+@bp.route("/tags/<int:tag_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def tag_edit(tag_id: int):
+    """Rename a tag, move it to another category of its tab, or change an automatic tag's rule."""
+    tag, group = _tag_or_404(tag_id)
+    meta = catalog.tag_meta(db(), tag)
+    errors, status = {}, 200
+    if group.source == "auto":
+        types = filter_types()
+        rule = meta.rule
+        if request.method == "POST":
+            saved, errors, rule = _save_auto_tag(tag)
+            if saved is not None:
+                audit_action("members.tag.update", tag.name, auto=True)
+                db().commit()
+                _evaluate_soon(tag.id)
+                flash(_("Automatic tag saved; it is being applied."), "success")
+                return redirect(url_for("members.segments.tags", tab="auto", category=tag.group_id))
+            status = 422
+            tag, group = _tag_or_404(tag_id)
+        return render_template("members/segments/tag_auto.html", tag=tag, categories=_categories_for("auto"),
+                               errors=errors, form=request.form if request.method == "POST" else
+                               {"name": tag.name, "category_id": str(tag.group_id)},
+                               **editor(rule, types)), status
+    if request.method == "POST":
+        try:
+            catalog.update_tag(db(), tag, request.form.get("name", ""), _posted_category(), user_id())
+        except CatalogError as exc:
+            db().rollback()
+            errors, status = exc.fields, 422
+            tag, group = _tag_or_404(tag_id)
+        else:
+            audit_action("members.tag.update", tag.name)
+            db().commit()
+            flash(_("Tag saved."), "success")
+            return redirect(url_for("members.segments.tags", tab=group.source, category=tag.group_id))
+    form = request.form if request.method == "POST" else {"name": tag.name, "category_id": str(tag.group_id)}
+    return render_template("members/segments/tag_edit.html", tag=tag, categories=_categories_for(group.source),
+                           errors=errors, form=form), status
+
+
+@bp.route("/tags/<int:tag_id>/delete", methods=["GET", "POST"])
+@role_required(*STAFF)
+def tag_delete(tag_id: int):
+    """GET asks for confirmation; POST deletes the tag and its links."""
+    tag, group = _tag_or_404(tag_id)
+    if request.method == "GET":
+        people = catalog.tagged_people(db(), current_tenant().id, tag.id)
+        return render_template("members/segments/confirm.html", title=_("Delete tag"),
+                               message=_("Delete the tag “%(name)s”? %(n)d customers carry it; they lose it.",
+                                         name=tag.name, n=people),
+                               action=url_for("members.segments.tag_delete", tag_id=tag.id),
+                               cancel=url_for("members.segments.tags", tab=group.source))
+    name, tab = tag.name, group.source
+    catalog.delete_tag(db(), tag)
+    audit_action("members.tag.delete", name)
+    db().commit()
+    flash(_("Tag deleted."), "success")
+    return redirect(url_for("members.segments.tags", tab=tab))
+
+
+@bp.post("/tags/<int:tag_id>/evaluate")
+@role_required(*STAFF)
+def auto_tag_run(tag_id: int):
+    """Apply an automatic tag now (enqueued)."""
+    tag, group = _tag_or_404(tag_id)
+    if group.source != "auto":
+        return redirect(url_for("members.segments.tags", tab=group.source))
+    _evaluate_soon(tag.id)
+    flash(_("The tag is being applied."), "success")
+    return redirect(url_for("members.segments.tags", tab="auto", category=tag.group_id))

@@ -1,0 +1,40 @@
+"""The "Check credentials" action: fetch a fresh token for every configured secret and record what works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from scrm.sdk import ChannelAccount
+from scrm.sdk.wechat import WeChatAPIError
+
+from .accounts import SecretKind, credentials_of, record_check
+from .client import WeComClient, WeComUnavailable
+
+
+def check_credentials(session: Session, platform: Any, account: ChannelAccount,
+                      **client_options: Any) -> dict[str, dict[str, Any]]:
+    """Fetch a token (bypassing the cache) for each secret kind and store the results on the account.
+
+    Returns ``{kind: {"ok", "missing", "errcode", "errmsg"}}``; configuration errors (wrong secret 40001, invalid
+    corpid 40013, ...) end up in ``account.last_error``. Flushes, does not commit. The caller's session must not
+    hold uncommitted writes (the token store writes in its own transaction).
+    """
+    configured = set(credentials_of(platform.secrets, account).configured_kinds())
+    results: dict[str, dict[str, Any]] = {}
+    with WeComClient.for_account(account, platform, **{"backoff": (0.5,), **client_options}) as client:
+        for kind in SecretKind:
+            if kind not in configured:
+                results[kind.value] = {"ok": False, "missing": True, "errcode": None, "errmsg": ""}
+                continue
+            try:
+                client.renew_token(kind, force=True)
+            except WeChatAPIError as exc:
+                results[kind.value] = {"ok": False, "missing": False, "errcode": exc.errcode, "errmsg": exc.errmsg}
+            except WeComUnavailable as exc:
+                results[kind.value] = {"ok": False, "missing": False, "errcode": None, "errmsg": str(exc)}
+            else:
+                results[kind.value] = {"ok": True, "missing": False, "errcode": None, "errmsg": ""}
+    record_check(session, account, results)
+    return results

@@ -1,0 +1,52 @@
+"""The plugin's jobs (queue ``wecom``): processing stored callbacks into domain events."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import select
+
+from scrm.sdk import ChannelAccount, InboundCallback, actor, job_session, utcnow
+from scrm.sdk.wechat import ParseXmlError, parse_xml
+
+from .accounts import PLUGIN
+from .callbacks import enqueue_processing, pending_callbacks
+from .events import CallbackContext, dispatch
+from .welcome import handlers as _welcome_handlers  # noqa: F401  (declares the live-code and welcome jobs)
+
+log = logging.getLogger(__name__)
+
+
+@actor(max_retries=5, min_backoff=1_000, time_limit=60_000)
+def process_callback(tenant_id: int, *, inbound_id: int) -> None:
+    """Turn stored callback ``inbound_id`` of ``tenant_id`` into domain events, once.
+
+    The row is locked for the transaction (PostgreSQL), so concurrent deliveries of this job publish once; a row
+    already processed, of another tenant or of another plugin is left alone. A body that no longer parses is marked
+    processed with the error (retrying cannot help); a handler error rolls back and the job is retried.
+    """
+    with job_session() as session:
+        inbound = session.exec(select(InboundCallback).where(
+            InboundCallback.id == inbound_id, InboundCallback.tenant_id == tenant_id,
+            InboundCallback.plugin == PLUGIN).with_for_update()).first()
+        if inbound is None or inbound.processed_at is not None:
+            return
+        account = session.get(ChannelAccount, inbound.account_id)
+        if account is None or account.tenant_id != tenant_id:
+            return
+        try:
+            message = parse_xml(inbound.body)
+        except ParseXmlError as exc:
+            inbound.error = str(exc)[:500]
+        else:
+            dispatch(CallbackContext(session, tenant_id, account, inbound.id), message)
+        inbound.processed_at = utcnow()
+        session.add(inbound)
+
+
+@actor(max_retries=3)
+def process_pending(tenant_id: int) -> int:
+    """Re-enqueue the tenant's stored callbacks that were never processed (e.g. the broker was down)."""
+    with job_session() as session:
+        ids = pending_callbacks(session, tenant_id)
+    return sum(enqueue_processing(tenant_id, inbound_id) for inbound_id in ids)

@@ -1,0 +1,38 @@
+"""The plugin's tables (named ``wecom_...``; migrations in ``migrations/versions``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field
+
+from scrm.sdk import TenantScoped, utcnow
+
+
+class WeComAccessToken(TenantScoped, table=True):
+    """An access token of one (channel account, secret kind), used when the platform has no Redis.
+
+    ``token`` is encrypted with the platform's secret box. ``refresh_after`` is when callers must fetch a new one
+    (a margin before WeCom's ``expires_in``); ``None`` means the row only exists as the refresh lock.
+    """
+
+    __tablename__ = "wecom_access_token"
+    __table_args__ = (UniqueConstraint("account_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20, description="agent, contact or address_book")
+    token: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    refresh_after: datetime | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
+# the tables of the live-code and welcome modules (their own lineage branch, ``wecom_livecodes``)
+from .livecodes.models import (  # noqa: E402,F401
+    LiveCode,
+    LiveCodeEmployee,
+    LiveCodeFriendEvent,
+    LiveCodeLogo,
+    LiveCodeTag,
+)
+from .welcome.models import WelcomeMessage, WelcomeMessageEmployee  # noqa: E402,F401

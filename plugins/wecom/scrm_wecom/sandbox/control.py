@@ -1,0 +1,187 @@
+"""The sandbox's control API under ``/sandbox/`` (documented in the plugin README): seed corps, tune token TTLs and
+rate limits, inject failures, read the calls received, simulate customers adding employees, complete transfers
+and fire encrypted callbacks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from .callbacks import CallbackTarget, event_xml, fire_callback
+from .state import Corp, SandboxError, SandboxState, new_id
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def seed_corp(state: SandboxState, data: dict[str, Any]) -> Corp:
+    """Create or replace a corp from its seed (see the README for the shape)."""
+    secrets_by_kind = data.get("secrets") or {}
+    corp = Corp(corp_id=str(data["corp_id"]), secrets={v: k for k, v in secrets_by_kind.items() if v},
+                agent_id=data.get("agent_id"))
+    for dep in data.get("departments") or []:
+        corp.departments[int(dep["id"])] = {"name": "", "parentid": 0, "order": 0, **dep, "id": int(dep["id"])}
+    for user in data.get("users") or []:
+        corp.users[user["userid"]] = {"name": user["userid"], "department": [], "status": 1, **user}
+    for contact in data.get("external_contacts") or []:
+        contact = dict(contact)
+        follows = contact.pop("follow_user", [])
+        ext = contact.setdefault("external_userid", new_id("wm", 14))
+        corp.contacts[ext] = {"type": 1, "gender": 0, "name": "", **contact}
+        corp.follows[ext] = [{"remark": "", "description": "", "createtime": int(time.time()), "tags": [],
+                              "state": "", "add_way": 0, **f} for f in follows]
+    for group in data.get("tag_groups") or []:
+        group_id = group.get("group_id") or new_id("et", 10)
+        corp.tag_groups[group_id] = {"group_id": group_id, "group_name": group["group_name"], "order": 0,
+                                     "create_time": int(time.time()), "deleted": False,
+                                     "tag": [{"id": t.get("id") or new_id("et", 12), "name": t["name"],
+                                              "order": t.get("order", 0), "create_time": int(time.time()),
+                                              "deleted": False} for t in group.get("tag", [])]}
+    for way in data.get("contact_ways") or []:
+        corp.contact_ways[way["config_id"]] = dict(way)
+    state.corps[corp.corp_id] = corp
+    return corp
+
+
+def add_friend(state: SandboxState, data: dict[str, Any]) -> dict[str, Any]:
+    """A customer adds employee ``userid`` (through contact way ``state``): the relation, a welcome code and the
+    ``add_external_contact`` (or ``add_half_external_contact``) event XML."""
+    corp = state.corp(str(data.get("corp_id")))
+    userid = str(data.get("userid") or "")
+    if userid not in corp.users:
+        raise SandboxError(60111, "userid not found")
+    contact = dict(data.get("external_contact") or {})
+    ext = contact.setdefault("external_userid", new_id("wm", 14))
+    corp.contacts[ext] = {"type": 1, "gender": 0, "name": "", **corp.contacts.get(ext, {}), **contact}
+    now = int(time.time())
+    follows = corp.follows.setdefault(ext, [])
+    if corp.follow(ext, userid) is None:
+        follows.append({"userid": userid, "remark": "", "description": "", "createtime": now, "tags": [],
+                        "state": str(data.get("state") or ""), "add_way": 1 if data.get("state") else 0})
+    code = state.new_welcome_code(corp.corp_id, userid, ext)
+    change = "add_half_external_contact" if data.get("half") else "add_external_contact"
+    xml = event_xml(corp.corp_id, "change_external_contact", change, create_time=now, UserID=userid,
+                    ExternalUserID=ext, State=data.get("state") or None, WelcomeCode=code)
+    return {"external_userid": ext, "welcome_code": code, "xml": xml}
+
+
+def complete_transfers(state: SandboxState, corp_id: str, status: int) -> int:
+    """Settle the waiting transfers of a corp: 1 (taken over: the relation moves) or 3 (refused by the customer)."""
+    corp = state.corp(corp_id)
+    count = 0
+    for transfer in corp.transfers:
+        if transfer["status"] != 2:
+            continue
+        transfer["status"], transfer["takeover_time"] = status, int(time.time())
+        if status == 1:
+            follow = corp.follow(transfer["external_userid"], transfer["handover_userid"])
+            if follow is not None:
+                follow["userid"] = transfer["takeover_userid"]
+        count += 1
+    return count
+
+
+def register_control(app: Flask, state: SandboxState) -> None:  # noqa: C901 - one small view per control
+    def ok(**data: Any):
+        return jsonify({"ok": True, **data})
+
+    @app.errorhandler(SandboxError)
+    def sandbox_error(exc: SandboxError):
+        return jsonify({"ok": False, "errcode": exc.errcode, "errmsg": exc.errmsg}), 400
+
+    @app.post("/sandbox/reset")
+    def reset():
+        state.reset()
+        return ok()
+
+    @app.post("/sandbox/seed")
+    def seed():
+        data = _json()
+        if not data.get("corp_id"):
+            raise SandboxError(41002, "corp_id missing")
+        with state.lock:
+            corp = seed_corp(state, data)
+        return ok(corp_id=corp.corp_id)
+
+    @app.get("/sandbox/corps/<corp_id>")
+    def corp_state(corp_id: str):
+        with state.lock:
+            corp = state.corp(corp_id)
+            return ok(corp={k: v for k, v in vars(corp).items() if k != "secrets"})
+
+    @app.post("/sandbox/settings")
+    def settings():
+        data = _json()
+        with state.lock:
+            if "token_ttl" in data:
+                state.settings.token_ttl = int(data["token_ttl"])
+            if "welcome_code_ttl" in data:
+                state.settings.welcome_code_ttl = float(data["welcome_code_ttl"])
+            return ok(token_ttl=state.settings.token_ttl, welcome_code_ttl=state.settings.welcome_code_ttl)
+
+    @app.post("/sandbox/tokens/expire")
+    def expire_tokens():
+        data = _json()
+        with state.lock:
+            return ok(expired=state.expire_tokens(data.get("corp_id"), data.get("kind")))
+
+    @app.post("/sandbox/tokens/invalidate")
+    def invalidate_tokens():
+        with state.lock:
+            return ok(invalidated=state.invalidate_tokens())
+
+    @app.post("/sandbox/rate_limits")
+    def rate_limits():
+        data = _json()
+        with state.lock:
+            if data.get("per_minute") is None:
+                state.rate_limits.pop(data.get("path"), None)
+            else:
+                state.rate_limits[str(data["path"])] = int(data["per_minute"])
+            return ok(rate_limits=state.rate_limits)
+
+    @app.post("/sandbox/fail_next")
+    def fail_next():
+        data = _json()
+        with state.lock:
+            queue = state.fail_next.setdefault(str(data["path"]), [])
+            queue.extend([int(data["errcode"])] * int(data.get("times", 1)))
+            return ok(pending=len(queue))
+
+    @app.route("/sandbox/calls", methods=["GET", "DELETE"])
+    def calls():
+        with state.lock:
+            if request.method == "DELETE":
+                state.calls.clear()
+                return ok()
+            path = request.args.get("path")
+            return ok(calls=[c for c in state.calls if path is None or c["path"] == path])
+
+    @app.post("/sandbox/friends")
+    def friends():
+        data = _json()
+        with state.lock:
+            result = add_friend(state, data)
+        callback = data.get("callback")
+        if callback:
+            target = CallbackTarget(str(data["corp_id"]), callback["token"], callback["encoding_aes_key"])
+            response = fire_callback(callback["url"], target, result["xml"])
+            result["callback_status"] = response.status_code
+        return ok(**result)
+
+    @app.post("/sandbox/transfers/complete")
+    def transfers_complete():
+        data = _json()
+        with state.lock:
+            return ok(completed=complete_transfers(state, str(data.get("corp_id")), int(data.get("status", 1))))
+
+    @app.post("/sandbox/callbacks")
+    def callbacks():
+        data = _json()
+        target = CallbackTarget(str(data["corp_id"]), data["token"], data["encoding_aes_key"])
+        response = fire_callback(data["url"], target, data["xml"])
+        return ok(status=response.status_code, body=response.text)

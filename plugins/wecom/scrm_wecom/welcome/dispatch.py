@@ -1,0 +1,138 @@
+"""Sending the welcome of a new friend: one job on the ``wecom`` queue per friend-added event with a welcome code.
+
+Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries (the core delivery ledger row
+``welcome:<welcome_code>`` is committed before the call and a second job finding it does nothing); 41051 (the
+customer already started chatting, or another app used the code) is recorded as skipped; any other error is recorded
+with its code and message and not retried (the code lives 20 seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from scrm.sdk import (
+    ChannelAccount,
+    Customer,
+    CustomerIdentity,
+    DeliveryStatus,
+    Employee,
+    IdentityKind,
+    actor,
+    current_bus,
+    job_session,
+    mark_delivery,
+    record_delivery,
+    utcnow,
+)
+from scrm.sdk.wechat import WeChatAPIError
+
+from ..client import WeComClient
+from .content import Recipient, needs_customer_name, to_api
+from .routing import NewFriend, choose_welcome
+
+log = logging.getLogger(__name__)
+
+ALREADY_CHATTING = 41051
+CHANNEL = "wecom"
+
+
+def welcome_job_kwargs(account_id: int, payload: dict[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
+    """The keyword arguments of ``send_welcome`` for a ``wecom.friend_added`` payload."""
+    created = payload.get("create_time")
+    if isinstance(created, int) and created > 0:  # the callback's CreateTime: when the friend added the employee
+        added_at = datetime.fromtimestamp(created, UTC).isoformat()
+    else:
+        added_at = (occurred_at or utcnow()).isoformat()
+    return {"account_id": account_id, "userid": str(payload.get("userid") or ""),
+            "external_userid": str(payload.get("external_userid") or ""),
+            "welcome_code": str(payload.get("welcome_code") or ""), "state": str(payload.get("state") or ""),
+            "added_at": added_at,
+            "customer_id": payload.get("customer_id")}
+
+
+def _customer(session: Session, tenant_id: int, corp_id: str, external_userid: str,
+              customer_id: int | None) -> Customer | None:
+    if customer_id:
+        customer = session.get(Customer, customer_id)
+        return customer if customer is not None and customer.tenant_id == tenant_id else None
+    row = session.exec(select(CustomerIdentity).where(
+        CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == IdentityKind.external_userid(corp_id),
+        CustomerIdentity.value == external_userid)).first()
+    return session.get(Customer, row.customer_id) if row is not None else None
+
+
+def _fetch_customer_name(client: Any, external_userid: str) -> str:
+    """The customer's WeChat name from WeCom (used when the platform does not know it yet)."""
+    try:
+        detail = client.get_external_contact(external_userid)
+    except Exception as exc:  # the name is a nicety: the welcome still goes out without it
+        log.warning("could not read external contact %s: %s", external_userid, exc)
+        return ""
+    return str(((detail or {}).get("external_contact") or {}).get("name") or "")
+
+
+def _parse_time(value: str | None) -> datetime:
+    try:
+        return datetime.fromisoformat(value) if value else utcnow()
+    except ValueError:
+        return utcnow()
+
+
+@actor(max_retries=0, time_limit=15_000)
+def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_userid: str, welcome_code: str,
+                 state: str = "", added_at: str | None = None, customer_id: int | None = None) -> None:
+    """Choose the new friend's welcome (``routing.choose_welcome``) and send it once with ``welcome_code``."""
+    if not welcome_code or not userid or not external_userid:
+        return
+    platform = current_bus().platform
+    with job_session() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or account.tenant_id != tenant_id or account.plugin != CHANNEL:
+            return
+        friend = NewFriend(tenant_id, account_id, userid, external_userid, state, welcome_code, _parse_time(added_at))
+        choice = choose_welcome(session, friend)
+        if choice is None:
+            return
+        customer = _customer(session, tenant_id, account.external_id, external_userid, customer_id)
+        row, created = record_delivery(
+            session, tenant_id, channel=CHANNEL, recipient=external_userid, account_id=account_id,
+            customer_id=customer.id if customer is not None else None, kind="welcome",
+            idempotency_key=f"welcome:{welcome_code}", task_ref=choice.ref[:80])
+        if not created:
+            return
+        if not choice.content:
+            mark_delivery(session, row, DeliveryStatus.SKIPPED, error="the welcome resolver chose no content")
+            return
+        employee = session.exec(select(Employee).where(Employee.tenant_id == tenant_id,
+                                                       Employee.userid == userid)).first()
+        recipient = Recipient(employee_name=employee.name if employee else "",
+                              employee_position=(employee.position or "") if employee else "",
+                              customer_name=customer.name if customer is not None else "")
+        client = WeComClient.for_account(account, platform)
+        # the ledger row is the single-send guard: it must be committed before the call, and no transaction stays
+        # open across the calls (the token store writes in its own)
+        session.commit()
+        outcome = _send(client, welcome_code, choice.content, recipient, external_userid)
+        mark_delivery(session, row, outcome[0], error_code=outcome[1], error=outcome[2])
+
+
+def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recipient: Recipient,
+          external_userid: str) -> tuple[DeliveryStatus, str | None, str | None]:
+    """Call ``send_welcome_msg`` once; returns the ledger status, error code and message."""
+    with client:
+        if needs_customer_name(content) and not recipient.customer_name:
+            recipient = replace(recipient, customer_name=_fetch_customer_name(client, external_userid))
+        text, attachments = to_api(content, recipient)
+        try:
+            client.send_welcome_msg(welcome_code, text=text, attachments=attachments)
+        except WeChatAPIError as exc:
+            status = DeliveryStatus.SKIPPED if exc.errcode == ALREADY_CHATTING else DeliveryStatus.FAILED
+            return status, str(exc.errcode), exc.errmsg or str(exc)
+        except Exception as exc:  # unreachable WeCom, missing secret: recorded, not retried (the code expires)
+            return DeliveryStatus.FAILED, "unavailable", str(exc) or type(exc).__name__
+    return DeliveryStatus.SENT, None, None

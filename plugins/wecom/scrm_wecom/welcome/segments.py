@@ -1,0 +1,79 @@
+"""Time segments of a welcome message: a weekday set and a start/end time of day in Asia/Shanghai, each with its own
+content. The first segment (in the order written) that contains the add-friend time wins; none means the default
+content of the message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from .content import ContentError, validate_content
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+MAX_SEGMENTS = 12
+WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: 1 Monday ... 7 Sunday
+WEEKDAY_LABELS = {1: _l("Mon"), 2: _l("Tue"), 3: _l("Wed"), 4: _l("Thu"), 5: _l("Fri"), 6: _l("Sat"), 7: _l("Sun")}
+
+
+def _parse_time(value: Any) -> time | None:
+    try:
+        return time.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+def validate_segments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Normalised segments ``[{"weekdays": [1..7], "start": "HH:MM", "end": "HH:MM", "content": {...}}]`` or
+    ``ContentError`` with fields keyed ``seg-<i>-...``: at least one weekday, start before end (a period across
+    midnight is written as two segments), valid content."""
+    errors: dict[str, str] = {}
+    if len(raw) > MAX_SEGMENTS:
+        errors["segments"] = str(_l("At most %(n)s time segments.", n=MAX_SEGMENTS))
+    out = []
+    for i, seg in enumerate(raw):
+        prefix = f"seg-{i}-"
+        try:
+            weekdays = sorted({int(d) for d in seg.get("weekdays") or []})
+        except (TypeError, ValueError):
+            weekdays = [0]
+        if not weekdays or any(d not in WEEKDAYS for d in weekdays):
+            errors[prefix + "weekdays"] = str(_l("Choose at least one weekday."))
+        start, end = _parse_time(seg.get("start")), _parse_time(seg.get("end"))
+        if start is None:
+            errors[prefix + "start"] = str(_l("Enter a time as HH:MM."))
+        if end is None:
+            errors[prefix + "end"] = str(_l("Enter a time as HH:MM."))
+        if start is not None and end is not None and start >= end:
+            errors[prefix + "end"] = str(_l("The end must be after the start (split a period across midnight "
+                                            "into two segments)."))
+        try:
+            content = validate_content(seg.get("content"))
+        except ContentError as exc:
+            errors.update({prefix + k: v for k, v in exc.fields.items()})
+            content = None
+        if content is not None and start is not None and end is not None:
+            out.append({"weekdays": weekdays, "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
+                        "content": content})
+    if errors:
+        raise ContentError(errors)
+    return out
+
+
+def local_time(moment: datetime) -> datetime:
+    """``moment`` (aware, or naive UTC) in Asia/Shanghai."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(TIMEZONE)
+
+
+def matching_segment(segments: list[dict[str, Any]], moment: datetime) -> int | None:
+    """The index of the first segment containing ``moment`` (start inclusive, end exclusive), or None."""
+    local = local_time(moment)
+    weekday, clock = local.isoweekday(), local.time().replace(tzinfo=None)
+    for index, seg in enumerate(segments):
+        if weekday in seg["weekdays"] and time.fromisoformat(seg["start"]) <= clock < time.fromisoformat(seg["end"]):
+            return index
+    return None

@@ -1,0 +1,128 @@
+"""Friend welcome message pages: create, edit, delete, list preview, bad input, isolation, disabled plugin."""
+
+from __future__ import annotations
+
+from scrm_wecom.welcome.models import WelcomeMessage, WelcomeMessageEmployee
+from sqlmodel import select
+from wecom_livecodes_fixtures import *  # noqa: F403
+from wecom_livecodes_fixtures import fresh
+
+from scrm.sdk import Employee
+
+LINK = {"att-0-type": "link", "att-0-title": "Spring sale", "att-0-url": "https://shop.example.com/spring"}
+
+
+def _form(employees, **extra):
+    data = {"audience": "selected", "employee_ids": [str(e.id) for e in employees], "text": "Hi {customer_name}"}
+    data.update(extra)
+    return data
+
+
+def _messages(db, tenant):
+    return list(db.exec(select(WelcomeMessage).where(WelcomeMessage.tenant_id == tenant.id)))
+
+
+def test_create_a_welcome_message_for_selected_employees(db, world, staff):
+    response = staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], **LINK))
+    assert response.status_code == 302
+    [message] = _messages(db, world.tenant)
+    assert message.content == {"text": "Hi {customer_name}", "attachments": [
+        {"type": "link", "title": "Spring sale", "url": "https://shop.example.com/spring"}]}
+    links = db.exec(select(WelcomeMessageEmployee).where(WelcomeMessageEmployee.welcome_id == message.id)).all()
+    assert [link.employee_id for link in links] == [world.employees["zhangsan"].id]
+    page = staff.get("/t/acme/wecom/welcome/").get_data(as_text=True)
+    assert "[2 items] Hi {customer_name}" in page and "Zhang San" in page
+
+
+def test_ten_attachments_are_refused_with_422_and_nothing_saved(db, world, staff):
+    data = _form([world.employees["zhangsan"]])
+    for i in range(10):
+        data.update({f"att-{i}-type": "link", f"att-{i}-title": f"T{i}", f"att-{i}-url": "https://a.example.com"})
+    response = staff.post("/t/acme/wecom/welcome/new", data=data)
+    assert response.status_code == 422
+    assert "At most 9 attachments" in response.get_data(as_text=True)
+    assert _messages(db, world.tenant) == []
+
+
+def test_bad_input_is_shown_in_the_form(db, world, staff):
+    cases = [
+        ({"audience": "selected", "text": "Hello"}, "Choose at least one active employee"),
+        ({"audience": "all", "text": ""}, "Write a text or add at least one attachment"),
+        ({"audience": "all", "text": "Hi {nick}"}, "Unknown variable"),
+        ({"audience": "all", "text": "Hi", "att-0-type": "link", "att-0-url": "https://a.example.com"},
+         "A link needs a title"),
+        ({"audience": "all", "text": "Hi", "segmented": "1"}, "Add at least one time segment"),
+        ({"audience": "all", "text": "Hi", "segmented": "1", "seg-0-weekdays": "1", "seg-0-start": "10:00",
+          "seg-0-end": "09:00", "seg-0-text": "x"}, "The end must be after the start"),
+    ]
+    for data, message in cases:
+        response = staff.post("/t/acme/wecom/welcome/new", data=data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), data
+    assert _messages(db, world.tenant) == []
+
+
+def test_another_tenants_employee_cannot_be_chosen(db, world, staff, other_tenant):
+    stranger = Employee(tenant_id=other_tenant.id, userid="wangwu", name="Wang Wu")
+    db.add(stranger)
+    db.commit()
+    response = staff.post("/t/acme/wecom/welcome/new", data=_form([stranger]))
+    assert response.status_code == 422
+    assert _messages(db, world.tenant) == []
+
+
+def test_segmented_message_keeps_its_segments(db, world, staff):
+    data = {"audience": "all", "text": "Default", "segmented": "1",
+            "seg-0-weekdays": ["1", "2"], "seg-0-start": "09:00", "seg-0-end": "18:00", "seg-0-text": "Daytime",
+            "seg-1-start": "", "seg-1-end": "", "seg-1-text": ""}
+    assert staff.post("/t/acme/wecom/welcome/new", data=data).status_code == 302
+    [message] = _messages(db, world.tenant)
+    assert message.all_employees and message.segmented
+    assert message.segments == [{"weekdays": [1, 2], "start": "09:00", "end": "18:00",
+                                 "content": {"text": "Daytime", "attachments": []}}]
+    form = staff.get(f"/t/acme/wecom/welcome/{message.id}/edit").get_data(as_text=True)
+    assert "Daytime" in form and 'value="09:00"' in form
+
+
+def test_edit_makes_the_message_the_newest(db, world, staff):
+    for text in ("First", "Second"):
+        staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], text=text))
+    first, second = sorted(_messages(db, world.tenant), key=lambda m: m.id)
+    response = staff.post(f"/t/acme/wecom/welcome/{first.id}/edit",
+                          data=_form([world.employees["lisi"]], text="First, edited"))
+    assert response.status_code == 302
+    fresh(db)
+    edited = db.get(WelcomeMessage, first.id)
+    assert edited.content["text"] == "First, edited" and edited.updated_at > second.updated_at
+    page = staff.get("/t/acme/wecom/welcome/").get_data(as_text=True)
+    assert page.index("First, edited") < page.index("Second")
+
+
+def test_delete(db, world, staff):
+    staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]]))
+    [message] = _messages(db, world.tenant)
+    assert staff.post(f"/t/acme/wecom/welcome/{message.id}/delete").status_code == 302
+    fresh(db)
+    assert _messages(db, world.tenant) == []
+
+
+def test_another_tenant_cannot_read_or_change_a_message(db, world, staff, other_tenant, enable_plugins, make_user,
+                                                          client):
+    staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], text="Acme only"))
+    [message] = _messages(db, world.tenant)
+    staff.post("/logout")
+    enable_plugins(other_tenant, "wecom")
+    intruder = make_user("op@globex.test", other_tenant, role="tenant_admin")
+    client.post("/login", data={"email": intruder.email, "password": "correct-horse-battery"})
+    assert "Acme only" not in client.get("/t/globex/wecom/welcome/").get_data(as_text=True)
+    assert client.get(f"/t/globex/wecom/welcome/{message.id}/edit").status_code == 404
+    assert client.post(f"/t/globex/wecom/welcome/{message.id}/edit", data={"audience": "all", "text": "x"}
+                       ).status_code == 404
+    assert client.post(f"/t/globex/wecom/welcome/{message.id}/delete").status_code == 404
+    fresh(db)
+    assert db.get(WelcomeMessage, message.id).content["text"] == "Acme only"
+
+
+def test_pages_404_when_the_plugin_is_disabled(tenant, staff):
+    for path in ("/t/acme/wecom/welcome/", "/t/acme/wecom/welcome/new"):
+        assert staff.get(path).status_code == 404
