@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """The home dashboard (spec A §1, §4 R1/R7–R14/R27–R28, §5.1–§5.6, §7 J1–J3; acceptance 1–6, 10, 11): figures as the
 spec defines them, computed by a job into a snapshot on the durable 10-minute schedule or on "Refresh", shown with
 the update time, and tenant-isolated."""
@@ -6,7 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from members_loyalty_fixtures import admin, customer, employee, loyalty_tenant, order, store  # noqa: F401
+from members_loyalty_fixtures import (  # noqa: F401
+    admin,
+    customer,
+    employee,
+    loyalty_tenant,
+    order,
+    store,
+)
 from scrm_members.loyalty import dashboard
 from scrm_members.loyalty.jobs import schedule_keys
 from scrm_members.loyalty.models import PerformanceTarget

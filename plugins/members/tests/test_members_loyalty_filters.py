@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """Purchase-behaviour, stage and points filter types (brief §3): each compiles to SQL and counts what the rule says;
 bad values are refused; another tenant's orders never count."""
 
@@ -6,7 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from members_loyalty_fixtures import customer, loyalty_tenant, order, store  # noqa: F401
+from members_loyalty_fixtures import (  # noqa: F401
+    customer,
+    loyalty_tenant,
+    order,
+    store,
+)
 from scrm_members.loyalty import points, stages
 from scrm_members.loyalty.audiences import audience_filters
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """Orders (spec A §2.9, §5.8; brief: orders API, import, list, profile panel): the API (single, batch, validation,
 idempotence on source and order number, One-ID matching), CSV and XLSX imports with preview, row errors and a job
 with progress, the order list, the profile figures of acceptance 30, and tenant isolation of each."""

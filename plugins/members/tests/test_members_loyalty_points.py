@@ -1,10 +1,16 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """Points (spec A §3.10; brief: ledger, balance, single and bulk adjustments with a required reason, no negative
 balance): the service, the pages with their bad input, the API, and tenant isolation."""
 
 from __future__ import annotations
 
 import pytest
-from members_loyalty_fixtures import admin, bearer, customer, loyalty_tenant  # noqa: F401
+from members_loyalty_fixtures import (  # noqa: F401
+    admin,
+    bearer,
+    customer,
+    loyalty_tenant,
+)
 from scrm_members.loyalty import points
 from scrm_members.loyalty.models import PointsEntry
 from sqlmodel import func, select

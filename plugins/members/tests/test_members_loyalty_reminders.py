@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """Stage reminders (spec B §2.15, §4.8.6, J12–J13; acceptance 30): a follow-up rule runs from the durable scheduler
 at its local time, change reminders go out in real time or after a delay, the master switch stops everything, and
 every reminder is a notification row plus a ``members.notification`` event; pages are tenant-isolated."""
@@ -6,7 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from members_loyalty_fixtures import admin, customer, employee, loyalty_tenant  # noqa: F401
+from members_loyalty_fixtures import (  # noqa: F401
+    admin,
+    customer,
+    employee,
+    loyalty_tenant,
+)
 from scrm_members.loyalty import reminders, stages
 from scrm_members.loyalty.jobs import stage_follow_up
 from scrm_members.loyalty.models import Notification, StageFollowUpRule, StageMembership

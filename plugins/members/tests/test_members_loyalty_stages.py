@@ -1,10 +1,16 @@
+# ruff: noqa: F811  (pytest fixtures imported from the area helper module are redefined as test arguments)
 """Lifecycle stages (spec B §2.14, §3.10, §4.8, §5, J11; acceptance 29): the seeded ladder, stage settings with
 their bad input, automation by rule with the highest ordinal winning, history, timeline and domain event, the board's
 "N in this stage", "new" and "flow", "Refresh data" through the job bus, and tenant isolation."""
 
 from __future__ import annotations
 
-from members_loyalty_fixtures import admin, customer, loyalty_tenant, order  # noqa: F401
+from members_loyalty_fixtures import (  # noqa: F401
+    admin,
+    customer,
+    loyalty_tenant,
+    order,
+)
 from scrm_members.loyalty import stages
 from scrm_members.loyalty.models import Stage, StageMembership
 from sqlmodel import select
