@@ -103,7 +103,10 @@ def login():
             if user is not None and user.active and verify_password(user, password):
                 for key, _limit in _limit_keys(email):
                     cache.delete(key)
-                session.clear()
+                lang = session.get("lang")
+                session.clear()  # a fresh session at sign-in; the language chosen on the login page stays
+                if lang:
+                    session["lang"] = lang
                 session["uid"] = user.id
                 session["pwd"] = user.password_hash[-16:]
                 session.permanent = True

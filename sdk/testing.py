@@ -169,7 +169,11 @@ def platform(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client that browses like an English-speaking browser (``Accept-Language: en``); GET /lang/zh_CN
+    switches it to Chinese."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture

@@ -113,3 +113,10 @@ def test_language_switch_sets_session_and_html_lang(client):
     with client.session_transaction() as session:
         assert session["lang"] == "zh_CN"
     assert html_lang(client) == "zh-CN"
+
+
+def test_the_language_chosen_before_signing_in_is_kept(client, operator):
+    client.get("/lang/zh_CN")
+    client.post("/login", data={"email": operator.email, "password": ADMIN_PASSWORD})
+    with client.session_transaction() as session:
+        assert session["lang"] == "zh_CN" and session["uid"] == operator.id
