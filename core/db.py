@@ -29,7 +29,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover
-            conn.exec_driver_sql("BEGIN")
+            # Jobs take the write lock up front (see ``writer``); other transactions start deferred
+            immediate = conn.get_execution_options().get("scrm_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -38,10 +40,19 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def writer(engine: Engine) -> Engine:
+    """``engine`` for a unit of work that reads, then writes, concurrently with others (a job).
+
+    On SQLite a deferred transaction that read before another connection committed cannot upgrade to a write: it fails
+    at once with "database is locked". A writer's transactions begin IMMEDIATE instead, so concurrent writers wait
+    for the lock (busy timeout) and readers are never blocked (WAL). Other databases ignore the option."""
+    return engine.execution_options(scrm_immediate=True) if engine.dialect.name == "sqlite" else engine
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, immediate: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error; ``immediate`` makes it a ``writer``."""
+    with Session(writer(engine) if immediate else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

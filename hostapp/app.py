@@ -102,7 +102,11 @@ def _template_helpers(app: Flask) -> None:
         if hooks is None or tenant is None or g.get("user") is None or request.blueprint == "api":
             return {"nav": []}
         items = []
-        for item in hooks.contribute("menu_items", tenant=tenant, user=g.user):
+        contributed = hooks.contribute("menu_items", tenant=tenant, user=g.user)
+        replaced = {item.replaces for item in contributed if getattr(item, "replaces", None)}
+        for item in contributed:
+            if item.endpoint in replaced:
+                continue
             if item.roles and not has_role(*item.roles):
                 continue
             try:

@@ -83,3 +83,13 @@ def test_platform_admin_creates_a_tenant_and_bad_slug_is_shown(client, login, ad
 def test_unknown_tenant_is_404(client, login, admin_user):
     login(admin_user)
     assert client.get("/t/nope/").status_code == 404
+
+
+def test_a_plugin_menu_item_can_replace_a_host_entry(client, login, tenant_admin, tenant, enable_plugins):
+    """The members plugin's customer list stands in for the host's basic one: one "Customers" entry, not two."""
+    login(tenant_admin)
+    enable_plugins(tenant, "members")
+    html = client.get("/t/acme/").get_data(as_text=True)
+    assert 'data-endpoint="members.customers.index"' in html
+    assert 'data-endpoint="tenant.customers"' not in html
+    assert client.get("/t/acme/customers").status_code == 200  # still reachable by URL

@@ -35,7 +35,7 @@ def current_bus() -> JobBus:
 @contextmanager
 def job_session() -> Iterator[Session]:
     """A database session for a job: commits on success, rolls back on error."""
-    with session_scope(current_bus().engine) as session:
+    with session_scope(current_bus().engine, immediate=True) as session:
         yield session
 
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def dispatch_event(tenant_id, *, outbox_id: int) -> None:
     """Fan an event out: one delivery job per enabled subscriber plugin that has not handled it yet."""
     bus = current_bus()
-    with session_scope(bus.engine) as session:
+    with session_scope(bus.engine, immediate=True) as session:
         row = session.get(Outbox, outbox_id)
         if row is None or row.dispatched_at is not None:
             return
@@ -39,7 +39,7 @@ def dispatch_event(tenant_id, *, outbox_id: int) -> None:
 def deliver_event(tenant_id, *, outbox_id: int, plugin: str) -> None:
     """Hand one event to one plugin; its changes and the delivery record commit together."""
     bus = current_bus()
-    with session_scope(bus.engine) as session:
+    with session_scope(bus.engine, immediate=True) as session:
         if was_delivered(session, outbox_id, plugin):
             return
         row = session.get(Outbox, outbox_id)

@@ -16,6 +16,9 @@ class MenuItem:
     section: str = "main"
     icon: str = ""
     roles: tuple[str, ...] = ()
+    #: the endpoint of another entry this one stands in for (e.g. a plugin's full customer list replaces the host's
+    #: basic one); the replaced entry is left out of the navigation
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)

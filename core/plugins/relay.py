@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 
 
 class TenantHooks:
-    """Hook calls for one tenant. ``enabled`` holds the names of the plugins that take part."""
+    """Hook calls for one tenant. ``enabled`` holds the names of the plugins that take part.
+
+    Relays are cached across requests and jobs: they keep the tenant's id, never its (session-bound) row; callers pass
+    a live tenant in the hook arguments."""
 
     def __init__(self, registry: PluginRegistry, tenant: Any, enabled: frozenset[str]) -> None:
         self.registry = registry
-        self.tenant = tenant
+        self.tenant_id = tenant.id
         self.enabled = enabled | registry.builtin_names()
         excluded = [
             r.plugin for r in registry.records.values()

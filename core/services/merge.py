@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from ..events import EventTypes, publish
-from ..models import Customer, CustomerEvent, CustomerIdentity, CustomerTag, MessageDelivery
+from ..models import Customer, CustomerEvent, CustomerIdentity, CustomerTag, MessageDelivery, Tenant
 from ..timeutil import utcnow
 
 MERGEABLE_FIELDS = ("name", "mobile", "gender", "avatar", "source", "owner_employee_id", "is_member")
@@ -69,6 +69,7 @@ def merge_customers(session: Session, hooks, survivor: Customer, merged: Custome
     session.add(CustomerEvent(tenant_id=tenant_id, customer_id=sid, kind="merged",
                               summary=f"merged customer #{mid}", data={"merged_id": mid, "by": actor}))
     session.flush()
-    hooks.lifecycle("customer_merged", tenant=hooks.tenant, survivor_id=sid, merged_id=mid, session=session)
+    tenant = session.get(Tenant, tenant_id)  # the relay is cached across requests: its tenant object may be detached
+    hooks.lifecycle("customer_merged", tenant=tenant, survivor_id=sid, merged_id=mid, session=session)
     publish(session, tenant_id, EventTypes.CUSTOMER_MERGED, {"survivor_id": sid, "merged_id": mid})
     return survivor

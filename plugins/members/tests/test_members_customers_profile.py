@@ -177,3 +177,36 @@ def test_pages_of_another_tenants_customer_answer_404(client, admin, acme, other
                            data={"name": "Hacked", "mobiles": "13900000009"})
     assert response.status_code == 404
     assert fresh(db, Customer, theirs.id).name == "Globex Ben"
+
+
+def test_the_profile_shows_the_age_from_the_birthday(client, admin, acme, customer):
+    from datetime import date
+
+    from scrm_members.customers.profile_views import age_on
+
+    assert age_on("1964-05-31", date(2023, 8, 31)) == 59
+    assert age_on("1964-09-01", date(2023, 8, 31)) == 58
+    assert age_on("", date(2023, 8, 31)) is None
+    anna = customer(acme, "Anna", attributes={"birthday": "1964-05-31"})
+    assert 'data-testid="age"' in client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True)
+
+
+def test_the_profile_shows_panels_identities_tags_and_the_timeline(client, admin, acme, customer, db):
+    from scrm.core.models import CustomerTag, Tag, TagGroup
+
+    anna = customer(acme, "Anna", mobile="13800000001")
+    group = TagGroup(tenant_id=acme.id, name="G")
+    db.add(group)
+    db.commit()
+    tag = Tag(tenant_id=acme.id, group_id=group.id, name="VIP")
+    db.add(tag)
+    db.commit()
+    db.add(CustomerTag(tenant_id=acme.id, customer_id=anna.id, tag_id=tag.id))
+    db.add(CustomerEvent(tenant_id=acme.id, customer_id=anna.id, plugin="other", kind="note", summary="older"))
+    db.commit()
+    db.add(CustomerEvent(tenant_id=acme.id, customer_id=anna.id, plugin="other", kind="note", summary="newer"))
+    db.commit()
+    page = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True)
+    assert "VIP" in page and "mobile: 138****0001" in page
+    timeline = page.split('data-testid="timeline"')[1]
+    assert timeline.index("newer") < timeline.index("older")

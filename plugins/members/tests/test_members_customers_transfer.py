@@ -136,3 +136,22 @@ def test_another_tenants_customers_are_never_transferred(client, admin, acme, ot
     assert response.status_code == 422
     assert fresh(db, Customer, theirs.id).owner_employee_id is None
     assert committed(db, select(TransferRecord)) == []
+
+
+def test_the_due_transfer_job_applies_only_its_tenants_transfers(acme, other_tenant, customer, employee, db,
+                                                                 platform):
+    from scrm_members.customers.jobs import apply_due_transfers
+
+    pairs = []
+    for tenant in (acme, other_tenant):
+        joe = employee(tenant, "Joe")
+        friend = wecom_friend(db, tenant, customer, "Friend")
+        transfer.transfer_customers(db, platform.hooks(db, db.merge(tenant)), tenant, [friend.id], joe.id,
+                                    now=utcnow() - timedelta(hours=25))
+        db.commit()
+        pairs.append((friend.id, joe.id))
+    mine = acme.id
+    db.commit()
+    apply_due_transfers(mine)
+    assert fresh(db, Customer, pairs[0][0]).owner_employee_id == pairs[0][1]
+    assert fresh(db, Customer, pairs[1][0]).owner_employee_id is None

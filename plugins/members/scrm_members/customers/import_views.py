@@ -9,6 +9,7 @@ import io
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import select
 
 from scrm.sdk import get_scoped, utcnow
@@ -56,8 +57,8 @@ def import_upload():
             audit_action("members.import.upload", f"import:{job.id}", filename=job.filename, rows=count)
             db().commit()
             return redirect(url_for("members.customers.import_job", job_id=job.id))
-    jobs = db().exec(select(ImportJob).where(ImportJob.tenant_id == current_tenant().id)
-                     .order_by(ImportJob.id.desc()).limit(20)).all()
+    jobs = db().exec(select(ImportJob).options(defer(ImportJob.content))
+                     .where(ImportJob.tenant_id == current_tenant().id).order_by(ImportJob.id.desc()).limit(20)).all()
     return render_template("members/customers/import_upload.html", error=error, jobs=jobs), status
 
 

@@ -75,6 +75,7 @@ def apply_import(tenant_id: int, *, job_id: int) -> None:
                 session.add(job)
                 session.commit()
             job.status = ImportStatus.DONE.value
+            job.content = b""  # the file is not needed any more: nothing is left to resume
             job.finished_at = job.updated_at = utcnow()
             session.add(job)
     except Exception as exc:

@@ -14,7 +14,15 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlmodel import select
 
-from scrm.sdk import Customer, CustomerIdentity, IdentityKind, MergeError, merge_customers
+from scrm.sdk import (
+    Customer,
+    CustomerIdentity,
+    IdentityError,
+    IdentityKind,
+    MergeError,
+    merge_customers,
+    normalize_mobile,
+)
 from scrm.sdk.web import (
     STAFF,
     audit_action,
@@ -32,29 +40,20 @@ from .transfer import WECOM_KIND_PREFIX, wecom_friend_ids
 CORE_KEYS = ("name", "gender", "mobile")
 
 
-class RequestHooks:
-    """The tenant's hook relay with the request's tenant object. The cached relay keeps the tenant object of the
-    request that built it, detached once that request ended; ``merge_customers`` passes ``hooks.tenant`` on to the
-    ``customer_merged`` hook, whose implementations then read a live object."""
-
-    def __init__(self, hooks: Any, tenant: Any) -> None:
-        self._hooks = hooks
-        self.tenant = tenant
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._hooks, name)
-
-
 def find_customer(term: str) -> Customer | None:
     """A live, visible customer of the tenant by id or mobile number."""
     term = (term or "").strip()
     if not term:
         return None
     tenant_id = current_tenant().id
+    try:
+        number = normalize_mobile(term)
+    except IdentityError:
+        number = term
     query = select(Customer).where(Customer.tenant_id == tenant_id, Customer.merged_into_id.is_(None))
     by_mobile = select(CustomerIdentity.customer_id).where(
         CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == IdentityKind.MOBILE,
-        CustomerIdentity.value == term)
+        CustomerIdentity.value == number)
     clause = Customer.id.in_(by_mobile)
     if term.isdigit() and len(term) < 11:
         clause = or_(clause, Customer.id == int(term))
@@ -130,7 +129,7 @@ def merge():
             errors["primary"] = str(veto)
         else:
             try:
-                merge_customers(db(), RequestHooks(tenant_hooks(), current_tenant()), survivor, merged, choices,
+                merge_customers(db(), tenant_hooks(), survivor, merged, choices,
                                 user_actor())
                 audit_action("members.customer.merge", f"customer:{survivor.id}", merged_id=merged.id,
                              choices=choices)

@@ -7,14 +7,25 @@ identities (manually created or imported); a channel contact would come back wit
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from scrm.sdk import Customer, CustomerEvent, CustomerIdentity, CustomerTag, IdentityKind, Tag, publish
+from scrm.sdk import (
+    Customer,
+    CustomerEvent,
+    CustomerIdentity,
+    CustomerTag,
+    IdentityKind,
+    Tag,
+    publish,
+    utcnow,
+)
 from scrm.sdk.web import (
     ADMIN,
     STAFF,
@@ -91,6 +102,15 @@ def edit(customer_id: int):
     return redirect(url_for("members.customers.detail", customer_id=customer.id))
 
 
+def age_on(birthday: str | None, today: date) -> int | None:
+    """Full years from ``birthday`` (``YYYY-MM-DD``) to ``today``; None without a valid birthday."""
+    try:
+        born = date.fromisoformat(birthday or "")
+    except ValueError:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 def _timeline(customer: Customer) -> list[tuple[CustomerEvent, Markup | None]]:
     events = list(db().exec(select(CustomerEvent).where(
         CustomerEvent.tenant_id == customer.tenant_id, CustomerEvent.customer_id == customer.id)
@@ -120,13 +140,15 @@ def detail(customer_id: int):
     owners = employee_names({customer.owner_employee_id, *[t.to_employee_id for t in transfers],
                              *[t.from_employee_id for t in transfers]})
     wecom = any(i.kind.startswith("external_userid@") for i in identities)
+    age = age_on(attributes.get("birthday"), utcnow().date())
     deletable = all(i.kind == IdentityKind.MOBILE for i in identities)
     return render_template(
         "members/customers/detail.html", customer=customer, identities=identities, tags=tags, panels=panels,
         custom=custom, timeline=_timeline(customer), transfers=transfers, owners=owners, genders=GENDERS,
         labels={f.key: f.label for f in SYSTEM_FIELDS}, profile_keys=PROFILE_KEYS, attributes=attributes,
         mobiles=mobiles_of(db(), customer), show_mobile=show_mobile, source_label=source_label,
-        wecom=wecom, deletable=deletable)
+        wecom=wecom, deletable=deletable, age=age,
+        blacklist="members.segments.blacklist_add" in current_app.view_functions)
 
 
 @bp.route("/<int:customer_id>/delete", methods=["GET", "POST"])

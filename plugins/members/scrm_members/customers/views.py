@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import and_
-from sqlmodel import select
+from sqlmodel import Session, select
 from werkzeug.datastructures import MultiDict
 
 from scrm.sdk import Customer, Tag, TagGroup
@@ -37,6 +37,7 @@ from scrm.sdk.web import (
     customer_visibility,
     db,
     keyset_page,
+    platform,
     role_required,
     tenant_hooks,
 )
@@ -157,7 +158,8 @@ def bulk_transfer():
                         n=result.pending, m=result.effective), "success")
             else:
                 flash(_("%(n)s customers transferred.", n=result.effective), "success")
-            return redirect(values.get("next") if (values.get("next") or "").startswith("/") else selection.back())
+            target = values.get("next") or ""
+            return redirect(target if target.startswith("/") and not target.startswith("//") else selection.back())
         except TransferError as exc:
             db().rollback()
             errors[exc.field], status = str(exc), 422
@@ -185,6 +187,13 @@ def export(fmt: str):
         handle = exporting.xlsx_file(db(), tenant.id, where, tenant.mask_mobiles)
         return send_file(handle, as_attachment=True, download_name=name,
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    body = stream_with_context(exporting.csv_stream(db(), tenant.id, where, tenant.mask_mobiles))
+    tenant_id, mask = tenant.id, tenant.mask_mobiles
+
+    def stream():
+        # a session of its own: the request's session is closed when the view returns, before the body streams
+        with Session(platform().engine, expire_on_commit=False) as session:
+            yield from exporting.csv_stream(session, tenant_id, where, mask)
+
+    body = stream_with_context(stream())
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from scrm.sdk import AudienceError, CustomerTag, FilterType, Tag, TagGroup, compile_audience, utcnow
 
+from .bulk import insert_from_select
 from .models import TagEvent, TagMeta
 from .tagging import AUTO
 
@@ -45,10 +46,10 @@ def evaluate(session: Session, tenant_id: int, tag: Tag, types: list[FilterType]
         ["tenant_id", "tag_id", "customer_id", "source", "created_at"],
         select(literal(tenant_id), literal(tag.id), new.c.id, literal(AUTO),
                literal(now, type_=TagEvent.__table__.c.created_at.type))))
-    added = session.execute(insert(link).from_select(
-        ["tenant_id", "customer_id", "tag_id", "employee_key", "source", "created_at"],
+    added = insert_from_select(
+        session, link, ["tenant_id", "customer_id", "tag_id", "employee_key", "source", "created_at"],
         select(literal(tenant_id), new.c.id, literal(tag.id), literal(0), literal(AUTO),
-               literal(now, type_=link.c.created_at.type)))).rowcount
+               literal(now, type_=link.c.created_at.type)))
     removed = session.execute(delete(CustomerTag).where(
         and_(CustomerTag.tenant_id == tenant_id, CustomerTag.tag_id == tag.id,
              CustomerTag.customer_id.not_in(select(matching.c.id))))).rowcount

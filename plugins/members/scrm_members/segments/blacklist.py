@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, insert, literal, not_, select, update
+from sqlalchemy import exists, literal, not_, select, update
 from sqlmodel import Session
 
 from scrm.sdk import Customer, utcnow
 
+from .bulk import insert_from_select
 from .models import BlacklistEntry, BlacklistRules
 
 REASON_MAX = 200
@@ -92,8 +93,7 @@ def add(session: Session, tenant_id: int, customer_ids: list[Any], reason: Any, 
         Customer.tenant_id == tenant_id, Customer.id.in_(wanted),
         not_(exists().where(entry.c.tenant_id == tenant_id, entry.c.customer_id == Customer.id,
                             entry.c.removed_at.is_(None))))
-    return session.execute(insert(entry).from_select(
-        ["tenant_id", "customer_id", "reason", "created_by", "created_at"], rows)).rowcount
+    return insert_from_select(session, entry, ["tenant_id", "customer_id", "reason", "created_by", "created_at"], rows)
 
 
 def remove(session: Session, tenant_id: int, customer_id: int, user_id: int | None) -> bool:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from scrm.sdk import Customer, FilterType, compile_audience, utcnow
 
 from .audiences import validate_rule
+from .bulk import insert_from_select
 from .models import Segment, SegmentCategory, SegmentKind, SegmentMember, SegmentMode, SegmentState
 
 NAME_MAX = 50
@@ -208,8 +209,8 @@ def add_members(session: Session, segment: Segment, customer_ids: list[Any]) -> 
                   literal(utcnow(), type_=member.c.added_at.type)).where(
         Customer.tenant_id == segment.tenant_id, Customer.id.in_(wanted),
         not_(exists().where(member.c.segment_id == segment.id, member.c.customer_id == Customer.id)))
-    added = session.execute(insert(member).from_select(
-        ["tenant_id", "segment_id", "customer_id", "added_by", "added_at"], rows)).rowcount
+    added = insert_from_select(session, member, ["tenant_id", "segment_id", "customer_id", "added_by", "added_at"],
+                               rows)
     materialize(session, segment, [])
     return added
 

@@ -31,6 +31,7 @@ from scrm.sdk import (
     utcnow,
 )
 
+from .bulk import insert_from_select
 from .models import TagCategoryScope, TagEvent
 
 AUTO = "auto"
@@ -152,8 +153,8 @@ def apply_tags(session: Session, tenant_id: int, customer_ids: Iterable[int], ta
         ["tenant_id", "tag_id", "customer_id", "source", "user_id", "created_at"], events))
     links = select(literal(tenant_id), new.c.customer_id, new.c.tag_id, literal(0), literal(source),
                    literal(now, type_=link.c.created_at.type))
-    added = session.execute(insert(link).from_select(
-        ["tenant_id", "customer_id", "tag_id", "employee_key", "source", "created_at"], links)).rowcount
+    added = insert_from_select(session, link, ["tenant_id", "customer_id", "tag_id", "employee_key", "source",
+                                               "created_at"], links)
     if added:
         publish(session, tenant_id, EventTypes.TAGS_CHANGED,
                 {"customer_ids": customers, "added_tag_ids": tags, "removed_tag_ids": [], "source": source})

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from scrm.sdk import AudienceError, User, mask_mobile
+from scrm.sdk import AudienceError, Customer, User, mask_mobile
 from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
 
 from . import segment_store as store
@@ -332,23 +332,32 @@ def export(segment_id: int):
     """The segment's members as CSV (mobiles masked when the tenant masks them)."""
     segment = _segment_or_404(segment_id)
     tenant = current_tenant()
-    query = store.members_query(segment).order_by(SegmentMember.added_at.desc())
     header = [_("Customer ID"), _("Name"), _("Mobile"), _("Gender"), _("Member"), _("Source"), _("Joined")]
     session = db()
 
     def rows():
+        """Batches by customer id (keyset): no server-side cursor stays open across the streamed response."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        for customer, added_at in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
-            mobile = mask_mobile(customer.mobile) if tenant.mask_mobiles else (customer.mobile or "")
-            writer.writerow([customer.id, customer.name, mobile, customer.gender, int(customer.is_member),
-                             customer.source, added_at.isoformat(timespec="seconds")])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        last = None
+        while True:
+            query = store.members_query(segment).order_by(Customer.id.desc()).limit(EXPORT_BATCH)
+            if last is not None:
+                query = query.where(Customer.id < last)
+            batch = session.execute(query).all()
+            if not batch:
+                break
+            for customer, added_at in batch:
+                mobile = mask_mobile(customer.mobile) if tenant.mask_mobiles else (customer.mobile or "")
+                writer.writerow([customer.id, customer.name, mobile, customer.gender, int(customer.is_member),
+                                 customer.source, added_at.isoformat(timespec="seconds")])
+            last = batch[-1][0].id
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
         yield buffer.getvalue()
+        session.commit()  # end the read transaction before the connection goes back to the pool
 
     audit_action("members.segment.export", segment.name)
     session.commit()
