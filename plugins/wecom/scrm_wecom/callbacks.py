@@ -86,7 +86,11 @@ def handle_callback(platform: Any, account: ChannelAccount, request: Any, sessio
 
 def _store_and_enqueue(account: ChannelAccount, session: Session, plaintext: str, message: dict) -> Response:
     key = dedupe_key(message, plaintext)
-    inbound = InboundCallback(tenant_id=account.tenant_id, account_id=account.id, plugin=PLUGIN, dedupe_key=key,
+    tenant_id, account_id = account.tenant_id, account.id
+    # End the gateway's read transaction first: the insert must not upgrade a snapshot older than a concurrent
+    # commit (SQLite refuses that with "database is locked"); nothing is read between here and the insert.
+    session.commit()
+    inbound = InboundCallback(tenant_id=tenant_id, account_id=account_id, plugin=PLUGIN, dedupe_key=key,
                               body=plaintext)
     try:
         with session.begin_nested():
@@ -94,8 +98,9 @@ def _store_and_enqueue(account: ChannelAccount, session: Session, plaintext: str
             session.flush()
     except IntegrityError:
         return _text(SUCCESS, 200)  # a retry of a callback already stored: harmless
+    inbound_id = inbound.id
     session.commit()  # the job must find the row, whichever worker takes it
-    enqueue_processing(account.tenant_id, inbound.id)
+    enqueue_processing(tenant_id, inbound_id)
     return _text(SUCCESS, 200)
 
 

@@ -18,12 +18,15 @@ def check_credentials(session: Session, platform: Any, account: ChannelAccount,
     """Fetch a token (bypassing the cache) for each secret kind and store the results on the account.
 
     Returns ``{kind: {"ok", "missing", "errcode", "errmsg"}}``; configuration errors (wrong secret 40001, invalid
-    corpid 40013, ...) end up in ``account.last_error``. Flushes, does not commit. The caller's session must not
-    hold uncommitted writes (the token store writes in its own transaction).
+    corpid 40013, ...) end up in ``account.last_error``. Commits the caller's transaction first (the token store
+    writes in its own transactions, and an older SQLite snapshot could not write after them); the results are
+    flushed, not committed.
     """
+    session.commit()
     configured = set(credentials_of(platform.secrets, account).configured_kinds())
     results: dict[str, dict[str, Any]] = {}
-    with WeComClient.for_account(account, platform, **{"backoff": (0.5,), **client_options}) as client:
+    options = {"backoff": (0.5,), "timeout": 5.0, **client_options}
+    with WeComClient.for_account(account, platform, **options) as client:
         for kind in SecretKind:
             if kind not in configured:
                 results[kind.value] = {"ok": False, "missing": True, "errcode": None, "errmsg": ""}

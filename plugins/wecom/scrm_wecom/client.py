@@ -95,7 +95,13 @@ class WeComClient(WeComEndpoints):
 
     def call(self, kind: SecretKind, method: str, path: str, *, params: Mapping[str, Any] | None = None,
              json: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Call ``path`` (e.g. ``/cgi-bin/user/get``) with the token of ``kind``; returns the decoded body."""
+        """Call ``path`` (e.g. ``/cgi-bin/user/get``) with the token of ``kind``; returns the decoded body.
+
+        Address-book reads fall back to the agent secret when no address-book secret is configured (a self-built
+        app reads the members of its visible range)."""
+        if kind is SecretKind.ADDRESS_BOOK and not self.credentials.address_book_secret \
+                and self.credentials.agent_secret:
+            kind = SecretKind.AGENT
         idempotent = method.upper() == "GET"
         token = self.access_token(kind)
         try:

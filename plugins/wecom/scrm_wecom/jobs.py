@@ -12,6 +12,7 @@ from scrm.sdk.wechat import ParseXmlError, parse_xml
 from .accounts import PLUGIN
 from .callbacks import enqueue_processing, pending_callbacks
 from .events import CallbackContext, dispatch
+from .sync import jobs as _sync_jobs  # noqa: F401  (declares the sync jobs)
 from .welcome import handlers as _welcome_handlers  # noqa: F401  (declares the live-code and welcome jobs)
 
 log = logging.getLogger(__name__)

@@ -35,4 +35,5 @@ from .livecodes.models import (  # noqa: E402,F401
     LiveCodeLogo,
     LiveCodeTag,
 )
+from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)
 from .welcome.models import WelcomeMessage, WelcomeMessageEmployee  # noqa: E402,F401

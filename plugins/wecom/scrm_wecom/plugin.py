@@ -14,7 +14,7 @@ class WeComPlugin(ChannelPlugin):
     capabilities = ("text", "textcard", "welcome", "mass_template")
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
-    features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome")
+    features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync")
 
     @hookimpl
     def register_routes(self):
@@ -26,14 +26,24 @@ class WeComPlugin(ChannelPlugin):
     def menu_items(self, tenant, user):
         return [MenuItem("WeCom", "wecom.index", order=10, section="channels", roles=("tenant_admin",)),
                 MenuItem("Live codes", "wecom.livecodes.index", order=11, section="channels"),
-                MenuItem("Welcome messages", "wecom.welcome.index", order=12, section="channels")]
+                MenuItem("Welcome messages", "wecom.welcome.index", order=12, section="channels"),
+                MenuItem("WeCom sync", "wecom.sync.index", order=13, section="channels", roles=("tenant_admin",))]
 
     @hookimpl
     def domain_event(self, event, session):
+        from .sync import events as sync_events
         from .welcome.handlers import EVENT_TYPES, on_domain_event
 
+        if event.type in sync_events.EVENT_TYPES:  # first: the customer and the follow relation exist for the rest
+            sync_events.on_domain_event(event, session)
         if event.type in EVENT_TYPES:
             on_domain_event(event, session)
+
+    @hookimpl
+    def customer_merged(self, tenant, survivor_id, merged_id, session):
+        from .sync.events import customer_merged
+
+        customer_merged(session, tenant.id, survivor_id, merged_id)
 
     def handle_callback(self, account, request, session):
         """Verify, decrypt, store and enqueue one WeCom callback (see :mod:`scrm_wecom.callbacks`)."""

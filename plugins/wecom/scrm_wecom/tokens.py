@@ -1,8 +1,14 @@
 """Access-token stores: one token per (channel account, secret kind), refreshed single-flight.
 
-``RedisTokenStore`` keeps tokens in the platform's Redis cache (when the platform has Redis) under a Redis lock;
-``DatabaseTokenStore`` keeps them, encrypted, in ``wecom_access_token`` and serialises refreshes with a process
-lock plus a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL), so N concurrent callers trigger one ``gettoken``.
+``CacheTokenStore`` keeps tokens in the platform cache under its lock: Redis when the platform has Redis (shared by
+every process), process memory otherwise. ``DatabaseTokenStore`` keeps them, encrypted, in ``wecom_access_token``
+and serialises refreshes with a process lock plus a row lock (``SELECT ... FOR UPDATE``), so N concurrent callers
+trigger one ``gettoken``.
+
+:func:`token_store` chooses: Redis if configured; else the database on PostgreSQL (several processes share it);
+else, on SQLite, process memory. A SQLite deployment runs one process (no Redis means the embedded worker), and a
+token committed by a separate transaction would make the caller's next write fail: SQLite cannot upgrade a read
+snapshot older than another connection's commit (``SQLITE_BUSY_SNAPSHOT``).
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ def _key(account_id: int, kind: str) -> str:
     return f"wecom:token:{account_id}:{kind}"
 
 
-class RedisTokenStore:
-    """Tokens in the platform cache (Redis), expiring with their usable lifetime."""
+class CacheTokenStore:
+    """Tokens in the platform cache (Redis or process memory), expiring with their usable lifetime."""
 
     def __init__(self, cache: Any) -> None:
         self.cache = cache
@@ -147,7 +153,7 @@ class DatabaseTokenStore:
 
 
 def token_store(platform: Any, tenant_id: int) -> TokenStore:
-    """The store the platform supports: Redis when it has a Redis URL, the database otherwise."""
-    if getattr(platform.settings, "redis_url", None):
-        return RedisTokenStore(platform.cache)
+    """The store for the platform: its Redis cache, else the database (PostgreSQL), else process memory (SQLite)."""
+    if getattr(platform.settings, "redis_url", None) or platform.engine.dialect.name == "sqlite":
+        return CacheTokenStore(platform.cache)
     return DatabaseTokenStore(platform.engine, platform.secrets, tenant_id, platform.cache)

@@ -6,29 +6,24 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlmodel import select
-from wecom_foundation_fixtures import (  # noqa: F401
-    FAST_BACKOFF,
-    make_account,
-    wecom_client,
-    wecom_sandbox,
-)
-
-from scrm.sdk.wechat import WeChatAPIError
 from scrm_wecom.accounts import SecretKind
 from scrm_wecom.models import WeComAccessToken
-from scrm_wecom.tokens import DatabaseTokenStore, RedisTokenStore, token_store, usable_lifetime
+from scrm_wecom.tokens import CacheTokenStore, DatabaseTokenStore, token_store, usable_lifetime
+from sqlmodel import select
+from wecom_foundation_fixtures import *  # noqa: F403
+from wecom_foundation_fixtures import FAST_BACKOFF
+
+from scrm.sdk.wechat import WeChatAPIError
 
 USER_GET = "/cgi-bin/user/get"
 GETTOKEN = "/cgi-bin/gettoken"
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=["database", "cache"])
 def store(request, platform, tenant):
-    if request.param == "redis":
-        if not platform.settings.redis_url:
-            pytest.skip("the platform has no Redis (set SCRM_TEST_REDIS_URL)")
-        return RedisTokenStore(platform.cache)
+    """Both stores; "cache" is Redis under SCRM_TEST_REDIS_URL, process memory otherwise."""
+    if request.param == "cache":
+        return CacheTokenStore(platform.cache)
     return DatabaseTokenStore(platform.engine, platform.secrets, tenant.id, platform.cache)
 
 
@@ -50,9 +45,14 @@ def test_a_token_is_fetched_once_per_secret_kind_and_reused(account, wecom_sandb
     assert control.calls("/cgi-bin/externalcontact/list")[0]["kind"] == "contact"
 
 
-def test_the_platform_store_is_redis_when_configured_and_the_database_otherwise(platform, tenant):
-    expected = RedisTokenStore if platform.settings.redis_url else DatabaseTokenStore
-    assert isinstance(token_store(platform, tenant.id), expected)
+def test_the_platform_store_is_redis_then_postgresql_then_process_memory(platform, tenant):
+    chosen = token_store(platform, tenant.id)
+    if platform.settings.redis_url:
+        assert isinstance(chosen, CacheTokenStore) and hasattr(chosen.cache, "client")  # Redis
+    elif platform.engine.dialect.name == "postgresql":
+        assert isinstance(chosen, DatabaseTokenStore)
+    else:
+        assert isinstance(chosen, CacheTokenStore)
 
 
 def test_database_tokens_are_encrypted_at_rest(account, wecom_sandbox, wecom_client, platform, tenant, db):

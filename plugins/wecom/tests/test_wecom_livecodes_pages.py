@@ -210,3 +210,12 @@ def test_another_tenant_can_neither_see_nor_change_a_code(db, world, staff, plat
 def test_pages_404_when_the_plugin_is_disabled(tenant, staff):
     for path in ("/t/acme/wecom/livecodes/", "/t/acme/wecom/livecodes/new", "/t/acme/wecom/livecodes/1"):
         assert staff.get(path).status_code == 404
+
+
+def test_the_forms_render_for_a_new_and_an_existing_code(db, world, staff):
+    page = staff.get("/t/acme/wecom/livecodes/new").get_data(as_text=True)
+    assert 'name="welcome-att-8-type"' in page and "Zhang San" in page
+    create(world, staff, has_welcome="1", **{"welcome-text": "Hi"})
+    [code] = codes(db, world.tenant)
+    page = staff.get(f"/t/acme/wecom/livecodes/{code.id}/edit").get_data(as_text=True)
+    assert 'value="Store entrance"' in page and "Hi</textarea>" in page

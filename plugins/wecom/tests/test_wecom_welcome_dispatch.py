@@ -171,3 +171,55 @@ def test_from_the_callback_to_the_welcome(app, db, world, worker):
     worker.join()
     [sent] = world.sandbox.corp(CORP_ID)["welcome_messages"]
     assert sent["text"]["content"] == "Welcome, Lily!" and sent["code_age"] < 20
+
+
+def test_a_registered_state_prefix_decides_first_and_can_defer(db, world, worker):
+    from scrm_wecom.welcome.routing import ROUTER, WelcomeChoice, register_state_prefix
+
+    seen = []
+
+    def coupon_welcome(session, friend):
+        seen.append(friend.state)
+        if friend.state == "coupon:none":
+            return None  # no opinion: the employee's welcome applies
+        return WelcomeChoice({"text": f"Your coupon {friend.state[7:]}", "attachments": []}, "coupon:campaign")
+
+    welcome(db, world, "General welcome")
+    register_state_prefix("coupon:", coupon_welcome)
+    try:
+        for state in ("coupon:A42", "coupon:none"):
+            friend = add_friend(world)
+            deliver(db, friend_event(world, "zhangsan", friend["external_userid"], state=state,
+                                     welcome_code=friend["welcome_code"]), worker)
+    finally:
+        ROUTER.unregister("coupon:")
+    assert seen == ["coupon:A42", "coupon:none"]
+    assert sent_texts(world) == ["Your coupon A42", "General welcome"]
+    assert {r.task_ref for r in ledger(db, world.tenant)} >= {"coupon:campaign"}
+
+
+def third_party_welcome(session, friend):
+    """A resolver as another plugin would declare it (entry point group ``scrm_wecom.welcome_states``)."""
+    return {"content": {"text": "From another plugin", "attachments": []}, "ref": "other:1"}
+
+
+def test_a_state_resolver_declared_by_a_package_that_is_no_enabled_plugin_is_ignored(db, world, worker, tmp_path,
+                                                                                     monkeypatch):
+    import importlib
+    import importlib.metadata
+
+    dist = tmp_path / "scrm_other-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: scrm-other\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        f"[scrm_wecom.welcome_states]\nother: = {__name__}:third_party_welcome\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    from scrm_wecom.welcome.routing import ENTRY_POINT_GROUP
+
+    assert [ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)] == ["other:"]
+    welcome(db, world, "General welcome")
+    friend = add_friend(world)
+    deliver(db, friend_event(world, "zhangsan", friend["external_userid"], state="other:7",
+                             welcome_code=friend["welcome_code"]), worker)
+    assert sent_texts(world) == ["General welcome"]  # the test module belongs to no enabled plugin

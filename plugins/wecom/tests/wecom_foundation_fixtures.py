@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from scrm_wecom.accounts import AccountValues, save_account
 from scrm_wecom.client import WeComClient
 from scrm_wecom.sandbox import SandboxControl

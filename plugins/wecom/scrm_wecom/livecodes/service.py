@@ -183,6 +183,20 @@ def employees_of(session: Session, code: LiveCode) -> list[Employee]:
                              .where(LiveCodeEmployee.live_code_id == code.id).order_by(LiveCodeEmployee.id)))
 
 
+def employees_by_code(session: Session, tenant_id: int, code_ids: list[int]) -> dict[int, list[Employee]]:
+    """The employees of each code in ``code_ids`` (one query, for the list page)."""
+    out: dict[int, list[Employee]] = {i: [] for i in code_ids}
+    if not code_ids:
+        return out
+    rows = session.exec(select(LiveCodeEmployee.live_code_id, Employee)
+                        .join(Employee, Employee.id == LiveCodeEmployee.employee_id)
+                        .where(LiveCodeEmployee.tenant_id == tenant_id, LiveCodeEmployee.live_code_id.in_(code_ids))
+                        .order_by(LiveCodeEmployee.id))
+    for code_id, employee in rows:
+        out[code_id].append(employee)
+    return out
+
+
 def tags_of(session: Session, code: LiveCode) -> list[Tag]:
     return list(session.exec(select(Tag).join(LiveCodeTag, LiveCodeTag.tag_id == Tag.id)
                              .where(LiveCodeTag.live_code_id == code.id).order_by(Tag.id)))

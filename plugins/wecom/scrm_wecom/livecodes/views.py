@@ -50,8 +50,9 @@ def index():
                            .order_by(LiveCode.id.desc())))
     totals = friends.totals(db(), tenant.id, [c.id for c in codes])
     accounts = {a.id: a for a in list_accounts(db(), tenant.id)}
+    employees = service.employees_by_code(db(), tenant.id, [c.id for c in codes])
     rows = [{"code": c, "stats": totals[c.id], "account": accounts.get(c.account_id),
-             "employees": service.employees_of(db(), c),
+             "employees": employees[c.id],
              "welcome": preview(c.welcome) if c.welcome else None} for c in codes]
     return render_template("wecom/livecodes/index.html", rows=rows, has_accounts=bool(accounts))
 

@@ -57,13 +57,30 @@ def batch_get_by_user(state: SandboxState, corp: Corp, body: dict[str, Any]) -> 
     limit = int(body.get("limit") or 50)
     if not 1 <= limit <= 100:
         raise SandboxError(40058, "limit must be 1..100")
-    rows = []
-    for userid in userids:
-        _user(corp, userid)
-        for ext in corp.friends_of(userid):
-            rows.append({"external_contact": corp.contacts[ext], "follow_info": corp.follow(ext, userid)})
-    page, next_cursor = _page(rows, body.get("cursor"), limit)
-    return {"external_contact_list": page, "next_cursor": next_cursor}
+    cursor = str(body.get("cursor") or "")
+    snapshot_id, _, offset = cursor.rpartition(":")
+    rows = state.cursors.get(snapshot_id) if snapshot_id else None
+    if rows is None:
+        if cursor:
+            raise SandboxError(40058, "invalid cursor")
+        # one pass over the relations for the whole list (then served page by page, like WeCom's cursor snapshots)
+        wanted = {str(u): [] for u in userids}
+        for userid in wanted:
+            _user(corp, userid)
+        for ext, follows in corp.follows.items():
+            for follow in follows:
+                if follow["userid"] in wanted:
+                    wanted[follow["userid"]].append({"external_contact": corp.contacts[ext], "follow_info": follow})
+        rows = [row for userid in wanted for row in wanted[userid]]
+        snapshot_id, offset = new_id("cur", 8), "0"
+    page, next_offset = _page(rows, offset, limit)
+    if next_offset:
+        state.cursors[snapshot_id] = rows
+        while len(state.cursors) > 64:  # forget abandoned snapshots
+            state.cursors.pop(next(iter(state.cursors)))
+    else:
+        state.cursors.pop(snapshot_id, None)
+    return {"external_contact_list": page, "next_cursor": f"{snapshot_id}:{next_offset}" if next_offset else ""}
 
 
 # -- corp tags ---------------------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def complete_transfers(state: SandboxState, corp_id: str, status: int) -> int:
     return count
 
 
-def register_control(app: Flask, state: SandboxState) -> None:  # noqa: C901 - one small view per control
+def register_control(app: Flask, state: SandboxState) -> None:
     def ok(**data: Any):
         return jsonify({"ok": True, **data})
 

@@ -80,6 +80,9 @@ class SandboxState:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self._clear()
+
+    def _clear(self) -> None:
         self.settings = Settings()
         self.corps: dict[str, Corp] = {}
         self.tokens: dict[str, Token] = {}
@@ -88,10 +91,12 @@ class SandboxState:
         self.fail_next: dict[str, list[int]] = {}  # path -> errcodes to answer, in order
         self.rate_limits: dict[str, int] = {}  # path -> calls allowed per minute
         self.recent: dict[str, deque[float]] = {}
+        self.cursors: dict[str, list[dict[str, Any]]] = {}  # batch/get_by_user cursor snapshots
 
     def reset(self) -> None:
+        """Forget every corp, token, code, call, limit and setting."""
         with self.lock:
-            self.__init__()
+            self._clear()
 
     # -- tokens ------------------------------------------------------------------------------------------------------
 

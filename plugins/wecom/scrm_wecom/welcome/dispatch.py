@@ -3,7 +3,7 @@
 Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries (the core delivery ledger row
 ``welcome:<welcome_code>`` is committed before the call and a second job finding it does nothing); 41051 (the
 customer already started chatting, or another app used the code) is recorded as skipped; any other error is recorded
-with its code and message and not retried (the code lives 20 seconds).
+with its code and message and never sent again (the code lives 20 seconds).
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def _parse_time(value: str | None) -> datetime:
         return utcnow()
 
 
-@actor(max_retries=0, time_limit=15_000)
+# Retries are safe and quick: a failure before the call (e.g. a busy database) sends nothing, and once the ledger
+# row is committed a retry finds it and does nothing. They stay well inside the welcome code's 20 seconds.
+@actor(max_retries=3, min_backoff=100, max_backoff=1_000, time_limit=15_000)
 def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_userid: str, welcome_code: str,
                  state: str = "", added_at: str | None = None, customer_id: int | None = None) -> None:
     """Choose the new friend's welcome (``routing.choose_welcome``) and send it once with ``welcome_code``."""
