@@ -152,7 +152,7 @@ def new_tags():
         group = wecom_tags.find_group(db(), tenant.id, int(form["group_id"]))
         if group is None:
             return _tags_page(account, {"group": _("Choose a group.")}, form, 422)
-    names = [line for line in form["names"].replace("\r", "").split("\n")]
+    names = form["names"].replace("\r", "").split("\n")
     try:
         with WeComClient.for_account(account, platform()) as client:
             created = wecom_tags.create_tags(db(), client, tenant.id, names, group=group,
