@@ -37,7 +37,7 @@ def test_a_customer_is_created_through_the_form(page, boss, acme):
     page.wait_for_selector("[data-testid=customer-name]")
     assert page.locator("[data-testid=customer-name]").inner_text() == "Anna"
     page.goto("/t/acme/members/customers/")
-    assert "1 customers (members 0, non-members 1)" in page.locator("[data-testid=customer-count]").inner_text()
+    assert "1 customer (members 0, non-members 1)" in page.locator("[data-testid=customer-count]").inner_text()
 
 
 def test_the_pages_fit_a_phone_screen(chromium, live_server, boss, acme, customer, custom_field):

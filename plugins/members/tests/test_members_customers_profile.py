@@ -37,7 +37,7 @@ def test_name_and_mobile_create_a_manual_non_member(client, admin, acme, db):
     assert (anna.name, anna.mobile, anna.source, anna.is_member, anna.gender) == \
         ("Anna", "13800000001", "manual", False, 2)
     page = client.get("/t/acme/members/customers/").get_data(as_text=True)
-    assert "1 customers (members 0, non-members 1)" in page
+    assert "1 customer (members 0, non-members 1)" in page
     types = {o.type for o in committed(db, select(Outbox).where(Outbox.tenant_id == acme.id))}
     assert "customer.created" in types
     assert committed(db, select(CustomerEvent.kind).where(CustomerEvent.customer_id == anna.id)) == ["created"]
