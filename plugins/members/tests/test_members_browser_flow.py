@@ -211,12 +211,19 @@ def test_customer_pages_fit_a_phone_and_render_in_chinese(phone_page, admin, app
     for label in ("Customers", "Sign out", "New customer"):
         expected = translated(app, label)
         assert expected in page.locator("body").inner_text(), f"{label!r} is not shown as {expected!r}"
-    assert translated(app, "Customers") != "Customers"  # the Chinese UI is really Chinese
+    # the Chinese UI is really Chinese, in the words of the members catalogue
+    assert page.locator("[data-testid=new-customer]").inner_text() == "新建客户"
+    assert page.get_by_role("heading", level=1, name="客户", exact=True).is_visible()
+    assert page.locator("nav.sidebar a[data-endpoint='members.segments.index']").text_content().strip() == "会员分组"
+    body = page.locator("body").inner_text()
+    assert "New customer" not in body and "Sign out" not in body
     assert page_width(page) <= PHONE["width"]
     shoot(page, "customer-list-phone-zh")
 
     page.click(f"[data-testid=customer-list] tr[data-customer-id='{customer_id}'] a >> nth=0")
     assert page.locator("[data-testid=customer-name]").inner_text() == "Lin Xiaohua"
-    assert translated(app, "Basic information") in page.locator("[data-testid=basic-info]").inner_text()
+    assert page.locator("[data-testid=basic-info] h2").inner_text() == "基本信息"
+    assert page.locator("h2", has_text="客户动态").is_visible()
+    assert page.get_by_role("link", name="编辑", exact=True).is_visible()
     assert page_width(page) <= PHONE["width"]
     shoot(page, "customer-profile-phone-zh")

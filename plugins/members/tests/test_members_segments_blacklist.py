@@ -108,7 +108,7 @@ def test_the_profile_panel_shows_the_state_and_the_forms(app, staff, members_ten
     anna = add_customer(members_tenant, "Anna")
     from flask import g
 
-    with app.test_request_context("/t/acme/members/customers/1"):
+    with app.test_request_context("/t/acme/members/customers/1", headers={"Accept-Language": "en"}):
         g.tenant_slug = "acme"  # what tenant routing sets for the profile page that renders the panel
         html = customer_panels(members_tenant, anna, staff, db)[0].html
         assert "Not blacklisted." in html and 'name="reason"' in html

@@ -12,7 +12,7 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict
 
 from scrm.sdk import Customer, get_scoped
-from scrm.sdk.web import ApiError, api_actor, audit_action, body, current_tenant, db
+from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db
 
 from .fields import SYSTEM_FIELDS, FieldError, custom_fields
 from .profile import clean_profile, profile_of, update_customer
@@ -38,6 +38,50 @@ class ProfilePatch(BaseModel):
     custom: dict[str, Any] | None = None
 
 
+class ProfileOut(BaseModel):
+    """A customer's profile: core columns, the profile keys kept in attributes, and ``custom`` by field key."""
+
+    id: int
+    name: str
+    gender: int
+    gender_label: str
+    mobiles: list[str]
+    source: str
+    is_member: bool
+    owner_employee_id: int | None
+    birthday: str | None
+    nickname: str | None
+    email: str | None
+    landline: str | None
+    fax: str | None
+    wechat_id: str | None
+    qq: str | None
+    region: str | None
+    custom: dict[str, Any]
+
+
+class FieldDefinitionOut(BaseModel):
+    """A system field (``system`` true: key, label, type, required) or a custom field (every key)."""
+
+    key: str
+    label: str
+    type: str
+    system: bool
+    required: bool | None = None
+    id: int | None = None
+    max_length: int | None = None
+    charset: list[str] | None = None
+    options: list[Any] | None = None
+    enabled: bool | None = None
+    required_member: bool | None = None
+    required_unassigned: bool | None = None
+    sort_order: int | None = None
+
+
+class FieldDefinitionList(BaseModel):
+    items: list[FieldDefinitionOut]
+
+
 def _customer(customer_id: int) -> Customer:
     customer = get_scoped(db(), Customer, current_tenant().id, customer_id)
     if customer is None or customer.merged_into_id is not None:
@@ -46,12 +90,17 @@ def _customer(customer_id: int) -> Customer:
 
 
 @bp.get("/customers/<int:customer_id>/profile")
+@api_operation("members", "/customers/{customer_id}/profile", "get",
+               "A customer's profile with custom field values (merged customers are not found)", response=ProfileOut)
 def get_profile(customer_id: int):
     customer = _customer(customer_id)
     return profile_of(db(), customer, custom_fields(db(), current_tenant().id, enabled_only=True))
 
 
 @bp.patch("/customers/<int:customer_id>/profile")
+@api_operation("members", "/customers/{customer_id}/profile", "patch",
+               "Change profile and custom field values (absent keys are left alone), validated like the create form",
+               request=ProfilePatch, response=ProfileOut)
 def patch_profile(customer_id: int):
     customer = _customer(customer_id)
     patch = body(ProfilePatch)
@@ -74,6 +123,8 @@ def patch_profile(customer_id: int):
 
 
 @bp.get("/fields")
+@api_operation("members", "/fields", "get", "The system and custom field definitions, system fields first",
+               response=FieldDefinitionList)
 def list_fields():
     system = [{"key": f.key, "label": str(f.label), "type": f.field_type, "required": f.required, "system": True}
               for f in SYSTEM_FIELDS]

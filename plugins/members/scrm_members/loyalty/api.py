@@ -5,7 +5,7 @@ naming each bad field as ``orders.<index>.<field>``."""
 from __future__ import annotations
 
 from flask import Blueprint, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from sqlalchemy import select
 
 from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db
@@ -18,6 +18,13 @@ api = Blueprint("loyalty_api", __name__)
 MAX_LIMIT = 200
 MAX_BATCH = 500
 Scalar = str | int | float | None
+ORDER_LIST_PARAMS = [
+    {"name": "cursor", "in": "query", "schema": {"type": "integer"},
+     "description": "the next_cursor of the previous page"},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}},
+    {"name": "customer_id", "in": "query", "schema": {"type": "integer"}, "description": "one customer's orders"},
+    {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "orders from one source"},
+]
 
 
 class OrderIn(BaseModel):
@@ -43,6 +50,10 @@ class OrderIn(BaseModel):
 
 class OrderBatchIn(BaseModel):
     orders: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class OrdersIn(RootModel[OrderIn | OrderBatchIn]):
+    """One order, or a batch under ``orders`` (documentation only: the view tells them apart by that key)."""
 
 
 class OrderOut(BaseModel):
@@ -71,20 +82,44 @@ class OrderList(BaseModel):
     next_cursor: int | None
 
 
+class OrderBatchOut(BaseModel):
+    items: list[OrderOut]
+
+
+class OrdersOut(RootModel[OrderOut | OrderBatchOut]):
+    """The saved order (``created`` false when it updated an existing one, status 200), or the saved batch."""
+
+
 class AdjustIn(BaseModel):
     customer_ids: list[int] = Field(min_length=1, max_length=points.BULK_LIMIT)
     delta: int
     reason: str = Field(min_length=1, max_length=points.REASON_MAX)
 
 
+class AdjustedOut(BaseModel):
+    customer_id: int
+    delta: int
+    balance: int
+
+
 class AdjustOut(BaseModel):
-    items: list[dict]
+    items: list[AdjustedOut]
+
+
+class PointsEntryOut(BaseModel):
+    delta: int
+    balance_after: int
+    reason: str
+    actor: str
+    at: str
 
 
 class BalanceOut(BaseModel):
+    """The balance and the latest 50 ledger lines, newest first."""
+
     customer_id: int
     balance: int
-    entries: list[dict]
+    entries: list[PointsEntryOut]
 
 
 def _iso(value) -> str | None:
@@ -119,7 +154,7 @@ def _records(items: list[OrderIn], prefix: str) -> list[orders.OrderRecord]:
 
 @api.post("/orders")
 @api_operation("members", "/orders", "post", "Create or update one order, or a batch ({\"orders\": [...]}); "
-               "orders are matched on source and order number", request=OrderIn, response=OrderOut, status=201)
+               "orders are matched on source and order number", request=OrdersIn, response=OrdersOut, status=201)
 def create_orders():
     data = request.get_json(silent=True)
     tenant = current_tenant()
@@ -139,7 +174,7 @@ def create_orders():
 
 @api.get("/orders")
 @api_operation("members", "/orders", "get", "The tenant's orders, newest first (filters: customer_id, source)",
-               response=OrderList)
+               response=OrderList, params=ORDER_LIST_PARAMS)
 def list_orders():
     raw_limit = request.args.get("limit", "50")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:

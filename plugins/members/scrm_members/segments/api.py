@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from scrm.sdk import AudienceError, Customer
-from scrm.sdk.web import ApiError, audit_action, body, current_tenant, db
+from scrm.sdk.web import ApiError, api_operation, audit_action, body, current_tenant, db
 
 from . import blacklist as blacklist_service
 from . import segment_store as store
@@ -23,6 +23,13 @@ from .tagging import TaggingError, apply_tags, remove_tags
 
 api = Blueprint("segments_api", __name__)
 MAX_LIMIT = 200
+TAB_PARAM = {"name": "tab", "in": "query", "schema": {"type": "string", "enum": ["manual", "auto"], "default": "manual"},
+             "description": "manual or automatic tags"}
+PAGE_PARAMS = [
+    {"name": "cursor", "in": "query", "schema": {"type": "integer"},
+     "description": "the next_cursor of the previous page"},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}},
+]
 
 
 def _types() -> list:
@@ -63,17 +70,65 @@ class TagIdsIn(BaseModel):
     tag_ids: list[int] = Field(min_length=1, max_length=500)
 
 
+class TagCategoryOut(BaseModel):
+    id: int
+    name: str
+    tab: str
+    parent_id: int | None
+
+
+class TagCategoryList(BaseModel):
+    items: list[TagCategoryOut]
+
+
+class TagOut(BaseModel):
+    id: int
+    name: str
+    category_id: int
+    category: str
+    tagged_people: int
+    tagged_times: int
+    updated_at: str
+
+
+class TagList(BaseModel):
+    total: int
+    items: list[TagOut]
+
+
+class CreatedTagOut(BaseModel):
+    id: int
+    name: str
+    category_id: int
+
+
+class CreatedTagList(BaseModel):
+    items: list[CreatedTagOut]
+
+
+class AddedCount(BaseModel):
+    added: int
+
+
+class UntaggedOut(BaseModel):
+    removed: int
+
+
 def _category_out(group) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "tab": group.source, "parent_id": group.parent_id}
 
 
 @api.get("/tag-categories")
+@api_operation("members", "/tag-categories", "get", "Tag categories of a tab", response=TagCategoryList,
+               params=[TAB_PARAM])
 def list_categories():
     tab = request.args.get("tab", "manual")
     return {"items": [_category_out(g) for g in catalog.categories(db(), current_tenant().id, tab)]}
 
 
 @api.post("/tag-categories")
+@api_operation("members", "/tag-categories", "post", "Create a tag category (a parent_id makes it a sub-category)",
+               request=CategoryIn, response=TagCategoryOut, status=201)
 def create_category():
     data = body(CategoryIn)
     try:
@@ -85,6 +140,8 @@ def create_category():
 
 
 @api.get("/tags")
+@api_operation("members", "/tags", "get", "Tags of a tab with how many people carry them (at most 1000 rows)",
+               response=TagList, params=[TAB_PARAM])
 def list_tags():
     tab = request.args.get("tab", "manual")
     if tab not in catalog.TABS:
@@ -97,6 +154,8 @@ def list_tags():
 
 
 @api.post("/tags")
+@api_operation("members", "/tags", "post", "Create tags in a category", request=TagsIn, response=CreatedTagList,
+               status=201)
 def create_tags():
     data = body(TagsIn)
     try:
@@ -108,6 +167,8 @@ def create_tags():
 
 
 @api.post("/customers/<int:customer_id>/tags")
+@api_operation("members", "/customers/{customer_id}/tags", "post", "Tag a customer; answers how many tags were new",
+               request=TagIdsIn, response=AddedCount)
 def tag_customer(customer_id: int):
     data = body(TagIdsIn)
     try:
@@ -118,6 +179,8 @@ def tag_customer(customer_id: int):
 
 
 @api.delete("/customers/<int:customer_id>/tags")
+@api_operation("members", "/customers/{customer_id}/tags", "delete",
+               "Remove tags from a customer; answers how many were removed", request=TagIdsIn, response=UntaggedOut)
 def untag_customer(customer_id: int):
     data = body(TagIdsIn)
     try:
@@ -139,6 +202,43 @@ class SegmentIn(BaseModel):
     rule: dict[str, Any] = Field(default_factory=lambda: {"conditions": []})
 
 
+class SegmentOut(BaseModel):
+    id: int
+    name: str
+    category_id: int
+    kind: str
+    mode: str
+    state: str
+    description: str
+    rule: dict[str, Any]
+    member_count: int
+    created_at: str
+    refreshed_at: str | None
+
+
+class SegmentList(BaseModel):
+    items: list[SegmentOut]
+
+
+class SegmentCountOut(BaseModel):
+    """``live`` is true when the rule was computed now, false for the picked members of a manual segment."""
+
+    count: int
+    live: bool
+
+
+class SegmentMemberOut(BaseModel):
+    id: int
+    name: str
+    is_member: bool
+    added_at: str
+
+
+class SegmentMemberPage(BaseModel):
+    items: list[SegmentMemberOut]
+    next_cursor: int | None
+
+
 def _segment_out(segment) -> dict[str, Any]:
     return {"id": segment.id, "name": segment.name, "category_id": segment.category_id, "kind": segment.kind,
             "mode": segment.mode, "state": segment.state, "description": segment.description,
@@ -155,6 +255,7 @@ def _segment(segment_id: int):
 
 
 @api.get("/segments")
+@api_operation("members", "/segments", "get", "The tenant's segments, newest first", response=SegmentList)
 def list_segments():
     from .models import Segment
 
@@ -164,6 +265,8 @@ def list_segments():
 
 
 @api.post("/segments")
+@api_operation("members", "/segments", "post", "Create a segment (by-conditions segments are computed at once)",
+               request=SegmentIn, response=SegmentOut, status=201)
 def create_segment():
     data = body(SegmentIn)
     types = _types()
@@ -177,6 +280,8 @@ def create_segment():
 
 
 @api.get("/segments/<int:segment_id>/count")
+@api_operation("members", "/segments/{segment_id}/count", "get", "The number of customers matching a segment now",
+               response=SegmentCountOut)
 def segment_count(segment_id: int):
     """The number of customers matching the segment now: its rule computed live (by-conditions segments), or its
     picked members (manual ones)."""
@@ -190,6 +295,9 @@ def segment_count(segment_id: int):
 
 
 @api.get("/segments/<int:segment_id>/members")
+@api_operation("members", "/segments/{segment_id}/members", "get",
+               "A segment's members by customer id descending (keyset pagination)", response=SegmentMemberPage,
+               params=PAGE_PARAMS)
 def segment_members(segment_id: int):
     """Members by customer id descending; ``cursor`` is the last id of the previous page."""
     segment = _segment(segment_id)
@@ -208,6 +316,8 @@ def segment_members(segment_id: int):
 
 
 @api.post("/segments/<int:segment_id>/refresh")
+@api_operation("members", "/segments/{segment_id}/refresh", "post",
+               "Recompute a by-conditions segment's members from its rule", response=SegmentOut)
 def refresh_segment(segment_id: int):
     segment = _segment(segment_id)
     if segment.mode != "conditions":
@@ -228,6 +338,23 @@ class BlacklistIn(BaseModel):
     reason: str = ""
 
 
+class BlacklistEntryOut(BaseModel):
+    id: int
+    customer_id: int
+    reason: str
+    blacklisted_at: str
+    removed_at: str | None
+
+
+class BlacklistPage(BaseModel):
+    items: list[BlacklistEntryOut]
+    next_cursor: int | None
+
+
+class BlacklistRemovedOut(BaseModel):
+    removed: bool
+
+
 def _entry_out(entry) -> dict[str, Any]:
     return {"id": entry.id, "customer_id": entry.customer_id, "reason": entry.reason,
             "blacklisted_at": entry.created_at.isoformat(),
@@ -235,6 +362,10 @@ def _entry_out(entry) -> dict[str, Any]:
 
 
 @api.get("/blacklist")
+@api_operation("members", "/blacklist", "get", "Blacklisted customers, newest entry first (keyset pagination)",
+               response=BlacklistPage, params=[*PAGE_PARAMS, {
+                   "name": "history", "in": "query", "schema": {"type": "boolean", "default": False},
+                   "description": "include entries already removed (1 or true)"}])
 def list_blacklist():
     limit, cursor = _limit(), _cursor()
     history = request.args.get("history") in ("1", "true")
@@ -250,6 +381,8 @@ def list_blacklist():
 
 
 @api.post("/blacklist")
+@api_operation("members", "/blacklist", "post", "Blacklist customers; answers how many were newly added",
+               request=BlacklistIn, response=AddedCount, status=201)
 def add_to_blacklist():
     data = body(BlacklistIn)
     try:
@@ -261,6 +394,8 @@ def add_to_blacklist():
 
 
 @api.delete("/blacklist/<int:customer_id>")
+@api_operation("members", "/blacklist/{customer_id}", "delete", "Take a customer off the blacklist",
+               response=BlacklistRemovedOut)
 def remove_from_blacklist(customer_id: int):
     if not blacklist_service.remove(db(), current_tenant().id, customer_id, None):
         raise ApiError(404, "not_found", f"customer {customer_id} is not blacklisted")
