@@ -275,15 +275,23 @@ def bench_import(plat, tenant_id: int, rows: int) -> tuple[float, str]:
     return elapsed, f"{rows:,} rows, {rows / elapsed:,.0f} rows/s"
 
 
-def run(db: str, url: str, scale: Scale, import_rows: int, rounds: int) -> str:
-    if db == "postgres":
+def run(db: str, url: str, scale: Scale, import_rows: int, rounds: int, reuse: bool = False) -> str:
+    if db == "postgres" and not reuse:
         prepare_postgres(url)
     app, plat = build_app(url)
     try:
-        tenant_id = setup_tenant(plat)
-        made = generate(plat.engine, tenant_id, scale, log=lambda m: print(f"[{db}] {m}", file=sys.stderr))
-        made.update(generate_members_data(plat.engine, tenant_id, scale))
-        print(f"[{db}] data: " + ", ".join(f"{k} {v:.1f}s" for k, v in made.items()), file=sys.stderr)
+        if reuse:  # the data set of an earlier run, migrated to the current schema
+            with plat.engine.connect() as conn:
+                tenant_id = conn.execute(text("SELECT id FROM tenant WHERE slug = 'bench'")).scalar_one()
+                conn.execute(text(f"DELETE FROM customer WHERE tenant_id = {tenant_id} AND name LIKE '导入客户%'"))
+                conn.execute(text("DELETE FROM members_segment"))
+                conn.execute(text("DELETE FROM members_segment_category"))
+                conn.commit()
+        else:
+            tenant_id = setup_tenant(plat)
+            made = generate(plat.engine, tenant_id, scale, log=lambda m: print(f"[{db}] {m}", file=sys.stderr))
+            made.update(generate_members_data(plat.engine, tenant_id, scale))
+            print(f"[{db}] data: " + ", ".join(f"{k} {v:.1f}s" for k, v in made.items()), file=sys.stderr)
         lines = [f"### {db}: {scale.customers:,} customers, {scale.tag_links:,} tag links, {scale.orders:,} orders",
                  "", "| measurement | median ms | p95 ms |", "| --- | ---: | ---: |"]
         for label, median, high in bench_list(app, plat, tenant_id, rounds):
@@ -304,6 +312,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's data sizes")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20, help="requests per list filter")
+    parser.add_argument("--reuse", action="store_true", help="measure on the data set of the previous run")
     args = parser.parse_args()
     import os
 
@@ -316,10 +325,10 @@ def main() -> None:
             url = os.environ.get("SCRM_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/scrm_bench")
         else:
             path = out / "members-bench.db"
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm") if not args.reuse else ():
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             url = f"sqlite:///{path}"
-        report = run(db, url, scale, args.import_rows, args.rounds)
+        report = run(db, url, scale, args.import_rows, args.rounds, args.reuse)
         (out / f"members-{db}.md").write_text(report, encoding="utf-8")
         print(report)
 

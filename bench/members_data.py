@@ -28,7 +28,7 @@ class Scale:
 def series(dialect: str, n: int, alias: str = "g") -> str:
     """A FROM clause yielding ``{alias}.i`` = 1..n."""
     if dialect == "postgresql":
-        return f"generate_series(1, {n}) AS {alias}(i)"
+        return f"generate_series(1::bigint, {n}) AS {alias}(i)"
     return (f"(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
             f"SELECT i FROM s) AS {alias}")
 

@@ -20,6 +20,8 @@ from sqlmodel import SQLModel
 from .models import CORE_TABLES
 
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
+#: dialect-specific indexes that exist in migrations only (trigram search on PostgreSQL); autogenerate ignores them
+SEARCH_INDEX_SUFFIX = "_trgm"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def run_migrations() -> None:
     connection = cfg.attributes.get("connection")
 
     def include_object(obj, name, type_, reflected, compare_to):
+        if type_ == "index" and (name or "").endswith(SEARCH_INDEX_SUFFIX):
+            return False
         if type_ == "table":
             return lineage.owns(name)
         table = getattr(obj, "table", None)

@@ -53,6 +53,7 @@ from scrm.core.services.channels import credentials as account_credentials
 from scrm.core.services.channels import set_credentials as set_account_credentials
 from scrm.core.services.deliveries import count_for_customer, record_delivery
 from scrm.core.services.deliveries import mark as mark_delivery
+from scrm.core.services.distinct import distinct_values
 from scrm.core.services.identity import IdentityError, mask_mobile, match_or_create, normalize_mobile
 from scrm.core.services.merge import MergeError, merge_customers
 from scrm.core.services.scoping import customer_scope, department_subtree, get_scoped, scoped
@@ -60,7 +61,7 @@ from scrm.core.timeutil import utcnow
 
 __all__ = [
     "DataScope", "EmployeeStatus", "Membership", "MergeError", "Role", "User", "core_filter_types",
-    "customer_scope", "department_subtree", "merge_customers",
+    "customer_scope", "department_subtree", "distinct_values", "merge_customers",
     "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",

@@ -204,3 +204,13 @@ def test_channel_credentials_are_stored_encrypted_and_decrypt_back(db, platform,
     assert "very-secret-value-123" not in raw and "tok-456" not in raw
     db.expire_all()
     assert credentials(platform.secrets, db.get(type(account), account.id)) == secret
+
+
+def test_distinct_values_lists_a_tenants_values_once_each_in_order(db, tenant, other_tenant):
+    from scrm.core.services.distinct import distinct_values
+
+    for t, sources in ((tenant, ["wecom", "api", "wecom", "sms", "api"]), (other_tenant, ["tmall"])):
+        db.add_all([Customer(tenant_id=t.id, name="x", source=s) for s in sources])
+    db.commit()
+    assert distinct_values(db, Customer.source, Customer.tenant_id, tenant.id) == ["api", "sms", "wecom"]
+    assert distinct_values(db, Customer.source, Customer.tenant_id, other_tenant.id) == ["tmall"]

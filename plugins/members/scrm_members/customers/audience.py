@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from scrm.sdk import (
@@ -20,6 +20,7 @@ from scrm.sdk import (
     FilterType,
     Tag,
     TagGroup,
+    distinct_values,
 )
 
 from .fields import SELECT_TYPES, custom_fields
@@ -108,9 +109,14 @@ def audience_filters(tenant) -> list[FilterType]:
 # -- choices for the list's filter controls --------------------------------------------------------------------------
 
 
+def source_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
+    """The tenant's customer sources (and the two the list can always produce), labelled."""
+    rows = distinct_values(session, Customer.source, Customer.tenant_id, tenant_id)
+    return [(s, source_label(s)) for s in dict.fromkeys([*rows, "manual", "import"])]
+
+
 def _identity_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
-    kinds = session.execute(select(CustomerIdentity.kind).where(CustomerIdentity.tenant_id == tenant_id)
-                            .group_by(CustomerIdentity.kind)).scalars().all()
+    kinds = distinct_values(session, CustomerIdentity.kind, CustomerIdentity.tenant_id, tenant_id)
     values = sorted({f"{k.split('@', 1)[0]}@*" if "@" in k else k for k in kinds})
     return [(v, v.replace("@*", "")) for v in values]
 
@@ -129,10 +135,7 @@ def choices_for(session: Session, tenant_id: int, filter_type: FilterType) -> li
                                .order_by(Employee.name)).all()
         return [("none", str(_l("No owner"))), *[(r.id, r.name) for r in rows]]
     if filter_type.key == "source":
-        rows = session.execute(select(Customer.source).where(Customer.tenant_id == tenant_id)
-                               .group_by(Customer.source).order_by(func.min(Customer.source))).scalars().all()
-        known = list(dict.fromkeys([*rows, "manual", "import"]))
-        return [(s, source_label(s)) for s in known]
+        return source_choices(session, tenant_id)
     if filter_type.key == "identity":
         return _identity_choices(session, tenant_id)
     return None

@@ -21,6 +21,7 @@ from scrm.sdk import (
     compile_audience,
     count_audience,
     current_bus,
+    distinct_values,
 )
 
 from .models import BlacklistEntry, Segment, SegmentMember
@@ -82,9 +83,7 @@ def _employee_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]
 
 
 def _source_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
-    rows = session.execute(select(Customer.source).where(Customer.tenant_id == tenant_id)
-                           .group_by(Customer.source).order_by(Customer.source)).scalars().all()
-    return [(s, s) for s in rows]
+    return [(s, s) for s in distinct_values(session, Customer.source, Customer.tenant_id, tenant_id)]
 
 
 def choices_for(session: Session, tenant_id: int, filter_type: FilterType,
