@@ -6,13 +6,24 @@ from __future__ import annotations
 import pytest
 from scrm_wecom.sandbox import fire_callback
 from scrm_wecom.sync import jobs, runner
+from scrm_wecom.sync.events import on_domain_event
 from scrm_wecom.sync.models import Follow, SyncRun
 from sqlalchemy import select
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import *  # noqa: F403
-from wecom_sync_fixtures import CORP_ID, TARGET, count, fire, local_count, run_full_sync
+from wecom_sync_fixtures import (
+    CORP_ID,
+    TARGET,
+    count,
+    customer_of,
+    employee,
+    fire,
+    follows,
+    local_count,
+    run_full_sync,
+)
 
-from scrm.sdk import Customer, Employee, ScheduledJob, Tag
+from scrm.sdk import Customer, DomainEvent, Employee, ScheduledJob, Tag
 
 
 @pytest.fixture
@@ -106,6 +117,26 @@ def test_jobs_of_another_tenant_never_touch_this_tenants_rows(db, platform, sync
     db.commit()
     assert db.get(SyncRun, run.id).status == "queued"
     assert count(db, Customer) == 0 and count(db, Employee) == 0 and count(db, Tag) == 0 and count(db, SyncRun) == 1
+
+
+def test_events_and_tag_pushes_of_another_tenant_never_touch_this_tenants_rows(db, platform, sync_account, sandbox,
+                                                                               other_tenant, enable_plugins):
+    run_full_sync(db, platform, sync_account)
+    enable_plugins(other_tenant, "wecom")
+    sandbox[1].clear_calls()
+    before = sorted((k, f.status) for k, f in follows(db, sync_account.tenant_id).items())
+    payload = {"account_id": sync_account.id, "userid": "lisi", "external_userid": "wmBob", "create_time": 1}
+    for type_ in ("wecom.friend_added", "wecom.friend_deleted", "wecom.friend_deleted_by_customer",
+                  "wecom.employee_deleted"):
+        on_domain_event(DomainEvent(f"evt-{type_}", type_, other_tenant.id, payload), db)
+    db.commit()
+    gold = db.execute(select(Tag).where(Tag.external_id == "etGold")).scalar_one()
+    bob = customer_of(db, sync_account.tenant_id, "wmBob")
+    jobs.push_customer_tags(other_tenant.id, customer_ids=[bob.id], added_tag_ids=[gold.id], removed_tag_ids=[])
+    assert sorted((k, f.status) for k, f in follows(db, sync_account.tenant_id).items()) == before
+    assert employee(db, sync_account.tenant_id, "lisi").status == "active"
+    assert local_count(db, Follow, other_tenant.id) == 0 and local_count(db, Customer, other_tenant.id) == 0
+    assert sandbox[1].calls("/cgi-bin/externalcontact/mark_tag") == []
 
 
 def test_a_callback_for_one_tenants_account_never_writes_the_others_rows(db, platform, sync_account, other_tenant,

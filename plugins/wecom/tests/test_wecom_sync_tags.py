@@ -123,6 +123,7 @@ def test_sync_wecom_tags_reconciles_every_difference(db, platform, synced, worke
         admin_in_wecom.delete_corp_tags(tag_ids=["etMall"])  # the Source group goes with its last tag
     pending = Tag(tenant_id=account.tenant_id, group_id=local_group(db, "etLevel").id, name="Pending",
                   source="wecom")
+    db.commit()
     db.add(pending)
     db.commit()
     assert client.post(f"/t/acme/wecom/sync/{account.id}/run", data={"kind": "tags"}).status_code == 302
@@ -140,6 +141,7 @@ def test_a_tag_put_on_a_wecom_friend_here_is_marked_in_wecom(db, synced, worker)
     tenant_id = account.tenant_id
     carol = customer_of(db, tenant_id, "wmCarol")
     silver = local_tags(db)["Silver"]
+    db.commit()  # a fresh transaction for the write (SQLite cannot upgrade an older read snapshot)
     db.add(CustomerTag(tenant_id=tenant_id, customer_id=carol.id, tag_id=silver.id, source="manual"))
     publish(db, tenant_id, "customer.tags_changed", {"customer_ids": [carol.id], "added_tag_ids": [silver.id],
                                                      "removed_tag_ids": [], "source": "manual"})

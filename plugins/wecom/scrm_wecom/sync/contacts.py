@@ -45,6 +45,8 @@ CORP_TAG = 1  # follow_user.tags[].type: 1 corp tag, 2 personal tag, 3 rule-grou
 CUSTOMER, FOLLOW = Customer.__table__, Follow.__table__
 FOLLOW_COLUMNS = ("customer_id", "employee_id", "remark", "description", "add_way", "state", "added_at", "status",
                   "deleted_at", "churned_at")
+FOLLOW_KEYS = {"remark": "remark", "description": "description", "add_way": "add_way", "state": "state",
+               "added_at": "createtime"}  # column -> WeCom follow_info key
 Entry = tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Merger = Callable[[Session, int, int, int], None]
 
@@ -248,11 +250,9 @@ class ContactApplier:
                          "description": str(follow.get("description") or "")[:255],
                          "add_way": int(follow.get("add_way") or 0), "state": str(follow.get("state") or "")[:64],
                          "added_at": _epoch(follow.get("createtime"))}
-                source = {"remark": "remark", "description": "description", "add_way": "add_way", "state": "state",
-                          "added_at": "createtime"}
                 wanted = {"customer_id": resolved[ext], "employee_id": self.employees.get(userid),
                           "status": FollowStatus.ACTIVE.value, "deleted_at": None, "churned_at": None,
-                          **{k: v for k, v in given.items() if source[k] in follow}}
+                          **{k: v for k, v in given.items() if FOLLOW_KEYS[k] in follow}}
                 row = existing.get((ext, userid))
                 if row is None:
                     inserts.append({"tenant_id": self.tenant_id, "account_id": self.account.id, "userid": userid,

@@ -56,10 +56,6 @@ class TagResult:
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
 
-    @property
-    def changed(self) -> bool:
-        return any(vars(self).values())
-
 
 # -- reading -----------------------------------------------------------------------------------------------------------
 
@@ -297,8 +293,6 @@ def push_pending(session: Session, client: Any, tenant_id: int) -> int:
             pushed += 1
         if group is not None and not group.external_id and answer.get("group_id"):
             group.external_id = str(answer["group_id"])
-            if group.source != SOURCE:
-                group.source = SOURCE
             session.add(group)
             groups[group_id] = (group.name, group.external_id)
         session.commit()
