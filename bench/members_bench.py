@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from members_data import Scale, generate, rnd, series, ts  # noqa: E402
+from members_data import Scale, analyze, generate, rnd, series, ts  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -107,12 +107,7 @@ def generate_members_data(engine, tenant_id: int, scale: Scale) -> dict[str, flo
             f"INSERT INTO members_stage_membership (tenant_id, customer_id, stage_id, entered_at) "
             f"SELECT {tenant_id}, c.id, {case}, c.created_at FROM customer c WHERE c.tenant_id = {tenant_id}"))
         timings["stage memberships"] = time.perf_counter() - start
-    if d == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+    analyze(engine)
     return timings
 
 

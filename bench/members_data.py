@@ -52,6 +52,16 @@ def pad9(dialect: str, expr: str) -> str:
     return f"printf('%09d', {expr})"
 
 
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk load."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
 def generate(engine: Engine, tenant_id: int, scale: Scale, log=print) -> dict[str, float]:
     """Fill the tenant with ``scale`` rows; returns the seconds each part took."""
     d = engine.dialect.name
@@ -103,11 +113,6 @@ def generate(engine: Engine, tenant_id: int, scale: Scale, log=print) -> dict[st
             f"SELECT {tenant_id}, {first_customer} + c.i - 1, {first_tag} + ((c.i * 31 + k.i * 37) % {scale.tags}), "
             f"0, 'manual', {now} FROM {series(d, scale.customers, 'c')} CROSS JOIN {series(d, per, 'k')}"))
         timings["tag links"] = time.perf_counter() - start
-    if d == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+    analyze(engine)
     log("generated: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return timings
