@@ -138,6 +138,7 @@ def test_sync_wecom_tags_reconciles_every_difference(db, platform, synced, worke
 
 def test_a_tag_put_on_a_wecom_friend_here_is_marked_in_wecom(db, synced, worker):
     account, control, _client = synced
+    worker.join()  # the events of the full sync are delivered first: the write below starts on a quiet database
     tenant_id = account.tenant_id
     carol = customer_of(db, tenant_id, "wmCarol")
     silver = local_tags(db)["Silver"]
