@@ -17,6 +17,7 @@ class Customer(TenantScoped, Timestamped, table=True):
         Index("ix_customer_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_customer_tenant_mobile", "tenant_id", "mobile"),
         Index("ix_customer_tenant_source", "tenant_id", "source"),
+        Index("ix_customer_merged_into", "merged_into_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(default="", max_length=100)
