@@ -74,12 +74,20 @@ def sync_account(tenant, enable_plugins, make_account, sandbox):
 
 
 def run_full_sync(db, platform, account, kind: str = runner.FULL) -> SyncRun:
-    """Create and execute a sync run inline (as the job does); returns the finished run."""
-    run, created = runner.create_run(db, account, kind, "test")
+    """Create and execute a sync run inline, in a session like the job's (a writer: on SQLite its transactions take the
+    write lock up front, so the events the worker delivers meanwhile cannot invalidate its reads); returns the run."""
+    from sqlmodel import Session
+
+    from scrm.core.db import writer
+
     db.commit()
-    assert created
-    runner.execute(db, platform, run, backoff=(0.01,))
-    db.commit()
+    with Session(writer(platform.engine), expire_on_commit=False) as session:
+        account = session.get(type(account), account.id)
+        run, created = runner.create_run(session, account, kind, "test")
+        session.commit()
+        assert created
+        runner.execute(session, platform, run, backoff=(0.01,))
+        session.commit()
     return run
 
 
