@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from scrm.sdk import Tenant, actor, cancel_schedule, job_session, schedule, utcnow
+from scrm.sdk import actor, cancel_schedule, job_session, schedule, utcnow
 
+from ..tenants import active_tenant
 from . import dashboard, reminders, stages
 from .order_import import run_import
 
@@ -25,16 +26,12 @@ STAGES_INTERVAL = 3600
 NOTIFICATIONS_INTERVAL = 60
 
 
-def _tenant(session: Session, tenant_id: int) -> Tenant | None:
-    tenant = session.get(Tenant, tenant_id)
-    return tenant if tenant is not None and tenant.active else None
-
 
 @actor
 def refresh_dashboard(tenant_id: int) -> None:
     """Recompute the tenant's home-dashboard snapshot."""
     with job_session() as session:
-        if _tenant(session, tenant_id) is not None:
+        if active_tenant(session, tenant_id) is not None:
             dashboard.refresh(session, tenant_id)
 
 
@@ -42,7 +39,7 @@ def refresh_dashboard(tenant_id: int) -> None:
 def evaluate_stages(tenant_id: int) -> None:
     """Move customers into the stages their rules give them; remind about the changes."""
     with job_session() as session:
-        tenant = _tenant(session, tenant_id)
+        tenant = active_tenant(session, tenant_id)
         if tenant is None:
             return
         changes = stages.pending_changes(session, tenant_id, stages.tenant_filter_types(session, tenant))
@@ -56,7 +53,7 @@ def evaluate_stages(tenant_id: int) -> None:
 def deliver_notifications(tenant_id: int) -> None:
     """Send the tenant's due delayed notifications."""
     with job_session() as session:
-        if _tenant(session, tenant_id) is not None:
+        if active_tenant(session, tenant_id) is not None:
             reminders.deliver_due(session, tenant_id)
 
 
@@ -64,7 +61,7 @@ def deliver_notifications(tenant_id: int) -> None:
 def stage_follow_up(tenant_id: int, *, send_time: str) -> None:
     """The follow-up reminders of the rules that send at ``send_time``."""
     with job_session() as session:
-        if _tenant(session, tenant_id) is not None:
+        if active_tenant(session, tenant_id) is not None:
             reminders.follow_up(session, tenant_id, send_time)
 
 

@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from scrm.sdk import AudienceError, Tenant, actor, cancel_schedule, job_session, schedule, utcnow
+from scrm.sdk import AudienceError, actor, cancel_schedule, job_session, schedule, utcnow
 
+from ..tenants import active_tenant
 from . import auto_tags, segment_store
 from .audiences import tenant_filter_types
 from .models import Segment, SegmentKind, SegmentMode, SegmentState
@@ -26,16 +27,12 @@ AUTO_TAG_INTERVAL = 3600
 SEGMENT_INTERVAL = 86400
 
 
-def _tenant(session: Session, tenant_id: int) -> Tenant | None:
-    tenant = session.get(Tenant, tenant_id)
-    return tenant if tenant is not None and tenant.active else None
-
 
 @actor
 def evaluate_auto_tag(tenant_id: int, *, tag_id: int) -> None:
     """Apply automatic tag ``tag_id`` of ``tenant_id`` to exactly the customers matching its rule."""
     with job_session() as session:
-        tenant = _tenant(session, tenant_id)
+        tenant = active_tenant(session, tenant_id)
         tag = get_tag(session, tenant_id, tag_id)
         if tenant is None or tag is None:
             return
@@ -51,7 +48,7 @@ def evaluate_auto_tag(tenant_id: int, *, tag_id: int) -> None:
 def evaluate_auto_tags(tenant_id: int) -> None:
     """Evaluate every automatic tag of the tenant, one transaction each."""
     with job_session() as session:
-        tenant = _tenant(session, tenant_id)
+        tenant = active_tenant(session, tenant_id)
         if tenant is None:
             return
         tag_ids = [t.id for t in auto_tags.auto_tags(session, tenant_id)]
@@ -63,7 +60,7 @@ def evaluate_auto_tags(tenant_id: int) -> None:
 def refresh_segment(tenant_id: int, *, segment_id: int) -> None:
     """Materialize one segment now (the "Update" of a segment, whatever its kind)."""
     with job_session() as session:
-        tenant = _tenant(session, tenant_id)
+        tenant = active_tenant(session, tenant_id)
         segment = segment_store.get_segment(session, tenant_id, segment_id)
         if tenant is None or segment is None:
             return
@@ -77,7 +74,7 @@ def refresh_segment(tenant_id: int, *, segment_id: int) -> None:
 def refresh_dynamic_segments(tenant_id: int) -> None:
     """The daily run: materialize every running dynamic segment of the tenant; stopped and static ones are left."""
     with job_session() as session:
-        if _tenant(session, tenant_id) is None:
+        if active_tenant(session, tenant_id) is None:
             return
         ids = list(session.exec(select(Segment.id).where(
             Segment.tenant_id == tenant_id, Segment.kind == SegmentKind.DYNAMIC.value,
