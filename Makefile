@@ -1,4 +1,4 @@
-# make run: start the platform on embedded defaults (SQLite, in-process worker, demo tenant).
+# make run: start the platform on embedded defaults (SQLite, in-process worker, demo tenant, channel sandboxes).
 # make test: lint, then the test suite on SQLite; again on PostgreSQL + Redis when SCRM_TEST_DATABASE_URL is set.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -35,7 +35,7 @@ messages: $(STAMP)
 
 run: install
 	$(BIN)/scrm demo
-	$(BIN)/scrm serve --host 127.0.0.1 --port 5000
+	$(BIN)/scrm serve --host 127.0.0.1 --port 5000 --sandboxes
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

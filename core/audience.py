@@ -4,6 +4,13 @@ A tree is ``{"conditions": [{"type": "tag", "values": [3, 7]}, {"type": "source"
 "negate": true}]}``: AND between conditions, OR within a condition's values, ``negate`` inverts one condition.
 Filter types are contributed by plugins through the ``audience_filters`` hook; each compiles its values into a SQL
 expression on ``customer``. Counting and materializing never loop over customers in Python.
+
+A filter type may also give its condition as a set of customer ids read from one covering index (``customer_ids``:
+tags by ``customer_tag (tag_id, customer_id)``). When a tree has ``INTERSECT_FROM`` or more such conditions, they are
+intersected before any customer row is read (``customer.id IN (ids INTERSECT ids INTERSECT ids)``). The planner
+estimates one semi-join well, but it multiplies selectivities as if tags were independent: over three conditions its
+estimate falls to a row or two, and the plan it picks then checks tens of thousands of customers one by one. With
+one or two such conditions the EXISTS form is as fast and lets the list page stop at its first 50 rows.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy import and_, exists, false, func, intersect, not_, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 from .models import Customer, CustomerIdentity, CustomerTag
 from .timeutil import as_utc
+
+#: from this many positive id-set conditions in one tree, compile_audience intersects them (see the module docstring)
+INTERSECT_FROM = 3
 
 
 class AudienceError(ValueError):
@@ -43,6 +53,9 @@ class FilterType:
     choices: Callable[[Session, int], list[tuple[Any, str]]] | None = None
     plugin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: optional: ``customer_ids(values, ctx)`` -> ``SELECT customer_id`` matching the condition (same meaning as
+    #: ``compile``), for conditions a covering index answers; compile_audience intersects INTERSECT_FROM or more
+    customer_ids: Callable[[list[Any], AudienceContext], Select] | None = None
 
 
 def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterable[FilterType]) -> Select:
@@ -53,6 +66,7 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
     if conditions is None or not isinstance(conditions, list):
         raise AudienceError("an audience needs a list of conditions")
     clauses: list[ColumnElement[bool]] = [Customer.tenant_id == tenant_id, Customer.merged_into_id.is_(None)]
+    id_sets: list[tuple[ColumnElement[bool], Select]] = []  # (the condition as a clause, as an id set)
     for index, condition in enumerate(conditions, 1):
         if not isinstance(condition, dict):
             raise AudienceError(f"condition {index} must be an object")
@@ -65,9 +79,16 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
             raise AudienceError(f"condition {index} ({key}): choose at least one value")
         try:
             clause = filter_type.compile(values, ctx)
+            if filter_type.customer_ids is not None and not condition.get("negate"):
+                id_sets.append((clause, filter_type.customer_ids(values, ctx)))
+                continue
         except (TypeError, ValueError) as exc:
             raise AudienceError(f"condition {index} ({key}): {exc}") from exc
         clauses.append(not_(clause) if condition.get("negate") else clause)
+    if len(id_sets) >= INTERSECT_FROM:
+        clauses.append(Customer.id.in_(intersect(*(ids for _clause, ids in id_sets))))
+    else:
+        clauses.extend(clause for clause, _ids in id_sets)
     return select(Customer.id).where(and_(*clauses))
 
 
@@ -82,6 +103,12 @@ def count_audience(session: Session, tenant_id: int, tree: dict[str, Any], filte
 def _tag(values: list[Any], ctx: AudienceContext) -> ColumnElement[bool]:
     ids = [int(v) for v in values]
     return exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag_id.in_(ids))
+
+
+def _tag_customers(values: list[Any], ctx: AudienceContext) -> Select:
+    """The customers carrying any of the tags, from the index (tag_id, customer_id) alone; the tree's tenant
+    condition on ``customer`` keeps the answer within the tenant."""
+    return select(CustomerTag.customer_id).where(CustomerTag.tag_id.in_([int(v) for v in values]))
 
 
 def _source(values: list[Any], ctx: AudienceContext) -> ColumnElement[bool]:
@@ -136,7 +163,7 @@ def _created(values: list[Any], ctx: AudienceContext) -> ColumnElement[bool]:
 
 def core_filter_types() -> list[FilterType]:
     return [
-        FilterType("tag", "Tags", _tag, "choice", "tags"),
+        FilterType("tag", "Tags", _tag, "choice", "tags", customer_ids=_tag_customers),
         FilterType("source", "Source channel", _source, "choice", "basic"),
         FilterType("identity", "Has identity", _identity, "choice", "basic"),
         FilterType("owner", "Owner employee", _owner, "choice", "basic"),

@@ -37,6 +37,9 @@ class Settings:
     plugins_toml: Path | None = None
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    #: mount every channel plugin's sandbox at ``/sandbox/<plugin>`` (``scrm demo``, ``scrm serve --sandboxes``);
+    #: never in production: a sandbox answers anyone, without signing in
+    sandboxes: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -48,6 +51,7 @@ class Settings:
             secret_key=env.get("SCRM_SECRET_KEY"),
             encryption_key=env.get("SCRM_ENCRYPTION_KEY"),
             plugins_toml=Path(env["SCRM_PLUGINS_TOML"]) if env.get("SCRM_PLUGINS_TOML") else None,
+            sandboxes=env.get("SCRM_SANDBOXES", "").strip().lower() in ("1", "true", "yes", "on"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -20,8 +20,9 @@ from sqlmodel import SQLModel
 from .models import CORE_TABLES
 
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
-#: dialect-specific indexes that exist in migrations only (trigram search on PostgreSQL); autogenerate ignores them
-SEARCH_INDEX_SUFFIX = "_trgm"
+#: indexes that exist in migrations only, which autogenerate ignores: trigram search on PostgreSQL (``_trgm``) and
+#: partial indexes over an expression (``_partial``), which the models cannot declare for both dialects
+SEARCH_INDEX_SUFFIX = ("_trgm", "_partial")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .api import init_api, mount_plugin_api
 from .auth import has_role
 from .builtin import HostPlugin
 from .platform_ext import close_db
+from .sandboxes import mount_sandboxes
 from .views import platform as platform_views
 from .views import tenant as tenant_views
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     i18n.init_i18n(app, translation_dirs)
     tenancy.init_tenancy(app)
 
+    app.session_interface = callbacks.SessionInterface()  # no cookie session for provider callbacks
     app.before_request(auth.load_user)
     app.teardown_appcontext(close_db)
 
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
 
     csrf.exempt(api_bp)
     _mount_plugins(app, plat, csrf)
+    if settings.sandboxes:
+        mount_sandboxes(app, plat)
     _template_helpers(app)
     _error_pages(app)
     return app

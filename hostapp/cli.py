@@ -20,10 +20,10 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-def _app():
+def _app(**overrides):
     from .app import create_app
 
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(**overrides))
 
 
 def friendly(fn):
@@ -138,14 +138,18 @@ def init(admin_email: str, admin_password: str | None) -> None:
 
 
 @main.command()
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where 'scrm serve --sandboxes' will answer: the demo serves the platform there while it seeds, "
+                   "and points the demo's channel accounts at the sandboxes under it.")
 @friendly
-def demo() -> None:
-    """Create the demo tenant and its admin (idempotent) and print how to sign in."""
+def demo(url: str) -> None:
+    """Create the demo tenant and its admin, enable every plugin and seed their demo data (idempotent); print how
+    to sign in."""
     from .demo import ensure_demo
 
-    app = _app()
+    app = _app(sandboxes=True)
     _upgrade(app)
-    email, password = ensure_demo(app)
+    email, password = ensure_demo(app, url)
     click.echo(f"demo admin: {email} / {password}")
 
 
@@ -153,12 +157,14 @@ def demo() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, help="Embedded worker threads (no SCRM_BROKER_URL).")
+@click.option("--sandboxes", is_flag=True,
+              help="Mount the channel sandboxes at /sandbox/<plugin> (the demo; never in production).")
 @friendly
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, sandboxes: bool) -> None:
     """Serve the web UI and API. Without SCRM_BROKER_URL, jobs and the scheduler run in this process."""
     from werkzeug.serving import run_simple
 
-    app = _app()
+    app = _app(sandboxes=True if sandboxes else None)
     plat = app.extensions["scrm"]
     if plat.bus.embedded:
         plat.bus.start_worker(threads)

@@ -1,15 +1,26 @@
-"""The demo tenant: a brand with an org tree, tags and customers, and an admin who can sign in."""
+"""The demo tenant: a brand with an org tree, tags and customers, and an admin who can sign in; every installed plugin
+enabled for it, each adding its own part through the ``demo_data`` hook (WeCom: a sandbox corp, synced contacts, a
+live code and customers adding through it who receive their welcome message).
+
+While plugins seed, the platform is served at the demo address with the channel sandboxes mounted (so callbacks and
+API calls go over HTTP exactly as they will under ``scrm serve --sandboxes``) and a job worker runs in this process.
+"""
 
 from __future__ import annotations
 
 import os
 import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from scrm.core.db import session_scope
 from scrm.core.models import Customer, CustomerTag, Department, Employee, Role, Tag, TagGroup
+from scrm.core.plugins.enablement import enable_plugin, enabled_plugins
 from scrm.core.services.identity import match_or_create
 from scrm.core.services.users import (
     add_member,
@@ -21,8 +32,11 @@ from scrm.core.services.users import (
     hash_password,
 )
 
+from .sandboxes import sandbox_path
+
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.local"
+DEFAULT_URL = "http://127.0.0.1:5000"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 
@@ -44,11 +58,52 @@ def _demo_password(app: Flask) -> str:
     return password
 
 
-def ensure_demo(app: Flask) -> tuple[str, str]:
-    """Create (once) the demo tenant and its admin; returns the admin's email and password."""
+@dataclass
+class DemoContext:
+    """What the ``demo_data`` hook receives as ``demo``: the demo address, the sandboxes and the job worker."""
+
+    app: Flask
+    url: str = DEFAULT_URL
+    _server: Any = field(default=None, repr=False)
+
+    def serve(self) -> str:
+        """Serve the platform (channel sandboxes mounted) at the demo address until the demo ends; its base URL."""
+        if self._server is None:
+            from werkzeug.serving import make_server
+
+            address = urlsplit(self.url)
+            try:
+                self._server = make_server(address.hostname or "127.0.0.1", address.port or 80, self.app,
+                                           threaded=True)
+            except OSError as exc:
+                raise ValueError(f"cannot serve the demo at {self.url} ({exc}): stop what runs there first, "
+                                 "or pass --url") from exc
+            threading.Thread(target=self._server.serve_forever, name="scrm-demo-server", daemon=True).start()
+        return self.url.rstrip("/")
+
+    def sandbox_url(self, plugin: str) -> str:
+        """Where ``plugin``'s sandbox answers (an API base for the channel accounts of the demo)."""
+        if plugin not in self.app.extensions.get("scrm_sandboxes", ()):
+            raise LookupError(f"plugin '{plugin}' has no sandbox mounted")
+        return self.serve() + sandbox_path(plugin)
+
+    def wait_for_jobs(self, timeout: float = 120.0) -> None:
+        """Wait until every job enqueued so far (and the jobs they enqueue) has run."""
+        self.app.extensions["scrm"].bus.join(timeout)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def ensure_demo(app: Flask, url: str = DEFAULT_URL) -> tuple[str, str]:
+    """Create (once) the demo tenant and its admin, enable every installed plugin for it and let each seed its demo
+    data (every run: plugins keep theirs idempotent); returns the admin's email and password."""
     plat = app.extensions["scrm"]
     password = _demo_password(app)
-    with session_scope(plat.engine) as session:
+    with session_scope(plat.engine, immediate=True) as session:
         user = find_user(session, DEMO_EMAIL)
         if user is None:
             user = create_user(session, DEMO_EMAIL, password, name="Demo Admin", platform_admin=True)
@@ -61,7 +116,39 @@ def ensure_demo(app: Flask) -> tuple[str, str]:
                                    plat.registry)
             _seed(session, tenant.id)
         add_member(session, tenant, user, Role.TENANT_ADMIN)
+        _enable_every_plugin(session, plat.registry, tenant)
+    _plugin_demo_data(app, url)
     return DEMO_EMAIL, password
+
+
+def _enable_every_plugin(session: Session, registry: Any, tenant: Any) -> None:
+    """Enable each active plugin the tenant has not enabled yet, requirements first."""
+    todo = {record.name: record for record in registry.active()}
+    done = enabled_plugins(session, tenant.id)
+    while todo:
+        ready = sorted(name for name, record in todo.items() if all(req in done for req in record.requires))
+        if not ready:  # a requirement that cannot be met: the registry already blocked those plugins
+            break
+        for name in ready:
+            if name not in done:
+                enable_plugin(session, registry, tenant, name)
+                done.add(name)
+            del todo[name]
+
+
+def _plugin_demo_data(app: Flask, url: str) -> None:
+    plat = app.extensions["scrm"]
+    demo = DemoContext(app, url)
+    plat.bus.start_worker(4)
+    try:
+        # a writer session (SQLite: BEGIN IMMEDIATE), as jobs use: the demo writes while the worker does
+        with app.app_context(), session_scope(plat.engine, immediate=True) as session:
+            tenant = find_tenant(session, DEMO_SLUG)
+            plat.hooks(session, tenant).lifecycle("demo_data", tenant=tenant, session=session, demo=demo)
+        demo.wait_for_jobs()
+    finally:
+        plat.bus.stop_worker()
+        demo.close()
 
 
 def _seed(session, tenant_id: int) -> None:

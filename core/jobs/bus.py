@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from ..db import session_scope
 from .actors import ACTORS, ScrmActor
+from .enablement_cache import EnablementCache
 from .middleware import TenantMiddleware
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class JobBus:
         self.broker_url = broker_url
         self.plugin_resolver = plugin_resolver or (lambda module: None)
         self.enabled_checker = enabled_checker or (lambda tenant_id, plugin: True)
+        self.enablement = EnablementCache(lambda tenant_id, plugin: self.enabled_checker(tenant_id, plugin))
         self.skipped: deque = deque(maxlen=1000)
         if broker_url:
             from dramatiq.brokers.redis import RedisBroker
@@ -91,7 +93,9 @@ class JobBus:
         return not self.broker_url
 
     def plugin_enabled(self, tenant_id: int, plugin: str) -> bool:
-        return self.enabled_checker(tenant_id, plugin)
+        """Whether ``plugin`` is enabled for ``tenant_id``, answered from the bus's enablement cache (see
+        ``enablement_cache``: a change applies at once in this process, within 2 seconds in the others)."""
+        return self.enablement.enabled(tenant_id, plugin)
 
     def bind_all(self) -> None:
         """Declare every recorded actor on this bus's broker (actors imported later are bound on first send)."""
@@ -105,14 +109,15 @@ class JobBus:
                 return bound
             plugin = scrm_actor.plugin or self.plugin_resolver(getattr(scrm_actor, "module", "")) or "core"
             self.plugins[scrm_actor.name] = plugin
-            options = {k: v for k, v in scrm_actor.options.items() if k != "queue"}
+            options = {k: v for k, v in scrm_actor.options.items() if k not in ("queue", "priority")}
 
             def run(tenant_id, _fn=scrm_actor.fn, **kwargs):
                 return _fn(tenant_id, **kwargs)
 
             run.__name__ = scrm_actor.name
             bound = dramatiq.Actor(run, broker=self.broker, actor_name=scrm_actor.name,
-                                   queue_name=scrm_actor.options.get("queue", plugin), priority=0, options=options)
+                                   queue_name=scrm_actor.options.get("queue", plugin),
+                                   priority=scrm_actor.options.get("priority", 0), options=options)
             self.actors[scrm_actor.name] = bound
             return bound
 

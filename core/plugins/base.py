@@ -100,6 +100,9 @@ class ChannelPlugin(Plugin):
         """Send a batch of outbound messages; return one result per message."""
         raise NotImplementedError
 
-    def sandbox_app(self):  # pragma: no cover - interface
-        """A WSGI app simulating the provider's API, following its documented protocol."""
+    def sandbox_app(self, state_path=None):  # pragma: no cover - interface
+        """A WSGI app simulating the provider's API, following its documented protocol.
+
+        With ``state_path`` (a file), the simulator keeps its state there across restarts (the demo mounts it in the
+        served platform); without, it starts empty and lives in memory (tests)."""
         return None

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from ..jobs.enablement_cache import forget_tenant
 from ..models import Tenant, TenantPlugin
 from ..timeutil import utcnow
 from .registry import PluginRegistry
@@ -81,6 +82,8 @@ def enable_plugin(
     session.add(row)
     session.flush()
     if not was_enabled:
+        forget_tenant(tenant.id, session)
+    if not was_enabled:
         registry.pm.subset_hook_caller(
             "plugin_enabled", remove_plugins=[p for p in registry.pm.get_plugins() if p is not plugin]
         )(tenant=tenant, settings=values, session=session)
@@ -114,6 +117,7 @@ def disable_plugin(session: Session, registry: PluginRegistry, tenant: Tenant, n
     tenant.plugin_revision += 1
     session.add_all([row, tenant])
     session.flush()
+    forget_tenant(tenant.id, session)
     registry.pm.subset_hook_caller(
         "plugin_disabled", remove_plugins=[p for p in registry.pm.get_plugins() if p is not plugin]
     )(tenant=tenant, session=session)

@@ -8,8 +8,8 @@ so arguments can be added later without breaking plugins. Three kinds:
   logged and skipped, and the page or job goes on;
 * decision hooks are called for the enabled plugins too, but fail fast, and stop at the first non-None result.
 
-Lifecycle hooks of a tenant (``plugin_enabled``, ``plugin_disabled``, ``customer_merged``) fail fast as well: they take
-part in the transaction of the change.
+Lifecycle hooks of a tenant (``plugin_enabled``, ``plugin_disabled``, ``customer_merged``, ``demo_data``) fail fast as
+well: they take part in the transaction of the change.
 """
 
 from __future__ import annotations
@@ -61,6 +61,17 @@ def plugin_enabled(tenant, settings, session):
 @hookspec
 def plugin_disabled(tenant, session):
     """The plugin was disabled for ``tenant``. Its data stays; stop what it was doing for the tenant."""
+
+
+@hookspec
+def demo_data(tenant, session, demo):
+    """Seed the plugin's part of the demo brand ``tenant`` (``scrm demo``); must be idempotent (called on every run).
+
+    ``demo`` is a ``DemoContext``: ``demo.serve()`` serves the platform, with the channel sandboxes mounted, at the
+    demo address and returns its base URL (for API bases and callback URLs); ``demo.sandbox_url(plugin)`` is where a
+    channel's sandbox answers; ``demo.wait_for_jobs()`` waits until the jobs enqueued so far have run. The plugin may
+    commit ``session`` (its jobs must see its rows). Raising stops ``scrm demo`` with the error.
+    """
 
 
 @hookspec
@@ -125,7 +136,7 @@ def customer_exclusion_reason(tenant, customer_id, purpose, session):
 
 
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
-LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged"})
+LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "domain_event"})
 DECISION_HOOKS = frozenset({"customer_exclusion_reason"})

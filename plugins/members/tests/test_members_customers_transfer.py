@@ -22,6 +22,8 @@ def wecom_friend(db, tenant, customer, name: str):
     row = customer(tenant, name)
     db.add(CustomerIdentity(tenant_id=tenant.id, customer_id=row.id, kind="external_userid@wwcorp",
                             value=f"wm-{row.id}"))
+    row.updated_at = utcnow() - timedelta(days=365)  # not updated during any transfer window of these tests
+    db.add(row)
     db.commit()
     return row
 

@@ -1,8 +1,9 @@
 """WeCom corp accounts: a core ``ChannelAccount`` (plugin ``wecom``) read and written through this module.
 
 * ``external_id`` is the CorpId; ``config`` holds the AgentId, the API base URL and the last credential check;
-* ``credentials`` (encrypted at rest by the platform's secret box) holds the agent, customer-contact and address-book
-  secrets and the callback Token and EncodingAESKey.
+* ``credentials`` (encrypted at rest by the platform's secret box) holds the agent, customer-contact, address-book and
+  session-archive secrets, the callback Token and EncodingAESKey, and the session-archive RSA private keys
+  (``archive_keys``: one per public-key version, as WeCom lets a corp rotate them).
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ class SecretKind(StrEnum):
     AGENT = "agent"
     CONTACT = "contact"
     ADDRESS_BOOK = "address_book"
+    ARCHIVE = "archive"  # session archive (会话内容存档)
 
 
 SECRET_FIELDS: dict[SecretKind, str] = {
     SecretKind.AGENT: "agent_secret",
     SecretKind.CONTACT: "contact_secret",
     SecretKind.ADDRESS_BOOK: "address_book_secret",
+    SecretKind.ARCHIVE: "archive_secret",
 }
 CALLBACK_FIELDS = ("callback_token", "encoding_aes_key")
 
@@ -74,6 +77,7 @@ class WeComCredentials:
     agent_secret: str = ""
     contact_secret: str = ""
     address_book_secret: str = ""
+    archive_secret: str = ""
     callback_token: str = ""
     encoding_aes_key: str = ""
 
@@ -116,6 +120,80 @@ def credentials_of(box: Any, account: ChannelAccount) -> WeComCredentials:
         corp_id=account.external_id, agent_id=int(agent_id) if agent_id is not None else None,
         **{name: str(raw.get(name) or "") for name in (*SECRET_FIELDS.values(), *CALLBACK_FIELDS)},
     )
+
+
+@dataclass(frozen=True)
+class ArchiveKey:
+    """A session-archive RSA private key and the public-key version WeCom shows for it. Never log or render it."""
+
+    version: int
+    private_key: str
+    bits: int
+    added_at: str
+
+    def __repr__(self) -> str:
+        return f"ArchiveKey(version={self.version!r}, bits={self.bits!r})"
+
+
+class InvalidPrivateKey(ValueError):
+    """The text is not a usable PEM RSA private key (the message says why)."""
+
+
+MAX_ARCHIVE_KEYS = 10
+
+
+def rsa_key_bits(pem: str) -> int:
+    """The size of the PEM RSA private key ``pem`` (PKCS#1 or PKCS#8, without a passphrase)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if "PRIVATE KEY-----" not in pem:
+        raise InvalidPrivateKey("not a PEM private key")
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except TypeError as exc:  # encrypted with a passphrase
+        raise InvalidPrivateKey("encrypted") from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InvalidPrivateKey("unreadable") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise InvalidPrivateKey("not RSA")
+    return key.key_size
+
+
+def archive_keys_of(box: Any, account: ChannelAccount) -> list[ArchiveKey]:
+    """The account's session-archive private keys, newest version first."""
+    raw = account_credentials(box, account).get("archive_keys") or []
+    keys = [ArchiveKey(int(k["version"]), str(k["private_key"]), int(k.get("bits") or 0), str(k.get("added_at") or ""))
+            for k in raw]
+    return sorted(keys, key=lambda k: -k.version)
+
+
+def _store_archive_keys(box: Any, account: ChannelAccount, keys: list[ArchiveKey]) -> None:
+    stored = account_credentials(box, account)
+    stored["archive_keys"] = [{"version": k.version, "private_key": k.private_key, "bits": k.bits,
+                               "added_at": k.added_at} for k in sorted(keys, key=lambda k: k.version)]
+    set_account_credentials(box, account, stored)
+
+
+def add_archive_key(session: Session, box: Any, account: ChannelAccount, version: int, pem: str) -> ArchiveKey:
+    """Store a private key for public-key ``version`` (validated by the caller: new version, readable key)."""
+    key = ArchiveKey(version, pem.strip() + "\n", rsa_key_bits(pem), utcnow().isoformat(timespec="seconds"))
+    _store_archive_keys(box, account, [*archive_keys_of(box, account), key])
+    session.add(account)
+    session.flush()
+    return key
+
+
+def remove_archive_key(session: Session, box: Any, account: ChannelAccount, version: int) -> bool:
+    keys = archive_keys_of(box, account)
+    kept = [k for k in keys if k.version != version]
+    if len(kept) == len(keys):
+        return False
+    _store_archive_keys(box, account, kept)
+    session.add(account)
+    session.flush()
+    return True
 
 
 def api_base(account: ChannelAccount) -> str:

@@ -12,6 +12,9 @@ from scrm.sdk.wechat import WeChatAPIError
 from .accounts import SecretKind, credentials_of, record_check
 from .client import WeComClient, WeComUnavailable
 
+#: secrets of add-on WeCom features: checked when configured, not listed as missing otherwise
+OPTIONAL_KINDS = frozenset({SecretKind.ARCHIVE})
+
 
 def check_credentials(session: Session, platform: Any, account: ChannelAccount,
                       **client_options: Any) -> dict[str, dict[str, Any]]:
@@ -29,7 +32,8 @@ def check_credentials(session: Session, platform: Any, account: ChannelAccount,
     with WeComClient.for_account(account, platform, **options) as client:
         for kind in SecretKind:
             if kind not in configured:
-                results[kind.value] = {"ok": False, "missing": True, "errcode": None, "errmsg": ""}
+                if kind not in OPTIONAL_KINDS:
+                    results[kind.value] = {"ok": False, "missing": True, "errcode": None, "errmsg": ""}
                 continue
             try:
                 client.renew_token(kind, force=True)

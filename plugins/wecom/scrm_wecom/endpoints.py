@@ -189,3 +189,29 @@ class WeComEndpoints:
         data = self.call(CONTACT, "POST", f"{EC}/get_unassigned_list",
                          json={"cursor": cursor, "page_size": min(int(page_size), 1000)})
         return list(data.get("info", [])), "" if data.get("is_last") else str(data.get("next_cursor") or "")
+
+    # -- customer group chats ----------------------------------------------------------------------------------------
+
+    def list_group_chats(self, cursor: str = "", limit: int = 1000, *, status_filter: int = 0,
+                         owner_userids: Sequence[str] = ()) -> tuple[list[dict[str, Any]], str]:
+        """``groupchat/list``: one page of ``[{chat_id, status}]`` (status 0 normal, 1 owner left, 2 inheriting,
+        3 inherited) and the next cursor (``""`` after the last page). ``limit`` is 1..1000."""
+        body = _clean({"status_filter": status_filter, "cursor": cursor or None, "limit": max(1, min(int(limit), 1000)),
+                       "owner_filter": {"userid_list": list(owner_userids)} if owner_userids else None})
+        data = self.call(CONTACT, "POST", f"{EC}/groupchat/list", json=body)
+        return list(data.get("group_chat_list", [])), str(data.get("next_cursor") or "")
+
+    def get_group_chat(self, chat_id: str, *, need_name: bool = True) -> dict[str, Any]:
+        """``groupchat/get``: ``{chat_id, name, owner, create_time, notice, member_list, admin_list, member_version}``
+        (40050 for a chat id WeCom does not know)."""
+        data = self.call(CONTACT, "POST", f"{EC}/groupchat/get", json={"chat_id": chat_id, "need_name": int(need_name)})
+        return dict(data.get("group_chat", {}))
+
+    def transfer_group_chats(self, chat_ids: Sequence[str], new_owner: str, *,
+                             resigned: bool = True) -> list[dict[str, Any]]:
+        """``groupchat/transfer`` (owner left; ``resigned=False``: ``groupchat/onjob_transfer``) of at most 100 chats to
+        ``new_owner``; returns ``failed_chat_list`` ``[{chat_id, errcode, errmsg}]`` (90500 owner has not left,
+        90501 not a customer group chat). The change of owner itself is asynchronous."""
+        path = f"{EC}/groupchat/transfer" if resigned else f"{EC}/groupchat/onjob_transfer"
+        data = self.call(CONTACT, "POST", path, json={"chat_id_list": list(chat_ids), "new_owner": new_owner})
+        return list(data.get("failed_chat_list", []))

@@ -1,17 +1,21 @@
-"""The plugin's jobs (queue ``wecom``): processing stored callbacks into domain events."""
+"""The plugin's jobs (queue ``wecom``): processing stored callbacks into domain events, and the recurring recovery of
+stored callbacks the broker never took."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from scrm.sdk import ChannelAccount, InboundCallback, actor, job_session, utcnow
+from scrm.sdk import ChannelAccount, InboundCallback, actor, cancel_schedule, job_session, schedule, utcnow
 from scrm.sdk.wechat import ParseXmlError, parse_xml
 
 from .accounts import PLUGIN
 from .callbacks import enqueue_processing, pending_callbacks
+from .churn import alerts as _churn_alerts  # noqa: F401  (declares the deleted-user digest)
 from .events import CallbackContext, dispatch
+from .messaging import dispatch as _messaging_dispatch  # noqa: F401  (declares the app-message sender)
 from .sync import jobs as _sync_jobs  # noqa: F401  (declares the sync jobs)
 from .welcome import handlers as _welcome_handlers  # noqa: F401  (declares the live-code and welcome jobs)
 
@@ -45,9 +49,31 @@ def process_callback(tenant_id: int, *, inbound_id: int) -> None:
         session.add(inbound)
 
 
+PENDING_INTERVAL = 60
+"""Seconds between two recoveries of a tenant's stored-but-unprocessed callbacks."""
+PENDING_GRACE = timedelta(minutes=2)
+"""A callback stored more recently than this is left to the job enqueued when it arrived (it may still be queued)."""
+
+
 @actor(max_retries=3)
 def process_pending(tenant_id: int) -> int:
-    """Re-enqueue the tenant's stored callbacks that were never processed (e.g. the broker was down)."""
+    """Re-enqueue the tenant's stored callbacks that were never processed (e.g. the broker was down when they
+    arrived); callbacks younger than ``PENDING_GRACE`` are left alone. Returns how many were enqueued."""
     with job_session() as session:
-        ids = pending_callbacks(session, tenant_id)
+        ids = pending_callbacks(session, tenant_id, received_before=utcnow() - PENDING_GRACE)
     return sum(enqueue_processing(tenant_id, inbound_id) for inbound_id in ids)
+
+
+def pending_schedule_key(tenant_id: int) -> str:
+    return f"wecom.pending:{tenant_id}"
+
+
+def schedule_pending(session: Session, tenant_id: int) -> None:
+    """Run ``process_pending`` for the tenant every ``PENDING_INTERVAL`` seconds, durably (one row per tenant: the
+    key replaces an existing schedule instead of adding a second one)."""
+    schedule(session, process_pending.name, utcnow() + timedelta(seconds=PENDING_INTERVAL), tenant_id=tenant_id,
+             key=pending_schedule_key(tenant_id), interval_seconds=PENDING_INTERVAL)
+
+
+def cancel_pending(session: Session, tenant_id: int) -> bool:
+    return cancel_schedule(session, pending_schedule_key(tenant_id))

@@ -28,6 +28,14 @@ class WeComAccessToken(TenantScoped, table=True):
 
 
 # the tables of the live-code and welcome modules (their own lineage branch, ``wecom_livecodes``)
+from .assignment.models import AssignmentRecord  # noqa: E402,F401  (assignment records, branch ``wecom_assignment``)
+from .churn.models import ChurnSettings, FriendLoss  # noqa: E402,F401  (churn alerts, branch ``wecom_churn``)
+from .groupchats.models import (  # noqa: E402,F401  (group chat mirror, branch ``wecom_groupchats``)
+    GroupAssignment,
+    GroupChat,
+    GroupChatSync,
+    GroupMember,
+)
 from .livecodes.models import (  # noqa: E402,F401
     LiveCode,
     LiveCodeEmployee,
@@ -35,5 +43,7 @@ from .livecodes.models import (  # noqa: E402,F401
     LiveCodeLogo,
     LiveCodeTag,
 )
+from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
+from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)
 from .welcome.models import WelcomeMessage, WelcomeMessageEmployee  # noqa: E402,F401

@@ -14,7 +14,8 @@ class WeComPlugin(ChannelPlugin):
     capabilities = ("text", "textcard", "welcome", "mass_template")
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
-    features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync")
+    features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
+                                            "churn", "messaging", "rules")
 
     @hookimpl
     def register_routes(self):
@@ -27,7 +28,14 @@ class WeComPlugin(ChannelPlugin):
         return [MenuItem("WeCom", "wecom.index", order=10, section="channels", roles=("tenant_admin",)),
                 MenuItem("Live codes", "wecom.livecodes.index", order=11, section="channels"),
                 MenuItem("Welcome messages", "wecom.welcome.index", order=12, section="channels"),
-                MenuItem("WeCom sync", "wecom.sync.index", order=13, section="channels", roles=("tenant_admin",))]
+                MenuItem("WeCom sync", "wecom.sync.index", order=13, section="channels", roles=("tenant_admin",)),
+                MenuItem("Unassigned users", "wecom.assignment.unassigned", order=12, section="main",
+                         roles=("tenant_admin", "operator", "employee")),
+                MenuItem("Group chats", "wecom.groupchats.index", order=14, section="channels"),
+                MenuItem("Churned customers", "wecom.churn.churned", order=13, section="main",
+                         roles=("tenant_admin", "operator", "employee")),
+                MenuItem("WeCom platform rules", "wecom.rules.index", order=19, section="channels",
+                         roles=("tenant_admin",))]
 
     @hookimpl
     def domain_event(self, event, session):
@@ -38,12 +46,67 @@ class WeComPlugin(ChannelPlugin):
             sync_events.on_domain_event(event, session)
         if event.type in EVENT_TYPES:
             on_domain_event(event, session)
+        from .assignment import events as assignment_events
+
+        if event.type in assignment_events.EVENT_TYPES:
+            assignment_events.on_domain_event(event, session)
+        from .groupchats import events as groupchat_events
+
+        if event.type in groupchat_events.EVENT_TYPES:
+            groupchat_events.on_domain_event(event, session)
+        from .churn import recording as churn_recording  # after the sync: the relation is marked ended
+        from .messaging import notifications as app_notifications
+
+        if event.type in churn_recording.EVENT_TYPES:
+            churn_recording.on_domain_event(event, session)
+        if event.type == app_notifications.EVENT_TYPE:
+            app_notifications.on_notification(event, session)
+
+    @hookimpl
+    def customer_panels(self, tenant, customer, user, session):
+        from .rules.panels import customer_panels
+
+        return customer_panels(tenant, customer, user, session)
+
+    @hookimpl
+    def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
+        """A transfer elsewhere (e.g. the members' pages) respects the WeCom handovers started here."""
+        if purpose != "transfer":
+            return None
+        from .assignment.tracking import exclusion_reason
+
+        return exclusion_reason(session, tenant.id, customer_id)
+
+    @hookimpl
+    def plugin_enabled(self, tenant, settings, session):
+        from .jobs import schedule_pending
+
+        schedule_pending(session, tenant.id)
+        from .assignment.tracking import resume
+
+        resume(session, tenant.id)
+
+    @hookimpl
+    def plugin_disabled(self, tenant, session):
+        from .jobs import cancel_pending
+
+        cancel_pending(session, tenant.id)
+
+    @hookimpl
+    def demo_data(self, tenant, session, demo):
+        from .demo import seed_demo
+
+        seed_demo(tenant, session, demo)
 
     @hookimpl
     def customer_merged(self, tenant, survivor_id, merged_id, session):
+        from .churn.recording import customer_merged as losses_merged
+        from .groupchats.mirror import customer_merged as group_members_merged
         from .sync.events import customer_merged
 
         customer_merged(session, tenant.id, survivor_id, merged_id)
+        group_members_merged(session, tenant.id, survivor_id, merged_id)
+        losses_merged(session, tenant.id, survivor_id, merged_id)
 
     def handle_callback(self, account, request, session):
         """Verify, decrypt, store and enqueue one WeCom callback (see :mod:`scrm_wecom.callbacks`)."""
@@ -53,8 +116,8 @@ class WeComPlugin(ChannelPlugin):
 
         return handle_callback(platform(), account, request, session)
 
-    def sandbox_app(self):
-        """The local WeCom simulator (:mod:`scrm_wecom.sandbox`)."""
+    def sandbox_app(self, state_path=None):
+        """The local WeCom simulator (:mod:`scrm_wecom.sandbox`); ``state_path`` keeps its corps across restarts."""
         from .sandbox import create_sandbox_app
 
-        return create_sandbox_app()
+        return create_sandbox_app(state_path)

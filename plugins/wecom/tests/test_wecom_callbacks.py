@@ -8,13 +8,13 @@ import time
 
 import pytest
 from scrm_wecom.events import DOMAIN_EVENTS
-from scrm_wecom.jobs import process_callback, process_pending
+from scrm_wecom.jobs import PENDING_GRACE, process_callback, process_pending
 from scrm_wecom.sandbox import CallbackTarget, event_xml, fire_callback, verify_url
 from sqlalchemy import JSON, column, select, table
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_foundation_fixtures import AES_KEY, CALLBACK_TOKEN, CORP_ID, OTHER_CORP_ID
 
-from scrm.sdk import InboundCallback
+from scrm.sdk import InboundCallback, utcnow
 from scrm.sdk.wechat import WeChatCrypto, build_xml, msg_signature
 
 TARGET = CallbackTarget(CORP_ID, CALLBACK_TOKEN, AES_KEY)
@@ -235,7 +235,7 @@ def test_stored_but_unprocessed_callbacks_are_reenqueued_per_tenant(
     mine = make_account(tenant)
     make_account(other_tenant, corp_id=OTHER_CORP_ID)
     db.add(InboundCallback(tenant_id=tenant.id, account_id=mine.id, plugin="wecom", dedupe_key="event:lost",
-                           body=friend_added_xml()))
+                           body=friend_added_xml(), created_at=utcnow() - PENDING_GRACE))
     db.commit()
     assert process_pending(other_tenant.id) == 0
     assert events(db, other_tenant.id) == []

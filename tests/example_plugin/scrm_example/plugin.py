@@ -63,6 +63,13 @@ class ExamplePlugin(Plugin):
         session.add(ExampleNote(tenant_id=tenant.id, body="disabled", source="system"))
 
     @hookimpl
+    def demo_data(self, tenant, session, demo):
+        seeded = session.execute(select(ExampleNote.id).where(ExampleNote.tenant_id == tenant.id,
+                                                              ExampleNote.source == "demo")).first()
+        if seeded is None:
+            session.add(ExampleNote(tenant_id=tenant.id, body=f"Welcome to the {tenant.name} demo", source="demo"))
+
+    @hookimpl
     def customer_merged(self, tenant, survivor_id, merged_id, session):
         session.execute(update(ExampleNote).where(ExampleNote.tenant_id == tenant.id,
                                                   ExampleNote.customer_id == merged_id).values(customer_id=survivor_id))

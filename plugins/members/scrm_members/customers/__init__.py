@@ -14,6 +14,7 @@ from .audience import audience_filters
 from .blueprint import bp
 from .models import ImportJob
 from .transfer import move_merged
+from .transfer import on_domain_event as transfer_event
 
 ADMIN = (Role.TENANT_ADMIN,)
 STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
@@ -43,4 +44,4 @@ def disabled(tenant, session) -> None:
 
 
 AREA = Area("customers", blueprint=bp, api=api.bp, menu_items=menu_items, audience_filters=audience_filters,
-            customer_merged=customer_merged, disabled=disabled)
+            customer_merged=customer_merged, disabled=disabled, domain_event=transfer_event)

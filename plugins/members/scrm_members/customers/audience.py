@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlmodel import Session
 
 from scrm.sdk import (
@@ -26,7 +26,7 @@ from scrm.sdk import (
 from .fields import SELECT_TYPES, custom_fields
 
 SOURCE_LABELS = {
-    "manual": _l("Manually created"), "import": _l("Imported"), "wecom": _l("WeCom friend"),
+    "manual": _l("Manually created"), "import": _l("Imported"), "wecom": _l("WeCom external contact import"),
     "official_account": _l("Official Account follower"), "miniapp": _l("Mini-program user"),
     "tmall": _l("Tmall store member"), "douyin": _l("Douyin store member"), "jd": _l("JD store member"),
     "ad": _l("Ad traffic"), "interactive_fission": _l("Interactive fission"),
@@ -97,8 +97,27 @@ def _custom_option_choices(session: Session, tenant_id: int) -> list[tuple[Any, 
     return out
 
 
+# -- name: filled in or empty ("姓名不为空") -------------------------------------------------------------------------
+
+
+def _name(values: list[Any], ctx: AudienceContext) -> Any:
+    words = {str(v) for v in values}
+    if words - {"filled", "empty"}:
+        raise ValueError("a name condition is 'filled' or 'empty'")
+    # inline literals, so that "empty" is exactly the predicate of core's partial index ix_customer_nameless_partial
+    # (a bound parameter would keep the planner from proving the index applies)
+    length = func.length(func.trim(func.coalesce(Customer.name, literal_column("''"))))
+    empty = length == literal_column("0")
+    return or_(*[empty if word == "empty" else length > literal_column("0") for word in sorted(words)])
+
+
+def _name_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
+    return [("filled", str(_l("Not empty"))), ("empty", str(_l("Empty")))]
+
+
 def audience_filters(tenant) -> list[FilterType]:
     return [
+        FilterType("name", _l("Name"), _name, "choice", "basic", choices=_name_choices, plugin="members"),
         FilterType("department", _l("Owner's department"), _department, "choice", "basic",
                    choices=_department_choices, plugin="members"),
         FilterType("custom_field", _l("Custom field"), _custom_option, "choice", "basic",

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from scrm.sdk import Customer, CustomerIdentity, Employee, IdentityKind, mask_mobile
 
+from ..loyalty import levels
 from .audience import source_label
 from .fields import GENDERS, PROFILE_KEYS, SYSTEM_FIELDS, custom_fields, display_value
 
@@ -29,7 +30,8 @@ def header(session: Session, tenant_id: int) -> tuple[list[str], list[Any]]:
     fields = custom_fields(session, tenant_id)
     labels = {f.key: str(f.label) for f in SYSTEM_FIELDS}
     titles = ["ID", labels["name"], labels["gender"], labels["mobile"], _("Other mobiles"), _("Source"),
-              _("Member"), _("Owner"), _("Created at"), *[labels[k] for k in PROFILE_KEYS], *[f.name for f in fields]]
+              _("Member"), _("Member level"), _("Level valid until"), _("Owner"), _("Created at"),
+              *[labels[k] for k in PROFILE_KEYS], *[f.name for f in fields]]
     return titles, fields
 
 
@@ -51,16 +53,24 @@ def rows(session: Session, tenant_id: int, where: Any, mask: bool, fields: list[
                 CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.customer_id.in_(ids),
                 CustomerIdentity.kind == IdentityKind.MOBILE).order_by(CustomerIdentity.id)):
             extra.setdefault(customer_id, []).append(value)
+        held = levels.held_levels(session, tenant_id, ids)
         for customer in batch:
             attributes = customer.attributes or {}
             others = [m for m in extra.get(customer.id, []) if m != customer.mobile]
             yield [customer.id, customer.name, str(GENDERS.get(customer.gender, "")), show(customer.mobile),
                    " ".join(show(m) for m in others), source_label(customer.source),
-                   _("Yes") if customer.is_member else _("No"), owners.get(customer.owner_employee_id, ""),
+                   _("Yes") if customer.is_member else _("No"), *_level_cells(held.get(customer.id)),
+                   owners.get(customer.owner_employee_id, ""),
                    customer.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                    *[display_value_of(attributes.get(k)) for k in PROFILE_KEYS],
                    *[display_value(f, attributes.get(f.key)) for f in fields]]
         last_id = ids[-1]
+
+
+def _level_cells(level: levels.Held | None) -> list[str]:
+    if level is None:
+        return ["", ""]
+    return [level.name, level.valid_until.isoformat() if level.valid_until else _("Permanent")]
 
 
 def display_value_of(value: Any) -> str:

@@ -17,8 +17,10 @@ from .models import CustomField
 MAX_BYTES = 32 * 1024 * 1024
 PREVIEW_ROWS = 10
 
-# import targets besides the system fields: extra mobile numbers and the member flag
-EXTRA_TARGETS = {"mobiles_extra": _l("Other mobiles"), "is_member": _l("Member (Y/N)")}
+# import targets besides the system fields: extra mobile numbers, the member flag and the member level
+EXTRA_TARGETS = {"mobiles_extra": _l("Other mobiles"), "is_member": _l("Member (Y/N)"),
+                 "member_level": _l("Member level (name)"),
+                 "level_valid_until": _l("Level valid until (date or permanent)")}
 ALIASES = {
     "name": ("姓名", "名字", "客户姓名", "name"), "gender": ("性别", "gender", "sex"),
     "mobile": ("手机号", "手机", "手机号码", "mobile", "phone"), "birthday": ("生日", "出生日期", "birthday"),
@@ -27,6 +29,8 @@ ALIASES = {
     "wechat_id": ("微信", "微信号", "wechat", "wechat id", "wechat_id"), "qq": ("qq", "qq号"),
     "region": ("地区", "区域", "所在地区", "region"), "mobiles_extra": ("其他手机号", "other mobiles"),
     "is_member": ("会员", "是否会员", "member", "is_member"),
+    "member_level": ("会员等级", "等级", "member level", "member_level", "level"),
+    "level_valid_until": ("等级有效期", "有效期至", "level valid until", "level_valid_until"),
 }
 
 

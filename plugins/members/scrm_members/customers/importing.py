@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -23,6 +24,7 @@ from sqlmodel import Session
 
 from scrm.sdk import Customer, CustomerEvent, CustomerIdentity, IdentityKind, publish, utcnow
 
+from ..loyalty import levels
 from .fields import PROFILE_KEYS, FieldError, custom_fields
 from .import_files import read_rows
 from .models import CustomField, ImportJob
@@ -35,6 +37,7 @@ IMPORTED_EVENT = "members.customers_imported"
 LOOKUP_CHUNK = 900
 TRUE_WORDS = ("y", "yes", "1", "true", "是", "会员")
 FALSE_WORDS = ("n", "no", "0", "false", "否", "非会员", "")
+PERMANENT_WORDS = ("permanent", "永久", "永久有效")
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Row:
     clean: dict[str, Any]
     is_member: bool | None = None
     customer_id: int | None = None
+    level: tuple[int, date | None] | None = None  # (level id, valid until) when the row names a member level
 
 
 @dataclass
@@ -86,6 +90,7 @@ def validate(session: Session, job: ImportJob, rows: Iterator[list[str]] | None 
     """Check every data row of the job's file; nothing is written."""
     fields = custom_fields(session, job.tenant_id, enabled_only=True)
     by_key = {f.key: f for f in fields}
+    ladder = levels.by_name(session, job.tenant_id)
     mapping = {i: k for i, k in (job.mapping or {}).items() if k}
     header: list[str] | None = None
     result = Validation()
@@ -98,6 +103,7 @@ def validate(session: Session, job: ImportJob, rows: Iterator[list[str]] | None 
         result.total += 1
         data, _mobiles, member = _row_data(cells, mapping)
         try:
+            level = _level(data.pop("member_level", ""), data.pop("level_valid_until", ""), ladder)
             clean = clean_profile(session, job.tenant_id, data, partial=True, fields=fields, check_mobiles=False)
         except FieldError as exc:
             for key, message in exc.errors.items():
@@ -123,7 +129,7 @@ def validate(session: Session, job: ImportJob, rows: Iterator[list[str]] | None 
             continue
         for number in clean["mobiles"]:
             seen[number] = line
-        candidates.append(Row(line, clean, flag))
+        candidates.append(Row(line, clean, flag, level=level))
     owners = existing_mobiles(session, job.tenant_id, list(seen))
     for row in candidates:
         ids = {owners[m] for m in row.clean["mobiles"] if m in owners}
@@ -141,6 +147,21 @@ def validate(session: Session, job: ImportJob, rows: Iterator[list[str]] | None 
         result.valid.append(row)
     result.errors.sort(key=lambda e: e["row"])
     return result
+
+
+def _level(name: str, until: str, ladder: dict[str, Any]) -> tuple[int, date | None] | None:
+    """The member level a row names (by name, ignoring case) and its validity: a date, "permanent" / "永久有效", or
+    empty for the level's default. Raises FieldError."""
+    if not name.strip():
+        return None
+    level = ladder.get(name.strip().casefold())
+    if level is None:
+        raise FieldError({"member_level": _("No member level named %(name)s.", name=name.strip())})
+    word = until.strip()
+    try:
+        return level.id, levels.valid_until_for(level, "permanent" if word.lower() in PERMANENT_WORDS else word)
+    except levels.LevelError as exc:
+        raise FieldError({"level_valid_until": exc.errors["valid_until"]}) from exc
 
 
 def _missing_for_new(row: Row, fields: list[CustomField]) -> tuple[str, str] | None:
@@ -212,7 +233,20 @@ def apply_batch(session: Session, job: ImportJob, rows: list[Row]) -> tuple[int,
         {"tenant_id": tenant_id, "customer_id": r.customer_id, "plugin": "members", "kind": "imported",
          "summary": f"{'created' if id(r) in created else 'updated'} by import #{job.id}", "occurred_at": now,
          "data": {"job_id": job.id, "line": r.line}} for r in rows])
+    _assign_levels(session, job, rows)
     publish(session, tenant_id, IMPORTED_EVENT, {
         "job_id": job.id, "created_ids": [r.customer_id for r in new_rows],
         "updated_ids": [r.customer_id for r in old_rows], "source": "import"})
     return len(new_rows), len(old_rows)
+
+
+def _assign_levels(session: Session, job: ImportJob, rows: list[Row]) -> None:
+    """Give the rows' customers the levels the file names (one bulk write per level and validity)."""
+    groups: dict[tuple[int, date | None], list[int]] = {}
+    for row in rows:
+        if row.level is not None:
+            groups.setdefault(row.level, []).append(row.customer_id)
+    for (level_id, until), ids in groups.items():
+        level = levels.get_level(session, job.tenant_id, level_id)
+        if level is not None:
+            levels.assign(session, job.tenant_id, ids, level, until, actor=f"import #{job.id}")

@@ -22,6 +22,8 @@ from .audience import choices_for
 SEARCH_FIELDS = {"name": _l("Name"), "mobile": _l("Mobile"), "nickname": _l("Nickname")}
 LIST_KINDS = ("choice", "bool", "date_range")
 TRUE_VALUES = ("1", "true", "yes", "on")
+# the count line counts exactly up to this many matching customers; beyond, it says "more than" (exact on demand)
+EXACT_COUNT_LIMIT = 10_000
 
 
 @dataclass
@@ -125,6 +127,34 @@ def counts(session: Session, where: Any) -> tuple[int, int, int]:
                           .where(where)).one()
     total, members = int(row[0]), int(row[1])
     return total, members, total - members
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """The list's count line: exact (``total`` = ``members`` + ``non_members``) or, when more than the limit match,
+    only "more than ``total``" (``members`` and ``non_members`` are None)."""
+
+    total: int
+    members: int | None = None
+    non_members: int | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.members is not None
+
+
+def count_line(session: Session, where: Any, limit: int | None = None) -> CountLine:
+    """Count the customers matching ``where`` exactly while at most ``limit`` (default ``EXACT_COUNT_LIMIT``) match;
+    above that, the answer is "more than ``limit``". The query reads at most ``limit + 1`` matching rows, so the
+    list stays fast however many customers a filter holds; ``counts`` gives the exact figure on demand."""
+    limit = EXACT_COUNT_LIMIT if limit is None else limit
+    capped = select(Customer.is_member).where(where).limit(limit + 1).subquery()
+    row = session.execute(select(func.count(), func.coalesce(func.sum(case((capped.c.is_member, 1), else_=0)), 0))
+                          .select_from(capped)).one()
+    total, members = int(row[0]), int(row[1])
+    if total > limit:
+        return CountLine(limit)
+    return CountLine(total, members, total - members)
 
 
 def matching_ids(session: Session, where: Any, ids: list[int] | None = None) -> list[int]:

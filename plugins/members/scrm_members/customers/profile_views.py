@@ -37,6 +37,7 @@ from scrm.sdk.web import (
     tenant_hooks,
 )
 
+from ..loyalty import levels
 from .audience import source_label
 from .blueprint import bp, employee_names, show_mobile, user_actor, visible_customer
 from .fields import (
@@ -57,8 +58,20 @@ TIMELINE_LIMIT = 100
 def _form_page(customer: Customer | None, values: dict, errors: dict, status: int = 200):
     fields = custom_fields(db(), current_tenant().id, enabled_only=True)
     labels = {f.key: f.label for f in SYSTEM_FIELDS}
+    level_values = request.form if request.method == "POST" else levels.form_values(
+        db(), current_tenant().id, customer.id if customer else None)
     return render_template("members/customers/form.html", customer=customer, values=values, errors=errors,
-                           fields=fields, labels=labels, genders=GENDERS, cascade_paths=cascade_paths), status
+                           fields=fields, labels=labels, genders=GENDERS, cascade_paths=cascade_paths,
+                           ladder=levels.ladder(db(), current_tenant().id), level_values=level_values,
+                           validity_text=levels.validity_text), status
+
+
+def _level_choice() -> levels.Choice:
+    """The member level of the submitted form; raises FieldError like the profile fields."""
+    try:
+        return levels.read_form(db(), current_tenant().id, request.form)
+    except levels.LevelError as exc:
+        raise FieldError(exc.errors) from exc
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -69,9 +82,11 @@ def new():
     data = form_data(request.form)
     try:
         clean = clean_profile(db(), current_tenant().id, data)
+        level = _level_choice()
         membership = current_membership()
         customer = create_customer(db(), current_tenant().id, clean, source="manual", actor=user_actor(),
                                    owner_employee_id=membership.employee_id if membership is not None else None)
+        levels.apply_choice(db(), current_tenant().id, customer.id, level, user_actor())
         audit_action("members.customer.create", f"customer:{customer.id}", name=customer.name)
         db().commit()
     except FieldError as exc:
@@ -92,7 +107,10 @@ def edit(customer_id: int):
     data = form_data(request.form)
     try:
         clean = clean_profile(db(), current_tenant().id, data, customer=customer)
+        level = _level_choice()
         changed = update_customer(db(), customer, clean, actor=user_actor())
+        if levels.apply_choice(db(), current_tenant().id, customer.id, level, user_actor()):
+            changed.append("member_level")
         audit_action("members.customer.update", f"customer:{customer.id}", fields=changed)
         db().commit()
     except FieldError as exc:
@@ -147,7 +165,7 @@ def detail(customer_id: int):
         custom=custom, timeline=_timeline(customer), transfers=transfers, owners=owners, genders=GENDERS,
         labels={f.key: f.label for f in SYSTEM_FIELDS}, profile_keys=PROFILE_KEYS, attributes=attributes,
         mobiles=mobiles_of(db(), customer), show_mobile=show_mobile, source_label=source_label,
-        wecom=wecom, deletable=deletable, age=age,
+        wecom=wecom, deletable=deletable, age=age, level=levels.held_level(db(), tenant.id, customer.id),
         blacklist="members.segments.blacklist_add" in current_app.view_functions)
 
 

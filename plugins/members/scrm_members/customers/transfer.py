@@ -3,8 +3,9 @@
 Rules: the target is an active employee of the tenant; a customer already owned by the target is refused; a plugin
 may veto a customer through the ``customer_exclusion_reason`` decision with purpose ``transfer``. WeCom friends
 (customers with an ``external_userid@...`` identity) can be transferred at most twice in 90 days, and their owner
-changes 24 hours after the request (status pending until then, applied by a scheduled job); other customers change
-owner at once. Every customer gets a ``members_transfer_record`` and a timeline entry; nothing is changed when any
+changes 24 hours after the request (status pending until then, applied by a scheduled job) unless the customer's
+data changed meanwhile or the channel reports that the handover did not go through (``wecom.handover_finished`` with
+another status than ``taken_over``); other customers change owner at once. Every customer gets a ``members_transfer_record`` and a timeline entry; nothing is changed when any
 customer of the request is refused.
 """
 
@@ -150,13 +151,30 @@ def transfer_customers(session: Session, hooks: Any, tenant: Any, customer_ids: 
     return result
 
 
+def _fail(session: Session, record: TransferRecord, now: datetime, why: str) -> None:
+    record.status = TransferStatus.FAILED.value
+    session.add(record)
+    session.add(CustomerEvent(tenant_id=record.tenant_id, customer_id=record.customer_id, plugin="members",
+                              kind="transfer", summary=f"transfer failed: {why}"[:500], occurred_at=now,
+                              data={"to_employee_id": record.to_employee_id, "failed": why}))
+
+
 def apply_due(session: Session, tenant_id: int, now: datetime | None = None) -> int:
-    """Make every pending transfer of the tenant whose time has come effective; returns how many."""
+    """Make every pending transfer of the tenant whose time has come effective; returns how many. A transfer whose
+    customer was updated after the request fails instead, and the owner stays."""
     now = now or utcnow()
     due = list(session.exec(select(TransferRecord).where(
         TransferRecord.tenant_id == tenant_id, TransferRecord.status == TransferStatus.PENDING.value,
         TransferRecord.effective_at <= now)))
+    updated = dict(session.exec(select(Customer.id, Customer.updated_at).where(
+        Customer.tenant_id == tenant_id, Customer.id.in_([r.customer_id for r in due]))).all()) if due else {}
+    applied = 0
     for record in due:
+        changed = updated.get(record.customer_id)
+        if changed is not None and changed > record.requested_at:
+            _fail(session, record, now, "customer data changed during the 24 hours")
+            continue
+        applied += 1
         session.execute(update(Customer).where(Customer.id == record.customer_id, Customer.tenant_id == tenant_id)
                         .values(owner_employee_id=record.to_employee_id, updated_at=now))
         record.status = TransferStatus.EFFECTIVE.value
@@ -164,7 +182,28 @@ def apply_due(session: Session, tenant_id: int, now: datetime | None = None) -> 
         session.add(CustomerEvent(tenant_id=tenant_id, customer_id=record.customer_id, plugin="members",
                                   kind="transfer", summary="transfer became effective", occurred_at=now,
                                   data={"to_employee_id": record.to_employee_id}))
-    return len(due)
+    return applied
+
+
+HANDOVER_FINISHED = "wecom.handover_finished"
+
+
+def on_domain_event(event: Any, session: Session) -> None:
+    """``wecom.handover_finished``: a WeCom handover that was not taken over fails the customer's pending transfer
+    to that employee (idempotent: only pending records change)."""
+    if event.type != HANDOVER_FINISHED or event.payload.get("status") == "taken_over":
+        return
+    try:
+        customer_id = int(event.payload.get("customer_id"))
+        to_employee_id = int(event.payload.get("takeover_employee_id"))
+    except (TypeError, ValueError):
+        return
+    pending = session.exec(select(TransferRecord).where(
+        TransferRecord.tenant_id == event.tenant_id, TransferRecord.customer_id == customer_id,
+        TransferRecord.to_employee_id == to_employee_id,
+        TransferRecord.status == TransferStatus.PENDING.value)).all()
+    for record in pending:
+        _fail(session, record, utcnow(), f"WeCom handover {event.payload.get('status')}")
 
 
 def history(session: Session, tenant_id: int, customer_id: int) -> list[TransferRecord]:

@@ -47,7 +47,7 @@ from . import exporting
 from .audience import source_label
 from .blueprint import bp, employee_names, filter_types, int_list, show_mobile
 from .fields import GENDERS
-from .listing import SEARCH_FIELDS, counts, matching_ids, parse_filter, safe_where
+from .listing import SEARCH_FIELDS, CountLine, count_line, counts, matching_ids, parse_filter, safe_where
 from .transfer import TransferError, transfer_customers
 
 PAGE_SIZE = 50
@@ -60,16 +60,32 @@ def index():
     types = filter_types()
     flt = parse_filter(db(), tenant.id, request.args, types)
     where = safe_where(tenant.id, flt, types, customer_visibility())
-    total, members, non_members = counts(db(), where)
+    exact = request.args.get("count") == "exact"
+    line = CountLine(*counts(db(), where)) if exact else count_line(db(), where)
     page = keyset_page(db(), select(Customer).where(where), Customer, request.args.get("after"), limit=PAGE_SIZE)
     owners = employee_names({c.owner_employee_id for c in page.items})
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "after"]
+    filter_args = [(k, v) for k, v in args if k != "count"]
     return render_template(
-        "members/customers/index.html", flt=flt, page=page, owners=owners, total=total, members=members,
-        non_members=non_members, search_fields=SEARCH_FIELDS, show_mobile=show_mobile, genders=GENDERS,
-        source_label=source_label, filter_qs=urlencode(args), next_args=urlencode([*args, ("after", page.next_after)]),
+        "members/customers/index.html", flt=flt, page=page, owners=owners, line=line, search_fields=SEARCH_FIELDS,
+        show_mobile=show_mobile, genders=GENDERS, source_label=source_label, filter_qs=urlencode(filter_args),
+        next_args=urlencode([*args, ("after", page.next_after)]),
         blacklist=("members.segments.blacklist_add" in current_app.view_functions),
     ), (400 if flt.error else 200)
+
+
+@bp.get("/count")
+@role_required(*STAFF)
+def count():
+    """The exact count line of the list's filter (htmx fragment): the list itself says "more than N" when more than
+    ``EXACT_COUNT_LIMIT`` customers match, and offers this on demand."""
+    tenant = current_tenant()
+    types = filter_types()
+    flt = parse_filter(db(), tenant.id, request.args, types)
+    where = safe_where(tenant.id, flt, types, customer_visibility())
+    return render_template("members/customers/_count_line.html", line=CountLine(*counts(db(), where)),
+                           filter_qs=urlencode([(k, v) for k, v in request.args.items(multi=True)
+                                                if k not in ("after", "count")])), (400 if flt.error else 200)
 
 
 class Selection:

@@ -1,5 +1,6 @@
-"""The loyalty area of the members plugin: orders (API, import, list, profile panel), points (balances and ledger),
-lifecycle stages (rules, board, reminders, notifications), purchase-behaviour audience filters and the home dashboard.
+"""The loyalty area of the members plugin: orders with their lines (API, import, list, profile panel, preferred
+products of a customer and of a segment), points (balances and ledger), member levels, lifecycle stages (rules,
+board, reminders, notifications), purchase-behaviour and member-level audience filters and the home dashboard.
 
 Enabling the plugin seeds the sample stage ladder and registers the area's recurring schedules (see ``jobs``);
 disabling cancels them.
@@ -14,19 +15,23 @@ from scrm.sdk.web import STAFF
 
 from ..area import Area
 from . import (  # noqa: F401  (routes)
+    api_levels,
     jobs,
+    levels,
     orders,
     points,
     stages,
     views_dashboard,
+    views_levels,
     views_orders,
     views_points,
+    views_products,
     views_stages,
 )
 from .api import api
-from .audiences import audience_filters
+from .audiences import audience_filters as purchase_filters
 from .dashboard import latest
-from .panels import customer_panels
+from .panels import customer_panels as loyalty_panels
 from .periods import wan, yuan
 from .web import bp, local_time
 
@@ -38,6 +43,7 @@ def menu_items(tenant, user) -> list[MenuItem]:
         MenuItem(_l("Orders"), "members.loyalty.orders", order=40, roles=roles),
         MenuItem(_l("Points"), "members.loyalty.points_ledger", order=41, roles=roles),
         MenuItem(_l("Stages"), "members.loyalty.stages_board", order=42, roles=roles),
+        MenuItem(_l("Member levels"), "members.loyalty.levels_page", order=42, roles=roles),
         MenuItem(_l("Notifications"), "members.loyalty.notifications", order=43, roles=roles),
     ]
 
@@ -56,11 +62,22 @@ def dashboard_cards(tenant, user, session) -> list[DashboardCard]:
                           order=10)]
 
 
+def audience_filters(tenant) -> list:
+    return [*purchase_filters(tenant), *levels.audience_filters(tenant)]
+
+
+def customer_panels(tenant, customer, user, session) -> list:
+    return [*loyalty_panels(tenant, customer, user, session),
+            views_products.customer_products_panel(tenant, customer, session)]
+
+
 def customer_merged(tenant, survivor_id: int, merged_id: int, session) -> None:
-    """Orders and points move to the survivor; the merged customer's open stage stay is closed."""
+    """Orders (with their lines) and points move to the survivor; the merged customer's open stage stay is closed;
+    the survivor keeps its level, or takes the merged customer's when it has none."""
     orders.move_merged(session, tenant.id, survivor_id, merged_id)
     points.move_merged(session, tenant.id, survivor_id, merged_id)
     stages.move_merged(session, tenant.id, survivor_id, merged_id)
+    levels.move_merged(session, tenant.id, survivor_id, merged_id)
 
 
 def enabled(tenant, settings, session) -> None:
@@ -83,4 +100,5 @@ AREA = Area(
     customer_merged=customer_merged,
     enabled=enabled,
     disabled=disabled,
+    extra={"segment_panels": views_products.segment_panels},
 )

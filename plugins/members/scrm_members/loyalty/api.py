@@ -11,7 +11,7 @@ from sqlalchemy import select
 from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db
 
 from . import orders, points
-from .models import Order, PointsEntry
+from .models import Order, OrderItem, PointsEntry
 from .periods import yuan
 
 api = Blueprint("loyalty_api", __name__)
@@ -25,6 +25,27 @@ ORDER_LIST_PARAMS = [
     {"name": "customer_id", "in": "query", "schema": {"type": "integer"}, "description": "one customer's orders"},
     {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "orders from one source"},
 ]
+
+
+class OrderItemIn(BaseModel):
+    """An order line: the product code, quantity (1 by default), and the unit price or the paid amount (yuan)."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_code: str = Field(min_length=1, max_length=64)
+    product_name: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=60)
+    quantity: int = Field(1, ge=1, le=orders.MAX_QUANTITY)
+    unit_price: Scalar = None
+    paid_amount: Scalar = None
+
+
+class OrderItemOut(BaseModel):
+    product_code: str
+    product_name: str
+    category: str
+    quantity: int
+    unit_price: str
+    paid_amount: str
 
 
 class OrderIn(BaseModel):
@@ -46,6 +67,8 @@ class OrderIn(BaseModel):
     discount_amount: Scalar = None
     paid_amount: Scalar = None
     refund_amount: Scalar = None
+    items: list[OrderItemIn] | None = Field(None, max_length=orders.MAX_ITEMS,
+                                            description="the order lines; absent keeps the stored lines")
 
 
 class OrderBatchIn(BaseModel):
@@ -74,6 +97,7 @@ class OrderOut(BaseModel):
     created_at: str
     paid_at: str | None
     refunded_at: str | None
+    items: list[OrderItemOut]
     created: bool | None = None
 
 
@@ -126,7 +150,18 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _out(order: Order, created: bool | None = None) -> dict:
+def _item_out(item: OrderItem) -> dict:
+    return {"product_code": item.product_code, "product_name": item.product_name, "category": item.category,
+            "quantity": item.quantity, "unit_price": yuan(item.unit_price_cents), "paid_amount": yuan(item.paid_cents)}
+
+
+def _outs(saved: list[tuple[Order, bool | None]]) -> list[dict]:
+    """The orders as the API shows them, with their lines (one query for all of them)."""
+    lines = orders.items_of(db(), current_tenant().id, [o.id for o, _c in saved])
+    return [_out(o, c, lines.get(o.id, [])) for o, c in saved]
+
+
+def _out(order: Order, created: bool | None = None, items: list[OrderItem] | None = None) -> dict:
     out = {"id": order.id, "source": order.source, "order_no": order.order_no, "customer_id": order.customer_id,
            "store_id": order.store_id, "employee_id": order.employee_id, "status": order.status,
            "item_count": order.item_count, "goods_total": yuan(order.goods_cents),
@@ -134,7 +169,7 @@ def _out(order: Order, created: bool | None = None) -> dict:
            "shipping_discount": yuan(order.shipping_discount_cents), "discount_amount": yuan(order.discount_cents),
            "paid_amount": yuan(order.paid_cents), "refund_amount": yuan(order.refund_cents),
            "created_at": _iso(order.created_at), "paid_at": _iso(order.paid_at),
-           "refunded_at": _iso(order.refunded_at)}
+           "refunded_at": _iso(order.refunded_at), "items": [_item_out(i) for i in items or []]}
     if created is not None:
         out["created"] = created
     return out
@@ -166,10 +201,10 @@ def create_orders():
             raise ApiError(422, "duplicate_order", "the batch names an order (source, order_no) twice")
         saved = [orders.save(db(), tenant.id, record, customer_source="api") for record in records]
         audit_action("members.orders.api", f"orders:{len(saved)}")
-        return {"items": [_out(o, c) for o, c in saved]}, 201
+        return {"items": _outs(saved)}, 201
     record = _records([body(OrderIn)], "")[0]
     order, created = orders.save(db(), tenant.id, record, customer_source="api")
-    return _out(order, created), 201 if created else 200
+    return _outs([(order, created)])[0], 201 if created else 200
 
 
 @api.get("/orders")
@@ -194,7 +229,7 @@ def list_orders():
     rows = list(db().execute(query.order_by(Order.id.desc()).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_out(o) for o in rows], "next_cursor": rows[-1].id if more and rows else None}
+    return {"items": _outs([(o, None) for o in rows]), "next_cursor": rows[-1].id if more and rows else None}
 
 
 @api.post("/points/adjustments")

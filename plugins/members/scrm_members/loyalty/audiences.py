@@ -1,7 +1,15 @@
 """Audience filter types of the loyalty area: purchase behaviour (section "purchase"), the current stage and the
 points balance (section "member"). Each compiles to a correlated subquery or EXISTS on ``members_order`` (index
-``customer_id, paid_at, paid_cents``), ``members_stage_membership`` or ``members_points_balance``, so a segment over
-millions of orders stays one SQL query.
+``customer_id, paid_at, paid_cents``), ``members_stage_membership`` (index ``customer_id, left_at, stage_id``) or
+``members_points_balance``, so a segment over millions of orders stays one SQL query.
+
+The subqueries are correlated on the customer and read only columns of those indexes (``count(*)``, no
+``tenant_id``), so the database answers them from the index alone (an index-only scan), for the few customers the
+other conditions leave. "Last purchase between" starts from the range's orders instead (index ``tenant_id, paid_at,
+customer_id``). The customer's tenant is fixed by the audience itself (``customer.tenant_id``), and an order
+or a stage membership belongs to the tenant of its customer. Measured on 2,000,000 orders: the per-customer form
+beats ``customer_id IN (SELECT customer_id ... GROUP BY customer_id HAVING count(*) >= n)``, which aggregates every
+paid order of the tenant whatever the other conditions leave (plugin README, "Customer list and segments at scale").
 
 Values: number ranges are ``{"min": a, "max": b}`` (either may be left out; amounts in yuan), date ranges
 ``{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}`` (local days), "no purchase within" takes whole numbers of days.
@@ -24,7 +32,8 @@ from .periods import local_midnight
 
 
 def _paid(ctx) -> Any:
-    return and_(Order.customer_id == Customer.id, Order.tenant_id == ctx.tenant_id, Order.paid_at.is_not(None))
+    """The customer's paid orders (correlated on ``customer.id``; see the module docstring for the tenant)."""
+    return and_(Order.customer_id == Customer.id, Order.paid_at.is_not(None))
 
 
 def _number(raw: Any, name: str) -> Decimal | None:
@@ -59,7 +68,7 @@ def _ranges(values: list[Any], expression: Any, scale: int = 1) -> Any:
 
 
 def _purchase_count(values: list[Any], ctx) -> Any:
-    count = select(func.count(Order.id)).where(_paid(ctx)).scalar_subquery()
+    count = select(func.count()).select_from(Order).where(_paid(ctx)).scalar_subquery()
     return _ranges(values, count)
 
 
@@ -75,7 +84,9 @@ def _day(raw: Any) -> date | None:
 
 
 def _last_purchase(values: list[Any], ctx) -> Any:
-    last = select(func.max(Order.paid_at)).where(_paid(ctx)).scalar_subquery()
+    """The last paid order falls in the range: a paid order in [from, to] and none after ``to``. Written so (not as
+    ``max(paid_at)`` per customer) the database can start from the range's orders, index ``tenant_id, paid_at,
+    customer_id``, instead of computing every customer's last purchase."""
     clauses = []
     for value in values:
         if not isinstance(value, dict):
@@ -83,12 +94,15 @@ def _last_purchase(values: list[Any], ctx) -> Any:
         start, stop = _day(value.get("from")), _day(value.get("to"))
         if start is None and stop is None:
             raise ValueError("a date range needs 'from' or 'to'")
+        in_range = [Order.customer_id == Customer.id, Order.tenant_id == ctx.tenant_id, Order.paid_at.is_not(None)]
         parts = []
         if start is not None:
-            parts.append(last >= local_midnight(start))
+            in_range.append(Order.paid_at >= local_midnight(start))
         if stop is not None:
-            parts.append(last < local_midnight(stop + timedelta(days=1)))
-        clauses.append(and_(*parts))
+            end = local_midnight(stop + timedelta(days=1))
+            in_range.append(Order.paid_at < end)
+            parts.append(not_(exists().where(_paid(ctx), Order.paid_at >= end)))
+        clauses.append(and_(exists().where(*in_range), *parts))
     return or_(*clauses)
 
 
@@ -110,8 +124,15 @@ def _purchased_at_store(values: list[Any], ctx) -> Any:
 
 def _in_stage(values: list[Any], ctx) -> Any:
     ids = [int(v) for v in values]
-    return exists().where(StageMembership.customer_id == Customer.id, StageMembership.tenant_id == ctx.tenant_id,
-                          StageMembership.left_at.is_(None), StageMembership.stage_id.in_(ids))
+    return exists().where(StageMembership.customer_id == Customer.id, StageMembership.left_at.is_(None),
+                          StageMembership.stage_id.in_(ids))
+
+
+def _stage_customers(values: list[Any], ctx) -> Any:
+    """The customers now in any of the stages, from the index (stage_id, left_at, entered_at, customer_id) alone."""
+    ids = [int(v) for v in values]
+    return select(StageMembership.customer_id).where(StageMembership.stage_id.in_(ids),
+                                                     StageMembership.left_at.is_(None))
 
 
 def _points(values: list[Any], ctx) -> Any:
@@ -145,6 +166,6 @@ def audience_filters(tenant) -> list[FilterType]:
         FilterType("purchased_at_store", _l("Purchased at store"), _purchased_at_store, "choice", "purchase",
                    choices=_store_choices, plugin="members"),
         FilterType("stage", _l("Lifecycle stage"), _in_stage, "choice", "member", choices=_stage_choices,
-                   plugin="members"),
+                   plugin="members", customer_ids=_stage_customers),
         FilterType("points", _l("Points balance"), _points, "number_range", "member", plugin="members"),
     ]

@@ -1,5 +1,6 @@
 """Tables of the loyalty area (prefixed ``members_``): orders and their imports, points, lifecycle stages with their
-membership history and reminder settings, notifications, performance targets and the home-dashboard snapshot.
+membership history and reminder settings, notifications, performance targets, the home-dashboard snapshot, member
+levels with the customers' levels, and order lines (products).
 
 Money is stored as integer fen (1 yuan = 100 fen), like WeChat Pay: sums stay exact in SQL on every database.
 Times are aware UTC datetimes; periods (today, this month) are days of the tenant's local time, Asia/Shanghai.
@@ -7,7 +8,7 @@ Times are aware UTC datetimes; periods (today, this month) are days of the tenan
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +34,7 @@ class Order(TenantScoped, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "source", "order_no"),
         Index("ix_members_order_customer_paid", "customer_id", "paid_at", "paid_cents"),
-        Index("ix_members_order_tenant_paid", "tenant_id", "paid_at"),
+        Index("ix_members_order_tenant_paid", "tenant_id", "paid_at", "customer_id"),  # customer_id: index-only
         Index("ix_members_order_tenant_created", "tenant_id", "created_at"),
         Index("ix_members_order_tenant_refunded", "tenant_id", "refunded_at"),
         Index("ix_members_order_store_paid", "store_id", "paid_at"),
@@ -156,8 +157,9 @@ class StageMembership(TenantScoped, table=True):
 
     __tablename__ = "members_stage_membership"
     __table_args__ = (
-        Index("ix_members_stage_membership_stage", "stage_id", "left_at", "entered_at"),
-        Index("ix_members_stage_membership_customer", "customer_id", "left_at"),
+        # customer_id / stage_id last: the stage filter of audiences reads these indexes alone (index-only scans)
+        Index("ix_members_stage_membership_stage", "stage_id", "left_at", "entered_at", "customer_id"),
+        Index("ix_members_stage_membership_customer", "customer_id", "left_at", "stage_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
@@ -219,3 +221,51 @@ class DashboardSnapshot(TenantScoped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     data: dict[str, Any] = json_column()
     computed_at: datetime = Field(default_factory=utcnow)
+
+
+class MemberLevel(TenantScoped, table=True):
+    """A member level (会员等级) of the tenant's ladder: ``rank`` orders it (1 is the entry level, higher ranks are
+    higher levels); ``validity_months`` is the default validity of a new assignment (None: permanent)."""
+
+    __tablename__ = "members_level"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), UniqueConstraint("tenant_id", "rank"))
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=30)
+    rank: int
+    description: str = Field(default="", max_length=200)
+    validity_months: int | None = Field(default=None, description="default validity in months; None: permanent")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerLevel(TenantScoped, table=True):
+    """A customer's level: at most one per customer, valid through ``valid_until`` (a local day, inclusive) or
+    permanently when it is None. An expired row reads as no level everywhere."""
+
+    __tablename__ = "members_customer_level"
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_id"),
+                      Index("ix_members_customer_level_level", "level_id", "valid_until"))
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    level_id: int = Field(foreign_key="members_level.id", ondelete="CASCADE")
+    valid_until: date | None = None
+    assigned_by: str = Field(default="", max_length=120, description="who: a user's e-mail, api:<token>, import")
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class OrderItem(TenantScoped, table=True):
+    """One line of an order: a product (by its code), the quantity, the unit price and the amount paid for the line
+    (fen). Lines belong to their order: they follow it on a customer merge and go with it."""
+
+    __tablename__ = "members_order_item"
+    __table_args__ = (Index("ix_members_order_item_order", "order_id", "line_no"),
+                      Index("ix_members_order_item_product", "tenant_id", "product_code"))
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="members_order.id", ondelete="CASCADE")
+    line_no: int
+    product_code: str = Field(max_length=64)
+    product_name: str = Field(max_length=200)
+    category: str = Field(default="", max_length=60)
+    quantity: int
+    unit_price_cents: int = 0
+    paid_cents: int = 0

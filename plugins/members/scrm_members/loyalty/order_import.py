@@ -4,6 +4,10 @@ them as a CSV download), then a job applies the valid rows in batches, recording
 The first row holds the column names: the English field names of ``orders.FIELDS`` or their Chinese titles. Rows are
 saved with ``orders.save``, matched on (source, order number), so running an import again (after a failure) updates
 what was saved and adds the rest: an import is resumable and idempotent.
+
+Order lines: a file with a ``product_code`` column has one row per order line (``LINE_COLUMNS``), the order's columns
+repeated on each row of the order (or left empty after its first row; a different value is a row error). The order
+then gets exactly the file's lines. Without that column a row is an order, and an order number repeated is an error.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -33,7 +38,11 @@ ALIASES = {
     "创建时间": "created_at", "支付时间": "paid_at", "退款成功时间": "refunded_at", "商品总价": "goods_total",
     "邮费原价": "shipping_original", "邮费优惠": "shipping_discount", "优惠金额": "discount_amount",
     "实付金额": "paid_amount", "退款金额": "refund_amount",
+    "商品编码": "product_code", "商品编号": "product_code", "商品名称": "product_name", "商品分类": "category",
+    "购买数量": "quantity", "数量": "quantity", "商品单价": "unit_price", "单价": "unit_price",
+    "商品实付金额": "item_paid_amount",
 }
+LINE_COLUMNS = ("product_code", "product_name", "category", "quantity", "unit_price", "item_paid_amount")
 
 
 class ImportFileError(ValueError):
@@ -43,7 +52,7 @@ class ImportFileError(ValueError):
 def _column(title: str) -> str | None:
     name = title.strip().lstrip("\ufeff")
     key = name.lower().replace(" ", "_")
-    return key if key in orders.FIELDS else ALIASES.get(name)
+    return key if key in orders.FIELDS or key in LINE_COLUMNS else ALIASES.get(name)
 
 
 def read_rows(filename: str, content: bytes) -> list[dict[str, Any]]:
@@ -115,31 +124,96 @@ def _cell(value: Any) -> Any:
     return value
 
 
+@dataclass
+class FileOrder:
+    """The rows of one order in the file: their numbers (data rows count from 2), the order record's input and the
+    numbers of the rows that carry its lines."""
+
+    rows: list[int]
+    data: dict[str, Any]
+    line_rows: list[int]
+
+
+def _line(row: dict[str, Any]) -> dict[str, Any] | None:
+    if not str(row.get("product_code") or "").strip():
+        return None
+    return {"product_code": row.get("product_code"), "product_name": row.get("product_name"),
+            "category": row.get("category"), "quantity": row.get("quantity"), "unit_price": row.get("unit_price"),
+            "paid_amount": row.get("item_paid_amount")}
+
+
+def group_orders(rows: list[dict[str, Any]]) -> tuple[list[FileOrder], list[dict[str, Any]]]:
+    """The file's orders and the row errors found while grouping (a repeated order without line columns, or an
+    order column differing from the order's first row)."""
+    with_lines = bool(rows) and "product_code" in rows[0]
+    found: dict[tuple[str, str], FileOrder] = {}
+    errors = []
+    for number, row in enumerate(rows, 2):
+        key = (str(row.get("source", "")).strip(), str(row.get("order_no", "")).strip())
+        head = {k: v for k, v in row.items() if k not in LINE_COLUMNS}
+        order = found.get(key)
+        if not all(key):  # no order number: an order of its own, refused by the validation
+            key = ("", f"#{number}")
+            order = None
+        if order is None:
+            found[key] = FileOrder([number], {**head, "items": [] if with_lines else None}, [])
+        elif not with_lines:
+            errors.append({"row": number, "order_no": key[1][:64],
+                           "errors": {"order_no": str(_l("Also on row %(n)d.", n=order.rows[0]))}})
+            continue
+        else:
+            clash = sorted(k for k, v in head.items() if str(v).strip() not in ("", str(order.data.get(k, "")).strip()))
+            if clash:
+                errors.append({"row": number, "order_no": key[1][:64], "errors": {
+                    k: str(_l("Differs from row %(n)d of the same order.", n=order.rows[0])) for k in clash}})
+                continue
+            order.rows.append(number)
+        if with_lines and (line := _line(row)) is not None:
+            found[key].data["items"].append(line)
+            found[key].line_rows.append(number)
+    return list(found.values()), errors
+
+
+def _line_errors(order: FileOrder, fields: dict[str, str]) -> list[dict[str, Any]]:
+    """OrderError fields as row errors: a line's error on the row of that line, the others on the order's first."""
+    by_row: dict[int, dict[str, str]] = {}
+    for name, message in fields.items():
+        parts = name.split(".")
+        if parts[0] == "items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(order.line_rows):
+            column = "item_paid_amount" if parts[2] == "paid_amount" else parts[2]
+            by_row.setdefault(order.line_rows[int(parts[1])], {})[column] = message
+        else:
+            by_row.setdefault(order.rows[0], {})[name] = message
+    order_no = str(order.data.get("order_no", ""))[:64]
+    return [{"row": row, "order_no": order_no, "errors": errs} for row, errs in sorted(by_row.items())]
+
+
 def check(session: Session, tenant_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Row errors: ``{"row": n, "order_no", "errors": {field: message}}`` (n counts data rows from 2, the header
-    being row 1). Duplicate (source, order number) pairs within the file are errors too."""
-    errors, seen = [], {}
-    for number, row in enumerate(rows, 2):
+    being row 1). Duplicate (source, order number) pairs within a file without line columns are errors too."""
+    grouped, errors = group_orders(rows)
+    for order in grouped:
         try:
-            record = orders.validate(session, tenant_id, row)
+            orders.validate(session, tenant_id, order.data)
         except orders.OrderError as exc:
-            errors.append({"row": number, "order_no": str(row.get("order_no", ""))[:64], "errors": exc.fields})
-            continue
-        key = (record.source, record.order_no)
-        if key in seen:
-            errors.append({"row": number, "order_no": record.order_no,
-                           "errors": {"order_no": str(_l("Also on row %(n)d.", n=seen[key]))}})
-        else:
-            seen[key] = number
-    return errors
+            errors.extend(_line_errors(order, exc.fields))
+    return sorted(errors, key=lambda e: e["row"])
+
+
+def bad_row_count(rows: list[dict[str, Any]], errors: list[dict[str, Any]]) -> int:
+    """Rows not imported: the rows of every order with an error, and rows refused while grouping."""
+    bad = {e["row"] for e in errors}
+    grouped, _errors = group_orders(rows)
+    return len(bad | {n for order in grouped if bad & set(order.rows) for n in order.rows})
 
 
 def create(session: Session, tenant_id: int, filename: str, content: bytes, user_id: int | None) -> OrderImport:
     """Read and check an uploaded file and keep it for the preview. Raises ImportFileError."""
     rows = read_rows(filename, content)
     errors = check(session, tenant_id, rows)
+    bad = bad_row_count(rows, errors)
     job = OrderImport(tenant_id=tenant_id, filename=filename[-200:], content=content, total_rows=len(rows),
-                      valid_rows=len(rows) - len(errors), error_rows=len(errors), errors=errors, created_by=user_id)
+                      valid_rows=len(rows) - bad, error_rows=bad, errors=errors, created_by=user_id)
     session.add(job)
     session.flush()
     return job
@@ -169,22 +243,24 @@ def run_import(tenant_id: int, import_id: int) -> None:
         session.add(job)
     bad_rows = {e["row"] for e in job.errors}
     try:
-        rows = read_rows(job.filename, job.content)
-        for start in range(0, len(rows), BATCH):
+        grouped, refused = group_orders(read_rows(job.filename, job.content))
+        done_rows = len(refused)  # rows refused while grouping belong to no order: nothing to do for them
+        for start in range(0, len(grouped), BATCH):
             with job_session() as session:
                 created = updated = 0
-                for number, row in enumerate(rows[start:start + BATCH], start + 2):
-                    if number in bad_rows:
+                for file_order in grouped[start:start + BATCH]:
+                    done_rows += len(file_order.rows)
+                    if bad_rows & set(file_order.rows):
                         continue
                     try:
-                        record = orders.validate(session, tenant_id, row)
+                        record = orders.validate(session, tenant_id, file_order.data)
                     except orders.OrderError:
-                        continue  # the data changed since the preview (e.g. a store was deleted): skip the row
+                        continue  # the data changed since the preview (e.g. a store was deleted): skip the order
                     _order, was_created = orders.save(session, tenant_id, record, customer_source="import")
                     created += was_created
                     updated += not was_created
                 progress = session.get(OrderImport, import_id)
-                progress.processed_rows = min(start + BATCH, len(rows))
+                progress.processed_rows = done_rows
                 progress.created_count += created
                 progress.updated_count += updated
                 session.add(progress)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlmodel import Session
 
 from scrm.sdk import (
@@ -26,7 +26,7 @@ from scrm.sdk import (
     utcnow,
 )
 
-from .models import Order, OrderStatus
+from .models import Order, OrderItem, OrderStatus
 from .periods import parse_local_datetime, to_cents
 
 AMOUNTS = ("goods_total", "shipping_original", "shipping_discount", "discount_amount", "paid_amount",
@@ -34,6 +34,8 @@ AMOUNTS = ("goods_total", "shipping_original", "shipping_discount", "discount_am
 FIELDS = ("source", "order_no", "mobile", "customer_name", "store", "employee", "item_count", "status",
           "created_at", "paid_at", "refunded_at", *AMOUNTS)
 STATUSES = tuple(s.value for s in OrderStatus)
+MAX_ITEMS = 200
+MAX_QUANTITY = 100_000
 
 
 class OrderError(ValueError):
@@ -60,6 +62,19 @@ class OrderRecord:
     paid_at: datetime | None = None
     refunded_at: datetime | None = None
     cents: dict[str, int] = field(default_factory=dict)
+    items: list[ItemRecord] | None = None
+
+
+@dataclass
+class ItemRecord:
+    """A validated order line, amounts in fen."""
+
+    product_code: str
+    product_name: str
+    category: str
+    quantity: int
+    unit_price_cents: int
+    paid_cents: int
 
 
 def _text(raw: Any) -> str:
@@ -87,10 +102,63 @@ def _employee_id(session: Session, tenant_id: int, raw: str) -> int | None:
     return None
 
 
+def _validate_item(raw: Any, errors: dict[str, str], prefix: str) -> ItemRecord | None:
+    """One order line (keys product_code, product_name, category, quantity, unit_price, paid_amount): a product
+    code, a quantity (1 by default), and a unit price or a paid amount (the other is derived from it)."""
+    if not isinstance(raw, dict):
+        errors[prefix.rstrip(".")] = str(_l("An order line is an object with a product code and a quantity."))
+        return None
+    before = len(errors)
+    code = _text(raw.get("product_code"))
+    name = _text(raw.get("product_name")) or code
+    category = _text(raw.get("category"))
+    if not code or len(code) > 64:
+        errors[f"{prefix}product_code"] = str(_l("Give the product code (1 to 64 characters)."))
+    if len(name) > 200:
+        errors[f"{prefix}product_name"] = str(_l("At most %(n)s characters.", n=200))
+    if len(category) > 60:
+        errors[f"{prefix}category"] = str(_l("At most %(n)s characters.", n=60))
+    raw_quantity = _text(raw.get("quantity")) or "1"
+    quantity = int(raw_quantity) if raw_quantity.isdigit() else 0
+    if not 1 <= quantity <= MAX_QUANTITY:
+        errors[f"{prefix}quantity"] = str(_l("Give the quantity as a whole number of at least 1."))
+    cents: dict[str, int] = {}
+    for amount in ("unit_price", "paid_amount"):
+        value = _text(raw.get(amount))
+        if value == "":
+            continue
+        try:
+            cents[amount] = to_cents(value)
+        except ValueError:
+            errors[f"{prefix}{amount}"] = str(_l("Give an amount of zero or more with at most 2 decimals."))
+    if not cents and f"{prefix}unit_price" not in errors and f"{prefix}paid_amount" not in errors:
+        errors[f"{prefix}unit_price"] = str(_l("Give the unit price or the paid amount of the line."))
+    if len(errors) > before:
+        return None
+    unit = cents.get("unit_price", round(cents.get("paid_amount", 0) / quantity))
+    paid = cents.get("paid_amount", unit * quantity)
+    return ItemRecord(code, name, category, quantity, unit, paid)
+
+
+def validate_items(raw: Any, errors: dict[str, str]) -> list[ItemRecord] | None:
+    """The order lines of ``raw`` (a list, or None for "lines not given"); bad lines add ``items.<n>.<field>``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
+        errors["items"] = str(_l("Give at most %(n)s order lines as a list.", n=MAX_ITEMS))
+        return None
+    items = [_validate_item(line, errors, f"items.{index}.") for index, line in enumerate(raw)]
+    return [item for item in items if item is not None]
+
+
 def validate(session: Session, tenant_id: int, data: dict[str, Any]) -> OrderRecord:
     """Check one order record (keys of ``FIELDS``, values as text or numbers); raises OrderError naming every bad
-    field. Amounts are yuan; the paid amount defaults to goods + shipping − shipping discount − discount."""
+    field. Amounts are yuan; the paid amount defaults to goods + shipping − shipping discount − discount.
+
+    ``items`` (optional) lists the order lines; with lines, the goods total defaults to the sum of unit price ×
+    quantity and the item count to the sum of the quantities."""
     errors: dict[str, str] = {}
+    items = validate_items(data.get("items"), errors)
     source, order_no = _text(data.get("source")), _text(data.get("order_no"))
     if not source or len(source) > 40:
         errors["source"] = str(_l("Give the source channel (1 to 40 characters)."))
@@ -110,6 +178,8 @@ def validate(session: Session, tenant_id: int, data: dict[str, Any]) -> OrderRec
             cents[name] = to_cents(raw)
         except ValueError:
             errors[name] = str(_l("Give an amount of zero or more with at most 2 decimals."))
+    if items and "goods_total" not in cents and "goods_total" not in errors:
+        cents["goods_total"] = sum(item.unit_price_cents * item.quantity for item in items)
     if "paid_amount" not in cents and "paid_amount" not in errors:
         computed = (cents.get("goods_total", 0) + cents.get("shipping_original", 0)
                     - cents.get("shipping_discount", 0) - cents.get("discount_amount", 0))
@@ -125,7 +195,7 @@ def validate(session: Session, tenant_id: int, data: dict[str, Any]) -> OrderRec
             times[name] = parse_local_datetime(raw) if raw else None
         except ValueError:
             errors[name] = str(_l("Give a date and time such as 2024-05-01 10:30:00."))
-    raw_items = _text(data.get("item_count")) or "0"
+    raw_items = _text(data.get("item_count")) or str(sum(item.quantity for item in items or []))
     item_count = int(raw_items) if raw_items.isdigit() else -1
     if item_count < 0 or item_count > 100_000:
         errors["item_count"] = str(_l("Give the number of items as a whole number of zero or more."))
@@ -151,9 +221,10 @@ def validate(session: Session, tenant_id: int, data: dict[str, Any]) -> OrderRec
         else:
             status = OrderStatus.CREATED.value
     return OrderRecord(source=source, order_no=order_no, mobile=mobile,
-                       customer_name=_text(data.get("customer_name"))[:100], store_id=store_id, employee_id=employee_id, item_count=item_count, status=status,
+                       customer_name=_text(data.get("customer_name"))[:100], store_id=store_id,
+                       employee_id=employee_id, item_count=item_count, status=status,
                        created_at=times["created_at"], paid_at=times["paid_at"], refunded_at=times["refunded_at"],
-                       cents=cents)
+                       cents=cents, items=items)
 
 
 def save(session: Session, tenant_id: int, record: OrderRecord, customer_source: str = "order") -> tuple[Order, bool]:
@@ -180,7 +251,33 @@ def save(session: Session, tenant_id: int, record: OrderRecord, customer_source:
     order.updated_at = utcnow()
     session.add(order)
     session.flush()
+    if record.items is not None:
+        replace_items(session, order, record.items)
     return order, created
+
+
+def replace_items(session: Session, order: Order, items: list[ItemRecord]) -> None:
+    """Make ``items`` the order's lines (numbered from 1); the order is flushed (it has an id)."""
+    session.execute(delete(OrderItem).where(OrderItem.tenant_id == order.tenant_id, OrderItem.order_id == order.id))
+    if items:
+        session.execute(insert(OrderItem), [
+            {"tenant_id": order.tenant_id, "order_id": order.id, "line_no": number, "product_code": item.product_code,
+             "product_name": item.product_name, "category": item.category, "quantity": item.quantity,
+             "unit_price_cents": item.unit_price_cents, "paid_cents": item.paid_cents}
+            for number, item in enumerate(items, 1)])
+
+
+def items_of(session: Session, tenant_id: int, order_ids: list[int]) -> dict[int, list[OrderItem]]:
+    """The lines of each of ``order_ids``, in line order (one query)."""
+    out: dict[int, list[OrderItem]] = {}
+    if not order_ids:
+        return out
+    rows = session.execute(select(OrderItem).where(OrderItem.tenant_id == tenant_id,
+                                                   OrderItem.order_id.in_(order_ids))
+                           .order_by(OrderItem.order_id, OrderItem.line_no)).scalars()
+    for item in rows:
+        out.setdefault(item.order_id, []).append(item)
+    return out
 
 
 @dataclass

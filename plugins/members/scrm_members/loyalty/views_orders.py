@@ -75,7 +75,7 @@ def order_import_new():
     recent = db().execute(select(OrderImport).where(OrderImport.tenant_id == current_tenant().id)
                           .order_by(OrderImport.id.desc()).limit(10)).scalars().all()
     return render_template("members/loyalty/order_import.html", error=error, recent=recent,
-                           fields=order_import.orders.FIELDS), status
+                           fields=order_import.orders.FIELDS, line_columns=order_import.LINE_COLUMNS), status
 
 
 @bp.get("/orders/import/<int:import_id>")

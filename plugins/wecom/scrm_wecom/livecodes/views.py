@@ -12,6 +12,7 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts, record_config_error
 from ..client import WeComClient, WeComUnavailable
+from ..rules.capacity import warnings_for as capacity_warnings
 from ..welcome.content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, preview
 from ..welcome.forms import content_from_form, content_is_blank, int_list
 from ..welcome.service import active_employees
@@ -167,9 +168,11 @@ def remove(code_id: int):
 
 def _detail_page(code: LiveCode, logo_error: str | None = None, status: int = 200):
     tenant = current_tenant()
+    employees = service.employees_of(db(), code)
     page = render_template(
         "wecom/livecodes/detail.html", code=code, account=find_account(db(), tenant.id, code.account_id),
-        employees=service.employees_of(db(), code), tags=service.tags_of(db(), code),
+        employees=employees, tags=service.tags_of(db(), code),
+        capacity_warnings=capacity_warnings(db(), tenant.id, [e.id for e in employees]),
         stats=friends.totals(db(), tenant.id, [code.id])[code.id], chart=friends.daily(db(), tenant.id, code.id),
         welcome=preview(code.welcome) if code.welcome else None, sizes=SIZES, default_size=DEFAULT_SIZE,
         has_own_logo=bool(code.logo), logo_error=logo_error)

@@ -305,9 +305,27 @@ def _transfer(corp: Corp, body: dict[str, Any], resigned: bool) -> dict[str, Any
             results.append({"external_userid": ext, "errcode": 84061})
         else:
             corp.transfers.append({"handover_userid": handover["userid"], "takeover_userid": takeover["userid"],
-                                   "external_userid": ext, "status": 2, "takeover_time": 0, "resigned": resigned})
+                                   "external_userid": ext, "status": 2, "takeover_time": 0, "resigned": resigned,
+                                   "requested_at": time.time()})
             results.append({"external_userid": ext, "errcode": 0})
     return {"customer": results}
+
+
+def settle_transfer(corp: Corp, transfer: dict[str, Any], status: int) -> None:
+    """End a waiting transfer: 1 taken over (the relation moves to the takeover member), 3 refused, 4 limit."""
+    transfer["status"], transfer["takeover_time"] = status, int(time.time())
+    if status == 1:
+        follow = corp.follow(transfer["external_userid"], transfer["handover_userid"])
+        if follow is not None:
+            follow["userid"] = transfer["takeover_userid"]
+
+
+def takeover_due(state: SandboxState, corp: Corp) -> None:
+    """WeCom's automatic takeover: a transfer waiting longer than ``transfer_takeover_after`` is taken over."""
+    limit = time.time() - state.settings.transfer_takeover_after
+    for transfer in corp.transfers:
+        if transfer["status"] == 2 and transfer.get("requested_at", 0) <= limit:
+            settle_transfer(corp, transfer, 1)
 
 
 def _transfer_result(corp: Corp, body: dict[str, Any], resigned: bool) -> dict[str, Any]:
@@ -328,6 +346,7 @@ def transfer_customer(state: SandboxState, corp: Corp, body: dict[str, Any]) -> 
 
 @api(f"{EC}/transfer_result", "POST", CONTACT)
 def transfer_result(state: SandboxState, corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
+    takeover_due(state, corp)
     return _transfer_result(corp, body, resigned=False)
 
 
@@ -338,6 +357,7 @@ def resigned_transfer_customer(state: SandboxState, corp: Corp, body: dict[str, 
 
 @api(f"{EC}/resigned/transfer_result", "POST", CONTACT)
 def resigned_transfer_result(state: SandboxState, corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
+    takeover_due(state, corp)
     return _transfer_result(corp, body, resigned=True)
 
 

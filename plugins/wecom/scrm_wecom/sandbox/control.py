@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from .callbacks import CallbackTarget, event_xml, fire_callback
+from .contacts_api import settle_transfer
 from .state import Corp, SandboxError, SandboxState, new_id
 
 
@@ -69,20 +70,31 @@ def add_friend(state: SandboxState, data: dict[str, Any]) -> dict[str, Any]:
     return {"external_userid": ext, "welcome_code": code, "xml": xml}
 
 
-def complete_transfers(state: SandboxState, corp_id: str, status: int) -> int:
-    """Settle the waiting transfers of a corp: 1 (taken over: the relation moves) or 3 (refused by the customer)."""
+FAIL_REASONS = {3: "customer_refused", 4: "customer_limit_exceed"}
+
+
+def complete_transfers(state: SandboxState, corp_id: str, status: int,
+                       external_userids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Settle the waiting transfers of a corp (or of ``external_userids`` only): 1 taken over (the relation moves),
+    3 refused by the customer, 4 the takeover member's customer limit. Returns the transfers settled."""
+    if status not in (1, 3, 4):
+        raise SandboxError(40058, "status must be 1, 3 or 4")
     corp = state.corp(corp_id)
-    count = 0
+    settled = []
     for transfer in corp.transfers:
-        if transfer["status"] != 2:
+        if transfer["status"] != 2 or (external_userids is not None and transfer["external_userid"] not in
+                                       external_userids):
             continue
-        transfer["status"], transfer["takeover_time"] = status, int(time.time())
-        if status == 1:
-            follow = corp.follow(transfer["external_userid"], transfer["handover_userid"])
-            if follow is not None:
-                follow["userid"] = transfer["takeover_userid"]
-        count += 1
-    return count
+        settle_transfer(corp, transfer, status)
+        settled.append(transfer)
+    return settled
+
+
+def transfer_fail_xml(corp_id: str, transfer: dict[str, Any]) -> str:
+    """The ``transfer_fail`` event WeCom sends when an on-the-job transfer is refused or over the limit."""
+    return event_xml(corp_id, "change_external_contact", "transfer_fail", create_time=int(time.time()),
+                     UserID=transfer["takeover_userid"], ExternalUserID=transfer["external_userid"],
+                     FailReason=FAIL_REASONS[transfer["status"]])
 
 
 def register_control(app: Flask, state: SandboxState) -> None:
@@ -121,6 +133,8 @@ def register_control(app: Flask, state: SandboxState) -> None:
                 state.settings.token_ttl = int(data["token_ttl"])
             if "welcome_code_ttl" in data:
                 state.settings.welcome_code_ttl = float(data["welcome_code_ttl"])
+            if "transfer_takeover_after" in data:
+                state.settings.transfer_takeover_after = float(data["transfer_takeover_after"])
             return ok(token_ttl=state.settings.token_ttl, welcome_code_ttl=state.settings.welcome_code_ttl)
 
     @app.post("/sandbox/tokens/expire")
@@ -173,11 +187,20 @@ def register_control(app: Flask, state: SandboxState) -> None:
             result["callback_status"] = response.status_code
         return ok(**result)
 
-    @app.post("/sandbox/transfers/complete")
+    @app.post("/sandbox/transfers/complete", endpoint="customer_transfers_complete")
     def transfers_complete():
         data = _json()
         with state.lock:
-            return ok(completed=complete_transfers(state, str(data.get("corp_id")), int(data.get("status", 1))))
+            settled = complete_transfers(state, str(data.get("corp_id")), int(data.get("status", 1)),
+                                         data.get("external_userids"))
+        callback, fired = data.get("callback"), 0
+        if callback and int(data.get("status", 1)) in FAIL_REASONS:
+            target = CallbackTarget(str(data["corp_id"]), callback["token"], callback["encoding_aes_key"])
+            for transfer in settled:
+                if not transfer["resigned"]:  # WeCom calls back for on-the-job transfers only
+                    fire_callback(callback["url"], target, transfer_fail_xml(target.corp_id, transfer))
+                    fired += 1
+        return ok(completed=len(settled), callbacks=fired)
 
     @app.post("/sandbox/callbacks")
     def callbacks():

@@ -64,8 +64,13 @@ class SandboxControl:
                                               "external_contact": external_contact or {}, "state": state,
                                               "half": half, "callback": callback})
 
-    def complete_transfers(self, corp_id: str, status: int = 1) -> int:
-        return self._call("POST", "transfers/complete", {"corp_id": corp_id, "status": status})["completed"]
+    def complete_transfers(self, corp_id: str, status: int = 1, external_userids: list[str] | None = None,
+                           callback: dict[str, Any] | None = None) -> int:
+        """Settle waiting transfers (1 taken over, 3 refused, 4 limit); ``callback`` ({url, token,
+        encoding_aes_key}) fires WeCom's ``transfer_fail`` event for refused / limited on-the-job transfers."""
+        return self._call("POST", "transfers/complete", {"corp_id": corp_id, "status": status,
+                                                         "external_userids": external_userids,
+                                                         "callback": callback})["completed"]
 
     def close(self) -> None:
         self.http.close()

@@ -53,6 +53,8 @@ class Corp:
     app_messages: list[dict[str, Any]] = field(default_factory=list)
     msg_templates: list[dict[str, Any]] = field(default_factory=list)
     welcome_messages: list[dict[str, Any]] = field(default_factory=list)
+    group_chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # chat_id -> groupchat/get shape
+    group_transfers: list[dict[str, Any]] = field(default_factory=list)  # groupchat/transfer requests
 
     def friends_of(self, userid: str) -> list[str]:
         return [ext for ext, follows in self.follows.items() if any(f["userid"] == userid for f in follows)]
@@ -72,6 +74,7 @@ class Corp:
 class Settings:
     token_ttl: int = 7200
     welcome_code_ttl: float = 20.0
+    transfer_takeover_after: float = 86400.0  # WeCom takes a waiting transfer over by itself after 24 hours
     max_calls_logged: int = 5000
 
 

@@ -1,5 +1,6 @@
 """Contact sync: WeCom external contacts and their follow relations into core customers, identities, per-employee
-corp tags (``CustomerTag`` with ``employee_id``, source "wecom") and :class:`~scrm_wecom.sync.models.Follow` rows.
+corp tags (``CustomerTag`` with ``employee_id``, source "wecom"), :class:`~scrm_wecom.sync.models.Follow` rows and
+the relations' personal tags (:mod:`scrm_wecom.rules.personal_tags`).
 
 One-ID, as ``match_or_create`` does it but in bulk: a contact is matched by ``unionid`` first, then by its
 ``external_userid@<corpid>`` identity; unknown contacts become customers with source "wecom" (owner: the member who
@@ -35,6 +36,7 @@ from scrm.sdk import (
     utcnow,
 )
 
+from ..rules import personal_tags
 from .models import Follow, FollowStatus
 from .wecom_tags import SOURCE, tag_id_map
 
@@ -63,6 +65,8 @@ class ContactResult:
     follows_ended: int = 0
     tags_added: int = 0
     tags_removed: int = 0
+    personal_tags_added: int = 0
+    personal_tags_removed: int = 0
     created_ids: list[int] = field(default_factory=list)
     linked_ids: list[int] = field(default_factory=list)
 
@@ -328,6 +332,8 @@ class ContactApplier:
         resolved = self._resolve(entries, result)
         self._follows(entries, resolved, complete, result)
         self._tags(entries, resolved, result)
+        result.personal_tags_added, result.personal_tags_removed = personal_tags.apply_entries(
+            self.session, self.account, entries)
         self.session.flush()
         if publish_event and (result.created_ids or result.linked_ids):
             publish(self.session, self.tenant_id, SYNCED_EVENT, {

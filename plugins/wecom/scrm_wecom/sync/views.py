@@ -13,6 +13,7 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts, record_config_error
 from ..client import WeComClient, WeComUnavailable
+from ..rules.capacity import capacity_of
 from . import jobs, runner, wecom_tags
 
 bp = Blueprint("sync", __name__, url_prefix="/sync", template_folder="../templates")
@@ -50,8 +51,10 @@ def index():
     accounts = list_accounts(db(), tenant.id)
     account = _chosen_account(accounts)
     runs = runner.latest_runs(db(), tenant.id, account.id) if account is not None else []
+    capacity = capacity_of(db(), tenant.id)
     return render_template("wecom/sync/index.html", accounts=accounts, account=account, runs=runs,
-                           current=runs[0] if runs else None,
+                           current=runs[0] if runs else None, capacity=capacity,
+                           flagged=sum(1 for r in capacity if r.near_cap or r.adds_reached),
                            daily=_daily_enabled(tenant.id, account.id) if account is not None else False)
 
 

@@ -13,6 +13,8 @@ from scrm.sdk.web import ADMIN, audit_action, current_tenant, db, platform, role
 from ..accounts import (
     SECRET_FIELDS,
     SecretKind,
+    add_archive_key,
+    archive_keys_of,
     corp_id_taken,
     credentials_of,
     find_account,
@@ -20,14 +22,15 @@ from ..accounts import (
     generate_encoding_aes_key,
     list_accounts,
     mask_secret,
+    remove_archive_key,
     save_account,
 )
 from ..checks import check_credentials
-from .forms import AccountForm
+from .forms import AccountForm, ArchiveKeyForm
 
 GENERATORS = {"callback_token": generate_callback_token, "encoding_aes_key": generate_encoding_aes_key}
 KIND_LABELS = {SecretKind.AGENT: _l("Agent (app) secret"), SecretKind.CONTACT: _l("Customer contact secret"),
-               SecretKind.ADDRESS_BOOK: _l("Address book secret")}
+               SecretKind.ADDRESS_BOOK: _l("Address book secret"), SecretKind.ARCHIVE: _l("Session archive secret")}
 
 
 def _account_or_404(account_id: int) -> ChannelAccount:
@@ -47,8 +50,11 @@ def _callback_url(account: ChannelAccount) -> str:
     return url_for("callbacks.callback", plugin="wecom", account_id=account.id, _external=True)
 
 
-def _render(form: AccountForm, account: ChannelAccount | None, status: int = 200):
+def _render(form: AccountForm, account: ChannelAccount | None, status: int = 200,
+            key_form: ArchiveKeyForm | None = None):
     return render_template("wecom/account_form.html", form=form, account=account,
+                           key_form=key_form or ArchiveKeyForm.empty(),
+                           archive_keys=archive_keys_of(platform().secrets, account) if account is not None else [],
                            masked=_masked(account) if account is not None else {},
                            callback_url=_callback_url(account) if account is not None else None,
                            check=(account.config or {}).get("check") if account is not None else None,
@@ -123,8 +129,43 @@ def check(account_id: int):
     return redirect(url_for("wecom.account", account_id=row.id))
 
 
+@role_required(*ADMIN)
+def add_key(account_id: int):
+    """Add a session-archive private key (a new public-key version); the key is never shown again."""
+    row = _account_or_404(account_id)
+    key_form = ArchiveKeyForm.from_request(request.form)
+    valid = key_form.validate(archive_keys_of(platform().secrets, row))
+    if valid is None:
+        form = AccountForm.empty()
+        form.data.update(name=row.name, corp_id=row.external_id,
+                         agent_id=str((row.config or {}).get("agent_id") or ""),
+                         api_base=(row.config or {}).get("api_base") or "")
+        key_form.data["private_key"] = ""  # never echo a private key back
+        return _render(form, row, 422, key_form)
+    version, pem = valid
+    key = add_archive_key(db(), platform().secrets, row, version, pem)
+    audit_action("wecom.archive_key_added", f"channel_account:{row.id}", version=version, bits=key.bits)
+    db().commit()
+    flash(_("Session archive key version %(version)s saved.", version=version), "success")
+    return redirect(url_for("wecom.account", account_id=row.id) + "#archive")
+
+
+@role_required(*ADMIN)
+def remove_key(account_id: int, version: int):
+    row = _account_or_404(account_id)
+    if not remove_archive_key(db(), platform().secrets, row, version):
+        abort(404)
+    audit_action("wecom.archive_key_removed", f"channel_account:{row.id}", version=version)
+    db().commit()
+    flash(_("Session archive key version %(version)s removed.", version=version), "success")
+    return redirect(url_for("wecom.account", account_id=row.id) + "#archive")
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/", "index", index)
     bp.add_url_rule("/accounts/new", "new_account", new_account, methods=["GET", "POST"])
     bp.add_url_rule("/accounts/<int:account_id>", "account", account, methods=["GET", "POST"])
     bp.add_url_rule("/accounts/<int:account_id>/check", "check", check, methods=["POST"])
+    bp.add_url_rule("/accounts/<int:account_id>/archive-keys", "add_archive_key", add_key, methods=["POST"])
+    bp.add_url_rule("/accounts/<int:account_id>/archive-keys/<int:version>/remove", "remove_archive_key", remove_key,
+                    methods=["POST"])

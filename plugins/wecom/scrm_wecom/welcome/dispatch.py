@@ -1,9 +1,15 @@
-"""Sending the welcome of a new friend: one job on the ``wecom`` queue per friend-added event with a welcome code.
+"""Sending the welcome of a new friend: one ``send_welcome`` job on the ``wecom_welcome`` queue per welcome code.
 
-Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries (the core delivery ledger row
-``welcome:<welcome_code>`` is committed before the call and a second job finding it does nothing); 41051 (the
-customer already started chatting, or another app used the code) is recorded as skipped; any other error is recorded
-with its code and message and never sent again (the code lives 20 seconds).
+Fast path: the callback gateway enqueues the job as soon as a friend-add callback carrying a ``WelcomeCode`` is stored
+(``enqueue_callback_welcome``), without waiting for ``process_callback`` and the domain-event chain; the job reads
+what it needs itself (account, employee, customer when known, the name from WeCom when the content needs it). The
+``wecom.friend_added`` handler stays the backup: it enqueues the job again only while the ledger has no row for the
+code (the broker lost the first message, or it has not run yet).
+
+Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries and from whichever path (the
+core delivery ledger row ``welcome:<welcome_code>`` is committed before the call and a second job finding it does
+nothing); 41051 (the customer already started chatting, or another app used the code) is recorded as skipped; any
+other error is recorded with its code and message and never sent again (the code lives 20 seconds).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from scrm.sdk import (
     DeliveryStatus,
     Employee,
     IdentityKind,
+    MessageDelivery,
     actor,
     current_bus,
     job_session,
@@ -32,6 +39,7 @@ from scrm.sdk import (
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..client import WeComClient
+from ..events import CHANGE_EXTERNAL_CONTACT
 from .content import Recipient, needs_customer_name, to_api
 from .routing import NewFriend, choose_welcome
 
@@ -39,6 +47,7 @@ log = logging.getLogger(__name__)
 
 ALREADY_CHATTING = 41051
 CHANNEL = "wecom"
+WELCOME_QUEUE = "wecom_welcome"
 
 
 def welcome_job_kwargs(account_id: int, payload: dict[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
@@ -53,6 +62,51 @@ def welcome_job_kwargs(account_id: int, payload: dict[str, Any], occurred_at: da
             "welcome_code": str(payload.get("welcome_code") or ""), "state": str(payload.get("state") or ""),
             "added_at": added_at,
             "customer_id": payload.get("customer_id")}
+
+
+FRIEND_ADD_CHANGES = frozenset({"add_external_contact", "add_half_external_contact"})
+
+
+def ledger_key(welcome_code: str) -> str:
+    return f"welcome:{welcome_code}"
+
+
+def welcome_recorded(session: Session, tenant_id: int, welcome_code: str) -> bool:
+    """Whether a welcome with ``welcome_code`` is already in the tenant's delivery ledger (sent, skipped, failed or
+    being sent): nothing more may be sent with it."""
+    return session.exec(select(MessageDelivery.id).where(
+        MessageDelivery.tenant_id == tenant_id,
+        MessageDelivery.idempotency_key == ledger_key(welcome_code)).limit(1)).first() is not None
+
+
+def callback_welcome_kwargs(account_id: int, message: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``send_welcome`` arguments of a decrypted friend-add callback carrying a ``WelcomeCode``; None for any
+    other callback."""
+    if message.get("MsgType") != "event" or message.get("Event") != CHANGE_EXTERNAL_CONTACT \
+            or message.get("ChangeType") not in FRIEND_ADD_CHANGES:
+        return None
+    code = str(message.get("WelcomeCode") or "").strip()
+    if not code:
+        return None
+    created = str(message.get("CreateTime") or "").strip()
+    payload = {"userid": message.get("UserID"), "external_userid": message.get("ExternalUserID"),
+               "welcome_code": code, "state": message.get("State"),
+               "create_time": int(created) if created.isdigit() else None}
+    return welcome_job_kwargs(account_id, payload, None)
+
+
+def enqueue_callback_welcome(tenant_id: int, account_id: int, message: dict[str, Any]) -> bool:
+    """The fast path: enqueue ``send_welcome`` for a stored friend-add callback (after its commit). False when the
+    callback carries no welcome code or the broker refused (logged: the domain-event path is the backup)."""
+    kwargs = callback_welcome_kwargs(account_id, message)
+    if kwargs is None:
+        return False
+    try:
+        send_welcome.send(tenant_id, **kwargs)
+    except Exception as exc:
+        log.warning("welcome %s not enqueued at ingestion: %s", kwargs["welcome_code"], exc)
+        return False
+    return True
 
 
 def _customer(session: Session, tenant_id: int, corp_id: str, external_userid: str,
@@ -85,7 +139,9 @@ def _parse_time(value: str | None) -> datetime:
 
 # Retries are safe and quick: a failure before the call (e.g. a busy database) sends nothing, and once the ledger
 # row is committed a retry finds it and does nothing. They stay well inside the welcome code's 20 seconds.
-@actor(max_retries=3, min_backoff=100, max_backoff=1_000, time_limit=15_000)
+# The welcome code dies 20 seconds after the event: the job has a queue of its own (``wecom_welcome``, not behind a
+# burst of callbacks and friend syncs on ``wecom``) and goes first in a worker (priority -10, the default is 0).
+@actor(max_retries=3, min_backoff=100, max_backoff=1_000, time_limit=15_000, queue=WELCOME_QUEUE, priority=-10)
 def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_userid: str, welcome_code: str,
                  state: str = "", added_at: str | None = None, customer_id: int | None = None) -> None:
     """Choose the new friend's welcome (``routing.choose_welcome``) and send it once with ``welcome_code``."""
@@ -93,6 +149,8 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         return
     platform = current_bus().platform
     with job_session() as session:
+        if welcome_recorded(session, tenant_id, welcome_code):
+            return  # the other path's job came first
         account = session.get(ChannelAccount, account_id)
         if account is None or account.tenant_id != tenant_id or account.plugin != CHANNEL:
             return
@@ -104,7 +162,7 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         row, created = record_delivery(
             session, tenant_id, channel=CHANNEL, recipient=external_userid, account_id=account_id,
             customer_id=customer.id if customer is not None else None, kind="welcome",
-            idempotency_key=f"welcome:{welcome_code}", task_ref=choice.ref[:80])
+            idempotency_key=ledger_key(welcome_code), task_ref=choice.ref[:80])
         if not created:
             return
         if not choice.content:

@@ -1,7 +1,8 @@
 """How live codes and welcome messages react to the plugin's friend events (called from ``domain_event``).
 
 ``wecom.friend_added`` / ``wecom.friend_half_added``: count the add and tag the customer when the state names a live
-code, then enqueue ``send_welcome`` at once when the event carries a welcome code (it lives 20 seconds).
+code, then enqueue ``send_welcome`` at once when the event carries a welcome code (it lives 20 seconds) that the
+ingestion fast path has not already used (``dispatch.enqueue_callback_welcome``).
 ``wecom.friend_deleted`` / ``wecom.friend_deleted_by_customer``: count the deletion for the code the friend came
 through. Idempotent by event id (the statistics rows and the delivery ledger both key on it).
 """
@@ -19,7 +20,7 @@ from scrm.sdk import DomainEvent
 from ..accounts import find_account
 from ..livecodes import friends
 from ..livecodes.jobs import mark_wecom_tags
-from .dispatch import send_welcome, welcome_job_kwargs
+from .dispatch import send_welcome, welcome_job_kwargs, welcome_recorded
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ def on_domain_event(event: DomainEvent, session: Session) -> None:
     account = find_account(session, event.tenant_id, account_id)
     if account is None:
         return
-    if payload.get("welcome_code"):
+    code = str(payload.get("welcome_code") or "")
+    if code and not welcome_recorded(session, event.tenant_id, code):  # the backup of the ingestion fast path
         kwargs = welcome_job_kwargs(account.id, payload, event.occurred_at)
         after_commit(session, lambda: send_welcome.send(event.tenant_id, **kwargs))
     applied = friends.friend_added(session, event, account)

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, delete, select
 
-from scrm.sdk import Employee, EmployeeStatus, utcnow
+from scrm.sdk import Customer, Employee, EmployeeStatus, MessageDelivery, utcnow
 
 from .content import ContentError, validate_content
 from .models import WelcomeMessage, WelcomeMessageEmployee
@@ -126,6 +126,15 @@ def employees_by_message(session: Session, tenant_id: int, ids: list[int]) -> di
     for welcome_id, employee in rows:
         out[welcome_id].append(employee)
     return out
+
+
+def recent_sends(session: Session, tenant_id: int, limit: int = 20) -> list[tuple[MessageDelivery, str | None]]:
+    """The tenant's latest welcome deliveries (the ledger rows of kind ``welcome``) with the customer's name."""
+    return list(session.exec(select(MessageDelivery, Customer.name)
+                             .outerjoin(Customer, Customer.id == MessageDelivery.customer_id)
+                             .where(MessageDelivery.tenant_id == tenant_id, MessageDelivery.channel == "wecom",
+                                    MessageDelivery.kind == "welcome")
+                             .order_by(MessageDelivery.id.desc()).limit(limit)))
 
 
 def active_employees(session: Session, tenant_id: int) -> list[Employee]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, role_required
 
@@ -14,6 +15,9 @@ from .segments import MAX_SEGMENTS, WEEKDAY_LABELS
 
 bp = Blueprint("welcome", __name__, url_prefix="/welcome", template_folder="../templates")
 
+SEND_STATUS_LABELS = {"queued": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+                      "failed": _l("Failed"), "skipped": _l("Not sent")}
+
 
 @bp.get("/")
 @role_required(*STAFF)
@@ -22,7 +26,8 @@ def index():
     messages = service.newest_first(db(), tenant.id)
     employees = service.employees_by_message(db(), tenant.id, [m.id for m in messages])
     rows = [{"message": m, "preview": preview(m.content), "employees": employees[m.id]} for m in messages]
-    return render_template("wecom/welcome/index.html", rows=rows)
+    return render_template("wecom/welcome/index.html", rows=rows, sends=service.recent_sends(db(), tenant.id),
+                           status_labels=SEND_STATUS_LABELS)
 
 
 def _form_context(values: dict, errors: dict, message=None) -> dict:

@@ -1,0 +1,138 @@
+"""WeCom callback ingestion through gunicorn: encrypted ``add_external_contact`` callbacks POSTed by 100 concurrent
+senders to ``/callbacks/wecom/<id>`` (verified, decrypted, stored, enqueued, answered ``success``), next to a bare
+Flask endpoint served by the same gunicorn configuration in the same run. Goals: at least 40 % of the bare rate, and
+a 99th-percentile latency under 200 ms.
+
+    .venv/bin/python bench/wecom_callbacks_bench.py                      # PostgreSQL + Redis, as in production
+    .venv/bin/python bench/wecom_callbacks_bench.py --db sqlite --no-redis --requests 3000
+
+PostgreSQL: ``SCRM_BENCH_DATABASE_URL`` (default: database ``scrm_bench_wecom`` on 127.0.0.1, created when missing,
+schema emptied); Redis: ``SCRM_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/5``; the ``scrm:*`` keys are
+deleted before and after). No worker runs: the measured work ends when the job is on the broker; the script then
+checks that every answered callback was stored once and enqueued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from wecom_bench_support import (  # noqa: E402
+    CORP_ID,
+    REDIS_DEFAULT,
+    blast,
+    clear_broker,
+    database_url,
+    encrypted_callback,
+    gunicorn,
+    machine_cpu_seconds,
+    percentile,
+    provision,
+)
+
+
+def bare_app():
+    """The baseline: a Flask endpoint that reads the body and answers ``success`` (gunicorn app factory)."""
+    from flask import Flask, request
+
+    app = Flask("bare")
+
+    @app.post("/callbacks/wecom/<int:account_id>")
+    def callback(account_id: int):
+        request.get_data()
+        return "success", 200, {"Content-Type": "text/plain"}
+
+    return app
+
+
+def callbacks(account_id: int, count: int, offset: int) -> list[bytes]:
+    from scrm_wecom.sandbox import event_xml
+
+    return [encrypted_callback(account_id, event_xml(
+        CORP_ID, "change_external_contact", "add_external_contact", UserID=f"u{n % 50:03d}",
+        ExternalUserID=f"wmBenchCallback{n:08d}", WelcomeCode=f"WELCOME{n:08d}"), "127.0.0.1")
+        for n in range(offset, offset + count)]
+
+
+def measure(label: str, served, requests: list[bytes], warmup: list[bytes], concurrency: int) -> dict:
+    blast(served.port, warmup, concurrency)
+    cpu, machine = served.cpu_seconds(), machine_cpu_seconds()
+    elapsed, results = blast(served.port, requests, concurrency)
+    cpu, machine = served.cpu_seconds() - cpu, machine_cpu_seconds() - machine
+    ok = [latency for status, latency in results if status == 200]
+    figures = {"label": label, "sent": len(results), "ok": len(ok), "seconds": elapsed,
+               "rate": len(ok) / elapsed if elapsed else 0.0, "p50": percentile(ok, 0.50) * 1000,
+               "p95": percentile(ok, 0.95) * 1000, "p99": percentile(ok, 0.99) * 1000, "max": max(ok) * 1000,
+               "cpu_ms": cpu / max(1, len(results)) * 1000, "machine_ms": machine / max(1, len(results)) * 1000}
+    print(f"{label}: {figures['ok']:,}/{figures['sent']:,} answered 200 in {elapsed:.1f} s = "
+          f"{figures['rate']:,.0f} req/s; latency p50 {figures['p50']:.0f} ms, p95 {figures['p95']:.0f} ms, "
+          f"p99 {figures['p99']:.0f} ms, max {figures['max']:.0f} ms; gunicorn CPU {figures['cpu_ms']:.2f} ms "
+          f"per request, whole machine {figures['machine_ms']:.2f} ms", flush=True)
+    return figures
+
+
+def check_stored(url: str, tenant_id: int, expected: int, broker_url: str | None) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM inbound_callback WHERE tenant_id = :t"),
+                              {"t": tenant_id}).scalar_one()
+    engine.dispose()
+    enqueued = None
+    if broker_url:
+        import redis
+
+        client = redis.Redis.from_url(broker_url)
+        enqueued = client.llen("scrm:wecom") if client.exists("scrm:wecom") else sum(
+            client.llen(k) for k in client.scan_iter("scrm:wecom*") if client.type(k) == b"list")
+        client.close()
+    print(f"stored callbacks: {stored:,} (expected {expected:,}); "
+          f"on the wecom queue: {enqueued if enqueued is not None else 'n/a (in-process broker)'}")
+    if stored != expected:
+        raise SystemExit("MISMATCH: not every answered callback was stored exactly once")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--no-redis", action="store_true", help="In-process broker (each gunicorn worker its own).")
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    args = parser.parse_args()
+
+    broker_url = None if args.no_redis else os.environ.get("SCRM_BENCH_REDIS_URL", REDIS_DEFAULT)
+    bench = provision(database_url(args.db, "scrm_bench_wecom"), broker_url)
+    warmup, measured = 500, args.requests
+    print(f"preparing {warmup + 2 * measured:,} encrypted callbacks ...", flush=True)
+    bare_requests = callbacks(bench.account_id, warmup + measured, 10_000_000)
+    platform_requests = callbacks(bench.account_id, warmup + measured, 0)
+
+    results = []
+    bare = gunicorn("wecom_callbacks_bench:bare_app()", bench.env, extra_path=HERE)
+    try:
+        results.append(measure("bare Flask", bare, bare_requests[warmup:], bare_requests[:warmup],
+                               args.concurrency))
+    finally:
+        bare.stop()
+    served = gunicorn("scrm.hostapp:create_app()", bench.env)
+    try:
+        results.append(measure(f"platform ({args.db}{', Redis' if broker_url else ''})", served,
+                               platform_requests[warmup:], platform_requests[:warmup], args.concurrency))
+    finally:
+        served.stop()
+    check_stored(bench.url, bench.tenant_id, results[1]["ok"] + warmup, broker_url)
+    clear_broker(broker_url)
+
+    share = results[1]["rate"] / results[0]["rate"] if results[0]["rate"] else 0.0
+    print(f"platform / bare: {share:.0%} (goal >= 40 %: {'met' if share >= 0.4 else 'MISSED'}); "
+          f"platform p99 {results[1]['p99']:.0f} ms (goal < 200 ms: {'met' if results[1]['p99'] < 200 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Jobs of the assignment feature, on the plugin's queue (skipped for tenants that disabled the plugin)."""
+
+from __future__ import annotations
+
+from scrm.sdk import actor, current_bus, job_session
+
+from . import tracking
+
+
+@actor(max_retries=5, min_backoff=10_000, time_limit=600_000)
+def send_transfers(tenant_id: int) -> None:
+    """Send the tenant's waiting transfers to WeCom (≤ 100 customers per call)."""
+    with job_session() as session:
+        tracking.send_pending(session, current_bus().platform, tenant_id)
+
+
+@actor(max_retries=3, min_backoff=30_000, time_limit=600_000)
+def poll_transfers(tenant_id: int) -> None:
+    """Send what the broker never delivered, read WeCom's transfer results and finish what is due; reschedules
+    itself while records wait."""
+    with job_session() as session:
+        tracking.send_pending(session, current_bus().platform, tenant_id)
+        tracking.poll(session, current_bus().platform, tenant_id)

@@ -1,0 +1,91 @@
+"""Exports of the two lists (the current filter and sort, every page) as CSV (UTF-8 with BOM, for Excel) or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from . import listing
+from .models import LossKind
+from .settings import LOCAL_TZ
+
+BATCH = 1000
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """``moment`` in Asia/Shanghai time ("" without one)."""
+    return moment.astimezone(LOCAL_TZ).strftime(fmt) if moment else ""
+
+
+def header(kind: LossKind) -> list[str]:
+    if kind is LossKind.CHURNED:
+        return [_("Name"), _("Owner"), _("Added by"), _("Added at"), _("Last follow-up"), _("Churned at"),
+                _("Days not followed up")]
+    return [_("Name"), _("Operator"), _("Deleted at"), _("Added at")]
+
+
+def table(session: Session, tenant_id: int, kind: LossKind, query: Select) -> Iterator[list[Any]]:
+    """The header, then one list of cells per row, read in batches."""
+    employees = listing.employee_names(session, tenant_id)
+
+    def name(employee_id: int | None) -> str:
+        employee = employees.get(employee_id) if employee_id else None
+        return employee.name if employee else ""
+
+    yield header(kind)
+    offset = 0
+    while True:
+        batch = listing.rows(session, query, offset=offset, limit=BATCH)
+        for row in batch:
+            loss = row.loss
+            if kind is LossKind.CHURNED:
+                yield [row.customer_name, name(loss.owner_employee_id), name(loss.employee_id) or loss.userid,
+                       local_time(loss.added_at), local_time(row.last_follow_up_at), local_time(loss.lost_at),
+                       "" if row.days_not_followed_up is None else row.days_not_followed_up]
+            else:
+                yield [row.customer_name, name(loss.operator_employee_id) or loss.userid, local_time(loss.lost_at),
+                       local_time(loss.added_at)]
+        if len(batch) < BATCH:
+            return
+        offset += BATCH
+
+
+def _safe(value: Any) -> Any:
+    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def csv_stream(cells: Iterator[list[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    for index, row in enumerate(cells):
+        writer.writerow([_safe(v) for v in row])
+        if index % 500 == 499:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_file(cells: Iterator[list[Any]], title: str) -> Any:
+    """A rewound temporary file holding the workbook (openpyxl write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    for row in cells:
+        sheet.append([_safe(v) for v in row])
+    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    workbook.save(handle)
+    handle.seek(0)
+    return handle

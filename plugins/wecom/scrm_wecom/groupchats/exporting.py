@@ -1,0 +1,94 @@
+"""Exporting group chat assignment records as CSV (streamed, UTF-8 with BOM for Excel) or XLSX (openpyxl write-only
+mode), with the filters of the records page; rows are read ``BATCH`` at a time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from scrm.sdk import EmployeeStatus
+
+from ..welcome.segments import local_time
+from .assignment import NOT_CONFIRMED, SUPERSEDED
+from .models import AssignmentStatus
+
+BATCH = 1000
+
+
+def status_label(status: str) -> str:
+    return {AssignmentStatus.WAITING: _("Waiting"), AssignmentStatus.DONE: _("Done"),
+            AssignmentStatus.FAILED: _("Failed")}.get(status, status)
+
+
+def error_label(record: Any) -> str:
+    """The record's error in the reader's language (WeCom's own messages stay as WeCom wrote them)."""
+    own = {SUPERSEDED: _("Superseded by a newer assignment"),
+           NOT_CONFIRMED: _("WeCom did not confirm the new owner within 24 hours")}
+    text = own.get(record.error, record.error)
+    return f"{record.errcode} {text}".strip() if record.errcode is not None else text
+
+
+def employee_label(employee: Any, fallback: str = "") -> str:
+    """"Name", or "Name (left)" for an employee who left."""
+    if employee is None:
+        return fallback
+    return _("%(name)s (left)", name=employee.name) if employee.status == EmployeeStatus.LEFT else employee.name
+
+
+def header() -> list[str]:
+    return [_("Group chat"), _("Takeover employee"), _("Members"), _("Assigned at"), _("Status"), _("Error"),
+            _("Previous owner"), _("Operator")]
+
+
+def rows(session: Session, query) -> Iterator[list[Any]]:
+    offset = 0
+    while True:
+        batch = list(session.exec(query.offset(offset).limit(BATCH)))
+        if not batch:
+            return
+        for record, takeover, chat in batch:
+            yield [record.chat_name or chat.name, employee_label(takeover, record.takeover_userid),
+                   record.member_count, local_time(record.assigned_at).strftime("%Y-%m-%d %H:%M:%S"),
+                   status_label(record.status), error_label(record),
+                   record.handover_userid, record.operator]
+        offset += BATCH
+
+
+def _safe(value: Any) -> Any:
+    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def csv_stream(session: Session, query) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header())
+    for index, row in enumerate(rows(session, query), 1):
+        writer.writerow([_safe(v) for v in row])
+        if index % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_file(session: Session, query) -> Any:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Group chat assignments"))
+    sheet.append(header())
+    for row in rows(session, query):
+        sheet.append([_safe(v) for v in row])
+    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    workbook.save(handle)
+    handle.seek(0)
+    return handle

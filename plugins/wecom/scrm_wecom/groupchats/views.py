@@ -1,0 +1,280 @@
+"""Pages of the customer group chats under ``/t/<tenant>/wecom/groupchats/`` (endpoints ``wecom.groupchats.*``):
+the mirrored chats with the "Sync" button, the unassigned chats (owner left) and their assignment, the assignment
+records with CSV / XLSX export, and a chat's detail with its members."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+from werkzeug.routing import BuildError
+
+from scrm.sdk import Employee, EmployeeStatus
+from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+
+from ..accounts import find_account, list_accounts
+from ..client import WeComClient
+from ..welcome.segments import local_time
+from . import assignment, exporting, jobs, sync
+from .counters import local_day, today_counts
+from .models import ChatStatus, GroupChat, GroupMember, MemberType
+
+bp = Blueprint("groupchats", __name__, url_prefix="/groupchats", template_folder="../templates")
+
+PAGE_SIZE = 50
+
+
+@bp.context_processor
+def helpers() -> dict:
+    def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """An aware time in Asia/Shanghai; "—" for None."""
+        return local_time(moment).strftime(fmt) if moment else "—"
+
+    return {"localtime": localtime, "employee_label": exporting.employee_label,
+            "status_label": exporting.status_label, "error_label": exporting.error_label,
+            "customer_url": customer_url}
+
+
+def customer_url(customer_id: int) -> str:
+    """The customer's profile page when the customers area provides one (by endpoint name, no import), else the
+    host's customer list."""
+    try:
+        return url_for("members.customers.detail", customer_id=customer_id)
+    except BuildError:
+        return url_for("tenant.customers")
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.values.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _page_number() -> int:
+    return max(1, _int_arg("page") or 1)
+
+
+def _operator() -> str:
+    user = current_user()
+    return user.email if user is not None else "api"
+
+
+def _employees(ids) -> dict[int, Employee]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {e.id: e for e in db().exec(select(Employee).where(Employee.tenant_id == current_tenant().id,
+                                                               Employee.id.in_(ids)))}
+
+
+def _sync_context() -> dict:
+    tenant = current_tenant()
+    accounts = list_accounts(db(), tenant.id)
+    return {"accounts": accounts, "last_sync": sync.latest_sync(db(), tenant.id)}
+
+
+# -- all chats -----------------------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@role_required(*STAFF)
+def index():
+    tenant = current_tenant()
+    name, status = request.args.get("name", ""), request.args.get("status", ChatStatus.NORMAL)
+    query = select(GroupChat).where(GroupChat.tenant_id == tenant.id)
+    if status in (ChatStatus.NORMAL, ChatStatus.DISMISSED):
+        query = query.where(GroupChat.status == status)
+    if name.strip():
+        query = query.where(GroupChat.name.contains(name.strip(), autoescape=True))
+    total = assignment.count_of(db(), query)
+    page = _page_number()
+    chats = list(db().exec(query.order_by(GroupChat.created_at.desc(), GroupChat.id.desc())
+                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    today = local_day()
+    return render_template("wecom/groupchats/index.html", chats=chats, total=total, page=page,
+                           more=page * PAGE_SIZE < total, name=name, status=status,
+                           owners=_employees(c.owner_employee_id for c in chats),
+                           counts={c.id: today_counts(c, today) for c in chats}, **_sync_context())
+
+
+# -- unassigned ----------------------------------------------------------------------------------------------------------
+
+def _chat_filter() -> assignment.ChatFilter:
+    sort = request.args.get("sort", "-created")
+    return assignment.ChatFilter(name=request.args.get("name", ""), owner_id=_int_arg("owner"),
+                                 sort=sort if sort in assignment.SORTS else "-created")
+
+
+def _unassigned_page(errors: dict[str, str] | None = None, selected: tuple[list[int], int | None] = ([], None),
+                     status: int = 200):
+    tenant = current_tenant()
+    filters = _chat_filter()
+    query = assignment.unassigned_query(tenant.id, filters)
+    total = assignment.count_of(db(), query)
+    page = _page_number()
+    rows = list(db().exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    today = local_day()
+    active = list(db().exec(select(Employee).where(Employee.tenant_id == tenant.id,
+                                                   Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.name)))
+    return render_template(
+        "wecom/groupchats/unassigned.html", rows=rows, total=total, page=page, more=page * PAGE_SIZE < total,
+        filters=filters, owners=assignment.left_owners(db(), tenant.id), employees=active,
+        counts={chat.id: today_counts(chat, today) for chat, _owner in rows},
+        pending=assignment.pending_takeovers(db(), tenant.id, [chat.id for chat, _owner in rows]),
+        errors=errors or {}, selected_ids=selected[0], selected_takeover=selected[1], **_sync_context()), status
+
+
+@bp.get("/unassigned")
+@role_required(*STAFF)
+def unassigned():
+    return _unassigned_page()
+
+
+@bp.post("/assign")
+@role_required(*STAFF)
+def assign():
+    tenant = current_tenant()
+    chat_ids = [int(v) for v in request.form.getlist("chat_ids") if v.isdigit()]
+    takeover_id = _int_arg("takeover_id")
+    try:
+        chats, takeover = assignment.validate(db(), tenant.id, chat_ids, takeover_id)
+    except assignment.AssignmentError as exc:
+        return _unassigned_page(exc.fields, (chat_ids, takeover_id), 422)
+    clients: dict[int, WeComClient] = {}
+
+    def client(account_id: int) -> WeComClient:
+        if account_id not in clients:
+            account = find_account(db(), tenant.id, account_id) or abort(404)
+            clients[account_id] = WeComClient.for_account(account, platform())
+        return clients[account_id]
+
+    try:
+        outcome = assignment.assign(db(), client, chats, takeover, _operator())
+    finally:
+        for opened in clients.values():
+            opened.close()
+    audit_action("wecom.group_chats_assigned", f"employee:{takeover.id}", chats=[c.id for c in chats],
+                 waiting=outcome.waiting, failed=outcome.failed)
+    if outcome.waiting:
+        jobs.schedule_tracker(db(), tenant.id)
+    db().commit()
+    if outcome.waiting:
+        flash(_("%(count)s group chats are being assigned to %(name)s. WeCom changes the owner with a delay: "
+                "refresh this page later to see it.", count=outcome.waiting, name=takeover.name), "success")
+    if outcome.failed:
+        flash(_("WeCom refused %(count)s group chats; see the assignment records.", count=outcome.failed)
+              + (" " + "; ".join(outcome.errors[:3]) if outcome.errors else ""), "error")
+    return redirect(url_for("wecom.groupchats.unassigned"))
+
+
+# -- records -------------------------------------------------------------------------------------------------------------
+
+def _record_filter() -> assignment.RecordFilter:
+    return assignment.RecordFilter(name=request.args.get("name", ""), takeover_id=_int_arg("takeover"),
+                                   start=_date_arg("start"), end=_date_arg("end"))
+
+
+@bp.get("/records")
+@role_required(*STAFF)
+def records():
+    tenant = current_tenant()
+    filters = _record_filter()
+    query = assignment.records_query(tenant.id, filters)
+    total = assignment.count_of(db(), query)
+    page = _page_number()
+    rows = list(db().exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    return render_template("wecom/groupchats/records.html", rows=rows, total=total, page=page,
+                           more=page * PAGE_SIZE < total, filters=filters,
+                           takeovers=assignment.takeover_choices(db(), tenant.id),
+                           export_args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/records/export.<fmt>")
+@role_required(*STAFF)
+def export_records(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    tenant = current_tenant()
+    query = assignment.records_query(tenant.id, _record_filter())
+    audit_action("wecom.group_assignments.export", fmt, rows=assignment.count_of(db(), query))
+    db().commit()
+    filename = f"group-chat-assignments-{local_day().isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f"attachment; filename={filename}"}
+    if fmt == "xlsx":
+        return Response(exporting.xlsx_file(db(), query), headers=headers,
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filters, tenant_id, engine = _record_filter(), tenant.id, platform().engine
+
+    def stream():
+        # a session of its own, closed with the body: the request's session ends before the body streams
+        with Session(engine, expire_on_commit=False) as session:
+            yield from exporting.csv_stream(session, assignment.records_query(tenant_id, filters))
+
+    return Response(stream_with_context(stream()), headers=headers, mimetype="text/csv; charset=utf-8")
+
+
+# -- detail --------------------------------------------------------------------------------------------------------------
+
+@bp.get("/<int:chat_pk>")
+@role_required(*STAFF)
+def detail(chat_pk: int):
+    tenant = current_tenant()
+    chat = db().exec(select(GroupChat).where(GroupChat.tenant_id == tenant.id, GroupChat.id == chat_pk)).first()
+    if chat is None:
+        abort(404)
+    members = list(db().exec(select(GroupMember).where(GroupMember.tenant_id == tenant.id,
+                                                       GroupMember.group_chat_id == chat.id)
+                             .order_by(GroupMember.type, GroupMember.join_time, GroupMember.id)))
+    history = list(db().exec(assignment.records_query(tenant.id, assignment.RecordFilter()).where(
+        assignment.GroupAssignment.group_chat_id == chat.id)))
+    employees = _employees([chat.owner_employee_id, *(m.employee_id for m in members)])
+    return render_template("wecom/groupchats/detail.html", chat=chat, members=members, history=history,
+                           owner=employees.get(chat.owner_employee_id), employees=employees,
+                           counts=today_counts(chat), account=find_account(db(), tenant.id, chat.account_id),
+                           EMPLOYEE=MemberType.EMPLOYEE)
+
+
+# -- sync ----------------------------------------------------------------------------------------------------------------
+
+@bp.post("/sync")
+@role_required(*STAFF)
+def start_sync():
+    tenant = current_tenant()
+    accounts = list_accounts(db(), tenant.id)
+    wanted = _int_arg("account")
+    account = next((a for a in accounts if wanted is None or a.id == wanted), None) or abort(404)
+    run, created = sync.create_sync(db(), account, _operator())
+    if created:
+        audit_action("wecom.group_chats_sync", f"channel_account:{account.id}", run_id=run.id)
+    db().commit()
+    if created:
+        jobs.sync_group_chats.send(tenant.id, run_id=run.id)
+        flash(_("Group chat sync started."), "success")
+    else:
+        flash(_("A group chat sync of this account is already running."), "error")
+    back = "unassigned" if request.form.get("back") == "unassigned" else "index"
+    return redirect(url_for(f"wecom.groupchats.{back}"))
+
+
+@bp.get("/syncs/<int:run_id>/progress")
+@role_required(*STAFF)
+def sync_progress(run_id: int):
+    run = sync.find_sync(db(), current_tenant().id, run_id) or abort(404)
+    return render_template("wecom/groupchats/_progress.html", run=run)
