@@ -51,9 +51,9 @@ test: lint test-sqlite
 	else echo "SCRM_TEST_DATABASE_URL not set: PostgreSQL + Redis run skipped"; fi
 
 vendor:
-	cd /tmp && npm pack htmx.org@2 chart.js@4 --silent
-	tar -xzOf /tmp/htmx.org-2*.tgz package/dist/htmx.min.js > hostapp/static/vendor/htmx.min.js
-	tar -xzOf /tmp/chart.js-4*.tgz package/dist/chart.umd.min.js > hostapp/static/vendor/chart.umd.min.js
+	mkdir -p $(VENV)/vendor && cd $(VENV)/vendor && npm pack htmx.org@2 chart.js@4 --silent
+	tar -xzOf $(VENV)/vendor/htmx.org-2*.tgz package/dist/htmx.min.js > hostapp/static/vendor/htmx.min.js
+	tar -xzOf $(VENV)/vendor/chart.js-4*.tgz package/dist/chart.umd.min.js > hostapp/static/vendor/chart.umd.min.js
 
 bench: install
 	@for script in bench/*_bench.py; do [ -f "$$script" ] && $(BIN)/python $$script || exit 1; done
