@@ -200,3 +200,25 @@ def test_a_failing_job_backs_off_and_records_the_error(worker, db, tenant, enabl
 def test_scheduling_an_unknown_job_is_refused(db, tenant):
     with pytest.raises(ScheduleError, match="unknown job 'nope.nothing'"):
         schedule(db, "nope.nothing", utcnow(), tenant_id=tenant.id)
+
+
+def test_a_stopped_worker_takes_no_messages_of_queues_declared_later(broker):
+    """dramatiq's Worker leaves a middleware on the broker that adds consumers for queues declared later; the bus
+    removes it on stop, or a stopped worker would swallow those queues' messages and a join would never return."""
+    import dramatiq
+
+    broker.start_worker(threads=1)
+    broker.stop_worker()
+    broker.start_worker(threads=1)
+    try:
+        done = []
+        queue = f"late-{len(broker.broker.get_declared_queues())}"
+        actor = dramatiq.Actor(lambda: done.append(1), broker=broker.broker, actor_name=f"{queue}.job",
+                               queue_name=queue, priority=0, options={})
+        actor.send()
+        broker.join(timeout=10)
+        assert done == [1]
+        workers = [m for m in broker.broker.middleware if type(m).__name__ == "_WorkerMiddleware"]
+        assert len(workers) == 1
+    finally:
+        broker.stop_worker()

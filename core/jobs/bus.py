@@ -148,8 +148,11 @@ class JobBus:
 
     def stop_worker(self) -> None:
         if self._worker is not None:
-            self._worker.stop(timeout=10_000)
-            self._worker = None
+            worker, self._worker = self._worker, None
+            worker.stop(timeout=10_000)
+            # dramatiq's Worker registers a middleware on the broker that it never removes: a stopped worker would
+            # still add consumers for queues declared later, take their messages and never process them
+            self.broker.middleware[:] = [m for m in self.broker.middleware if getattr(m, "worker", None) is not worker]
 
     def join(self, timeout: float = 30.0) -> None:
         """Wait until every queue is empty and the worker is idle (tests, CLI); jobs enqueued by jobs are waited for."""

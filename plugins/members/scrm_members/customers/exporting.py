@@ -6,17 +6,13 @@ tenant's switch is on; every custom field is a column.
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlmodel import Session, select
 
-from scrm.sdk import Customer, CustomerIdentity, Employee, IdentityKind, mask_mobile
+from scrm.sdk import Customer, CustomerIdentity, Employee, IdentityKind, mask_mobile, tabular
 
 from ..loyalty import levels
 from .audience import source_label
@@ -82,35 +78,10 @@ def display_value_of(value: Any) -> str:
 def csv_stream(session: Session, tenant_id: int, where: Any, mask: bool) -> Iterator[str]:
     """The CSV text in chunks: a BOM, the header, then the rows."""
     titles, fields = header(session, tenant_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(titles)
-    for index, row in enumerate(rows(session, tenant_id, where, mask, fields), 1):
-        writer.writerow([_csv_safe(v) for v in row])
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _csv_safe(value: Any) -> Any:
-    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not value.lstrip("+-").isdigit():
-        return "'" + value
-    return value
+    return tabular.csv_stream(titles, rows(session, tenant_id, where, mask, fields))
 
 
 def xlsx_file(session: Session, tenant_id: int, where: Any, mask: bool) -> Any:
     """A temporary file holding the workbook (rewound), written in openpyxl's write-only mode."""
     titles, fields = header(session, tenant_id)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Customers"))
-    sheet.append(titles)
-    for row in rows(session, tenant_id, where, mask, fields):
-        sheet.append([_csv_safe(v) for v in row])
-    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    return tabular.xlsx_file(titles, rows(session, tenant_id, where, mask, fields), sheet=_("Customers"))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlmodel import Session
+
+from scrm.sdk import tabular
 
 from . import records
 
@@ -36,34 +34,9 @@ def _rows(session: Session, tenant_id: int, where: Any) -> Iterator[list[Any]]:
         offset += BATCH
 
 
-def _safe(value: Any) -> Any:
-    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def csv_stream(session: Session, tenant_id: int, where: Any) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(_titles())
-    for index, row in enumerate(_rows(session, tenant_id, where), 1):
-        writer.writerow([_safe(v) for v in row])
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return tabular.csv_stream(_titles(), _rows(session, tenant_id, where))
 
 
 def xlsx_file(session: Session, tenant_id: int, where: Any) -> Any:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Assignment records"))
-    sheet.append(_titles())
-    for row in _rows(session, tenant_id, where):
-        sheet.append([_safe(v) for v in row])
-    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    return tabular.xlsx_file(_titles(), _rows(session, tenant_id, where), sheet=_("Assignment records"))

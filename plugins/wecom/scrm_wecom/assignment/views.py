@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlmodel import Session
 
 from scrm.sdk import EmployeeStatus, Role, Tag, get_scoped, scoped, utcnow
 from scrm.sdk.web import (
@@ -303,8 +304,14 @@ def records_export(fmt: str):
     audit_action("wecom.assignment_records_export", "wecom_assignment_record", format=fmt)
     db().commit()
     if fmt == "csv":
-        return Response(stream_with_context(exporting.csv_stream(db(), tenant_id, clause)),
-                        mimetype="text/csv; charset=utf-8",
+        engine = platform().engine
+
+        def stream():
+            # a session of its own, closed with the body: the request's session ends before the body streams
+            with Session(engine, expire_on_commit=False) as session:
+                yield from exporting.csv_stream(session, tenant_id, clause)
+
+        return Response(stream_with_context(stream()), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=assignment-records.csv"})
     return send_file(exporting.xlsx_file(db(), tenant_id, clause), as_attachment=True,
                      download_name="assignment-records.xlsx",

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy.sql import Select
 from sqlmodel import Session
+
+from scrm.sdk import tabular
 
 from . import listing
 from .models import LossKind
@@ -59,33 +57,10 @@ def table(session: Session, tenant_id: int, kind: LossKind, query: Select) -> It
         offset += BATCH
 
 
-def _safe(value: Any) -> Any:
-    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def csv_stream(cells: Iterator[list[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    for index, row in enumerate(cells):
-        writer.writerow([_safe(v) for v in row])
-        if index % 500 == 499:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return tabular.csv_stream(None, cells)
 
 
 def xlsx_file(cells: Iterator[list[Any]], title: str) -> Any:
-    """A rewound temporary file holding the workbook (openpyxl write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for row in cells:
-        sheet.append([_safe(v) for v in row])
-    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    """A rewound temporary file holding the workbook."""
+    return tabular.xlsx_file(None, cells, sheet=title)

@@ -3,17 +3,13 @@ mode), with the filters of the records page; rows are read ``BATCH`` at a time."
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlmodel import Session
 
-from scrm.sdk import EmployeeStatus
+from scrm.sdk import EmployeeStatus, tabular
 
 from ..welcome.segments import local_time
 from .assignment import NOT_CONFIRMED, SUPERSEDED
@@ -61,34 +57,9 @@ def rows(session: Session, query) -> Iterator[list[Any]]:
         offset += BATCH
 
 
-def _safe(value: Any) -> Any:
-    """Neutralize spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def csv_stream(session: Session, query) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header())
-    for index, row in enumerate(rows(session, query), 1):
-        writer.writerow([_safe(v) for v in row])
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return tabular.csv_stream(header(), rows(session, query))
 
 
 def xlsx_file(session: Session, query) -> Any:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Group chat assignments"))
-    sheet.append(header())
-    for row in rows(session, query):
-        sheet.append([_safe(v) for v in row])
-    handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    return tabular.xlsx_file(header(), rows(session, query), sheet=_("Group chat assignments"))
