@@ -222,3 +222,21 @@ def test_a_stopped_worker_takes_no_messages_of_queues_declared_later(broker):
         assert len(workers) == 1
     finally:
         broker.stop_worker()
+
+
+def test_a_message_a_stopped_worker_never_finished_does_not_block_later_joins(broker):
+    """A worker stopped while it held a message leaves it unfinished in the in-process queue; flushing forgets it."""
+    import dramatiq
+
+    queue = f"held-{len(broker.broker.get_declared_queues())}"
+    actor = dramatiq.Actor(lambda: None, broker=broker.broker, actor_name=f"{queue}.job", queue_name=queue,
+                           priority=0, options={})
+    actor.send()
+    broker.broker.queues[queue].get_nowait()  # taken by a consumer that went away without finishing it
+    broker.flush()
+    broker.start_worker(threads=1)
+    try:
+        actor.send()
+        broker.join(timeout=5)
+    finally:
+        broker.stop_worker()

@@ -179,7 +179,15 @@ class JobBus:
         return self._counter.count
 
     def flush(self) -> None:
+        """Drop every queued message. With the in-process broker and no worker running, also forget messages a
+        stopped worker had taken and never finished: the stub queue would count them as unfinished for good, and
+        every later ``join`` on that queue would wait for them until it timed out."""
         self.broker.flush_all()
+        if isinstance(self.broker, StubBroker) and self._worker is None:
+            for queue in self.broker.queues.values():
+                with queue.all_tasks_done:
+                    queue.unfinished_tasks = 0
+                    queue.all_tasks_done.notify_all()
 
     def close(self) -> None:
         global _current
