@@ -227,6 +227,10 @@ def test_a_stopped_worker_takes_no_messages_of_queues_declared_later(broker):
 def test_a_message_a_stopped_worker_never_finished_does_not_block_later_joins(broker):
     """A worker stopped while it held a message leaves it unfinished in the in-process queue; flushing forgets it."""
     import dramatiq
+    from dramatiq.brokers.stub import StubBroker
+
+    if not isinstance(broker.broker, StubBroker):
+        pytest.skip("the in-process broker's queues only (a Redis broker acknowledges or requeues by itself)")
 
     queue = f"held-{len(broker.broker.get_declared_queues())}"
     actor = dramatiq.Actor(lambda: None, broker=broker.broker, actor_name=f"{queue}.job", queue_name=queue,
