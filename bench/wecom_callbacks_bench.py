@@ -77,6 +77,10 @@ def measure(label: str, served, requests: list[bytes], warmup: list[bytes], conc
 
 
 def check_stored(url: str, tenant_id: int, expected: int, broker_url: str | None) -> None:
+    """Every answered callback stored once, and (Redis) its id in exactly one ``process_callbacks`` message and its
+    welcome code in exactly one ``send_welcomes`` message."""
+    import json
+
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -84,16 +88,25 @@ def check_stored(url: str, tenant_id: int, expected: int, broker_url: str | None
         stored = conn.execute(text("SELECT count(*) FROM inbound_callback WHERE tenant_id = :t"),
                               {"t": tenant_id}).scalar_one()
     engine.dispose()
-    enqueued = None
+    summary = "n/a (in-process broker)"
     if broker_url:
         import redis
 
         client = redis.Redis.from_url(broker_url)
-        enqueued = client.llen("scrm:wecom") if client.exists("scrm:wecom") else sum(
-            client.llen(k) for k in client.scan_iter("scrm:wecom*") if client.type(k) == b"list")
+
+        def items(queue: str, kwarg: str) -> tuple[int, list]:
+            bodies = [json.loads(raw) for raw in client.hvals(f"scrm:{queue}.msgs")]
+            return len(bodies), [item for body in bodies for item in body["kwargs"][kwarg]]
+
+        batches, ids = items("wecom", "inbound_ids")
+        welcome_messages, welcomes = items("wecom_welcome", "items")
         client.close()
-    print(f"stored callbacks: {stored:,} (expected {expected:,}); "
-          f"on the wecom queue: {enqueued if enqueued is not None else 'n/a (in-process broker)'}")
+        codes = [w["welcome_code"] for w in welcomes]
+        summary = (f"{len(ids):,} callback ids in {batches:,} process_callbacks messages, {len(codes):,} welcomes in "
+                   f"{welcome_messages:,} send_welcomes messages")
+        if len(ids) != len(set(ids)) or len(ids) != stored or len(codes) != len(set(codes)) or len(codes) != stored:
+            raise SystemExit(f"MISMATCH: {summary} for {stored:,} stored callbacks")
+    print(f"stored callbacks: {stored:,} (expected {expected:,}); on the queues: {summary}")
     if stored != expected:
         raise SystemExit("MISMATCH: not every answered callback was stored exactly once")
 
@@ -120,7 +133,7 @@ def main() -> None:
                                args.concurrency))
     finally:
         bare.stop()
-    served = gunicorn("scrm.hostapp:create_app()", bench.env)
+    served = gunicorn("scrm.hostapp:serving_app()", bench.env)
     try:
         results.append(measure(f"platform ({args.db}{', Redis' if broker_url else ''})", served,
                                platform_requests[warmup:], platform_requests[:warmup], args.concurrency))

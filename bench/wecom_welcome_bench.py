@@ -144,7 +144,7 @@ def main() -> None:
 
     processes = []
     try:
-        web = gunicorn("scrm.hostapp:create_app()", bench.env)
+        web = gunicorn("scrm.hostapp:serving_app()", bench.env)
         processes.append(web)
         processes += [scrm_worker(bench.env, args.threads) for _ in range(args.workers)]
         time.sleep(3)  # workers connect and declare their queues

@@ -15,6 +15,7 @@ from .cache import make_cache
 from .config import Settings
 from .db import make_engine
 from .events import relay_outbox
+from .inbox import CallbackInbox
 from .jobs import (
     JobBus,
     core_actors,  # noqa: F401  (declares the core jobs)
@@ -25,6 +26,7 @@ from .plugins.manifest import Manifest
 from .plugins.registry import Candidate, PluginRegistry
 from .plugins.relay import RelayCache, TenantHooks
 from .secrets import SecretBox
+from .services.account_directory import AccountDirectory
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class Platform:
         self.bus = JobBus(self.engine, settings.broker_url, namespace=broker_namespace,
                           plugin_resolver=self.registry.plugin_for_module, enabled_checker=self.plugin_enabled)
         self.bus.platform = self
+        self.inbox = CallbackInbox(self.engine, self.bus)
+        self.accounts = AccountDirectory(self.engine)
 
     # -- tenancy and hooks -------------------------------------------------------------------------------------------
 
@@ -73,5 +77,6 @@ class Platform:
         return enqueued
 
     def close(self) -> None:
+        self.inbox.close()
         self.bus.close()
         self.engine.dispose()

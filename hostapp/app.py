@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
         mount_sandboxes(app, plat)
     _template_helpers(app)
     _error_pages(app)
+    app.wsgi_app = callbacks.CallbackGateway(app, app.wsgi_app)
     return app
 
 

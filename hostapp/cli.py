@@ -164,7 +164,9 @@ def serve(host: str, port: int, threads: int, sandboxes: bool) -> None:
     """Serve the web UI and API. Without SCRM_BROKER_URL, jobs and the scheduler run in this process."""
     from werkzeug.serving import run_simple
 
-    app = _app(sandboxes=True if sandboxes else None)
+    from .serving import serving_app
+
+    app = serving_app(Settings.from_env(sandboxes=True if sandboxes else None))
     plat = app.extensions["scrm"]
     if plat.bus.embedded:
         plat.bus.start_worker(threads)

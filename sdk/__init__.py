@@ -14,7 +14,8 @@ from scrm.core.audience import (
     count_audience,
 )
 from scrm.core.events import DomainEvent, EventTypes, publish
-from scrm.core.jobs import actor, current_bus, job_session
+from scrm.core.inbox import Inbound, InboxTimeout, Stored
+from scrm.core.jobs import Job, actor, current_bus, job_session
 from scrm.core.jobs.middleware import current_tenant_id
 from scrm.core.jobs.scheduler import cancel as cancel_schedule
 from scrm.core.jobs.scheduler import schedule
@@ -65,7 +66,7 @@ __all__ = [
     "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
-    "InboundCallback", "channel_accounts", "create_channel_account", "set_account_credentials",
+    "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",
     "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
     "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ACTORS: dict[str, ScrmActor] = {}
 
@@ -36,10 +36,26 @@ class ScrmActor:
 
         return current_bus().send(self, tenant_id, kwargs)
 
+    def job(self, tenant_id: int | None, **kwargs: Any) -> Job:
+        """This job for ``tenant_id`` with ``kwargs``, not sent yet: for ``JobBus.send_many``."""
+        return Job(self, tenant_id, kwargs)
+
     def send_with_options(self, tenant_id: int | None, kwargs: dict[str, Any], **options: Any):
         from .bus import current_bus
 
         return current_bus().send(self, tenant_id, kwargs, **options)
+
+
+class Job(NamedTuple):
+    """One job to enqueue: what ``ScrmActor.send`` would send, kept for a batch (``JobBus.send_many``)."""
+
+    actor: ScrmActor
+    tenant_id: int | None
+    kwargs: dict[str, Any]
+
+    @property
+    def priority(self) -> int:
+        return int(self.actor.options.get("priority", 0))
 
 
 def actor(fn: Callable | None = None, *, name: str | None = None, plugin: str | None = None, **options: Any):

@@ -93,7 +93,11 @@ class ChannelPlugin(Plugin):
     capabilities: ClassVar[tuple[str, ...]] = ()
 
     def handle_callback(self, account, request, session):  # pragma: no cover - interface
-        """Verify, decrypt, store and enqueue one callback; return a Flask response within a second."""
+        """Verify, decrypt, store and enqueue one callback; return a Flask response within a second.
+
+        ``account`` is a read-only snapshot shared by concurrent requests (load it in ``session`` to change it).
+        Store through ``platform.inbox.store(Inbound(...))`` (``scrm.core.inbox``): group-committed with the
+        callbacks arriving together, its jobs enqueued in the same broker round trip."""
         raise NotImplementedError
 
     def send(self, account, batch, session):  # pragma: no cover - interface

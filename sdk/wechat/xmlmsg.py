@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 from xml.parsers import expat
 
@@ -34,11 +33,16 @@ _TAG_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _INVALID_XML_CHARS_RE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-@dataclass
 class _Node:
-    tag: str
-    parts: list[str] = field(default_factory=list)
-    children: list[_Node] = field(default_factory=list)
+    """One element: its tag, its text pieces and its child elements (a plain slotted class: callbacks parse one
+    per element on the platform's hottest path)."""
+
+    __slots__ = ("tag", "parts", "children")
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.parts: list[str] = []
+        self.children: list[_Node] = []
 
     @property
     def text(self) -> str:

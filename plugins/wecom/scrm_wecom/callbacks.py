@@ -2,8 +2,9 @@
 
 * ``GET ?msg_signature=&timestamp=&nonce=&echostr=``: URL verification; answers the decrypted echostr as plain text.
 * ``POST`` (same query, XML body with ``<Encrypt>``): verify, decrypt, check the receive id against the account's
-  CorpId, store the plaintext as an ``InboundCallback`` under its dedupe key, enqueue its processing and answer
-  ``success`` at once. A friend add carrying a ``WelcomeCode`` also enqueues its welcome at once (the welcome fast
+  CorpId, store the plaintext as an ``InboundCallback`` under its dedupe key and enqueue its processing through
+  the platform's callback inbox (group commits with the callbacks arriving together, ``scrm.core.inbox``), then
+  answer ``success``. A friend add carrying a ``WelcomeCode`` also enqueues its welcome at once (the welcome fast
   path, ``welcome.dispatch``). A replayed duplicate is answered ``success``, stores and enqueues nothing.
 
 Bad signature or wrong corp id → 403; missing parameters, malformed XML or an undecryptable body → 400; nothing is
@@ -13,18 +14,14 @@ stored in those cases.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 from datetime import datetime
 from typing import Any
 
 from flask import Response
-from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from scrm.sdk import ChannelAccount, InboundCallback, utcnow
+from scrm.sdk import ChannelAccount, Inbound, InboundCallback
 from scrm.sdk.wechat import (
     ValidateReceiveIdError,
     ValidateSignatureError,
@@ -35,11 +32,7 @@ from scrm.sdk.wechat import (
 
 from .accounts import PLUGIN, credentials_of
 from .events import dedupe_key
-from .welcome.dispatch import enqueue_callback_welcome
-
-log = logging.getLogger(__name__)
-
-UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from .welcome.dispatch import callback_welcome_kwargs
 
 MAX_BODY = 256 * 1024
 SUCCESS = "success"
@@ -114,66 +107,26 @@ def handle_callback(platform: Any, account: ChannelAccount, request: Any, sessio
         message = parse_xml(plaintext)
     except WeChatCryptoError as exc:
         return _refusal(exc)
-    return _store_and_enqueue(account, session, plaintext, message)
+    return _store_and_enqueue(platform, account, plaintext, message)
 
 
-def _store_and_enqueue(account: ChannelAccount, session: Session, plaintext: str, message: dict) -> Response:
-    tenant_id, account_id = account.tenant_id, account.id
-    inbound_id = store_once(session, tenant_id, account_id, dedupe_key(message, plaintext), plaintext)
-    if inbound_id is None:
-        session.rollback()
-        return _text(SUCCESS, 200)  # a retry of a callback already stored: harmless
-    session.commit()  # the job must find the row, whichever worker takes it
-    enqueue_callback_welcome(tenant_id, account_id, message)  # the welcome code lives 20 s: first, on its own queue
-    enqueue_processing(tenant_id, inbound_id)
-    return _text(SUCCESS, 200)
+def _store_and_enqueue(platform: Any, account: ChannelAccount, plaintext: str, message: dict) -> Response:
+    from .jobs import process_callbacks
+
+    platform.inbox.store(Inbound(account.tenant_id, account.id, PLUGIN, dedupe_key(message, plaintext), plaintext,
+                                 process=process_callbacks,
+                                 batched=functools.partial(callback_batched, account.id, message)))
+    return _text(SUCCESS, 200)  # stored now, or a retry of a callback stored before: harmless either way
 
 
-def store_once(session: Session, tenant_id: int, account_id: int, key: str, plaintext: str) -> int | None:
-    """Insert the callback under its dedupe key in the session's transaction; its id, or None for a duplicate.
+def callback_batched(account_id: int, message: dict, inbound_id: int) -> list[tuple[Any, dict]]:
+    """The work of a newly stored callback besides its processing: for a friend add with a welcome code, its
+    welcome (the code lives 20 s: it cannot wait for the processing; ``send_welcomes`` has the higher priority, so
+    the batch enqueues it first)."""
+    from .welcome.dispatch import send_welcomes
 
-    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite): no savepoint, no second transaction,
-    which keeps a callback at one database commit. On SQLite the gateway's read transaction is ended first: the
-    insert must not upgrade a snapshot older than a concurrent commit (SQLite refuses that with "database is
-    locked"); nothing is read between here and the insert."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.commit()
-    values = {"tenant_id": tenant_id, "account_id": account_id, "plugin": PLUGIN, "dedupe_key": key,
-              "body": plaintext, "created_at": utcnow()}
-    if dialect in UPSERT_INSERTS:
-        return session.connection().execute(_insert_once(dialect), values).scalar_one_or_none()
-    inbound = InboundCallback(**values)
-    try:
-        with session.begin_nested():
-            session.add(inbound)
-            session.flush()
-    except IntegrityError:
-        return None
-    return inbound.id
-
-
-@functools.cache
-def _insert_once(dialect: str) -> Any:
-    """The insert of :func:`store_once`, built once per dialect on the table (callbacks are the hottest write: no
-    statement construction, no ORM unit of work per request)."""
-    table = InboundCallback.__table__
-    columns = ("tenant_id", "account_id", "plugin", "dedupe_key", "body", "created_at")
-    return UPSERT_INSERTS[dialect](table).values({name: bindparam(name) for name in columns}).on_conflict_do_nothing(
-        index_elements=["account_id", "dedupe_key"]).returning(table.c.id)
-
-
-def enqueue_processing(tenant_id: int, inbound_id: int) -> bool:
-    """Hand a stored callback to the job bus; False (logged) when the broker refused it: the row stays unprocessed
-    and :func:`scrm_wecom.jobs.process_pending` picks it up later."""
-    from .jobs import process_callback
-
-    try:
-        process_callback.send(tenant_id, inbound_id=inbound_id)
-    except Exception as exc:
-        log.warning("wecom callback %s stored but not enqueued: %s", inbound_id, exc)
-        return False
-    return True
+    kwargs = callback_welcome_kwargs(account_id, message)
+    return [(send_welcomes, kwargs)] if kwargs is not None else []
 
 
 def pending_callbacks(session: Session, tenant_id: int, limit: int = 500,

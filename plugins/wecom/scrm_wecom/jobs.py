@@ -8,11 +8,20 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from scrm.sdk import ChannelAccount, InboundCallback, actor, cancel_schedule, job_session, schedule, utcnow
+from scrm.sdk import (
+    ChannelAccount,
+    InboundCallback,
+    actor,
+    cancel_schedule,
+    current_bus,
+    job_session,
+    schedule,
+    utcnow,
+)
 from scrm.sdk.wechat import ParseXmlError, parse_xml
 
 from .accounts import PLUGIN
-from .callbacks import enqueue_processing, pending_callbacks
+from .callbacks import pending_callbacks
 from .churn import alerts as _churn_alerts  # noqa: F401  (declares the deleted-user digest)
 from .events import CallbackContext, dispatch
 from .messaging import dispatch as _messaging_dispatch  # noqa: F401  (declares the app-message sender)
@@ -49,8 +58,22 @@ def process_callback(tenant_id: int, *, inbound_id: int) -> None:
         session.add(inbound)
 
 
+@actor(max_retries=5, min_backoff=1_000, time_limit=300_000)
+def process_callbacks(tenant_id: int, *, inbound_ids: list[int]) -> None:
+    """Process stored callbacks ``inbound_ids`` of ``tenant_id`` oldest first, each in its own transaction (what
+    the callback inbox enqueues for a batch). One that fails is handed to ``process_callback`` with its own retries
+    and the others go on; callbacks already processed (a redelivery of this job) are skipped."""
+    for inbound_id in sorted(inbound_ids):
+        try:
+            process_callback(tenant_id, inbound_id=inbound_id)
+        except Exception as exc:
+            log.warning("wecom callback %s failed (%s); retried on its own", inbound_id, exc)
+            process_callback.send(tenant_id, inbound_id=inbound_id)
+
+
 PENDING_INTERVAL = 60
 """Seconds between two recoveries of a tenant's stored-but-unprocessed callbacks."""
+PENDING_BATCH = 64
 PENDING_GRACE = timedelta(minutes=2)
 """A callback stored more recently than this is left to the job enqueued when it arrived (it may still be queued)."""
 
@@ -58,10 +81,14 @@ PENDING_GRACE = timedelta(minutes=2)
 @actor(max_retries=3)
 def process_pending(tenant_id: int) -> int:
     """Re-enqueue the tenant's stored callbacks that were never processed (e.g. the broker was down when they
-    arrived); callbacks younger than ``PENDING_GRACE`` are left alone. Returns how many were enqueued."""
+    arrived); callbacks younger than ``PENDING_GRACE`` are left alone. Returns how many were enqueued (in
+    ``process_callbacks`` jobs of up to ``PENDING_BATCH``, one broker round trip); a broker error fails the job,
+    which is retried."""
     with job_session() as session:
         ids = pending_callbacks(session, tenant_id, received_before=utcnow() - PENDING_GRACE)
-    return sum(enqueue_processing(tenant_id, inbound_id) for inbound_id in ids)
+    current_bus().send_many(process_callbacks.job(tenant_id, inbound_ids=ids[start:start + PENDING_BATCH])
+                            for start in range(0, len(ids), PENDING_BATCH))
+    return len(ids)
 
 
 def pending_schedule_key(tenant_id: int) -> str:

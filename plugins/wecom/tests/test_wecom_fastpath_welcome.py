@@ -59,19 +59,19 @@ def ledger(db, tenant):
 def test_a_friend_add_callback_enqueues_its_welcome_at_ingestion(app, db, platform, world):
     friend = world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": "Lily"})
     assert post(app, world.account.id, friend["xml"]).status_code == 200
-    assert queued(platform, WELCOME_QUEUE) == ["scrm_wecom.welcome.dispatch.send_welcome"]
-    assert "scrm_wecom.jobs.process_callback" in queued(platform, "wecom")
+    assert queued(platform, WELCOME_QUEUE) == ["scrm_wecom.welcome.dispatch.send_welcomes"]
+    assert queued(platform, "wecom") == ["scrm_wecom.jobs.process_callbacks"]
 
 
 def test_the_welcome_goes_out_before_the_callback_is_processed_and_without_the_contact_sync(app, db, platform,
                                                                                               world):
-    from scrm_wecom.welcome.dispatch import send_welcome
+    from scrm_wecom.welcome.dispatch import send_welcomes
 
     welcome(db, world, "Welcome, {customer_name}!")
     friend = world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": "Lily"})
     assert post(app, world.account.id, friend["xml"]).status_code == 200
     [kwargs] = [m.kwargs for m in pending(platform, WELCOME_QUEUE)]
-    send_welcome(world.tenant.id, **kwargs)  # only the welcome job runs: no processing, no event, no customer yet
+    send_welcomes(world.tenant.id, **kwargs)  # only the welcome job runs: no processing, no event, no customer yet
     fresh(db)
     [inbound] = db.exec(select(InboundCallback).where(InboundCallback.tenant_id == world.tenant.id)).all()
     assert inbound.processed_at is None

@@ -1,7 +1,7 @@
 """Sending the welcome of a new friend: one ``send_welcome`` job on the ``wecom_welcome`` queue per welcome code.
 
-Fast path: the callback gateway enqueues the job as soon as a friend-add callback carrying a ``WelcomeCode`` is stored
-(``enqueue_callback_welcome``), without waiting for ``process_callback`` and the domain-event chain; the job reads
+Fast path: the callback inbox enqueues ``send_welcomes`` for the friend adds carrying a ``WelcomeCode`` of each batch
+it stores (``callbacks.callback_batched``), without waiting for ``process_callback`` and the domain-event chain; the job reads
 what it needs itself (account, employee, customer when known, the name from WeCom when the content needs it). The
 ``wecom.friend_added`` handler stays the backup: it enqueues the job again only while the ledger has no row for the
 code (the broker lost the first message, or it has not run yet).
@@ -95,20 +95,6 @@ def callback_welcome_kwargs(account_id: int, message: dict[str, Any]) -> dict[st
     return welcome_job_kwargs(account_id, payload, None)
 
 
-def enqueue_callback_welcome(tenant_id: int, account_id: int, message: dict[str, Any]) -> bool:
-    """The fast path: enqueue ``send_welcome`` for a stored friend-add callback (after its commit). False when the
-    callback carries no welcome code or the broker refused (logged: the domain-event path is the backup)."""
-    kwargs = callback_welcome_kwargs(account_id, message)
-    if kwargs is None:
-        return False
-    try:
-        send_welcome.send(tenant_id, **kwargs)
-    except Exception as exc:
-        log.warning("welcome %s not enqueued at ingestion: %s", kwargs["welcome_code"], exc)
-        return False
-    return True
-
-
 def _customer(session: Session, tenant_id: int, corp_id: str, external_userid: str,
               customer_id: int | None) -> Customer | None:
     if customer_id:
@@ -196,3 +182,16 @@ def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recip
         except Exception as exc:  # unreachable WeCom, missing secret: recorded, not retried (the code expires)
             return DeliveryStatus.FAILED, "unavailable", str(exc) or type(exc).__name__
     return DeliveryStatus.SENT, None, None
+
+
+@actor(max_retries=3, min_backoff=100, max_backoff=1_000, time_limit=120_000, queue=WELCOME_QUEUE, priority=-10)
+def send_welcomes(tenant_id: int, *, items: list[dict[str, Any]]) -> None:
+    """The welcomes of the friend adds stored together by the callback inbox (``send_welcome`` keyword arguments
+    each), sent one after the other in arrival order. One that fails is handed to ``send_welcome`` with its own
+    retries and the others go on; a welcome already in the ledger (a redelivery of this job) is not sent again."""
+    for kwargs in items:
+        try:
+            send_welcome(tenant_id, **kwargs)
+        except Exception as exc:
+            log.warning("welcome %s failed (%s); retried on its own", kwargs.get("welcome_code"), exc)
+            send_welcome.send(tenant_id, **kwargs)

@@ -2,7 +2,7 @@
 
 ``wecom.friend_added`` / ``wecom.friend_half_added``: count the add and tag the customer when the state names a live
 code, then enqueue ``send_welcome`` at once when the event carries a welcome code (it lives 20 seconds) that the
-ingestion fast path has not already used (``dispatch.enqueue_callback_welcome``).
+ingestion fast path has not already used (``dispatch.send_welcomes``).
 ``wecom.friend_deleted`` / ``wecom.friend_deleted_by_customer``: count the deletion for the code the friend came
 through. Idempotent by event id (the statistics rows and the delivery ledger both key on it).
 """

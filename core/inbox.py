@@ -1,0 +1,320 @@
+"""The callback inbox: provider callbacks stored durably, under their dedupe key, in group commits.
+
+A channel's callback handler verifies and decrypts a request, then calls ``platform.inbox.store(Inbound(...))`` and
+answers once it returns. Requests arriving together (a burst of friend adds, WeCom's retries) are written by one
+writer thread per process in a single transaction: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``, one
+commit, then the jobs of every new row in one broker round trip (``JobBus.send_many``), and only then are the
+waiting requests answered. Nothing is answered before its row is committed, and a callback costs a share of one
+commit and one enqueue instead of a commit and a round trip per job of its own.
+
+The writer takes whatever is waiting when it is free (at most ``max_batch``), so a lone callback is written at once
+and a burst forms batches by itself; no timer adds latency.
+
+* A duplicate (the same account and dedupe key stored before, or twice in one batch) stores and enqueues nothing and
+  is reported as such: the provider's retries are harmless.
+* When a batch cannot be written, each of its callbacks is retried alone, so one bad row fails only its own request.
+* When the broker refuses the jobs, the rows stay stored and unprocessed, ``Stored.enqueued`` is False, and the
+  channel's recovery job (e.g. wecom's ``process_pending``) re-enqueues them later: nothing is lost.
+* A request that waits longer than ``timeout`` gets :class:`InboxTimeout` (the gateway answers 503 and the provider
+  retries; the dedupe key makes that harmless whether or not the first attempt was stored after all).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from .db import writer
+from .jobs.actors import Job, ScrmActor
+from .models import InboundCallback
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+TIMEOUT = 4.5  # seconds: WeChat retries an unanswered callback after 5
+
+UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class InboxTimeout(Exception):
+    """The callback was not confirmed stored in time (the database is slow or unreachable)."""
+
+
+def _no_items(inbound_id: int) -> Iterable[tuple[ScrmActor, Any]]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One verified, decrypted callback to store.
+
+    Once it is stored (never for a duplicate): ``process`` is the job that turns stored callbacks into events; the
+    batch enqueues it once per tenant with every new row's id (``process.job(tenant_id, inbound_ids=[...])``,
+    oldest first). ``batched(inbound_id)`` names further work of this callback as ``(actor, item)`` pairs (a
+    welcome that cannot wait for the processing, say); the batch enqueues one ``actor.job(tenant_id, items=[...])``
+    per actor and tenant with the items in arrival order, before the processing when the actor's priority is
+    higher. It is called by the request writing the batch and must only build values."""
+
+    tenant_id: int
+    account_id: int
+    plugin: str
+    dedupe_key: str
+    body: str
+    process: ScrmActor | None = field(default=None, compare=False)
+    batched: Callable[[int], Iterable[tuple[ScrmActor, Any]]] = field(default=_no_items, compare=False)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.account_id, self.dedupe_key
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What became of a callback: its row id (None for a duplicate) and whether its jobs reached the broker."""
+
+    inbound_id: int | None
+    enqueued: bool = False
+
+    @property
+    def duplicate(self) -> bool:
+        return self.inbound_id is None
+
+
+class _Waiter:
+    __slots__ = ("inbound", "done", "lead", "result", "error")
+
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+        self.done = threading.Event()
+        self.lead = False  # set (under the inbox lock) when this request is handed the writing of the next batch
+        self.result: Stored | None = None
+        self.error: BaseException | None = None
+
+    def resolve(self, result: Stored | None = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+
+class CallbackInbox:
+    """Stores callbacks in group commits and enqueues their jobs on ``bus``.
+
+    No thread of its own: the request that finds nobody writing writes the batch itself (the leader); requests
+    arriving meanwhile wait (followers), and when the leader is done it hands the writing of what has gathered to
+    the first of them. Each batch is written by a thread that is already awake, and a lone callback is written at
+    once by its own request."""
+
+    def __init__(self, engine: Engine, bus: Any, max_batch: int = MAX_BATCH) -> None:
+        self.engine = writer(engine)
+        self.bus = bus
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._pending: deque[_Waiter] = deque()
+        self._writing = False
+        self._conn: Connection | None = None  # used by the leader of the moment only
+        self.batches = 0  # batches written by this process (statistics, tests)
+
+    def store(self, inbound: Inbound, timeout: float = TIMEOUT) -> Stored:
+        """Store ``inbound`` once and enqueue its jobs; returns when its row is committed (or known a duplicate).
+        Raises the database's error when it could not be stored, :class:`InboxTimeout` when that took too long."""
+        waiter = _Waiter(inbound)
+        if self._pid != os.getpid():
+            self._after_fork()
+        with self._lock:
+            self._pending.append(waiter)
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            waiter.done.wait(timeout)
+            with self._lock:
+                leads = waiter.lead
+                if not leads and not waiter.done.is_set():
+                    if waiter in self._pending:
+                        self._pending.remove(waiter)
+                    raise InboxTimeout(f"callback {inbound.dedupe_key} not confirmed stored within {timeout} s")
+        if leads:
+            self._lead()
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result
+
+    def close(self) -> None:
+        """Close the writing connection (the next callback opens another)."""
+        with self._lock:
+            if not self._writing:
+                self._close_connection()
+
+    # -- writing -----------------------------------------------------------------------------------------------------
+
+    def _after_fork(self) -> None:
+        """A forked process: the parent's lock, queue and connection are not ours."""
+        self._lock, self._pending, self._writing, self._conn = threading.Lock(), deque(), False, None
+        self._pid = os.getpid()
+
+    def _lead(self) -> None:
+        """Write one batch of what is waiting (this request's callback first in line), then hand over."""
+        with self._lock:
+            batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
+        try:
+            self._write(batch)
+        except BaseException as exc:  # _write resolves every waiter; never leave one hanging
+            log.exception("callback inbox write failed")
+            for waiter in batch:
+                if not waiter.done.is_set():
+                    waiter.resolve(error=exc)
+        finally:
+            with self._lock:
+                if self._pending:
+                    successor = self._pending[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._writing = False
+
+    def _write(self, batch: list[_Waiter]) -> None:
+        firsts: dict[tuple[int, str], _Waiter] = {}
+        for waiter in batch:
+            firsts.setdefault(waiter.inbound.key, waiter)
+        unique = list(firsts.values())
+        try:
+            ids = self._insert(unique)
+        except Exception:
+            log.warning("callback batch of %s not stored; storing one by one", len(unique), exc_info=True)
+            ids = self._insert_one_by_one(unique)
+        self.batches += 1
+        enqueued = self._enqueue(self._jobs(unique, ids))
+        for waiter in batch:
+            inbound_id = ids.get(waiter.inbound.key)
+            if isinstance(inbound_id, BaseException):
+                waiter.resolve(error=inbound_id)
+            elif waiter is firsts[waiter.inbound.key] and inbound_id is not None:
+                waiter.resolve(Stored(inbound_id, enqueued))
+            else:
+                waiter.resolve(Stored(None))
+
+    @staticmethod
+    def _jobs(waiters: list[_Waiter], ids: dict[tuple[int, str], Any]) -> list[Job]:
+        """One job per (actor, tenant) for the new rows of a batch: ``process`` with their ids, each batched actor
+        with its items."""
+        processing: dict[tuple[str, int], tuple[ScrmActor, list[int]]] = {}
+        items: dict[tuple[str, int], tuple[ScrmActor, list[Any]]] = {}
+        for waiter in waiters:
+            inbound, inbound_id = waiter.inbound, ids.get(waiter.inbound.key)
+            if not isinstance(inbound_id, int):
+                continue
+            for actor, item in inbound.batched(inbound_id):
+                items.setdefault((actor.name, inbound.tenant_id), (actor, []))[1].append(item)
+            if inbound.process is not None:
+                processing.setdefault((inbound.process.name, inbound.tenant_id), (inbound.process, []))[1].append(
+                    inbound_id)
+        jobs = [actor.job(tenant_id, items=values) for (_name, tenant_id), (actor, values) in items.items()]
+        jobs.extend(process.job(tenant_id, inbound_ids=sorted(inbound_ids))
+                    for (_name, tenant_id), (process, inbound_ids) in processing.items())
+        return jobs
+
+    def _insert(self, waiters: list[_Waiter]) -> dict[tuple[int, str], Any]:
+        now = utcnow()
+        rows = [{"tenant_id": w.inbound.tenant_id, "account_id": w.inbound.account_id, "plugin": w.inbound.plugin,
+                 "dedupe_key": w.inbound.dedupe_key, "body": w.inbound.body, "created_at": now} for w in waiters]
+        conn = self._connection()
+        try:
+            with conn.begin():
+                dialect = conn.dialect.name
+                if dialect == "postgresql" and conn.dialect.paramstyle in ("format", "pyformat"):
+                    result = conn.exec_driver_sql(_pg_insert_sql(len(rows)),
+                                                  tuple(row[name] for row in rows for name in COLUMNS))
+                elif dialect in UPSERTS:
+                    result = conn.execute(_insert_once(dialect), rows)
+                else:
+                    return self._insert_portable(conn, rows)
+                return {(account_id, key): inbound_id for inbound_id, account_id, key in result}
+        except Exception:
+            self._close_connection()  # a broken connection is not reused; the next batch connects afresh
+            raise
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between batches (no pool checkout and liveness ping per batch). On
+        PostgreSQL it runs in autocommit: the batch is one statement, atomic on its own, so the write is a single
+        round trip (no BEGIN, no COMMIT)."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            conn = self.engine.connect()
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
+        return self._conn
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # pragma: no cover - closing a dead connection
+                pass
+
+    @staticmethod
+    def _insert_portable(conn: Any, rows: list[dict]) -> dict[tuple[int, str], Any]:
+        """Databases without ``ON CONFLICT``: one insert per row in a savepoint, a duplicate key skipped."""
+        from sqlalchemy.exc import IntegrityError
+
+        ids: dict[tuple[int, str], Any] = {}
+        table = InboundCallback.__table__
+        for row in rows:
+            try:
+                with conn.begin_nested():
+                    ids[(row["account_id"], row["dedupe_key"])] = conn.execute(
+                        table.insert().returning(table.c.id), row).scalar_one()
+            except IntegrityError:
+                pass
+        return ids
+
+    def _insert_one_by_one(self, waiters: list[_Waiter]) -> dict[tuple[int, str], Any]:
+        ids: dict[tuple[int, str], Any] = {}
+        for waiter in waiters:
+            try:
+                ids.update(self._insert([waiter]))
+            except Exception as exc:
+                ids[waiter.inbound.key] = exc
+        return ids
+
+    def _enqueue(self, jobs: list[Job]) -> bool:
+        if not jobs:
+            return True
+        try:
+            self.bus.send_many(jobs)
+        except Exception as exc:
+            log.warning("%s callback jobs stored but not enqueued: %s", len(jobs), exc)
+            return False
+        return True
+
+
+COLUMNS = ("tenant_id", "account_id", "plugin", "dedupe_key", "body", "created_at")
+
+
+@functools.lru_cache(maxsize=MAX_BATCH)
+def _pg_insert_sql(rows: int) -> str:
+    """The PostgreSQL batch insert for ``rows`` rows as driver SQL: a multi-row ``VALUES`` with the same
+    ``ON CONFLICT DO NOTHING RETURNING`` as :func:`_insert_once`. The text is fixed per row count, so psycopg
+    prepares it on the server after a few uses; measured at less than half the client CPU of the same statement
+    through SQLAlchemy's insertmanyvalues (parameter processing per row) or an ``unnest`` of arrays."""
+    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    return (f"INSERT INTO {InboundCallback.__tablename__} ({', '.join(COLUMNS)}) VALUES "
+            + ", ".join([row] * rows)
+            + " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id, account_id, dedupe_key")
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id, account_id, dedupe_key``, built once
+    per dialect; executed with a list of rows it becomes one multi-row statement (SQLAlchemy's "insertmanyvalues")."""
+    table = InboundCallback.__table__
+    return UPSERTS[dialect](table).on_conflict_do_nothing(index_elements=["account_id", "dedupe_key"]).returning(table.c.id, table.c.account_id, table.c.dedupe_key)
