@@ -143,6 +143,7 @@ def _empty_tables(app) -> None:
     plat.bus.flush()
     plat.relays._cache.clear()
     plat.bus.enablement.forget()
+    plat.accounts.forget()
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with plat.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
