@@ -5,6 +5,7 @@ Runs on SQLite and, under ``SCRM_TEST_DATABASE_URL`` / ``SCRM_TEST_REDIS_URL``, 
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -98,7 +99,7 @@ def store_concurrently(inbox, items: list[Inbound], gate_first: bool = True) -> 
 def test_a_lone_callback_is_stored_at_once_and_its_jobs_enqueued(inbox, accounts, db, broker):
     mine, _ = accounts
     result = inbox.store(inbound(mine, "event:1", process=inbox_process))
-    assert not result.duplicate and result.enqueued
+    assert not result.duplicate
     [row] = rows(db)
     assert (row.id, row.tenant_id, row.account_id, row.dedupe_key) == (result.inbound_id, mine.tenant_id, mine.id,
                                                                       "event:1")
@@ -174,17 +175,44 @@ def test_jobs_are_grouped_per_tenant_and_never_mix_tenants(inbox, accounts, db, 
     assert sorted(batch_two) == [["m1", "m2"], ["t1", "t2"]]  # one job per tenant, items in arrival order
 
 
-def test_a_broker_failure_keeps_the_row_and_reports_it_not_enqueued(inbox, accounts, db, monkeypatch):
+def test_a_broker_failure_keeps_the_row_for_the_recovery_job(inbox, accounts, db, monkeypatch, caplog):
     mine, _ = accounts
 
     def refuse(jobs):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(inbox.bus, "send_many", refuse)
-    result = inbox.store(inbound(mine, "event:stays", process=inbox_process))
-    assert result.inbound_id is not None and result.enqueued is False
+    with caplog.at_level(logging.WARNING, logger="scrm.core.inbox"):
+        result = inbox.store(inbound(mine, "event:stays", process=inbox_process))
+    assert result.inbound_id is not None
     [row] = rows(db)
     assert row.processed_at is None  # the channel's recovery job finds it
+    assert "stored but not enqueued: broker down" in caplog.text
+
+
+def test_requests_are_answered_once_stored_and_the_writer_enqueues_after_handing_over(inbox, accounts, db,
+                                                                                       monkeypatch):
+    import scrm.core.inbox as inbox_module
+
+    mine, _ = accounts
+    order = []
+    original_send, original_resolve = inbox.bus.send_many, inbox_module._Waiter.resolve
+
+    def send_many(jobs):
+        order.append("enqueue")
+        return original_send(jobs)
+
+    def resolve(waiter, result=None, error=None):
+        order.append(f"answer {waiter.inbound.dedupe_key}")
+        original_resolve(waiter, result, error)
+
+    monkeypatch.setattr(inbox.bus, "send_many", send_many)
+    monkeypatch.setattr(inbox_module._Waiter, "resolve", resolve)
+    results = store_concurrently(inbox, [inbound(mine, f"event:{n}", process=inbox_process) for n in range(4)])
+    assert all(r.inbound_id is not None for r in results)
+    first, second = order[:order.index("enqueue") + 1], order[order.index("enqueue") + 1:]
+    assert first == ["answer event:0", "enqueue"]  # one round trip per batch, after its answers
+    assert sorted(second[:-1]) == ["answer event:1", "answer event:2", "answer event:3"] and second[-1] == "enqueue"
 
 
 def test_a_database_that_does_not_answer_in_time_is_a_timeout_not_a_success(inbox, accounts, db):

@@ -67,6 +67,12 @@ def _forbid(what: str) -> Any:
     return handler
 
 
+_FORBID_DOCTYPE = _forbid("DOCTYPE declarations are not allowed")
+_FORBID_ENTITY = _forbid("ENTITY declarations are not allowed")
+_FORBID_NOTATION = _forbid("NOTATION declarations are not allowed")
+_FORBID_EXTERNAL = _forbid("external entities are not allowed")
+
+
 def _parse_tree(body: bytes | bytearray | memoryview | str) -> _Node:
     """Parse ``body`` into a tree of element nodes; the package-internal entry point shared with the crypto module.
 
@@ -115,11 +121,11 @@ def _parse_tree(body: bytes | bytearray | memoryview | str) -> _Node:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = _forbid("DOCTYPE declarations are not allowed")
-    parser.EntityDeclHandler = _forbid("ENTITY declarations are not allowed")
-    parser.UnparsedEntityDeclHandler = _forbid("ENTITY declarations are not allowed")
-    parser.NotationDeclHandler = _forbid("NOTATION declarations are not allowed")
-    parser.ExternalEntityRefHandler = _forbid("external entities are not allowed")
+    parser.StartDoctypeDeclHandler = _FORBID_DOCTYPE
+    parser.EntityDeclHandler = _FORBID_ENTITY
+    parser.UnparsedEntityDeclHandler = _FORBID_ENTITY
+    parser.NotationDeclHandler = _FORBID_NOTATION
+    parser.ExternalEntityRefHandler = _FORBID_EXTERNAL
     try:
         parser.Parse(raw, True)
     except _ForbiddenConstruct as exc:
