@@ -13,7 +13,10 @@ as if it had died just before answering, and the channel's recovery job enqueues
 processed.
 
 The batch is whatever is waiting when the previous one is done (at most ``max_batch``): a lone callback is written
-at once and a burst forms batches by itself; no timer adds latency.
+at once, and a burst forms batches by itself. While callbacks arrive together (the previous batch held more than
+one), the writer first waits ``linger`` (2 ms) for the requests still being verified and decrypted, as PostgreSQL's
+own ``commit_delay`` does for commits: measured on the benchmark, fuller batches raised the rate by about a tenth
+and lowered the 99th-percentile latency, for 2 ms more per callback under load and none for a lone callback.
 
 * A duplicate (the same account and dedupe key stored before, or twice in one batch) stores and enqueues nothing and
   is reported as such: the provider's retries are harmless.
@@ -30,6 +33,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ from .timeutil import utcnow
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+LINGER = 0.002  # seconds a writer waits for more callbacks, only while callbacks are arriving together
 TIMEOUT = 4.5  # seconds: WeChat retries an unanswered callback after 5
 
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -95,18 +100,29 @@ class Stored:
 
 
 class _Waiter:
-    __slots__ = ("inbound", "done", "lead", "result", "error")
+    """One request waiting at the inbox. ``gate`` is a lock taken at birth and released once, when the request is
+    answered or handed the writing (a plain lock: waiting on it costs no Python-level condition variable)."""
+
+    __slots__ = ("inbound", "gate", "woken", "lead", "resolved", "result", "error")
 
     def __init__(self, inbound: Inbound) -> None:
         self.inbound = inbound
-        self.done = threading.Event()
+        self.gate = threading.Lock()
+        self.gate.acquire()
+        self.woken = False
         self.lead = False  # set (under the inbox lock) when this request is handed the writing of the next batch
+        self.resolved = False
         self.result: Stored | None = None
         self.error: BaseException | None = None
 
+    def wake(self) -> None:
+        if not self.woken:
+            self.woken = True
+            self.gate.release()
+
     def resolve(self, result: Stored | None = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
-        self.done.set()
+        self.result, self.error, self.resolved = result, error, True
+        self.wake()
 
 
 class CallbackInbox:
@@ -117,16 +133,18 @@ class CallbackInbox:
     the first of them. Each batch is written by a thread that is already awake, and a lone callback is written at
     once by its own request."""
 
-    def __init__(self, engine: Engine, bus: Any, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Engine, bus: Any, max_batch: int = MAX_BATCH, linger: float = LINGER) -> None:
         self.engine = writer(engine)
         self.bus = bus
         self.max_batch = max_batch
+        self.linger = linger
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._pending: deque[_Waiter] = deque()
         self._writing = False
         self._conn: Connection | None = None  # used by the leader of the moment only
         self.batches = 0  # batches written by this process (statistics, tests)
+        self._last_batch = 0
 
     def store(self, inbound: Inbound, timeout: float = TIMEOUT) -> Stored:
         """Store ``inbound`` once and enqueue its jobs; returns when its row is committed (or known a duplicate).
@@ -139,10 +157,10 @@ class CallbackInbox:
             leads = not self._writing
             self._writing = True
         if not leads:
-            waiter.done.wait(timeout)
+            waiter.gate.acquire(timeout=timeout)
             with self._lock:
                 leads = waiter.lead
-                if not leads and not waiter.done.is_set():
+                if not leads and not waiter.resolved:
                     if waiter in self._pending:
                         self._pending.remove(waiter)
                     raise InboxTimeout(f"callback {inbound.dedupe_key} not confirmed stored within {timeout} s")
@@ -168,6 +186,8 @@ class CallbackInbox:
     def _lead(self) -> None:
         """Write one batch of what is waiting (this request's callback first in line), answer its requests, hand
         the writing over, then enqueue the batch's jobs (while the next batch is being written)."""
+        if self.linger and self._last_batch > 1 and len(self._pending) < self.max_batch:
+            time.sleep(self.linger)  # under load: let the requests being decrypted right now join this batch
         with self._lock:
             batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
         jobs: list[Job] = []
@@ -176,14 +196,14 @@ class CallbackInbox:
         except BaseException as exc:  # _write resolves every waiter; never leave one hanging
             log.exception("callback inbox write failed")
             for waiter in batch:
-                if not waiter.done.is_set():
+                if not waiter.resolved:
                     waiter.resolve(error=exc)
         finally:
             with self._lock:
                 if self._pending:
                     successor = self._pending[0]
                     successor.lead = True
-                    successor.done.set()
+                    successor.wake()
                 else:
                     self._writing = False
         self._enqueue(jobs)
@@ -200,6 +220,7 @@ class CallbackInbox:
             log.warning("callback batch of %s not stored; storing one by one", len(unique), exc_info=True)
             ids = self._insert_one_by_one(unique)
         self.batches += 1
+        self._last_batch = len(batch)
         jobs = self._jobs(unique, ids)
         for waiter in batch:
             inbound_id = ids.get(waiter.inbound.key)

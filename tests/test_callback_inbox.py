@@ -245,3 +245,20 @@ def test_a_broken_connection_is_replaced(inbox, accounts, db):
     inbox._conn.invalidate()
     assert inbox.store(inbound(mine, "event:two")).inbound_id is not None
     assert [r.dedupe_key for r in rows(db)] == ["event:one", "event:two"]
+
+
+def test_the_writer_lingers_only_while_callbacks_arrive_together(inbox, accounts):
+    import time
+
+    mine, _ = accounts
+    inbox.linger = 0.3
+    started = time.monotonic()
+    inbox.store(inbound(mine, "event:alone"))
+    assert time.monotonic() - started < 0.25  # a lone callback is written at once
+    store_concurrently(inbox, [inbound(mine, f"event:burst{n}") for n in range(3)])
+    started = time.monotonic()
+    inbox.store(inbound(mine, "event:after-burst"))
+    assert time.monotonic() - started >= 0.3  # the previous batch held several: wait for more
+    started = time.monotonic()
+    inbox.store(inbound(mine, "event:quiet-again"))
+    assert time.monotonic() - started < 0.25
