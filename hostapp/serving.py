@@ -6,7 +6,7 @@ the process and are moved out of the collector's generations, so the collections
 walk them. Measured on the callback benchmark (README) as a lower CPU cost per request; tests keep using
 ``create_app()``, which freezes nothing (a test session creates and drops many apps).
 
-Production: ``gunicorn -k gthread --threads 8 -w N 'scrm.hostapp:serving_app()'``. Threads matter: callbacks that
+Production: ``gunicorn -k gthread --threads 16 -w N 'scrm.hostapp:serving_app()'``. Threads matter: callbacks that
 arrive together share one database write and one broker round trip (``scrm.core.inbox``), which needs several
 requests in flight per process.
 """

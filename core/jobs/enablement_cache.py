@@ -9,13 +9,11 @@ inert" holds at once in the process that made the change and within ``ttl`` seco
 
 from __future__ import annotations
 
-import threading
 import time
 import weakref
 from collections.abc import Callable
 
-DEFAULT_TTL = 2.0
-MAX_ENTRIES = 4096
+from ..memo import DEFAULT_TTL, Memo
 
 _caches: weakref.WeakSet[EnablementCache] = weakref.WeakSet()
 
@@ -26,33 +24,15 @@ class EnablementCache:
     def __init__(self, checker: Callable[[int, str], bool], ttl: float = DEFAULT_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.checker = checker
-        self.ttl = ttl
-        self.clock = clock
-        self._answers: dict[tuple[int, str], tuple[bool, float]] = {}
-        self._lock = threading.Lock()
+        self._memo = Memo(lambda key: bool(checker(*key)), ttl, clock)
         _caches.add(self)
 
     def enabled(self, tenant_id: int, plugin: str) -> bool:
-        key = (tenant_id, plugin)
-        now = self.clock()
-        answer = self._answers.get(key)
-        if answer is not None and answer[1] > now:
-            return answer[0]
-        value = bool(self.checker(tenant_id, plugin))
-        with self._lock:
-            if len(self._answers) >= MAX_ENTRIES:
-                self._answers.clear()
-            self._answers[key] = (value, now + self.ttl)
-        return value
+        return self._memo.get((tenant_id, plugin))
 
     def forget(self, tenant_id: int | None = None) -> None:
         """Drop the answers of ``tenant_id`` (all answers when None)."""
-        with self._lock:
-            if tenant_id is None:
-                self._answers.clear()
-            else:
-                for key in [k for k in self._answers if k[0] == tenant_id]:
-                    self._answers.pop(key, None)
+        self._memo.forget(None if tenant_id is None else (lambda key: key[0] == tenant_id))
 
 
 def forget_tenant(tenant_id: int, session=None) -> None:

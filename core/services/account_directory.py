@@ -15,7 +15,6 @@ session (load the account in your session to change it).
 
 from __future__ import annotations
 
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -26,10 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from ..memo import DEFAULT_TTL, Memo
 from ..models import ChannelAccount, Tenant
-
-DEFAULT_TTL = 2.0
-MAX_ENTRIES = 4096
 
 _directories: weakref.WeakSet[AccountDirectory] = weakref.WeakSet()
 
@@ -50,27 +47,14 @@ class AccountDirectory:
 
     def __init__(self, engine: Engine, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
-        self.ttl = ttl
-        self.clock = clock
-        self._entries: dict[int, tuple[DirectoryEntry | None, float]] = {}
-        self._lock = threading.Lock()
+        self._memo = Memo(self._load, ttl, clock)
         _directories.add(self)
 
     def find(self, account_id: int) -> DirectoryEntry | None:
-        now = self.clock()
-        cached = self._entries.get(account_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        entry = self._load(account_id)
-        with self._lock:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[account_id] = (entry, now + self.ttl)
-        return entry
+        return self._memo.get(account_id)
 
     def forget(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._memo.forget()
 
     def _load(self, account_id: int) -> DirectoryEntry | None:
         with Session(self.engine, expire_on_commit=False) as session:
