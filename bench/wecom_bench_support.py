@@ -188,12 +188,24 @@ def machine_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def gunicorn(app_spec: str, env: dict[str, str], extra_path: Path | None = None) -> Served:
+def gunicorn(app_spec: str, env: dict[str, str], extra_path: Path | None = None,
+             options: list[str] | None = None) -> Served:
     port = free_port()
-    args = [str(BIN / "gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}"]
+    args = [str(BIN / "gunicorn"), *(GUNICORN if options is None else options), "--bind", f"127.0.0.1:{port}"]
     if extra_path is not None:
         args += ["--pythonpath", str(extra_path)]
     return Served([*args, app_spec], env, port)
+
+
+SANDBOX = ["--workers", "1", "--worker-class", "gthread", "--threads", "64", "--log-level", "warning"]
+"""The WeCom sandbox keeps its state in one process; its threads mostly wait out the simulated API latency."""
+
+
+def sandbox_server(env: dict[str, str]) -> tuple[str, Served]:
+    """The WeCom sandbox in a process of its own (as WeCom's servers are not on the load generator's interpreter):
+    its base URL and the process."""
+    served = gunicorn("scrm_wecom.sandbox:create_sandbox_app()", env, options=SANDBOX)
+    return f"http://127.0.0.1:{served.port}", served
 
 
 def scrm_worker(env: dict[str, str], threads: int = 8, queues: str | None = None) -> Served:

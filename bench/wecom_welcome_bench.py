@@ -6,6 +6,10 @@ code's life); the figures are the event→send latencies measured by the sandbox
 
     .venv/bin/python bench/wecom_welcome_bench.py                    # PostgreSQL + Redis, 2 workers x 8 threads
     .venv/bin/python bench/wecom_welcome_bench.py --events 300 --workers 1
+    .venv/bin/python bench/wecom_welcome_bench.py --api-latency 0        # WeCom answering instantly
+
+Each WeCom API answer is held back ``--api-latency`` seconds (default 0.1: a round trip to WeCom's servers as a
+platform in mainland China sees it), so calls made one after another cost what they would in production.
 
 PostgreSQL: ``SCRM_BENCH_DATABASE_URL`` (default: database ``scrm_bench_wecom``, created when missing, schema
 emptied); Redis: ``SCRM_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/5``, ``scrm:*`` keys deleted).
@@ -15,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -36,22 +38,13 @@ from wecom_bench_support import (  # noqa: E402
     gunicorn,
     percentile,
     provision,
+    sandbox_server,
     scrm_worker,
 )
 
 EMPLOYEES = 50
 WELCOME_TEXT = "{customer_name}，欢迎！"
 CODE_LIFE = 20.0
-
-
-def serve_sandbox() -> tuple[str, object]:
-    from scrm_wecom.sandbox import create_sandbox_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
 
 
 def seed(control) -> None:
@@ -82,9 +75,11 @@ def create_welcome(url: str, tenant_id: int) -> None:
     engine.dispose()
 
 
-async def _friends(sandbox_url: str, callback_url: str, events: int, concurrency: int) -> list[int]:
+async def _friends(sandbox_url: str, callback_url: str, events: int, concurrency: int,
+                   answered: dict[str, float]) -> list[int]:
     """Customers add employees: the sandbox records each friendship and issues its welcome code (the event), then
-    the callback it produced is encrypted and POSTed to the platform at once, as WeCom's servers do."""
+    the callback it produced is encrypted and POSTed to the platform at once, as WeCom's servers do. ``answered``
+    gets the time each callback was answered, by external_userid."""
     import httpx
 
     from scrm.sdk.wechat import WeChatCrypto, build_xml
@@ -106,9 +101,29 @@ async def _friends(sandbox_url: str, callback_url: str, events: int, concurrency
                                                                "nonce": nonce},
                                          content=build_xml({"ToUserName": CORP_ID, "Encrypt": encrypt}).encode())
                 statuses.append(answer.status_code)
+                answered[added["external_userid"]] = time.time()
 
         await asyncio.gather(*(sender() for _ in range(concurrency)))
     return statuses
+
+
+def stages(sent: list[dict], answered: dict[str, float], reads: list[dict]) -> str:
+    """Where each welcome's time went (medians and maxima): event -> callback answered (ingestion), answered -> the
+    welcome job's first call to WeCom (waiting for a worker thread), that call -> the welcome received."""
+    first_read: dict[str, float] = {}
+    for call in reads:
+        first_read.setdefault(call["query"].get("external_userid", ""), call["at"])
+    parts: dict[str, list[float]] = {"ingestion": [], "queue": [], "job": []}
+    for message in sent:
+        event = message["sent_at"] - message["code_age"]
+        answer, read = answered.get(message["external_userid"]), first_read.get(message["external_userid"])
+        if answer is None or read is None:
+            continue
+        parts["ingestion"].append(answer - event)
+        parts["queue"].append(read - answer)
+        parts["job"].append(message["sent_at"] - read)
+    return "stages (p50 / max): " + ", ".join(
+        f"{name} {percentile(values, 0.5):.2f} / {max(values):.2f} s" for name, values in parts.items() if values)
 
 
 def ledger(url: str, tenant_id: int) -> dict[str, int]:
@@ -129,16 +144,29 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="Friend-add events in flight at once.")
     parser.add_argument("--workers", type=int, default=2, help="scrm worker processes.")
     parser.add_argument("--threads", type=int, default=8, help="Threads per worker.")
+    parser.add_argument("--welcome-workers", type=int, default=0,
+                        help="Further scrm worker processes serving only the wecom_welcome queue.")
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--api-latency", type=float, default=0.1,
+                        help="Seconds the sandbox holds back each WeCom API answer (the round trip to WeCom).")
     args = parser.parse_args()
 
+    sandbox_url, sandbox = sandbox_server(dict(os.environ))
+    try:
+        measure(args, sandbox_url)
+    finally:
+        sandbox.stop()
+
+
+def measure(args: argparse.Namespace, sandbox_url: str) -> None:
     from scrm_wecom.sandbox import SandboxControl
+    from scrm_wecom.welcome.dispatch import WELCOME_QUEUE
 
     broker_url = os.environ.get("SCRM_BENCH_REDIS_URL", REDIS_DEFAULT)
-    sandbox_url, server = serve_sandbox()
     control = SandboxControl(sandbox_url)
     control.http.timeout = 60
     seed(control)
+    control.settings(api_latency=args.api_latency)
     bench = provision(database_url(args.db, "scrm_bench_wecom"), broker_url, api_base=sandbox_url)
     create_welcome(bench.url, bench.tenant_id)
 
@@ -147,10 +175,12 @@ def main() -> None:
         web = gunicorn("scrm.hostapp:serving_app()", bench.env)
         processes.append(web)
         processes += [scrm_worker(bench.env, args.threads) for _ in range(args.workers)]
+        processes += [scrm_worker(bench.env, args.threads, queues=WELCOME_QUEUE) for _ in range(args.welcome_workers)]
         time.sleep(3)  # workers connect and declare their queues
         callback_url = f"http://127.0.0.1:{web.port}/callbacks/wecom/{bench.account_id}"
         started = time.monotonic()
-        statuses = asyncio.run(_friends(sandbox_url, callback_url, args.events, args.concurrency))
+        answered: dict[str, float] = {}
+        statuses = asyncio.run(_friends(sandbox_url, callback_url, args.events, args.concurrency, answered))
         elapsed = time.monotonic() - started
         refused = sum(1 for status in statuses if status != 200)
         print(f"{args.events:,} friend-add events fired in {elapsed:.1f} s ({args.events / elapsed:,.0f}/s, "
@@ -173,10 +203,10 @@ def main() -> None:
     if ages:
         print(f"event -> send latency: p50 {percentile(ages, 0.5):.2f} s, p95 {percentile(ages, 0.95):.2f} s, "
               f"max {max(ages):.2f} s")
+        print(stages(sent, answered, control.calls("/cgi-bin/externalcontact/get")))
     met = len(sent) == args.events and late == 0 and not failures
     print(f"goal: every welcome within {CODE_LIFE:.0f} s of its event: {'met' if met else 'MISSED'}")
     clear_broker(broker_url)
-    server.shutdown()
     control.close()
 
 

@@ -210,3 +210,49 @@ def test_a_callback_reads_no_session_cookie_and_sets_none(app, db, platform, wor
     assert response.status_code == 200 and response.text == "success"
     assert "set-cookie" not in response.headers
     assert missing.status_code == 404 and "set-cookie" not in missing.headers
+
+
+def test_a_large_batch_of_welcomes_is_shared_out_and_each_sent_once(app, db, platform, world, worker):
+    """A batch's job sends its first WELCOMES_PER_JOB welcomes and hands the rest on in jobs of that size (every
+    free worker thread takes one: each welcome is a round trip to WeCom); a redelivered batch sends nothing more."""
+    from scrm_wecom.welcome.dispatch import WELCOMES_PER_JOB, send_welcomes
+
+    from scrm.sdk.wechat import parse_xml
+
+    platform.bus.stop_worker()
+    welcome(db, world, "Hello")
+    count = 2 * WELCOMES_PER_JOB + 2
+    friends = [world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": f"Friend {n}"}) for n in range(count)]
+    items = [callback_welcome_kwargs(world.account.id, parse_xml(friend["xml"])) for friend in friends]
+    send_welcomes(world.tenant.id, items=items)
+    codes = [friend["welcome_code"] for friend in friends]
+    sent = [call["body"]["welcome_code"] for call in world.sandbox.calls(SEND)]
+    assert sent == codes[:WELCOMES_PER_JOB]
+    handed_on = [m.kwargs["items"] for m in pending(platform, WELCOME_QUEUE)]
+    assert [[item["welcome_code"] for item in part] for part in handed_on] == [
+        codes[WELCOMES_PER_JOB:2 * WELCOMES_PER_JOB], codes[2 * WELCOMES_PER_JOB:]]
+    platform.bus.start_worker(threads=2)
+    worker.join()
+    send_welcomes(world.tenant.id, items=items)  # the whole batch redelivered
+    worker.join()
+    assert sorted(call["body"]["welcome_code"] for call in world.sandbox.calls(SEND)) == sorted(codes)
+    assert {row.status for row in ledger(db, world.tenant)} == {DeliveryStatus.SENT}
+    assert len(ledger(db, world.tenant)) == count
+
+
+def test_a_batch_is_sent_here_when_the_broker_refuses_the_rest(app, db, platform, world, monkeypatch):
+    from scrm_wecom.welcome.dispatch import WELCOMES_PER_JOB, send_welcomes
+
+    from scrm.sdk.wechat import parse_xml
+
+    def refuse(jobs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(platform.bus, "send_many", refuse)
+    welcome(db, world, "Hello")
+    friends = [world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": f"Friend {n}"})
+               for n in range(WELCOMES_PER_JOB + 3)]
+    send_welcomes(world.tenant.id, items=[callback_welcome_kwargs(world.account.id, parse_xml(friend["xml"]))
+                                          for friend in friends])
+    assert [call["body"]["welcome_code"] for call in world.sandbox.calls(SEND)] == [f["welcome_code"] for f in friends]
+    assert pending(platform, WELCOME_QUEUE) == []

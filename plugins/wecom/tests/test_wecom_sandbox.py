@@ -3,6 +3,8 @@ customers adding members that fire correctly encrypted callbacks at a running pl
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from scrm_wecom.jobs import process_callback
@@ -83,3 +85,18 @@ def test_sandbox_control_over_http(channel_sandbox):
     with pytest.raises(SandboxControlError):
         control.corp(CORP_ID)
     control.close()
+
+
+def test_api_latency_holds_back_every_api_answer(wecom_sandbox):
+    url, control = wecom_sandbox
+    assert control.settings(api_latency=0.2)["api_latency"] == 0.2
+    started = time.monotonic()
+    assert gettoken(url, corpid=CORP_ID, corpsecret=SECRETS["contact"])["errcode"] == 0
+    assert time.monotonic() - started >= 0.2
+    for bad in (-1, 11, "slow"):
+        with pytest.raises(SandboxControlError, match="api_latency"):
+            control.settings(api_latency=bad)
+    assert control.settings(api_latency=0)["api_latency"] == 0
+    started = time.monotonic()
+    gettoken(url, corpid=CORP_ID, corpsecret=SECRETS["contact"])
+    assert time.monotonic() - started < 0.2

@@ -135,7 +135,16 @@ def register_control(app: Flask, state: SandboxState) -> None:
                 state.settings.welcome_code_ttl = float(data["welcome_code_ttl"])
             if "transfer_takeover_after" in data:
                 state.settings.transfer_takeover_after = float(data["transfer_takeover_after"])
-            return ok(token_ttl=state.settings.token_ttl, welcome_code_ttl=state.settings.welcome_code_ttl)
+            if "api_latency" in data:
+                try:
+                    latency = float(data["api_latency"])
+                except (TypeError, ValueError):
+                    latency = -1.0
+                if not 0 <= latency <= 10:
+                    raise SandboxError(40058, "api_latency must be between 0 and 10 seconds")
+                state.settings.api_latency = latency
+            return ok(token_ttl=state.settings.token_ttl, welcome_code_ttl=state.settings.welcome_code_ttl,
+                      api_latency=state.settings.api_latency)
 
     @app.post("/sandbox/tokens/expire")
     def expire_tokens():

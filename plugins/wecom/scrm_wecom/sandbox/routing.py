@@ -63,6 +63,18 @@ def _payload(method: str) -> dict[str, Any]:
 
 
 def dispatch(state: SandboxState, path: str) -> Response:
+    """Serve one WeCom API request against ``state``, held back by the ``api_latency`` setting (half before the
+    request reaches the simulator, half before the answer leaves, outside the lock as on a network)."""
+    latency = state.settings.api_latency
+    if latency:
+        time.sleep(latency / 2)
+    response = _dispatch(state, path)
+    if latency:
+        time.sleep(latency / 2)
+    return response
+
+
+def _dispatch(state: SandboxState, path: str) -> Response:
     """Serve one WeCom API request against ``state``; every request is logged with its answer's errcode."""
     route = ROUTES.get(path)
     entry: dict[str, Any] = {"path": path, "method": request.method, "at": time.time(), "corp_id": None,

@@ -76,6 +76,7 @@ class Settings:
     welcome_code_ttl: float = 20.0
     transfer_takeover_after: float = 86400.0  # WeCom takes a waiting transfer over by itself after 24 hours
     max_calls_logged: int = 5000
+    api_latency: float = 0.0  # seconds each API answer is held back (WeCom's round trip as seen from a server)
 
 
 class SandboxState:

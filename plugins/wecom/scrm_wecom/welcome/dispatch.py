@@ -184,12 +184,29 @@ def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recip
     return DeliveryStatus.SENT, None, None
 
 
+# Welcomes one ``send_welcomes`` job sends itself; the rest of a larger batch is handed on in jobs of this size.
+WELCOMES_PER_JOB = 4
+
+
 @actor(max_retries=3, min_backoff=100, max_backoff=1_000, time_limit=120_000, queue=WELCOME_QUEUE, priority=-10)
 def send_welcomes(tenant_id: int, *, items: list[dict[str, Any]]) -> None:
     """The welcomes of the friend adds stored together by the callback inbox (``send_welcome`` keyword arguments
-    each), sent one after the other in arrival order. One that fails is handed to ``send_welcome`` with its own
-    retries and the others go on; a welcome already in the ledger (a redelivery of this job) is not sent again."""
-    for kwargs in items:
+    each), in arrival order.
+
+    Each welcome costs one or two round trips to WeCom, so a batch is not sent one after the other by one thread: the
+    job keeps the first ``WELCOMES_PER_JOB`` and hands the rest on as further ``send_welcomes`` jobs (one broker
+    round trip), which every free worker thread takes up at once; when the broker refuses them, this job sends them
+    all itself. One that fails is handed to ``send_welcome`` with its own retries and the others go on; a welcome
+    already in the ledger (a redelivery of this job or of a part handed on) is not sent again."""
+    mine, rest = items[:WELCOMES_PER_JOB], items[WELCOMES_PER_JOB:]
+    if rest:
+        parts = [rest[start:start + WELCOMES_PER_JOB] for start in range(0, len(rest), WELCOMES_PER_JOB)]
+        try:
+            current_bus().send_many([send_welcomes.job(tenant_id, items=part) for part in parts])
+        except Exception as exc:
+            log.warning("could not hand on %s welcomes (%s); sending them here", len(rest), exc)
+            mine = items
+    for kwargs in mine:
         try:
             send_welcome(tenant_id, **kwargs)
         except Exception as exc:
