@@ -45,7 +45,14 @@ from scrm.core.models import (
     json_column,
 )
 from scrm.core.plugins.base import ChannelPlugin, Plugin
-from scrm.core.plugins.contributions import DashboardCard, MenuItem, ProfilePanel, TimelineEntry
+from scrm.core.plugins.contributions import (
+    CustomerColumn,
+    DashboardCard,
+    MenuItem,
+    ProfilePanel,
+    TagSource,
+    TimelineEntry,
+)
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from scrm.core.services.audit import record as audit
 from scrm.core.services.channels import accounts as channel_accounts
@@ -67,7 +74,7 @@ __all__ = [
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",
-    "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
+    "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "CustomerColumn", "TagSource", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
     "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",

@@ -256,6 +256,34 @@ def test_merge_calls_customer_merged_of_enabled_plugins(db, platform, tenant, en
     assert db.exec(select(ExampleNote.customer_id).where(ExampleNote.body == "about M")).one() == survivor.id
 
 
+def test_customer_columns_and_tag_sources_come_from_enabled_plugins(db, platform, tenant, other_tenant,
+                                                                    enable_plugins):
+    """customer_columns: values for the customers of one list page, only for the asked ids and the tenant's own
+    rows; tag_sources: the tag tabs a channel plugin owns. A tenant that did not enable the plugin gets neither."""
+    alice, bob, carol = (Customer(tenant_id=tenant.id, name=n) for n in ("Alice", "Bob", "Carol"))
+    stranger = Customer(tenant_id=other_tenant.id, name="Stranger")
+    db.add_all([alice, bob, carol, stranger])
+    db.flush()
+    db.add_all([ExampleNote(tenant_id=tenant.id, body="one", customer_id=alice.id),
+                ExampleNote(tenant_id=tenant.id, body="two", customer_id=alice.id),
+                ExampleNote(tenant_id=tenant.id, body="three", customer_id=carol.id),
+                ExampleNote(tenant_id=other_tenant.id, body="theirs", customer_id=stranger.id)])
+    db.commit()
+
+    def contributions(who):
+        hooks = platform.hooks(db, db.merge(who))
+        ids = [alice.id, bob.id, stranger.id]
+        return (hooks.contribute("customer_columns", tenant=who, customer_ids=ids, session=db),
+                hooks.contribute("tag_sources", tenant=who))
+
+    assert contributions(tenant) == ([], [])
+    enable_plugins(tenant, "example")
+    columns, sources = contributions(tenant)
+    assert [(c.key, c.label, c.values) for c in columns] == [("example_notes", "Notes", {alice.id: "2"})]
+    assert [(s.source, s.manage_endpoint) for s in sources] == [("example", "example.index")]
+    assert contributions(other_tenant) == ([], [])
+
+
 def test_profile_panels_and_timeline_entries_come_from_enabled_plugins(db, platform, tenant, enable_plugins):
     """customer_panels and timeline_entries: what a plugin shows on the 360 profile."""
     from scrm.core.models import CustomerEvent

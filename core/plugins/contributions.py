@@ -50,3 +50,25 @@ class TimelineEntry:
     event_id: int
     html: str
     icon: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerColumn:
+    """A column another plugin's customer list can show: ``values`` maps customer ids to display text (customers
+    without a value are absent). ``key`` is stable (e.g. ``'member_level'``) so a page can pick the columns it shows."""
+
+    key: str
+    label: str
+    values: dict[int, str]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class TagSource:
+    """Tags a channel plugin owns (``Tag.source == source``): their tab's title and the Flask endpoint (taking
+    ``tenant``, the slug) where they are created, renamed, deleted and synced."""
+
+    source: str
+    title: str
+    manage_endpoint: str
+    order: int = 100

@@ -116,6 +116,21 @@ def timeline_entries(tenant, events, session):
 
 
 @hookspec
+def customer_columns(tenant, customer_ids, session):
+    """Return a list of ``CustomerColumn``: display values the plugin holds about some of ``customer_ids`` (member
+    level, lifecycle stage, ...), for list pages that other plugins render (one call per page, never per row).
+
+    A customer without a value is left out of the column's ``values``; a page must render without the column."""
+
+
+@hookspec
+def tag_sources(tenant):
+    """Return a list of ``TagSource``: the tag sources the plugin owns (``TagGroup.source`` / ``Tag.source``, e.g.
+    ``'wecom'`` for synced WeCom corp tags). The tag screens list them in a tab of their own and send every change
+    of such a tag to the plugin's ``manage_endpoint``; they never edit a channel's tags locally."""
+
+
+@hookspec
 def domain_event(event, session):
     """Handle one domain ``event`` (a ``DomainEvent``) of a tenant that enabled the plugin.
 
@@ -138,7 +153,7 @@ def customer_exclusion_reason(tenant, customer_id, purpose, session):
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
-                                "timeline_entries", "domain_event"})
+                                "timeline_entries", "customer_columns", "tag_sources", "domain_event"})
 DECISION_HOOKS = frozenset({"customer_exclusion_reason"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 

@@ -21,6 +21,7 @@ class Area:
     dashboard_cards: Callable[[Any, Any, Any], list] | None = None
     audience_filters: Callable[[Any], list] | None = None
     customer_panels: Callable[[Any, Any, Any, Any], list] | None = None
+    customer_columns: Callable[[Any, Any, Any], list] | None = None
     customer_merged: Callable[[Any, int, int, Any], None] | None = None
     exclusion_reason: Callable[[Any, int, str, Any], str | None] | None = None
     domain_event: Callable[[Any, Any], None] | None = None

@@ -90,6 +90,10 @@ class MembersPlugin(Plugin):
         return _collect("customer_panels", tenant, customer, user, session)
 
     @hookimpl
+    def customer_columns(self, tenant, customer_ids, session):
+        return _collect("customer_columns", tenant, customer_ids, session)
+
+    @hookimpl
     def domain_event(self, event, session):
         for area in areas():
             if area.domain_event is not None:

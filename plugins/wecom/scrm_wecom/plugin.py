@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from scrm.sdk import ChannelPlugin, MenuItem, hookimpl
+from scrm.sdk import ChannelPlugin, MenuItem, TagSource, hookimpl
 
 
 class WeComPlugin(ChannelPlugin):
@@ -61,6 +61,13 @@ class WeComPlugin(ChannelPlugin):
             churn_recording.on_domain_event(event, session)
         if event.type == app_notifications.EVENT_TYPE:
             app_notifications.on_notification(event, session)
+
+    @hookimpl
+    def tag_sources(self, tenant):
+        """WeCom corp tags: listed on the members' tag screen, created, renamed, deleted and synced here."""
+        from flask_babel import lazy_gettext
+
+        return [TagSource("wecom", str(lazy_gettext("WeCom tags")), "wecom.sync.tags", order=30)]
 
     @hookimpl
     def customer_panels(self, tenant, customer, user, session):

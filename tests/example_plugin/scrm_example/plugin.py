@@ -9,12 +9,14 @@ from sqlalchemy import exists, func, select, update
 
 from scrm.sdk import (
     Customer,
+    CustomerColumn,
     DashboardCard,
     EventTypes,
     FilterType,
     MenuItem,
     Plugin,
     ProfilePanel,
+    TagSource,
     TimelineEntry,
     hookimpl,
 )
@@ -99,6 +101,17 @@ class ExamplePlugin(Plugin):
     def timeline_entries(self, tenant, events, session):
         return [TimelineEntry(e.id, f"<strong>Note</strong> {escape(e.summary)}", "note")
                 for e in events if e.plugin == "example"]
+
+    @hookimpl
+    def customer_columns(self, tenant, customer_ids, session):
+        counts = session.execute(select(ExampleNote.customer_id, func.count()).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id.in_(customer_ids))
+            .group_by(ExampleNote.customer_id)).all()
+        return CustomerColumn("example_notes", "Notes", {customer_id: str(n) for customer_id, n in counts}, order=50)
+
+    @hookimpl
+    def tag_sources(self, tenant):
+        return TagSource("example", "Example tags", "example.index", order=50)
 
     @hookimpl
     def domain_event(self, event, session):

@@ -16,6 +16,7 @@ from scrm.sdk.web import STAFF
 from ..area import Area
 from . import (  # noqa: F401  (routes)
     api_levels,
+    columns,
     jobs,
     levels,
     orders,
@@ -97,6 +98,7 @@ AREA = Area(
     dashboard_cards=dashboard_cards,
     audience_filters=audience_filters,
     customer_panels=customer_panels,
+    customer_columns=columns.customer_columns,
     customer_merged=customer_merged,
     enabled=enabled,
     disabled=disabled,
