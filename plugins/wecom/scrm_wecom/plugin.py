@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from scrm.sdk import ChannelPlugin, MenuItem, TagSource, hookimpl
+from scrm.sdk import ChannelPlugin, MenuItem, hookimpl
 
 
 class WeComPlugin(ChannelPlugin):
@@ -65,9 +65,9 @@ class WeComPlugin(ChannelPlugin):
     @hookimpl
     def tag_sources(self, tenant):
         """WeCom corp tags: listed on the members' tag screen, created, renamed, deleted and synced here."""
-        from flask_babel import lazy_gettext
+        from .sync.tag_source import tag_sources
 
-        return [TagSource("wecom", str(lazy_gettext("WeCom tags")), "wecom.sync.tags", order=30)]
+        return tag_sources(tenant)
 
     @hookimpl
     def customer_panels(self, tenant, customer, user, session):

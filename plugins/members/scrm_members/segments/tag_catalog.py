@@ -1,12 +1,16 @@
 """Tag categories and tags: the two-level category tree per tab, category visibility, creating several tags at once,
-renaming, moving and deleting, and the tag list with its metrics (tagged people, tagged times).
+renaming, moving and deleting, and the tag list with its metrics (tagged people, tagged times) and filters.
+
+The local tabs (``TABS``: manual, automatic) are edited here. A channel's tags (``source`` "wecom", contributed through
+the ``tag_sources`` hook) are listed with the same tree, filters and metrics, and their categories get a visibility
+scope here, but they are created, renamed, moved and deleted only by their channel plugin.
 
 Every function validates first and raises ``CatalogError`` with a field-keyed message before changing anything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -229,12 +233,48 @@ class TagRow:
     updated_by: str
     updated_at: datetime
     rule: dict[str, Any]
+    scope: list[str] = field(default_factory=list)  # department and employee names; empty: all departments
+
+
+def scope_labels(session: Session, tenant_id: int, group_ids: set[int]) -> dict[int, list[str]]:
+    """The "applicable scope" of each category of ``group_ids``: the names of its visibility's departments and
+    employees, or its parent's when it has none of its own; absent means all departments."""
+    if not group_ids:
+        return {}
+    parents = dict(session.execute(select(TagGroup.id, TagGroup.parent_id).where(
+        TagGroup.tenant_id == tenant_id, TagGroup.id.in_(group_ids))).all())
+    wanted = set(group_ids) | {p for p in parents.values() if p is not None}
+    own: dict[int, list[str]] = {}
+    for group_id, department, employee in session.execute(
+            select(TagCategoryScope.group_id, Department.name, Employee.name)
+            .outerjoin(Department, Department.id == TagCategoryScope.department_id)
+            .outerjoin(Employee, Employee.id == TagCategoryScope.employee_id)
+            .where(TagCategoryScope.tenant_id == tenant_id, TagCategoryScope.group_id.in_(wanted))
+            .order_by(TagCategoryScope.id)).all():
+        own.setdefault(group_id, []).append(department or employee or "")
+    out = {}
+    for group_id in group_ids:
+        labels = own.get(group_id) or own.get(parents.get(group_id) or 0)
+        if labels:
+            out[group_id] = labels
+    return out
+
+
+def creators(session: Session, tenant_id: int, tab: str) -> list[tuple[int, str]]:
+    """``(user id, name)`` of the users who created tags of ``tab``, by name: the creator filter's choices."""
+    rows = session.execute(
+        select(User.id, User.name, User.email).distinct()
+        .join(TagMeta, TagMeta.created_by == User.id).join(Tag, Tag.id == TagMeta.tag_id)
+        .join(TagGroup, TagGroup.id == Tag.group_id)
+        .where(TagMeta.tenant_id == tenant_id, TagGroup.source == tab)).all()
+    return sorted(((uid, name or email or "") for uid, name, email in rows), key=lambda r: r[1])
 
 
 def tag_rows(session: Session, tenant_id: int, tab: str, visible_groups: set[int] | None = None,
              category_id: int | None = None, q: str = "", newest_first: bool = True, limit: int = 20,
-             offset: int = 0) -> tuple[list[TagRow], int]:
-    """One page of the tab's tags with their metrics (3 queries, whatever the page size), and the total."""
+             offset: int = 0, creator_id: int | None = None) -> tuple[list[TagRow], int]:
+    """One page of the tab's tags with their metrics and applicable scope (4 queries, whatever the page size), and
+    the total. ``visible_groups`` limits the categories (visibility, department filter); ``creator_id`` the creator."""
     creator = User.__table__.alias("creator")
     updater = User.__table__.alias("updater")
     updated = func.coalesce(TagMeta.updated_at, Tag.created_at)
@@ -252,6 +292,8 @@ def tag_rows(session: Session, tenant_id: int, tab: str, visible_groups: set[int
         query = query.where((Tag.group_id == category_id) | Tag.group_id.in_(subs))
     if q:
         query = query.where(Tag.name.contains(q.strip()))
+    if creator_id is not None:
+        query = query.where(TagMeta.created_by == creator_id)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = query.order_by(updated.desc() if newest_first else updated.asc(), Tag.id.desc())
     rows = session.execute(query.limit(limit).offset(offset)).all()
@@ -263,8 +305,9 @@ def tag_rows(session: Session, tenant_id: int, tab: str, visible_groups: set[int
         .group_by(CustomerTag.tag_id)).all()) if ids else {}
     times = dict(session.execute(select(TagEvent.tag_id, func.count()).where(TagEvent.tag_id.in_(ids))
                                  .group_by(TagEvent.tag_id)).all()) if ids else {}
+    scopes = scope_labels(session, tenant_id, {r[0].group_id for r in rows})
     out = [TagRow(tag, category, people.get(tag.id, 0), times.get(tag.id, 0), c_name or c_email or "",
-                  u_name or u_email or "", upd, rule or {})
+                  u_name or u_email or "", upd, rule or {}, scopes.get(tag.group_id, []))
            for tag, category, rule, c_email, c_name, u_email, u_name, upd in rows]
     return out, total
 

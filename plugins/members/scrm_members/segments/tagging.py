@@ -7,7 +7,9 @@ sub-category also needs its parent to be visible. Tenant admins, platform admins
 (``membership=None``) see every category. Other users are judged by their membership's linked employee; a user with
 no linked employee sees only unrestricted categories.
 
-Tags of automatic categories belong to their rule: only the evaluator puts them on or takes them off.
+Tags of automatic categories belong to their rule: only the evaluator puts them on or takes them off. Tags of a
+channel's categories (``source`` "wecom", say) are applied like manual ones and honour the same visibility; the channel
+plugin marks them in the channel from the ``customer.tags_changed`` event.
 """
 
 from __future__ import annotations
@@ -45,30 +47,34 @@ def unrestricted(membership) -> bool:
     return membership is None or membership.role == Role.TENANT_ADMIN
 
 
-def _employee_departments(session: Session, tenant_id: int, employee_id: int | None) -> set[int]:
-    """The employee's department and every department above it (a scope on a department covers its subtree)."""
-    if employee_id is None:
-        return set()
-    employee = session.get(Employee, employee_id)
-    if employee is None or employee.tenant_id != tenant_id or employee.department_id is None:
+def _department_chain(session: Session, tenant_id: int, department_id: int | None) -> set[int]:
+    """The department and every department above it (a scope on a department covers its subtree)."""
+    if department_id is None:
         return set()
     parents = dict(session.execute(select(Department.id, Department.parent_id)
                                    .where(Department.tenant_id == tenant_id)).all())
-    found, current = set(), employee.department_id
+    if department_id not in parents:
+        return set()
+    found, current = set(), department_id
     while current is not None and current not in found:
         found.add(current)
         current = parents.get(current)
     return found
 
 
-def visible_group_ids(session: Session, tenant_id: int, membership) -> set[int]:
-    """Ids of the tag categories ``membership`` may see and use."""
+def _employee_departments(session: Session, tenant_id: int, employee_id: int | None) -> set[int]:
+    """The employee's department and every department above it."""
+    if employee_id is None:
+        return set()
+    employee = session.get(Employee, employee_id)
+    if employee is None or employee.tenant_id != tenant_id:
+        return set()
+    return _department_chain(session, tenant_id, employee.department_id)
+
+
+def _groups_visible_to(session: Session, tenant_id: int, departments: set[int], employee_id: int | None) -> set[int]:
     groups = dict(session.execute(select(TagGroup.id, TagGroup.parent_id)
                                   .where(TagGroup.tenant_id == tenant_id)).all())
-    if unrestricted(membership):
-        return set(groups)
-    employee_id = membership.employee_id
-    departments = _employee_departments(session, tenant_id, employee_id)
     scopes: dict[int, list[tuple[int | None, int | None]]] = {}
     for group_id, department_id, scope_employee in session.execute(
             select(TagCategoryScope.group_id, TagCategoryScope.department_id, TagCategoryScope.employee_id)
@@ -82,6 +88,21 @@ def visible_group_ids(session: Session, tenant_id: int, membership) -> set[int]:
         return any((d is not None and d in departments) or (e is not None and e == employee_id) for d, e in entries)
 
     return {g for g, parent in groups.items() if allowed(g) and (parent is None or allowed(parent))}
+
+
+def visible_group_ids(session: Session, tenant_id: int, membership) -> set[int]:
+    """Ids of the tag categories ``membership`` may see and use."""
+    if unrestricted(membership):
+        return set(session.execute(select(TagGroup.id).where(TagGroup.tenant_id == tenant_id)).scalars())
+    employee_id = membership.employee_id
+    return _groups_visible_to(session, tenant_id, _employee_departments(session, tenant_id, employee_id),
+                              employee_id)
+
+
+def department_group_ids(session: Session, tenant_id: int, department_id: int) -> set[int]:
+    """Ids of the tag categories every employee of ``department_id`` may see and use: unrestricted ones and those
+    whose scope names the department or a department above it (not those open to single employees only)."""
+    return _groups_visible_to(session, tenant_id, _department_chain(session, tenant_id, department_id), None)
 
 
 def visible_tags(session: Session, tenant_id: int, membership) -> list[Tag]:

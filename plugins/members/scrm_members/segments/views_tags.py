@@ -1,5 +1,9 @@
-"""Tag pages: the category tree per tab (manual, automatic), category visibility, creating several tags at once,
-automatic tags with their rule and "Estimate", editing (rename, move), deleting, and the tag list with its metrics."""
+"""Tag pages: the category tree per tab (manual, automatic, and one tab per channel that owns tags through the
+``tag_sources`` hook, e.g. WeCom), category visibility, creating several tags at once, automatic tags with their rule
+and "Estimate", editing (rename, move), deleting, and the tag list with its metrics and filters.
+
+A channel's tab lists its tags and sets its categories' visibility; every other change of a channel tag is made on the
+channel's own page (``TagSource.manage_endpoint``, WeCom first), never here."""
 
 from __future__ import annotations
 
@@ -8,22 +12,46 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from scrm.sdk import Department, Employee
-from scrm.sdk.web import STAFF, audit_action, current_membership, current_tenant, db, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_membership,
+    current_tenant,
+    db,
+    role_required,
+    tenant_hooks,
+)
 
 from . import tag_catalog as catalog
 from .audiences import validate_rule
 from .jobs import evaluate_auto_tag
 from .rule_form import parse_rule
 from .tag_catalog import CatalogError
-from .tagging import visible_group_ids
-from .web import PAGE_SIZE, bp, editor, filter_types, page_number, user_id
+from .tagging import department_group_ids, visible_group_ids
+from .web import bp, editor, filter_types, page_number, user_id
 
 NAME_ROWS = 3
+TAG_PAGE_SIZE = 10
+
+
+def _sources() -> list:
+    """The ``TagSource`` of every enabled plugin that owns tags (by order); a plugin cannot take over a local tab."""
+    found = tenant_hooks().contribute("tag_sources", tenant=current_tenant())
+    return sorted((s for s in found if s.source not in catalog.TABS), key=lambda s: (s.order, s.source))
+
+
+def _source(tab: str):
+    return next((s for s in _sources() if s.source == tab), None)
 
 
 def _tab() -> str:
     tab = request.values.get("tab", "manual")
-    return tab if tab in catalog.TABS else "manual"
+    return tab if tab in catalog.TABS or _source(tab) is not None else "manual"
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
 
 
 def _visible() -> set[int]:
@@ -46,16 +74,26 @@ def _category_arg(visible: set[int]) -> int | None:
 
 def _render_index(errors: dict[str, str] | None = None, status: int = 200, form: dict | None = None):
     tenant, tab, visible = current_tenant(), _tab(), _visible()
+    sources = _sources()
+    channel = next((s for s in sources if s.source == tab), None)
     category_id = _category_arg(visible)
+    department_id = _int_arg("department") if tab != "auto" else None
+    listed = visible & department_group_ids(db(), tenant.id, department_id) if department_id else visible
+    creator_id = _int_arg("creator")
     newest_first = request.args.get("sort", "updated_desc") != "updated_asc"
     page = page_number()
-    rows, total = catalog.tag_rows(db(), tenant.id, tab, visible, category_id, request.args.get("q", ""),
-                                   newest_first, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = catalog.tag_rows(db(), tenant.id, tab, listed, category_id, request.args.get("q", ""),
+                                   newest_first, TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE, creator_id=creator_id)
     tree = catalog.category_tree(db(), tenant.id, tab, visible)
     selected = catalog.get_category(db(), tenant.id, category_id) if category_id else None
+    departments = db().execute(select(Department).where(Department.tenant_id == tenant.id)
+                               .order_by(Department.name)).scalars().all()
+    manage_url = url_for(channel.manage_endpoint, tenant=tenant.slug) if channel is not None else None
     return render_template("members/segments/tags.html", tab=tab, tree=tree, rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), selected=selected, newest_first=newest_first,
-                           errors=errors or {}, form=form or {}), status
+                           pages=max(1, -(-total // TAG_PAGE_SIZE)), selected=selected, newest_first=newest_first,
+                           sources=sources, channel=channel, manage_url=manage_url, departments=departments,
+                           department_id=department_id, creators=catalog.creators(db(), tenant.id, tab),
+                           creator_id=creator_id, errors=errors or {}, form=form or {}), status
 
 
 @bp.get("/tags/")
@@ -68,6 +106,10 @@ def tags():
 @role_required(*STAFF)
 def category_create():
     tab = _tab()
+    channel = _source(tab)
+    if channel is not None:
+        return _render_index({"category": _("%(title)s: groups and tags are created on the channel's own page.",
+                                            title=channel.title)}, 422)
     try:
         group = catalog.create_category(db(), current_tenant().id, tab, request.form.get("name", ""),
                                         request.form.get("parent_id") or None)
@@ -80,9 +122,12 @@ def category_create():
     return redirect(url_for("members.segments.tags", tab=tab, category=group.id))
 
 
-def _category_or_404(category_id: int):
+def _category_or_404(category_id: int, channels: bool = False):
+    """A visible category of a local tab; with ``channels``, also of an enabled channel's tab (visibility only)."""
     group = catalog.get_category(db(), current_tenant().id, category_id)
-    if group is None or group.source not in catalog.TABS or group.id not in _visible():
+    if group is None or group.id not in _visible():
+        abort(404)
+    if group.source not in catalog.TABS and not (channels and _source(group.source) is not None):
         abort(404)
     return group
 
@@ -121,7 +166,8 @@ def category_delete(category_id: int):
 @bp.route("/tags/categories/<int:category_id>/scope", methods=["GET", "POST"])
 @role_required(*STAFF)
 def category_scope(category_id: int):
-    group = _category_or_404(category_id)
+    """Who may see and use the category's tags; channel categories (WeCom groups) get their scope here too."""
+    group = _category_or_404(category_id, channels=True)
     tenant = current_tenant()
     error, status = None, 200
     if request.method == "POST":

@@ -11,8 +11,10 @@
   and mirrors it in ``CustomerTag`` rows with that employee (source "wecom").
 
 Functions that call WeCom commit the caller's transaction first: no transaction stays open across an HTTP call
-(the token store writes in its own transactions). Names created here follow the members plugin's rule: at most
-15 characters for tags (WeCom itself allows 30); groups at most 30.
+(the token store writes in its own transactions). Names created or renamed here follow the members plugin's rule: at
+most 15 characters for tags (WeCom itself allows 30); groups at most 30. A tag that arrives from WeCom keeps WeCom's
+name, up to 30 characters. Deleting a group deletes its tags and their customer links (in WeCom and here): WeCom
+has no empty groups. A tag never moves to another group: WeCom's ``edit_corp_tag`` cannot move one.
 """
 
 from __future__ import annotations
@@ -233,12 +235,12 @@ def rename(session: Session, client: Any, row: Tag | TagGroup, name: str) -> Non
     name = (name or "").strip()
     is_tag = isinstance(row, Tag)
     limit = TAG_NAME_MAX if is_tag else GROUP_NAME_MAX
+    if name == row.name:
+        return  # unchanged: also a 16-30 character name that WeCom gave the tag is kept
     if not name:
         raise TagInputError({"name": _l("Enter a name.")})
     if len(name) > limit:
         raise TagInputError({"name": _l("Names have at most %(max)s characters.", max=limit)})
-    if name == row.name:
-        return
     if is_tag:
         clash = select(Tag.id).where(Tag.tenant_id == row.tenant_id, Tag.group_id == row.group_id, Tag.name == name)
     else:
@@ -255,8 +257,9 @@ def rename(session: Session, client: Any, row: Tag | TagGroup, name: str) -> Non
 
 
 def delete(session: Session, client: Any, row: Tag | TagGroup) -> None:
-    """Delete a wecom-source tag or group in WeCom (``del_corp_tag``), then locally (its customer links go too).
-    WeCom drops a group with its last tag: so does the next reconcile."""
+    """Delete a wecom-source tag or group in WeCom (``del_corp_tag``), then locally: a group's tags and every
+    customer link of the deleted tags go too (the database cascades). WeCom drops a group with its last tag: so does
+    the next reconcile."""
     external_id = row.external_id
     session.commit()
     if external_id:
