@@ -35,6 +35,9 @@ class EventTypes:
     CUSTOMER_MERGED = "customer.merged"
     IDENTITY_LINKED = "customer.identity_linked"
     TAGS_CHANGED = "customer.tags_changed"
+    #: tags were created or renamed outside the tag screens (e.g. on a channel's corp-tag page); payload
+    #: ``{"tag_ids": [...], "action": "created" | "updated", "user_id": int | None}``
+    TAG_CATALOG_CHANGED = "tag.catalog_changed"
     PLUGIN_ENABLED = "plugin.enabled"
     PLUGIN_DISABLED = "plugin.disabled"
 

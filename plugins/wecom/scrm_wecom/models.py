@@ -34,7 +34,10 @@ from .groupchats.models import (  # noqa: E402,F401  (group chat mirror, branch 
     GroupAssignment,
     GroupChat,
     GroupChatSync,
+    GroupChatTag,
     GroupMember,
+    GroupTag,
+    GroupTagGroup,
 )
 from .livecodes.models import (  # noqa: E402,F401
     LiveCode,

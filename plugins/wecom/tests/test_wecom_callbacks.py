@@ -63,6 +63,37 @@ def test_url_verification_answers_the_decrypted_echostr(account, wsgi_http):
     assert response.status_code == 200 and response.text == echo
 
 
+def _echostr_with_plus(crypto: WeChatCrypto) -> tuple[str, str, str, str]:
+    """An encrypted echostr whose base64 holds a ``+`` (and its plaintext, timestamp, signature)."""
+    for n in range(500):
+        plaintext, timestamp = f"echo{n}", str(1476416373 + n)
+        echostr, signature = crypto.encrypt_message(plaintext, timestamp, "47744683")
+        if "+" in echostr:
+            return plaintext, echostr, timestamp, signature
+    raise AssertionError("no echostr with a + found")
+
+
+def test_url_verification_takes_a_raw_plus_in_the_echostr_and_answers_within_a_second(account, wsgi_http):
+    crypto = WeChatCrypto(CALLBACK_TOKEN, AES_KEY, CORP_ID)
+    plaintext, echostr, timestamp, signature = _echostr_with_plus(crypto)
+    # WeCom puts the base64 in the query unencoded: a form decoder reads its "+" as a space
+    raw_query = f"msg_signature={signature}&timestamp={timestamp}&nonce=47744683&echostr={echostr}"
+    assert "+" in raw_query and "%2B" not in raw_query
+    started = time.monotonic()
+    response = wsgi_http.get(f"{url_of(account)}?{raw_query}")
+    assert time.monotonic() - started < 1.0
+    assert response.status_code == 200 and response.text == plaintext
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_url_verification_with_an_encoded_plus_answers_the_same(account, wsgi_http):
+    crypto = WeChatCrypto(CALLBACK_TOKEN, AES_KEY, CORP_ID)
+    plaintext, echostr, timestamp, signature = _echostr_with_plus(crypto)
+    response = wsgi_http.get(url_of(account), params={"msg_signature": signature, "timestamp": timestamp,
+                                                      "nonce": "47744683", "echostr": echostr})
+    assert response.status_code == 200 and response.text == plaintext
+
+
 def test_url_verification_with_a_bad_signature_is_forbidden(account, wsgi_http):
     crypto = WeChatCrypto(CALLBACK_TOKEN, AES_KEY, CORP_ID)
     echostr, _sig = crypto.encrypt_message("12345", "1476416373", "47744683")

@@ -8,6 +8,7 @@ from wecom_churn_fixtures import *  # noqa: F403
 from wecom_churn_fixtures import churn, employee, losses
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import *  # noqa: F403
+from wecom_sync_fixtures import CORP_ID
 
 from scrm.sdk.testing import ADMIN_PASSWORD
 
@@ -26,6 +27,11 @@ def sign_in(page, email: str) -> None:
 
 
 def test_the_retain_page_and_the_lists_work_on_a_phone(page, db, tenant, churn_account, make_user, wsgi_http, worker):
+    from scrm.sdk import IdentityKind, match_or_create
+
+    match_or_create(db, tenant.id, {IdentityKind.external_userid(CORP_ID): "wmAlice",
+                                    IdentityKind.MOBILE: "13900000000"})
+    db.commit()
     churn(wsgi_http, churn_account, "lisi", "wmAlice", at=1763600000)
     worker.join()
     loss = losses(db, tenant.id)[0]
@@ -36,7 +42,13 @@ def test_the_retain_page_and_the_lists_work_on_a_phone(page, db, tenant, churn_a
     sign_in(page, "lisi@acme.test")
     page.goto(f"/t/acme/wecom/churn/retain/{loss.id}")
     assert "Alice" in page.inner_text("[data-testid=retain]")
+    call = page.locator("[data-testid=retain-call]")
+    assert call.get_attribute("href") == "tel:13900000000" and call.is_visible()
+    assert call.bounding_box()["x"] + call.bounding_box()["width"] <= 375
     assert no_horizontal_scroll(page)
+
+    page.goto("/t/acme/wecom/churn/deleted")
+    assert page.is_visible("[data-testid=churn-scope]") and no_horizontal_scroll(page)
 
     page.context.clear_cookies()
     sign_in(page, "admin@acme.test")

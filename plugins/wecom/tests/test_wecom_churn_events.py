@@ -12,7 +12,7 @@ from wecom_churn_fixtures import *  # noqa: F403
 from wecom_churn_fixtures import churn, delete, employee, losses, re_add
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import *  # noqa: F403
-from wecom_sync_fixtures import CORP_ID, customer_of
+from wecom_sync_fixtures import CORP_ID, customer_of, follows
 
 from scrm.core.models import Outbox
 from scrm.sdk import DomainEvent, merge_customers, publish
@@ -67,10 +67,28 @@ def test_a_redelivered_event_adds_nothing(db, churn_account, wsgi_http, worker):
     assert len(losses(db, churn_account.tenant_id)) == 1
 
 
-def test_an_unknown_friend_records_nothing(db, churn_account, wsgi_http, worker):
+def test_a_deletion_of_a_friend_the_platform_never_knew_is_recorded_and_named_from_wecom(
+        db, tenant, churn_account, sandbox, wsgi_http, worker):
+    # Dora is still lisi's friend in WeCom, but the platform never heard of her
+    sandbox[1].add_friend(CORP_ID, "lisi", {"external_userid": "wmDora", "name": "Dora"})
+    delete(wsgi_http, churn_account, "zhangsan", "wmDora", at=1763600000)
+    worker.join()
+    [row] = losses(db, tenant.id)
+    dora = customer_of(db, tenant.id, "wmDora")  # One-ID: the external_userid identity
+    assert row.kind == "deleted" and row.customer_id == dora.id and dora.name == "Dora"
+    assert row.operator_employee_id == employee(db, tenant.id, "zhangsan").id
+    assert row.lost_at == datetime.fromtimestamp(1763600000, UTC) and row.added_at is None
+    assert follows(db, tenant.id, "wmDora")[("wmDora", "lisi")].status == "active"
+
+
+def test_a_loss_wecom_no_longer_answers_for_is_recorded_under_the_external_userid(db, tenant, churn_account,
+                                                                                 wsgi_http, worker):
     churn(wsgi_http, churn_account, "zhangsan", "wmNobody", at=1763600000)
     worker.join()
-    assert losses(db, churn_account.tenant_id) == []
+    [row] = losses(db, tenant.id)
+    nobody = customer_of(db, tenant.id, "wmNobody")
+    assert row.kind == "churned" and row.customer_id == nobody.id and nobody.name == "wmNobody"
+    assert row.employee_id == employee(db, tenant.id, "zhangsan").id
 
 
 def test_events_of_one_tenant_never_record_rows_for_another(db, churn_account, other_tenant, enable_plugins,
@@ -87,7 +105,11 @@ def test_events_of_one_tenant_never_record_rows_for_another(db, churn_account, o
              "customer_id": alice.id})
     db.commit()
     worker.join()
-    assert db.execute(select(FriendLoss)).scalars().all() == []
+    rows = db.execute(select(FriendLoss)).scalars().all()
+    assert [r for r in rows if r.tenant_id == churn_account.tenant_id] == []
+    # the other tenant's own account lost a friend it did not know: its row is its own customer, never Alice
+    assert all(r.tenant_id == other_tenant.id and r.account_id == other_account.id and r.customer_id != alice.id
+               for r in rows)
 
 
 def test_a_merge_moves_the_rows_to_the_surviving_customer(db, platform, tenant, churn_account, wsgi_http, worker):

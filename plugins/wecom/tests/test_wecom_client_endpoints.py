@@ -107,6 +107,49 @@ def test_an_expired_welcome_code_is_refused(client, control):
     assert errcode_of(lambda: client.send_welcome_msg(code, text="too late")) == 41051
 
 
+MINI = {"title": "Shop", "appid": "wx8bd80126147dfa00", "page": "pages/index.html", "pic_media_id": "MEDIA"}
+
+
+@pytest.mark.parametrize(("text", "attachments", "problem"), [
+    (None, [{"msgtype": "file", "file": {}}], "file.media_id"),
+    (None, [{"msgtype": "voice", "voice": {"media_id": "M"}}], "msgtype invalid"),
+    (None, [{"msgtype": "image"}], "image missing"),
+    (None, [{"msgtype": "image", "image": {}}], "image.media_id|pic_url"),
+    (None, [{"msgtype": "link", "link": {"url": "https://a.example.com"}}], "link.title"),
+    (None, [{"msgtype": "link", "link": {"title": "T"}}], "link.url"),
+    (None, [{"msgtype": "link", "link": {"title": "标" * 43, "url": "https://a.example.com"}}], "128 bytes"),
+    (None, [{"msgtype": "miniprogram", "miniprogram": {**MINI, "title": "标" * 22}}], "64 bytes"),
+    *[(None, [{"msgtype": "miniprogram", "miniprogram": {k: v for k, v in MINI.items() if k != missing}}],
+       f"miniprogram.{missing}") for missing in MINI],
+    (None, [{"msgtype": "miniprogram", "miniprogram": {**MINI, "page": "pages/index"}}], ".html"),
+    (None, [{"msgtype": "video", "video": {}}], "video.media_id"),
+    ("x", [{"msgtype": "image", "image": {"media_id": "M"}}] * 10, "at most 9"),
+    ("字" * 1334, [], "4000 bytes"),
+])
+def test_send_welcome_msg_refuses_bodies_wecom_refuses_and_keeps_the_code(client, control, text, attachments,
+                                                                          problem):
+    friend = control.add_friend(CORP_ID, "zhangsan", {"name": "Carol"})
+    with pytest.raises(WeChatAPIError) as caught:
+        client.send_welcome_msg(friend["welcome_code"], text=text, attachments=attachments)
+    assert caught.value.errcode == 40058 and problem in caught.value.errmsg
+    assert control.corp(CORP_ID)["welcome_messages"] == []
+    client.send_welcome_msg(friend["welcome_code"], text="Welcome")  # a refused body does not use the code up
+    assert len(control.corp(CORP_ID)["welcome_messages"]) == 1
+
+
+def test_send_welcome_msg_takes_one_text_and_nine_attachments_of_every_type(client, control):
+    friend = control.add_friend(CORP_ID, "zhangsan", {"name": "Carol"})
+    attachments = [{"msgtype": "image", "image": {"pic_url": "https://p.qpic.cn/1.png"}},
+                   {"msgtype": "link", "link": {"title": "标" * 42, "url": "https://a.example.com",
+                                                "desc": "d", "picurl": "https://a.example.com/c.png"}},
+                   {"msgtype": "miniprogram", "miniprogram": {**MINI, "title": "标" * 21}},
+                   {"msgtype": "video", "video": {"media_id": "V"}}, {"msgtype": "file", "file": {"media_id": "F"}},
+                   *[{"msgtype": "image", "image": {"media_id": f"M{i}"}} for i in range(4)]]
+    client.send_welcome_msg(friend["welcome_code"], text="字" * 1333, attachments=attachments)
+    [sent] = control.corp(CORP_ID)["welcome_messages"]
+    assert sent["attachments"] == attachments
+
+
 def test_app_messages_use_the_agent_secret(client, control):
     sent = client.send_app_text("New customer", users=["zhangsan", "ghost"])
     assert sent["invaliduser"] == "ghost" and sent["msgid"]

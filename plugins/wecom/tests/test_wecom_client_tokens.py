@@ -1,18 +1,23 @@
 """The API client's token rules against the sandbox: cached and reused per (account, secret kind), refreshed before
-``expires_in``, single flight under threads, exactly one retry on 40014/42001, bounded backoff on rate limits."""
+``expires_in`` (7200 s when WeCom leaves it out), single flight under threads, exactly one retry on
+40014/42001/41001, bounded backoff on rate limits."""
 
 from __future__ import annotations
 
+import json
 import threading
+from datetime import UTC
 
+import httpx
 import pytest
 from scrm_wecom.accounts import SecretKind
 from scrm_wecom.models import WeComAccessToken
 from scrm_wecom.tokens import CacheTokenStore, DatabaseTokenStore, token_store, usable_lifetime
-from sqlmodel import select
+from sqlmodel import Session, select
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_foundation_fixtures import FAST_BACKOFF
 
+from scrm.sdk import utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
 USER_GET = "/cgi-bin/user/get"
@@ -88,6 +93,52 @@ def test_a_token_is_refreshed_before_expires_in(account, wecom_sandbox, wecom_cl
     assert usable_lifetime(7200) == 6900 and usable_lifetime(600) == 540
 
 
+class WithoutExpiresIn(httpx.BaseTransport):
+    """Talks to the sandbox, but its ``gettoken`` answers carry no ``expires_in`` (WeCom documents it; a proxy or an
+    older deployment may drop it)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path != GETTOKEN:
+            return response
+        response.read()
+        body = {k: v for k, v in json.loads(response.content).items() if k != "expires_in"}
+        return httpx.Response(response.status_code, json=body)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_token_without_expires_in_lives_7200_seconds(account, wecom_sandbox, wecom_client, store):
+    _, control = wecom_sandbox
+    client = wecom_client(account, store=store, http=httpx.Client(transport=WithoutExpiresIn()))
+    assert client.fetch_token(SecretKind.ADDRESS_BOOK)[1] == 7200
+    assert "expires_in" not in client.http.get(f"{client.base_url}{GETTOKEN}", params={
+        "corpid": client.credentials.corp_id, "corpsecret": client.credentials.secret(SecretKind.ADDRESS_BOOK)
+    }).json()
+    if isinstance(store, DatabaseTokenStore):
+        client.get_user("zhangsan")
+        with Session(store.engine) as session:
+            row = session.exec(select(WeComAccessToken).where(WeComAccessToken.account_id == account.id,
+                                                              WeComAccessToken.kind == "address_book")).one()
+            left = (row.refresh_after.replace(tzinfo=row.refresh_after.tzinfo or UTC) - utcnow()).total_seconds()
+        assert 6890 < left <= usable_lifetime(7200) == 6900
+    else:
+        recorded: list[int] = []
+        original = store.cache.set
+        store.cache.set = lambda key, value, ttl=None: (recorded.append(ttl), original(key, value, ttl))[1]
+        try:
+            client.get_user("zhangsan")
+        finally:
+            store.cache.set = original
+        assert recorded == [usable_lifetime(7200)]
+    client.get_user("lisi")  # the cached token serves on: no second gettoken for the calls
+    assert [c["errcode"] for c in control.calls(USER_GET)] == [0, 0]
+
+
 @pytest.mark.parametrize("expire_first", [False, True], ids=["cold", "expired"])
 def test_concurrent_callers_trigger_a_single_gettoken(account, wecom_sandbox, wecom_client, store, expire_first):
     _, control = wecom_sandbox
@@ -114,7 +165,7 @@ def test_concurrent_callers_trigger_a_single_gettoken(account, wecom_sandbox, we
     assert len(control.calls(GETTOKEN)) - before == 1
 
 
-@pytest.mark.parametrize("errcode", [40014, 42001])
+@pytest.mark.parametrize("errcode", [40014, 42001, 41001])
 def test_a_token_error_is_retried_exactly_once_then_raised(account, wecom_sandbox, wecom_client, store, errcode):
     _, control = wecom_sandbox
     control.fail_next(USER_GET, errcode, times=2)

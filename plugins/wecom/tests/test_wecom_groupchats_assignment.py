@@ -139,24 +139,75 @@ def test_more_than_100_chats_go_in_chunks_of_100(db, platform, admin, synced, sa
     assert count(db, GroupAssignment, GroupAssignment.status == "waiting") == 150
 
 
-def test_the_tracker_confirms_without_a_callback_and_fails_what_waits_too_long(db, admin, synced, sandbox, worker):
+def _age(db, tenant_id: int, chat_name: str, age: timedelta) -> None:
+    record = next(r for r in assignments(db, tenant_id) if r.chat_name == chat_name)
+    record.assigned_at = utcnow() - age
+    db.add(record)
+    db.commit()
+
+
+def test_the_tracker_confirms_without_a_callback(db, admin, synced, sandbox, worker):
     worker.join()
-    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA", "wrLeftB").status_code == 302
+    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA").status_code == 302
     key = jobs.tracker_key(synced.tenant_id)
     db.commit()
     assert db.execute(select(ScheduledJob.status).where(ScheduledJob.key == key)).scalar_one() == "pending"
-    stale = [r for r in assignments(db, synced.tenant_id) if r.chat_name == "Store fans"][0]
-    stale.assigned_at = utcnow() - TRACK_FOR - timedelta(minutes=1)
-    db.add(stale)
-    db.commit()
-    GroupChatControl(sandbox[1], CORP_ID).complete_transfers()
+    GroupChatControl(sandbox[1], CORP_ID).complete_transfers()  # no callback fired
     jobs.track_assignments.send(synced.tenant_id)
     worker.join()
-    by_name = {r.chat_name: r for r in assignments(db, synced.tenant_id)}
-    assert by_name["VIP group"].status == "done"
-    assert by_name["Store fans"].status == "failed" and "24 hours" in by_name["Store fans"].error
+    assert [r.status for r in assignments(db, synced.tenant_id)] == ["done"]
     db.expire_all()
     assert db.execute(select(ScheduledJob.status).where(ScheduledJob.key == key)).scalar_one() == "cancelled"
+
+
+def test_a_chat_confirmed_before_24_hours_but_read_after_them_is_done(db, admin, synced, sandbox, worker):
+    """The tracker re-reads before it expires: WeCom handed the chat over in time, the mirror only saw it late."""
+    worker.join()
+    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA").status_code == 302
+    GroupChatControl(sandbox[1], CORP_ID).complete_transfers()
+    _age(db, synced.tenant_id, "VIP group", TRACK_FOR + timedelta(minutes=1))
+    jobs.track_assignments.send(synced.tenant_id)
+    worker.join()
+    [record] = assignments(db, synced.tenant_id)
+    assert record.status == "done" and record.error == ""
+    assert chat_of(db, synced.tenant_id, "wrLeftA").owner_userid == "lisi"
+
+
+def test_a_chat_wecom_did_not_confirm_within_24_hours_fails(db, admin, synced, sandbox, worker):
+    worker.join()
+    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA", "wrLeftB").status_code == 302
+    _age(db, synced.tenant_id, "Store fans", TRACK_FOR + timedelta(minutes=1))
+    _age(db, synced.tenant_id, "VIP group", TRACK_FOR - timedelta(minutes=1))
+    jobs.track_assignments.send(synced.tenant_id)  # WeCom never completed either transfer
+    worker.join()
+    by_name = {r.chat_name: r for r in assignments(db, synced.tenant_id)}
+    assert by_name["Store fans"].status == "failed" and "24 hours" in by_name["Store fans"].error
+    assert by_name["VIP group"].status == "waiting"
+    key = jobs.tracker_key(synced.tenant_id)
+    db.expire_all()
+    assert db.execute(select(ScheduledJob.status).where(ScheduledJob.key == key)).scalar_one() == "pending"
+
+
+def test_the_tracker_does_not_fail_what_it_could_not_read(db, admin, synced, sandbox, worker, monkeypatch):
+    """WeCom unreachable: the overdue record keeps waiting for the next run instead of failing unchecked."""
+    from scrm_wecom.client import WeComUnavailable
+
+    worker.join()
+    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA").status_code == 302
+    GroupChatControl(sandbox[1], CORP_ID).complete_transfers()
+    _age(db, synced.tenant_id, "VIP group", TRACK_FOR + timedelta(hours=1))
+
+    def unreachable(*args, **kwargs):
+        raise WeComUnavailable("connection refused")
+
+    monkeypatch.setattr(jobs, "refresh", unreachable)
+    jobs.track_assignments.send(synced.tenant_id)
+    worker.join()
+    assert [r.status for r in assignments(db, synced.tenant_id)] == ["waiting"]
+    monkeypatch.undo()
+    jobs.track_assignments.send(synced.tenant_id)
+    worker.join()
+    assert [r.status for r in assignments(db, synced.tenant_id)] == ["done"]
 
 
 def test_records_filters_count_and_exports(db, admin, synced, sandbox):
@@ -225,3 +276,33 @@ def test_disabled_plugin_pages_answer_404(db, admin, tenant, synced):
     db.commit()
     for path in ("/", "/unassigned", "/records", "/records/export.csv"):
         assert admin.get(BASE + path).status_code == 404, path
+
+
+def test_chats_of_a_member_wecom_disabled_go_through_the_on_the_job_transfer(db, platform, admin, synced, sandbox,
+                                                                             chats):
+    """赵六 is disabled in WeCom (status 2: still a member, so the resigned transfer would refuse with 90500): the
+    chat is unassigned like those of members who left, and its transfer goes through ``groupchat/onjob_transfer``."""
+    chats.create({"chat_id": "wrDisabled", "name": "Disabled fans", "owner": "zhaoliu", "create_time": 1715000000,
+                  "members": [{"userid": "wmDan", "type": 2, "join_time": 1715000000}]})
+    run_group_sync(db, platform, synced)
+    sandbox[1].clear_calls()
+    assert "wrDisabled" in admin.get(f"{BASE}/unassigned").text
+    assert _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA", "wrDisabled").status_code == 302
+    [onjob] = sandbox[1].calls("/cgi-bin/externalcontact/groupchat/onjob_transfer")
+    [resigned] = sandbox[1].calls("/cgi-bin/externalcontact/groupchat/transfer")
+    assert onjob["body"]["chat_id_list"] == ["wrDisabled"] and resigned["body"]["chat_id_list"] == ["wrLeftA"]
+    assert {r.chat_name: r.status for r in assignments(db, synced.tenant_id)} == {
+        "VIP group": "waiting", "Disabled fans": "waiting"}
+
+
+def test_the_records_date_filter_uses_china_days(db, admin, synced):
+    """An assignment at 01:00 in Shanghai (17:00 UTC the day before) is filed under its Shanghai day."""
+    from datetime import UTC, datetime
+
+    _assign(admin, db, synced.tenant_id, "lisi", "wrLeftA")
+    [record] = assignments(db, synced.tenant_id)
+    record.assigned_at = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)
+    db.add(record)
+    db.commit()
+    assert "1 assigned group chat" in admin.get(f"{BASE}/records?start=2026-03-10&end=2026-03-10").text
+    assert "0 assigned group chats" in admin.get(f"{BASE}/records?start=2026-03-09&end=2026-03-09").text

@@ -1,5 +1,6 @@
 """The unassigned group chats tab in headless Chromium on a 375 px wide phone: a "Sync" click polled by htmx until
-done, then two chats selected and assigned to an employee, the page saying the change is asynchronous."""
+done, then two chats selected and assigned to an employee found by typing in the picker, the page saying the change
+is asynchronous."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def test_an_operator_syncs_and_assigns_group_chats_on_a_phone(page, db, platform
     page.wait_for_selector("[data-testid=chat-ids-error]")
     page.check("tr[data-chat-id=wrLeftA] input[name=chat_ids]")
     page.check("tr[data-chat-id=wrLeftB] input[name=chat_ids]")
+    page.fill("[data-testid=takeover-search]", "lis")  # the picker searches active employees as one types
+    page.wait_for_function("document.querySelectorAll('#takeover_id option').length == 2")
+    assert page.eval_on_selector_all("#takeover_id option", "os => os.map(o => o.textContent.trim())") == [
+        "Choose an employee", "李四 (lisi)"]
     page.select_option("select[name=takeover_id]", label="李四 (lisi)")
     page.click("[data-testid=assign]")
     page.wait_for_selector(".flash-success")

@@ -218,3 +218,34 @@ def test_tagging_a_wecom_friend_with_the_members_bulk_tag_marks_it_in_wecom(db, 
     assert call["body"] == {"userid": "zhangsan", "external_userid": "wmCarol", "add_tag": ["etSilver"],
                             "remove_tag": []}
     assert ("Silver", "zhangsan") in wecom_tags_of(db, carol.id)
+
+
+def test_the_tag_screen_shows_who_created_and_renamed_a_tag_on_the_wecom_page(db, synced, enable_plugins, tenant,
+                                                                               make_user, login, worker):
+    """The WeCom page tells the members' tag list its creator and updater (``tag.catalog_changed``)."""
+    from scrm_members.segments.models import TagMeta
+
+    from scrm.sdk import User
+
+    worker.join()  # the sync's events
+    db.commit()
+    enable_plugins(tenant, "members")
+    _account, _control, client = synced
+    level = local_group(db, "etLevel")
+    assert client.post(TAGS + "/new", data={"group_id": str(level.id), "names": "Platinum"}).status_code == 302
+    platinum = local_tags(db)["Platinum"]
+    worker.join()
+    db.commit()
+    login(make_user("second@acme.test", tenant, role="tenant_admin"))
+    assert client.post(f"{TAGS}/tag/{platinum.id}/rename", data={"name": "Platinum+"}).status_code == 302
+    worker.join()
+    db.expire_all()
+    users = {u.email: u for u in db.execute(select(User)).scalars()}
+    first, second = users["admin@acme.test"], users["second@acme.test"]
+    meta = db.execute(select(TagMeta).where(TagMeta.tag_id == platinum.id)).scalar_one()
+    assert (meta.created_by, meta.updated_by) == (first.id, second.id)
+    page = client.get("/t/acme/members/tags/?tab=wecom&q=Platinum").get_data(as_text=True)
+    row = page.split(f'data-tag-id="{platinum.id}"', 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split(">", 1)[1] for cell in row.split("<td")[1:]]
+    assert cells[0].startswith("Platinum+")
+    assert cells[5].startswith(first.name or first.email) and cells[7].startswith(second.name or second.email)

@@ -131,3 +131,33 @@ def test_invalid_segments_are_rejected(segment, field):
     with pytest.raises(ContentError) as exc:
         validate_segments([segment])
     assert field in exc.value.fields
+
+
+@pytest.mark.parametrize(("attachment", "field", "limit"), [
+    ({**LINK, "title": "标" * 43}, "att-0-title", 128),
+    ({**LINK, "desc": "述" * 171}, "att-0-desc", 512),
+    ({"type": "miniprogram", "title": "标" * 22, "appid": "wx8bd80126147dfa00", "page": "pages/index.html",
+      "pic_media_id": "M"}, "att-0-title", 64),
+])
+def test_titles_and_summaries_are_measured_in_bytes_as_wecom_does(attachment, field, limit):
+    with pytest.raises(ContentError) as caught:
+        validate_content({"text": "", "attachments": [attachment]})
+    assert caught.value.fields[field] == f"At most {limit} bytes (a Chinese character takes 3)."
+    shorter = {k: (v[:-1] if k == field[6:] else v) for k, v in attachment.items()}
+    assert validate_content({"text": "", "attachments": [shorter]})["attachments"] == [shorter]
+
+
+def test_segments_cover_the_whole_week_only_without_a_gap():
+    from scrm_wecom.welcome.segments import covers_whole_week
+
+    def seg(days, start, end):
+        return {"weekdays": days, "start": start, "end": end, "content": {"text": "x"}}
+
+    week = [1, 2, 3, 4, 5, 6, 7]
+    assert covers_whole_week([seg(week, "00:00", "23:59")])
+    assert covers_whole_week([seg(week, "12:00", "23:59"), seg(week, "00:00", "12:30")])
+    assert not covers_whole_week([seg(week, "00:00", "12:00"), seg(week, "12:01", "23:59")])
+    assert not covers_whole_week([seg(week[:6], "00:00", "23:59")])
+    assert not covers_whole_week([seg(week, "00:00", "23:58")])
+    late = datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC)  # Sunday 23:59:59 in Shanghai
+    assert matching_segment([seg([7], "20:00", "23:59")], late) == 0

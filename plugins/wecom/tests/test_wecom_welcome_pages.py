@@ -84,6 +84,63 @@ def test_segmented_message_keeps_its_segments(db, world, staff):
     assert "Daytime" in form and 'value="09:00"' in form
 
 
+def test_the_details_page_shows_content_attachments_segments_scope_and_times(db, world, staff):
+    data = _form([world.employees["zhangsan"], world.employees["lisi"]], text="Hello {customer_name}", **LINK,
+                 **{"att-1-type": "miniprogram", "att-1-title": "Mini shop", "att-1-appid": "wx8bd80126147dfa00",
+                    "att-1-page": "pages/index.html", "att-1-pic_media_id": "MEDIA_COVER"},
+                 segmented="1", **{"seg-0-weekdays": ["6", "7"], "seg-0-start": "10:00", "seg-0-end": "22:00",
+                                   "seg-0-text": "Weekend hello"})
+    assert staff.post("/t/acme/wecom/welcome/new", data=data).status_code == 302
+    [message] = _messages(db, world.tenant)
+    listing = staff.get("/t/acme/wecom/welcome/").get_data(as_text=True)
+    assert f'href="/t/acme/wecom/welcome/{message.id}"' in listing
+    response = staff.get(f"/t/acme/wecom/welcome/{message.id}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for expected in ("[3 items] Hello {customer_name}", "Li Si, Zhang San", "Spring sale",
+                     "https://shop.example.com/spring", "Mini shop", "wx8bd80126147dfa00", "pages/index.html",
+                     "MEDIA_COVER", "Sat, Sun", "10:00–22:00", "Weekend hello", "operator@acme.test",
+                     message.created_at.strftime("%Y-%m-%d %H:%M"), message.updated_at.strftime("%Y-%m-%d %H:%M")):
+        assert expected in page, expected
+    assert "<form" not in page.split('data-testid="welcome-facts"')[1]  # read only
+
+
+def test_another_tenant_cannot_open_the_details(db, world, staff, other_tenant, enable_plugins, make_user, client):
+    staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], text="Acme only"))
+    [message] = _messages(db, world.tenant)
+    staff.post("/logout")
+    enable_plugins(other_tenant, "wecom")
+    intruder = make_user("admin@globex.test", other_tenant, role="tenant_admin")
+    client.post("/login", data={"email": intruder.email, "password": "correct-horse-battery"})
+    response = client.get(f"/t/globex/wecom/welcome/{message.id}")
+    assert response.status_code == 404 and "Acme only" not in response.get_data(as_text=True)
+
+
+EVERY_DAY = ["1", "2", "3", "4", "5", "6", "7"]
+
+
+def test_segments_covering_the_whole_week_need_no_default_content(db, world, staff):
+    data = {"audience": "all", "text": "", "segmented": "1",
+            "seg-0-weekdays": EVERY_DAY, "seg-0-start": "00:00", "seg-0-end": "09:00", "seg-0-text": "Night",
+            "seg-1-weekdays": EVERY_DAY, "seg-1-start": "09:00", "seg-1-end": "23:59", "seg-1-text": "Day"}
+    assert staff.post("/t/acme/wecom/welcome/new", data=data).status_code == 302
+    [message] = _messages(db, world.tenant)
+    assert message.content == {"text": "", "attachments": []} and len(message.segments) == 2
+    listing = staff.get("/t/acme/wecom/welcome/").get_data(as_text=True)
+    assert "[1 item] Night" in listing
+    page = staff.get(f"/t/acme/wecom/welcome/{message.id}").get_data(as_text=True)
+    assert "None: the time segments cover the whole week." in page
+
+
+def test_segments_leaving_a_gap_still_need_the_default_content(db, world, staff):
+    data = {"audience": "all", "text": "", "segmented": "1",
+            "seg-0-weekdays": EVERY_DAY[:5], "seg-0-start": "00:00", "seg-0-end": "23:59", "seg-0-text": "Weekday"}
+    response = staff.post("/t/acme/wecom/welcome/new", data=data)
+    assert response.status_code == 422
+    assert "Write the default content for the times no segment covers" in response.get_data(as_text=True)
+    assert _messages(db, world.tenant) == []
+
+
 def test_edit_makes_the_message_the_newest(db, world, staff):
     for text in ("First", "Second"):
         staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], text=text))

@@ -29,6 +29,16 @@ def churn_account(db, platform, tenant, enable_plugins, make_account, sandbox, w
     return account
 
 
+@pytest.fixture
+def wecom_only_account(db, platform, tenant, enable_plugins, make_account, sandbox, worker):
+    """The tenant's synced WeCom account with only the wecom plugin enabled (no members: no stages, no profile)."""
+    enable_plugins(tenant, "wecom")
+    account = make_account(tenant, sandbox[0])
+    run_full_sync(db, platform, account)
+    worker.join()
+    return account
+
+
 def set_stage(db, tenant_id: int, customer_id: int, stage_name: str) -> None:
     """Put the customer in the members plugin's stage ``stage_name`` (test setup through the stage owner's service)."""
     from sqlmodel import Session
@@ -99,5 +109,5 @@ def signed_in(make_user, login, tenant, email: str, role: str = "tenant_admin", 
     return login(make_user(email, tenant, role=role, employee_id=employee_id))
 
 
-__all__ = ["ALL_ROLES", "app_messages", "churn", "churn_account", "delete", "deliveries", "employee", "losses",
+__all__ = ["ALL_ROLES", "app_messages", "churn", "churn_account", "wecom_only_account", "delete", "deliveries", "employee", "losses",
            "re_add", "set_stage", "signed_in", "stage_id", "to", "ts"]

@@ -97,13 +97,14 @@ def _clean_text(key: str, raw: Any, errors: dict[str, str]) -> str | None:
 
 def clean_profile(session: Session, tenant_id: int, data: dict[str, Any], customer: Customer | None = None,
                   partial: bool = False, fields: list[CustomField] | None = None,
-                  check_mobiles: bool = True) -> dict[str, Any]:
+                  check_mobiles: bool = True, unassigned: bool = False) -> dict[str, Any]:
     """Validate a profile; returns the clean values or raises FieldError mapping keys to messages.
 
     ``data`` keys: name, gender, mobiles (list), birthday, nickname, email, landline, fax, wechat_id, qq, region and
     ``cf_<id>`` for enabled custom fields. With ``partial`` (API PATCH) absent keys are left alone, but a required
     field cannot be emptied. ``check_mobiles=False`` skips the lookup of who holds the numbers (the import checks
-    them in bulk). Nothing is written."""
+    them in bulk). ``unassigned``: the customer is created without an owner (into the unassigned pool), so the fields
+    marked "required for unassigned users" are required too. Nothing is written."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
 
@@ -167,7 +168,8 @@ def clean_profile(session: Session, tenant_id: int, data: dict[str, Any], custom
         if not given(field.key):
             continue
         try:
-            clean[field.key] = clean_value(field, data.get(field.key), field.required_member)
+            required = field.required_member or (unassigned and field.required_unassigned)
+            clean[field.key] = clean_value(field, data.get(field.key), required)
         except ValueError as exc:
             errors[field.key] = str(exc)
     if errors:

@@ -22,6 +22,7 @@ from scrm.sdk import (
     CustomerIdentity,
     CustomerTag,
     IdentityKind,
+    Role,
     Tag,
     publish,
     utcnow,
@@ -33,6 +34,7 @@ from scrm.sdk.web import (
     current_membership,
     current_tenant,
     db,
+    has_role,
     role_required,
     tenant_hooks,
 )
@@ -77,15 +79,20 @@ def _level_choice() -> levels.Choice:
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def new():
+    may_pool = has_role(Role.TENANT_ADMIN, Role.OPERATOR)
     if request.method == "GET":
-        return _form_page(None, {"mobiles": [""], "gender": 0}, {})
+        return _form_page(None, {"mobiles": [""], "gender": 0,
+                                 "unassigned": may_pool and request.args.get("unassigned") == "1"}, {})
     data = form_data(request.form)
+    unassigned = may_pool and request.form.get("unassigned") == "on"
+    data["unassigned"] = unassigned
     try:
-        clean = clean_profile(db(), current_tenant().id, data)
+        clean = clean_profile(db(), current_tenant().id, data, unassigned=unassigned)
         level = _level_choice()
         membership = current_membership()
+        owner = membership.employee_id if membership is not None and not unassigned else None
         customer = create_customer(db(), current_tenant().id, clean, source="manual", actor=user_actor(),
-                                   owner_employee_id=membership.employee_id if membership is not None else None)
+                                   owner_employee_id=owner)
         levels.apply_choice(db(), current_tenant().id, customer.id, level, user_actor())
         audit_action("members.customer.create", f"customer:{customer.id}", name=customer.name)
         db().commit()

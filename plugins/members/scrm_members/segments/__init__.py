@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from scrm.sdk import MenuItem
+from scrm.sdk import EventTypes, MenuItem
 from scrm.sdk.web import STAFF
 
 from ..area import Area
-from . import blacklist, jobs, segment_store, views_blacklist, views_segments, views_tags  # noqa: F401  (routes)
+from . import blacklist, jobs, segment_store, tag_catalog, views_blacklist, views_segments, views_tags  # noqa: F401
 from .api import api
 from .audiences import audience_filters
 from .models import TagEvent
@@ -37,6 +37,12 @@ def customer_merged(tenant, survivor_id: int, merged_id: int, session) -> None:
     blacklist.move_merged(session, tenant.id, survivor_id, merged_id)
 
 
+def domain_event(event, session) -> None:
+    """Tags their channel plugin created or renamed: their creator / updater and time on the tag list."""
+    if event.type == EventTypes.TAG_CATALOG_CHANGED:
+        tag_catalog.record_catalog_change(session, event.tenant_id, event.payload, event.occurred_at)
+
+
 def enabled(tenant, settings, session) -> None:
     jobs.ensure_schedules(session, tenant.id)
 
@@ -54,6 +60,7 @@ AREA = Area(
     customer_panels=customer_panels,
     customer_merged=customer_merged,
     exclusion_reason=blacklist.exclusion_reason,
+    domain_event=domain_event,
     enabled=enabled,
     disabled=disabled,
 )

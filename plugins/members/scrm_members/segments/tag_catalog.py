@@ -11,7 +11,7 @@ Every function validates first and raises ``CatalogError`` with a field-keyed me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -324,3 +324,24 @@ def tagged_people(session: Session, tenant_id: int, tag_id: int) -> int:
 def tagged_times(session: Session, tenant_id: int, tag_id: int) -> int:
     return session.execute(select(func.count()).select_from(TagEvent).where(
         TagEvent.tenant_id == tenant_id, TagEvent.tag_id == tag_id)).scalar_one()
+
+
+def record_catalog_change(session: Session, tenant_id: int, payload: dict[str, Any], when: datetime | None) -> None:
+    """A ``tag.catalog_changed`` event (tags created or renamed by the plugin that owns them): who and when, for the
+    creator / updater columns. Idempotent: a redelivered event writes the same values again."""
+    user_id = payload.get("user_id")
+    user_id = int(user_id) if isinstance(user_id, int) else None
+    when = when or utcnow()
+    tags = session.execute(select(Tag).where(Tag.tenant_id == tenant_id,
+                                             Tag.id.in_([int(i) for i in payload.get("tag_ids") or []]))).scalars()
+    for tag in tags:
+        meta = tag_meta(session, tag)
+        if payload.get("action") == "created" and meta.created_by is None:
+            meta.created_by = user_id
+        if meta.id is None or meta.updated_by is None or _aware(when) >= _aware(meta.updated_at):
+            meta.updated_by, meta.updated_at = user_id, when  # events may arrive out of order: the newest wins
+        session.add(meta)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""The assignment records as CSV (UTF-8 with BOM, streamed) or XLSX (openpyxl write-only mode)."""
+"""The assignment records as CSV (UTF-8 with BOM, streamed) or XLSX (openpyxl write-only mode); times in
+Asia/Shanghai."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import Session
 
 from scrm.sdk import tabular
 
+from ..welcome.segments import local_time
 from . import records
 
 BATCH = 1000
@@ -26,8 +28,9 @@ def _rows(session: Session, tenant_id: int, where: Any) -> Iterator[list[Any]]:
         batch = records.rows(session, tenant_id, where, offset, BATCH)
         for row in batch:
             yield [row.customer_name, row.kind_label, row.from_label, row.takeover_label, row.status_label,
-                   row.record.assigned_at.strftime("%Y-%m-%d %H:%M:%S"),
-                   row.record.finished_at.strftime("%Y-%m-%d %H:%M:%S") if row.record.finished_at else "",
+                   local_time(row.record.assigned_at).strftime("%Y-%m-%d %H:%M:%S"),
+                   local_time(row.record.finished_at).strftime("%Y-%m-%d %H:%M:%S") if row.record.finished_at
+                   else "",
                    row.record.error]
         if len(batch) < BATCH:
             return

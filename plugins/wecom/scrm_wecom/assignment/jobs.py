@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scrm.sdk import actor, current_bus, job_session
+from scrm.sdk.wechat import WeChatAPIError
 
 from . import tracking
 
@@ -21,3 +22,24 @@ def poll_transfers(tenant_id: int) -> None:
     with job_session() as session:
         tracking.send_pending(session, current_bus().platform, tenant_id)
         tracking.poll(session, current_bus().platform, tenant_id)
+
+
+@actor(max_retries=1, min_backoff=60_000, time_limit=600_000)
+def check_resigned(tenant_id: int) -> None:
+    """Spec J1, periodic: mark left the members WeCom lists as resigned (``get_unassigned_list``), per account; an
+    account WeCom cannot answer for is logged and skipped."""
+    from ..accounts import AccountNotConfigured, list_accounts
+    from ..client import WeComUnavailable
+    from .resigned import log, reconcile
+
+    with job_session() as session:
+        for account in list_accounts(session, tenant_id):
+            try:
+                changed = reconcile(session, current_bus().platform, account)
+            except (WeChatAPIError, WeComUnavailable, AccountNotConfigured) as exc:
+                session.rollback()
+                log.warning("resigned check of account %s failed: %s", account.id, exc)
+                continue
+            session.commit()
+            if changed:
+                log.info("resigned check: %s employees of account %s marked left", changed, account.id)

@@ -31,14 +31,18 @@ class AssignmentError(ValueError):
 
 @dataclass
 class Preview:
-    """The assign dialog's line: X selected customers, Y employees, Z customers that will be assigned."""
+    """The assign dialog's line: X selected customers (as ticked, before the pool is checked again), Y employees,
+    Z customers that will be assigned (those still in the pool; 0 while no employee is chosen)."""
 
     customers: int
     employees: int
+    available: int | None = None
 
     @property
     def expected(self) -> int:
-        return self.customers if self.employees else 0
+        if not self.employees:
+            return 0
+        return self.customers if self.available is None else min(self.available, self.customers)
 
 
 def split_evenly(customer_ids: list[int], employee_ids: list[int]) -> dict[int, list[int]]:

@@ -1,9 +1,10 @@
-"""The assignment records list (客户分配记录): filters, rows with display labels, counts."""
+"""The assignment records list (客户分配记录): filters, rows with display labels, counts. The assigned-from / to
+filter takes Asia/Shanghai days (both included), as the pages show the times."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from scrm.sdk import Customer, Employee, EmployeeStatus
 
+from ..welcome.segments import TIMEZONE
 from .models import AssignmentRecord, Kind, Status
 
 KIND_LABELS = {Kind.POOL_CLAIM: _l("Claimed"), Kind.POOL_ASSIGN: _l("Assigned"),
@@ -32,11 +34,15 @@ class Row:
 
 
 def _day(value: Any, end: bool) -> datetime | None:
+    """The start of the Asia/Shanghai day ``value`` (YYYY-MM-DD), or of the day after it with ``end``."""
     try:
         day = date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
         return None
-    return datetime.combine(day, time.max if end else time.min) if day else None
+    if day is None:
+        return None
+    # as UTC: SQLite compares the stored UTC text and would drop the offset
+    return datetime.combine(day + timedelta(days=1) if end else day, time.min, TIMEZONE).astimezone(UTC)
 
 
 def where(tenant_id: int, args, visibility: Any = None) -> Any:
@@ -64,7 +70,7 @@ def where(tenant_id: int, args, visibility: Any = None) -> Any:
     if start:
         clauses.append(AssignmentRecord.assigned_at >= start)
     if stop:
-        clauses.append(AssignmentRecord.assigned_at <= stop)
+        clauses.append(AssignmentRecord.assigned_at < stop)
     return and_(*clauses)
 
 

@@ -1,9 +1,12 @@
 """Following WeCom transfers to their end (spec J2), and the cooperation with the members plugin.
 
 * ``send_pending``: the waiting records not sent yet go to WeCom, grouped by (handover, takeover, message) in calls
-  of at most 100 customers; a customer WeCom refuses ends ``failed`` with the error code.
+  of at most 100 customers; a customer WeCom refuses ends ``failed`` with the error code. Inheritance uses
+  ``resigned/transfer_customer`` when the handover member has left WeCom (status 5) and ``transfer_customer`` when
+  WeCom only disabled them (status 2: still a member, so WeCom's resigned API refuses them).
 * ``poll``: ``transfer_result`` / ``resigned/transfer_result`` for every group with waiting records. Inheritance:
-  1 taken over (the owner becomes the takeover employee), 3 refused, 4 limit, 5 no record. On-the-job: 3 and 4 end
+  1 taken over (the owner becomes the takeover employee), 3 refused, 4 limit, 5 (or no entry 24 hours after the
+  request: WeCom finishes inheritance within 24 hours) no record. On-the-job: 3 and 4 end
   the record at once; at ``effective_at`` (24 hours) a customer whose data changed after the request ends
   ``failed`` with the owner unchanged, else 1 hands the customer over, 5 (or no entry) ends ``no_record`` and 2 keeps
   waiting. The poll reschedules itself (a durable schedule per tenant) while records wait.
@@ -28,7 +31,8 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account
 from ..client import WeComClient
-from ..sync.models import Follow, FollowStatus
+from ..sync.models import Follow, FollowStatus, SyncMember
+from ..sync.org import LEFT_STATUS
 from .handover import ONJOB_DELAY, owner_follows, recent_handovers, waiting_customer_ids
 from .models import WECOM_STATUS, AssignmentRecord, Kind, Origin, Status
 
@@ -57,12 +61,15 @@ def schedule_poll(session: Session, tenant_id: int, due_at: datetime) -> None:
 
 
 def resume(session: Session, tenant_id: int, now: datetime | None = None) -> None:
-    """After the plugin is enabled again: poll at once when records still wait (a disabled plugin's jobs are
-    skipped, so the poll may have lapsed)."""
+    """After the plugin is enabled (again): poll at once when records still wait (a disabled plugin's jobs are
+    skipped, so the poll may have lapsed), and make sure the periodic resigned-member check runs."""
     waiting = session.execute(select(AssignmentRecord.id).where(
         AssignmentRecord.tenant_id == tenant_id, AssignmentRecord.status == Status.WAITING.value).limit(1)).first()
     if waiting is not None:
         schedule_poll(session, tenant_id, now or utcnow())
+    from .resigned import ensure_check
+
+    ensure_check(session, tenant_id)
 
 
 # -- ends --------------------------------------------------------------------------------------------------------------
@@ -127,6 +134,18 @@ def _client(session: Session, platform: Any, tenant_id: int, account_id: int | N
     return WeComClient.for_account(account, platform) if account is not None else None
 
 
+def resigned_api(session: Session, record: AssignmentRecord) -> bool:
+    """Whether WeCom's resigned-transfer API applies to ``record``: an inheritance whose handover member has left
+    WeCom (status 5; a member the sync never saw counts as left). A disabled member (status 2) is still a member:
+    their customers go through the on-the-job API."""
+    if record.kind != Kind.RESIGNED_INHERIT.value:
+        return False
+    status = session.execute(select(SyncMember.wecom_status).where(
+        SyncMember.tenant_id == record.tenant_id, SyncMember.account_id == record.account_id,
+        SyncMember.userid == record.handover_userid)).scalars().first()
+    return status is None or status == LEFT_STATUS
+
+
 def send_pending(session: Session, platform: Any, tenant_id: int, now: datetime | None = None) -> int:
     """Send the tenant's unsent waiting records to WeCom; returns how many WeCom accepted. Commits per call."""
     records = list(session.execute(select(AssignmentRecord).where(
@@ -135,7 +154,7 @@ def send_pending(session: Session, platform: Any, tenant_id: int, now: datetime 
         .order_by(AssignmentRecord.id)).scalars())
     accepted = 0
     groups = _groups(records, "account_id", "kind", "handover_userid", "takeover_userid", "message")
-    for (account_id, kind, handover, takeover, message), group in groups.items():
+    for (account_id, _kind, handover, takeover, message), group in groups.items():
         client = _client(session, platform, tenant_id, account_id)
         if client is None:
             for record in group:
@@ -148,7 +167,7 @@ def send_pending(session: Session, platform: Any, tenant_id: int, now: datetime 
                 when = now or utcnow()
                 try:
                     results = client.transfer_customer(handover, takeover, [r.external_userid for r in chunk],
-                                                       message or None, resigned=kind == Kind.RESIGNED_INHERIT.value)
+                                                       message or None, resigned=resigned_api(session, chunk[0]))
                 except (WeChatAPIError, AccountNotConfigured) as exc:
                     error = f"{getattr(exc, 'errcode', '')} {getattr(exc, 'errmsg', '') or exc}".strip()
                     for record in chunk:
@@ -173,13 +192,25 @@ def send_pending(session: Session, platform: Any, tenant_id: int, now: datetime 
 # -- results -----------------------------------------------------------------------------------------------------------
 
 
-def _wecom_statuses(client: WeComClient, kind: str, handover: str, takeover: str) -> dict[str, int]:
+def _read_statuses(client: WeComClient, handover: str, takeover: str, resigned: bool) -> dict[str, int]:
     statuses, cursor = {}, ""
     while True:
-        rows, cursor = client.transfer_result(handover, takeover, cursor, resigned=kind == Kind.RESIGNED_INHERIT.value)
+        rows, cursor = client.transfer_result(handover, takeover, cursor, resigned=resigned)
         statuses.update({str(r.get("external_userid")): int(r.get("status") or 0) for r in rows})
         if not cursor:
             return statuses
+
+
+def _wecom_statuses(session: Session, client: WeComClient, group: list[AssignmentRecord]) -> dict[str, int]:
+    """WeCom's transfer statuses of one (handover, takeover) group. For inheritance, the API the member's status
+    gives first, then the other one for customers it lacks (the member may have been deleted after being disabled)."""
+    first = group[0]
+    resigned = resigned_api(session, first)
+    statuses = _read_statuses(client, first.handover_userid, first.takeover_userid, resigned)
+    if first.kind == Kind.RESIGNED_INHERIT.value and any(r.external_userid not in statuses for r in group):
+        other = _read_statuses(client, first.handover_userid, first.takeover_userid, not resigned)
+        statuses = {**other, **statuses}
+    return statuses
 
 
 def settle(session: Session, record: AssignmentRecord, wecom_status: int | None, now: datetime) -> None:
@@ -190,6 +221,8 @@ def settle(session: Session, record: AssignmentRecord, wecom_status: int | None,
             take_over(session, record, now)
         elif status in (Status.REFUSED, Status.LIMIT, Status.NO_RECORD):
             finish(session, record, status, now)
+        elif status is None and now >= (record.sent_at or record.assigned_at) + ONJOB_DELAY:
+            finish(session, record, Status.NO_RECORD, now)
         return
     if status in (Status.REFUSED, Status.LIMIT):
         finish(session, record, status, now)
@@ -211,7 +244,7 @@ def poll(session: Session, platform: Any, tenant_id: int, now: datetime | None =
     records = list(session.execute(select(AssignmentRecord).where(
         AssignmentRecord.tenant_id == tenant_id, AssignmentRecord.status == Status.WAITING.value,
         AssignmentRecord.sent_at.is_not(None)).order_by(AssignmentRecord.id)).scalars())
-    for (account_id, kind, handover, takeover), group in _groups(
+    for (account_id, *_pair), group in _groups(
             records, "account_id", "kind", "handover_userid", "takeover_userid").items():
         client = _client(session, platform, tenant_id, account_id)
         if client is None:
@@ -219,7 +252,7 @@ def poll(session: Session, platform: Any, tenant_id: int, now: datetime | None =
                 finish(session, record, Status.FAILED, now, "the WeCom account was removed")
             continue
         with client:
-            statuses = _wecom_statuses(client, kind, handover, takeover)
+            statuses = _wecom_statuses(session, client, group)
         for record in group:
             settle(session, record, statuses.get(record.external_userid), now)
         session.commit()

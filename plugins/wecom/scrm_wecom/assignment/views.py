@@ -23,8 +23,9 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from scrm.sdk import EmployeeStatus, Role, Tag, get_scoped, scoped, utcnow
+from scrm.sdk import EmployeeStatus, Role, Tag, get_scoped, mask_mobile, scoped, utcnow
 from scrm.sdk.web import (
+    ADMIN,
     STAFF,
     audit_action,
     current_membership,
@@ -32,11 +33,14 @@ from scrm.sdk.web import (
     current_user,
     customer_visibility,
     db,
+    has_role,
     platform,
     role_required,
+    tenant_hooks,
 )
 from scrm.sdk.wechat import WeChatAPIError
 
+from ..welcome.segments import local_time
 from . import exporting, handover, pool, queries, records, tracking
 from .models import Kind, Status
 from .pool import AssignmentError
@@ -45,6 +49,46 @@ bp = Blueprint("assignment", __name__, url_prefix="/assignment", template_folder
 
 EVERYONE = (Role.TENANT_ADMIN, Role.OPERATOR, Role.EMPLOYEE)
 RECORDS_PAGE = 50
+MEMBERS = "members"  # the plugin whose customer pages (profile, edit, create, delete) the rows link to
+HOOK_COLUMNS = ("member_type", "member_level", "stage")
+
+
+@bp.context_processor
+def helpers() -> dict:
+    def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored (UTC) time in Asia/Shanghai; "" for None."""
+        return local_time(moment).strftime(fmt) if moment else ""
+
+    return {"localtime": localtime, "members_url": members_url}
+
+
+def members_on() -> bool:
+    """Whether the tenant enabled the members plugin (its customer pages answer 404 otherwise)."""
+    return MEMBERS in tenant_hooks().enabled and "members.customers.detail" in current_app.view_functions
+
+
+def members_url(page: str, customer_id: int | None = None, **args) -> str | None:
+    """The members plugin's customer page ``page`` (detail, edit, delete_customer, new) by endpoint name, or None
+    when the tenant does not have it: the list never shows a dead link."""
+    if not members_on():
+        return None
+    endpoint = f"members.customers.{page}"
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, customer_id=customer_id, **args) if customer_id is not None else url_for(endpoint, **args)
+
+
+def _filter_types():
+    return tenant_hooks().contribute("audience_filters", tenant=current_tenant())
+
+
+def _columns(customer_ids: list[int]) -> dict:
+    """The ``customer_columns`` other plugins contribute for this page's customers (one call per page)."""
+    if not customer_ids:
+        return {}
+    found = tenant_hooks().contribute("customer_columns", tenant=current_tenant(), customer_ids=customer_ids,
+                                      session=db())
+    return {c.key: c for c in found if c.key in HOOK_COLUMNS}
 
 
 def _selected_ids() -> list[int]:
@@ -71,17 +115,23 @@ def _my_employee():
 
 
 def _tab_context(tab: str, flt: queries.TabFilter):
-    tenant_id = current_tenant().id
+    tenant = current_tenant()
+    tenant_id = tenant.id
     session = db()
-    where = queries.tab_clause(session, tenant_id, tab, flt, None if tab == queries.UNASSIGNED else _visibility())
+    types = _filter_types()
+    where = queries.tab_clause(session, tenant_id, tab, flt, None if tab == queries.UNASSIGNED else _visibility(),
+                               types)
     number = max(1, request.args.get("page", 1, type=int))
-    customers = queries.page(session, where, number)
+    customers = queries.page(session, where, number, sort=flt.sort)
     owners = queries.employees(session, tenant_id, [c.owner_employee_id for c in customers])
     counts = queries.counts(session, where)
-    friends = queries.wecom_friend_ids(session, tenant_id, [c.id for c in customers]) if tab != queries.UNASSIGNED \
-        else set()
-    return dict(tab=tab, flt=flt, customers=customers, owners=owners, counts=counts, friends=friends,
-                page=number, pages=max(1, -(-counts.total // queries.PAGE_SIZE)),
+    badges = queries.contact_badges(session, tenant_id, customers) if tab != queries.UNASSIGNED else {}
+    return dict(tab=tab, flt=flt, customers=customers, owners=owners, counts=counts, badges=badges,
+                columns=_columns([c.id for c in customers]), genders=queries.GENDERS,
+                customer_types=queries.CUSTOMER_TYPES, levels=queries.level_choices(session, tenant_id, types),
+                show_mobile=(lambda v: mask_mobile(v) if tenant.mask_mobiles else (v or "")),
+                is_admin=has_role(*ADMIN), new_customer_url=members_url("new", unassigned=1),
+                page=number, page_size=queries.PAGE_SIZE, pages=max(1, -(-counts.total // queries.PAGE_SIZE)),
                 sources=queries.source_choices(session, tenant_id),
                 departments=queries.department_choices(session, tenant_id),
                 tags=list(db().exec(scoped(Tag, tenant_id).order_by(Tag.name)).all()) if tab != queries.UNASSIGNED
@@ -93,8 +143,6 @@ def _tab_context(tab: str, flt: queries.TabFilter):
 
 
 def _is_staff() -> bool:
-    from scrm.sdk.web import has_role
-
     return has_role(*STAFF)
 
 
@@ -161,28 +209,37 @@ def claim():
     return _back("wecom.assignment.unassigned")
 
 
+def _assign_dialog(selected: list[int], ids: list[int], employees: list, errors: dict | None = None,
+                   status: int = 200):
+    preview = pool.Preview(len(selected), len(employees), len(ids))
+    shares = pool.split_evenly(ids, [e.id for e in employees])
+    return render_template("wecom/assignment/assign.html", preview=preview, employees=employees, shares=shares,
+                           selected=selected, errors=errors or {}, chosen={e.id for e in employees},
+                           active=queries.employee_choices(db(), current_tenant().id, EmployeeStatus.ACTIVE)), status
+
+
 @bp.post("/assign")
 @role_required(*STAFF)
 def assign():
-    """Without ``confirm``: the dialog with "selected X, members Y, expected Z" and the split; with it: assign."""
+    """Without ``confirm``: the dialog with "selected X, members Y, expected Z", the split and the employee picker
+    (``pick``: opened from a row or re-shown from the dialog, where no employee yet is fine); with it: assign."""
     selected = _selected_ids()
     raw_employees = request.form.getlist("employee_ids")
+    picking = request.form.get("pick") == "1" and request.form.get("confirm") != "1"
     errors = {}
     if not selected:
         errors["customers"] = _("Choose at least one customer.")
     employees = []
-    try:
-        employees = pool.active_employees(db(), current_tenant().id, raw_employees)
-    except AssignmentError as exc:
-        errors[exc.field] = str(exc)
+    if not (picking and not raw_employees):
+        try:
+            employees = pool.active_employees(db(), current_tenant().id, raw_employees)
+        except AssignmentError as exc:
+            errors[exc.field] = str(exc)
     if errors:
         return _render_tab(queries.UNASSIGNED, errors, 400)
     ids = _pool_ids()
     if request.form.get("confirm") != "1":
-        preview = pool.Preview(len(ids), len(employees))
-        shares = pool.split_evenly(ids, [e.id for e in employees])
-        return render_template("wecom/assignment/assign.html", preview=preview, employees=employees,
-                               shares=shares, ids=ids)
+        return _assign_dialog(selected, ids, employees)
     try:
         taken = pool.assign(db(), current_tenant().id, ids, employees, current_user().id)
     except AssignmentError as exc:
@@ -263,6 +320,7 @@ def reconcile_resigned():
         flash(_("WeCom could not be asked: %(error)s", error=str(exc)), "error")
         return _back("wecom.assignment.resigned")
     audit_action("wecom.resigned_reconcile", "employees", changed=changed)
+    resigned_module.ensure_check(db(), current_tenant().id)
     db().commit()
     flash(_("%(n)s employees who left WeCom were marked as left.", n=changed), "success")
     return _back("wecom.assignment.resigned")

@@ -2,7 +2,8 @@
 
 * Churn (the customer deleted the employee), when the reminder is on: a text card "Retain" to the employee when the
   customer's current stage is one of the employee stages, and one to the employee's superior
-  (``Employee.superior_id``) for the superior stages. Nothing for other stages, nothing when the switch is off.
+  (``Employee.superior_id``) for the superior stages. Nothing for other stages, nothing when the switch is off;
+  an employee without a superior gets no superior reminder (logged and written to the audit log, not an error).
   Ledger keys ``wecom.churn:<loss>:employee`` and ``wecom.churn:<loss>:superior``.
 * Deletion (the employee deleted the customer), when the notification is on: every event → one message per chosen
   admin per deletion (``wecom.deleted:<loss>:<admin>``); daily digest → nothing at once, and at 08:00 one message per
@@ -11,12 +12,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from html import escape
 
 from sqlmodel import Session, select
 
-from scrm.sdk import Customer, Employee, Tenant, actor, job_session
+from scrm.sdk import Customer, Employee, Tenant, actor, audit, job_session
 
 from ..messaging import Text, TextCard, queue_app_message
 from ..messaging.content import DESCRIPTION_BYTES
@@ -26,6 +28,8 @@ from ..messaging.outbound import account_for
 from . import stages
 from .models import DigestFrequency, FriendLoss, LossKind
 from .settings import LOCAL_TZ, settings_of
+
+log = logging.getLogger(__name__)
 
 DIGEST_LINES = 10
 MORE = '<div class="normal">…</div>'
@@ -75,8 +79,12 @@ def churn_reminders(session: Session, tenant: Tenant, loss: FriendLoss) -> int:
     stage = _stage_label(session, tenant, customer.id, settings.employee_stage_ids)
     if stage is not None:
         targets.append(("employee", employee.id, _("%(customer)s deleted you as a WeCom friend.", customer=name)))
-    superior_stage = _stage_label(session, tenant, customer.id, settings.superior_stage_ids) \
-        if employee.superior_id else None
+    superior_stage = _stage_label(session, tenant, customer.id, settings.superior_stage_ids)
+    if superior_stage is not None and employee.superior_id is None:
+        log.info("churn %s: no superior reminder, employee %s has no superior", loss.id, employee.id)
+        audit(session, "wecom.churn.superior_reminder_skipped", tenant_id=tenant.id, actor="system",
+              target=f"churn:{loss.id}", detail={"employee_id": employee.id, "reason": "no superior"})
+        superior_stage = None
     if superior_stage is not None:
         targets.append(("superior", employee.superior_id,
                         _("%(customer)s deleted your team member %(employee)s.", customer=name,

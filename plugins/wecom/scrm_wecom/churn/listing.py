@@ -3,20 +3,23 @@
 Last follow-up: the customer's latest timeline event (``customer_event``) other than the platform's own bookkeeping
 (created, imported, merged, stage changed, owner transfer) — a note, a profile edit, a message, an order, whatever
 another module records about the customer. Days not followed up = today − that event's date, in whole Asia/Shanghai
-days; empty when there is none. Filtering and sorting by days compare the last follow-up time with local midnights,
+days; empty when there is none. The days filters count a never-followed-up row from the day the relation was added
+(a customer added 40 days ago and never followed up has gone 40 days without a follow-up); a row with neither a
+follow-up nor an add time matches no days filter. Filtering and sorting by days compare times with local midnights,
 so they run in SQL on any database.
 
-Scopes (churned list): All = the rows of the customers the user may see (their data scope); Mine = the rows whose
-"added by" employee is the user's employee; Subordinates = the rows of employees whose superior is the user's
-employee (``Employee.superior_id``, synced from WeCom's direct leader). A user without an employee sees no row in
-Mine or Subordinates. The churned list shows one row per relation: its latest churn.
+Scopes (both lists): All = the rows of the customers the user may see (their data scope); Mine = the rows whose
+employee (churned: "added by"; deleted: the operator, who is the relation's employee) is the user's employee;
+Subordinates = the rows of employees whose superior is the user's employee (``Employee.superior_id``, synced from
+WeCom's direct leader). A user without an employee sees no row in Mine or Subordinates. The churned list shows one
+row per relation (its latest churn); the deleted list one row per deletion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, true
@@ -51,7 +54,8 @@ def _int(raw: str | None) -> int | None:
 
 
 def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, LOCAL_TZ)
+    """The start of ``day`` in Asia/Shanghai, in UTC (as every stored time)."""
+    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
 
 
 def today(now: datetime | None = None) -> date:
@@ -143,11 +147,11 @@ def build_query(session: Session, tenant_id: int, flt: LossFilter, *, employee_i
         where.append(column == flt.employee_id)
     where += _range(FriendLoss.added_at, flt.added_from, flt.added_to)
     where += _range(FriendLoss.lost_at, flt.lost_from, flt.lost_to)
-    last = last_follow_up()
+    since = func.coalesce(last_follow_up(), FriendLoss.added_at)  # never followed up: counted from the add
     if flt.days_min is not None:  # days >= N  <=>  last follow-up before local midnight of (today - N + 1)
-        where.append(last < local_midnight(today(now) - timedelta(days=flt.days_min - 1)))
+        where.append(since < local_midnight(today(now) - timedelta(days=flt.days_min - 1)))
     if flt.days_max is not None:  # days <= M  <=>  last follow-up on or after local midnight of (today - M)
-        where.append(last >= local_midnight(today(now) - timedelta(days=flt.days_max)))
+        where.append(since >= local_midnight(today(now) - timedelta(days=flt.days_max)))
     query = (select(FriendLoss, Customer.name, follow_up)
              .join(Customer, and_(Customer.id == FriendLoss.customer_id, Customer.tenant_id == tenant_id))
              .where(*where))

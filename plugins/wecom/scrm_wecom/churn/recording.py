@@ -5,6 +5,11 @@ has updated the follow relation in the same transaction).
 deletion WeCom says came from a transfer (``source`` DELETE_BY_TRANSFER, the relation is then ``transferred``).
 The row keeps the relation's employee (added by), the customer's owner at that moment, the add time and the time of
 the callback; its event id makes a redelivered event harmless. The reminders and notifications follow.
+
+Every loss is recorded, also of a friend the platform does not know yet (added before the account was connected and
+never synced): the customer is matched or created through One-ID with its ``external_userid`` identity, named from
+the callback when it carries a name, else after its external_userid; after the commit ``sync_friend`` re-reads the
+contact from WeCom, which names it properly (and links or merges it) while WeCom still answers for it.
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ from scrm.sdk import (
     Employee,
     IdentityKind,
     Tenant,
+    match_or_create,
     utcnow,
 )
 
 from ..accounts import find_account
 from ..sync.events import TRANSFER_SOURCE
 from ..sync.models import Follow, FollowStatus
+from ..sync.wecom_tags import SOURCE
+from ..welcome.handlers import after_commit
 from .models import FriendLoss, LossKind
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,24 @@ def _customer_id(session: Session, account: ChannelAccount, external_userid: str
         CustomerIdentity.value == external_userid)).first()
 
 
+def _unknown_customer(session: Session, account: ChannelAccount, external_userid: str,
+                      payload: dict[str, Any]) -> Customer:
+    """The customer of a friend the platform did not know (One-ID by external_userid), and a re-read from WeCom
+    after the commit."""
+    name = str(payload.get("name") or "").strip()[:100] or external_userid
+    customer = match_or_create(session, account.tenant_id,
+                               {IdentityKind.external_userid(account.external_id): external_userid},
+                               name=name, source=SOURCE).customer
+    log.info("friend loss of a customer unknown until now (%s, tenant %s): recorded", external_userid,
+             account.tenant_id)
+    from ..sync import jobs
+
+    tenant_id, account_id = account.tenant_id, account.id
+    after_commit(session, lambda: jobs.sync_friend.send(tenant_id, account_id=account_id,
+                                                        external_userid=external_userid))
+    return customer
+
+
 def record_loss(session: Session, event: DomainEvent) -> FriendLoss | None:
     """The row of one friend-ended event (None when it is not a loss, unknown, or already recorded)."""
     kind = EVENT_KINDS.get(event.type)
@@ -69,9 +95,10 @@ def record_loss(session: Session, event: DomainEvent) -> FriendLoss | None:
     if follow is not None and follow.status == FollowStatus.TRANSFERRED:
         return None
     customer = session.get(Customer, follow.customer_id if follow else _customer_id(session, account, ext) or 0)
-    if customer is None or customer.tenant_id != event.tenant_id:
-        log.info("friend loss of unknown customer %s (tenant %s) not recorded", ext, event.tenant_id)
+    if customer is not None and customer.tenant_id != event.tenant_id:
         return None
+    if customer is None:
+        customer = _unknown_customer(session, account, ext, payload)
     employee_id = follow.employee_id if follow is not None else None
     if employee_id is None:
         employee_id = session.exec(select(Employee.id).where(Employee.tenant_id == event.tenant_id,

@@ -67,7 +67,10 @@ def save_churn_reminder(session: Session, tenant_id: int, *, enabled: bool, empl
         errors["employee_stages"] = str(_l("Choose stages from the list."))
     if set(superior) - known:
         errors["superior_stages"] = str(_l("Choose stages from the list."))
-    if enabled and not employee and not superior:
+    if enabled and not known:
+        errors["enabled"] = str(_l("There are no lifecycle stages to remind by: enable the members plugin and set "
+                                   "up stages first."))
+    elif enabled and not employee and not superior:
         errors["employee_stages"] = str(_l("Choose at least one stage for the employee or the superior reminder."))
     if errors:
         raise SettingsError(errors)

@@ -2,7 +2,8 @@
 
 Lists and exports are open to every member of the tenant (employees see their scope); the reminder settings to
 tenant admins; the "Retain" page (opened from the churn reminder on a phone) to the employee of the relation, their
-superior, and users whose data scope covers the customer.
+superior, and users whose data scope covers the customer. Links to a customer's 360 profile appear only when the
+tenant enabled the plugin that owns it (members; found by endpoint name, never imported).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlmodel import Session
+from werkzeug.routing import BuildError
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, channel_accounts, get_scoped
 from scrm.sdk.web import (
@@ -36,23 +38,35 @@ from scrm.sdk.web import (
     has_role,
     platform,
     role_required,
+    tenant_hooks,
 )
 
 from ..accounts import PLUGIN
 from ..messaging.links import remember_public_url
 from ..sync.models import Follow, FollowStatus
-from . import exporting, listing, settings, stages
+from . import exporting, listing, retaining, settings, stages
 from .models import DigestFrequency, FriendLoss, LossKind
 
 bp = Blueprint("churn", __name__, url_prefix="/churn", template_folder="../templates")
 
 MEMBERS = (Role.TENANT_ADMIN, Role.OPERATOR, Role.EMPLOYEE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROFILE_PLUGIN, PROFILE_ENDPOINT = "members", "members.customers.detail"
+
+
+def profile_url(customer_id: int) -> str | None:
+    """The customer's 360 profile when the tenant enabled the members plugin, else None (no link)."""
+    if PROFILE_PLUGIN not in tenant_hooks().enabled:
+        return None
+    try:
+        return url_for(PROFILE_ENDPOINT, customer_id=customer_id)
+    except BuildError:
+        return None
 
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"local_time": lambda moment: exporting.local_time(moment, "%Y-%m-%d %H:%M")}
+    return {"local_time": lambda moment: exporting.local_time(moment, "%Y-%m-%d %H:%M"), "profile_url": profile_url}
 
 
 def _my_employee_id() -> int | None:
@@ -224,4 +238,6 @@ def retain(loss_id: int):
     follow_up = db().execute(select(listing.last_follow_up()).select_from(FriendLoss)
                              .where(FriendLoss.id == loss.id)).scalar()
     return render_template("wecom/churn/retain.html", loss=loss, customer=customer, names=names, friends=friends,
-                           stage=stage, last_follow_up=follow_up, days=listing.days_since(follow_up))
+                           stage=stage, last_follow_up=follow_up, days=listing.days_since(follow_up),
+                           remark=retaining.remark_of(db(), loss), mobile=retaining.mobile_of(customer),
+                           live_code=retaining.live_code_of(db(), loss))

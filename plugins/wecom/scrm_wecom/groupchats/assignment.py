@@ -2,7 +2,7 @@
 
 * Unassigned: chats of status normal whose owner's employee has status ``left``. A chat stays listed until WeCom
   shows the new owner (the transfer is asynchronous); a chat whose new owner later leaves is listed again.
-* Assigning calls ``groupchat/transfer`` per account in chunks of at most ``CHUNK`` chat ids and writes one
+* Assigning calls ``groupchat/transfer`` (``groupchat/onjob_transfer`` for an owner WeCom disabled) per account in chunks of at most ``CHUNK`` chat ids and writes one
   ``GroupAssignment`` per chat: ``failed`` with WeCom's code for the chats in ``failed_chat_list`` (or for a whole
   chunk WeCom refused), else ``waiting``. A newer assignment of a chat supersedes its waiting one (failed).
 * A waiting record becomes ``done`` when the mirror sees the takeover employee as the owner (the ``change_owner``
@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -24,13 +24,17 @@ from sqlmodel import Session, select
 from scrm.sdk import Employee, EmployeeStatus, utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
+from ..sync.models import SyncMember
+from ..sync.org import DISABLED_STATUS
 from ..welcome.segments import TIMEZONE
 from .models import AssignmentStatus, ChatStatus, GroupAssignment, GroupChat
+from .tags import with_tags
 
 CHUNK = 100
 TRACK_FOR = timedelta(hours=24)
 SUPERSEDED = "superseded by a newer assignment"
 NOT_CONFIRMED = "WeCom did not confirm the new owner within 24 hours"
+PICKER_SIZE = 50  # employees the "new owner" picker shows; typing searches the others
 SORTS = {"created": GroupChat.created_at.asc(), "-created": GroupChat.created_at.desc()}
 
 
@@ -58,12 +62,18 @@ def confirm_assignments(session: Session, chat: GroupChat) -> int:
     return count
 
 
-def expire_waiting(session: Session, tenant_id: int, now: datetime | None = None) -> int:
-    """Waiting assignments older than ``TRACK_FOR`` fail (WeCom never showed the new owner)."""
+def expire_waiting(session: Session, tenant_id: int, now: datetime | None = None,
+                   skip_accounts: Collection[int] = ()) -> int:
+    """Waiting assignments older than ``TRACK_FOR`` fail (WeCom never showed the new owner), except those of chats
+    of ``skip_accounts``. Call it after re-reading the chats, never before."""
     now = now or utcnow()
-    rows = session.exec(select(GroupAssignment).where(GroupAssignment.tenant_id == tenant_id,
-                                                      GroupAssignment.status == AssignmentStatus.WAITING,
-                                                      GroupAssignment.assigned_at < now - TRACK_FOR))
+    query = select(GroupAssignment).where(GroupAssignment.tenant_id == tenant_id,
+                                          GroupAssignment.status == AssignmentStatus.WAITING,
+                                          GroupAssignment.assigned_at < now - TRACK_FOR)
+    if skip_accounts:
+        query = query.where(GroupAssignment.group_chat_id.not_in(
+            select(GroupChat.id).where(GroupChat.tenant_id == tenant_id, GroupChat.account_id.in_(list(skip_accounts)))))
+    rows = session.exec(query)
     count = 0
     for record in rows:
         record.status, record.error, record.finished_at = AssignmentStatus.FAILED, NOT_CONFIRMED, now
@@ -79,10 +89,12 @@ class ChatFilter:
     name: str = ""
     owner_id: int | None = None
     sort: str = "-created"
+    tag_ids: list[int] = field(default_factory=list)
 
 
 def unassigned_query(tenant_id: int, filters: ChatFilter):
-    """``select(GroupChat, Employee)`` of the tenant's unassigned chats (owner employee left), filtered and sorted."""
+    """``select(GroupChat, Employee)`` of the tenant's unassigned chats (owner employee left), filtered (name, owner,
+    any of the group tags) and sorted."""
     query = (select(GroupChat, Employee).join(Employee, Employee.id == GroupChat.owner_employee_id)
              .where(GroupChat.tenant_id == tenant_id, GroupChat.status == ChatStatus.NORMAL,
                     Employee.tenant_id == tenant_id, Employee.status == EmployeeStatus.LEFT))
@@ -90,6 +102,7 @@ def unassigned_query(tenant_id: int, filters: ChatFilter):
         query = query.where(GroupChat.name.contains(filters.name.strip(), autoescape=True))
     if filters.owner_id:
         query = query.where(GroupChat.owner_employee_id == filters.owner_id)
+    query = with_tags(query, tenant_id, filters.tag_ids)
     return query.order_by(SORTS.get(filters.sort, SORTS["-created"]), GroupChat.id.desc())
 
 
@@ -115,6 +128,24 @@ def pending_takeovers(session: Session, tenant_id: int, chat_ids: Sequence[int])
         GroupAssignment.tenant_id == tenant_id, GroupAssignment.group_chat_id.in_(list(chat_ids)),
         GroupAssignment.status == AssignmentStatus.WAITING).order_by(GroupAssignment.id))
     return {chat_id: employee for chat_id, employee in rows}
+
+
+def active_employees(session: Session, tenant_id: int, search: str = "", limit: int = PICKER_SIZE,
+                     include: int | None = None) -> list[Employee]:
+    """Active employees of the tenant whose name or userid contains ``search``, by name, at most ``limit`` (the
+    "new owner" picker); employee ``include`` comes first when it is active (a choice made before)."""
+    query = select(Employee).where(Employee.tenant_id == tenant_id, Employee.status == EmployeeStatus.ACTIVE)
+    needle = search.strip()
+    if needle:
+        query = query.where(or_(Employee.name.contains(needle, autoescape=True),
+                                Employee.userid.contains(needle, autoescape=True)))
+    found = list(session.exec(query.order_by(Employee.name, Employee.id).limit(limit)))
+    if include and all(e.id != include for e in found):
+        chosen = session.exec(select(Employee).where(Employee.tenant_id == tenant_id, Employee.id == include,
+                                                     Employee.status == EmployeeStatus.ACTIVE)).first()
+        if chosen is not None:
+            found.insert(0, chosen)
+    return found
 
 
 # -- assigning -----------------------------------------------------------------------------------------------------------
@@ -160,16 +191,17 @@ def assign(session: Session, clients: Any, chats: Sequence[GroupChat], takeover:
     from ..client import WeComUnavailable
 
     outcome = AssignOutcome()
-    by_account: dict[int, list[GroupChat]] = {}
-    for chat in chats:
-        by_account.setdefault(chat.account_id, []).append(chat)
+    disabled = _disabled_owners(session, takeover.tenant_id, chats)
+    by_call: dict[tuple[int, bool], list[GroupChat]] = {}
+    for chat in chats:  # a disabled owner is still a member: WeCom transfers their chats as on the job
+        by_call.setdefault((chat.account_id, (chat.account_id, chat.owner_userid) not in disabled), []).append(chat)
     session.commit()
-    for account_id, account_chats in by_account.items():
+    for (account_id, resigned), account_chats in by_call.items():
         for start in range(0, len(account_chats), CHUNK):
             chunk = account_chats[start:start + CHUNK]
             try:
                 failed = {str(f.get("chat_id")): f for f in clients(account_id).transfer_group_chats(
-                    [c.chat_id for c in chunk], takeover.userid)}
+                    [c.chat_id for c in chunk], takeover.userid, resigned=resigned)}
             except WeChatAPIError as exc:
                 failed = {c.chat_id: {"errcode": exc.errcode, "errmsg": exc.errmsg} for c in chunk}
                 outcome.errors.append(f"{exc.errcode} {exc.errmsg or ''}".strip())
@@ -197,6 +229,18 @@ def assign(session: Session, clients: Any, chats: Sequence[GroupChat], takeover:
     return outcome
 
 
+def _disabled_owners(session: Session, tenant_id: int, chats: Sequence[GroupChat]) -> set[tuple[int, str]]:
+    """(account id, userid) of the chats' owners that WeCom has disabled (status 2) rather than removed: WeCom's
+    resigned transfer refuses their chats (90500), the on-the-job transfer takes them."""
+    owners = {c.owner_userid for c in chats if c.owner_userid}
+    if not owners:
+        return set()
+    rows = session.execute(select(SyncMember.account_id, SyncMember.userid).where(
+        SyncMember.tenant_id == tenant_id, SyncMember.userid.in_(owners), SyncMember.wecom_status == DISABLED_STATUS,
+        SyncMember.account_id.in_({c.account_id for c in chats}))).all()
+    return {(account_id, userid) for account_id, userid in rows}
+
+
 # -- records -------------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -208,7 +252,8 @@ class RecordFilter:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, TIMEZONE)
+    """The start of a China-time day, in UTC (stored times are UTC; SQLite compares them as text)."""
+    return datetime.combine(day, time.min, TIMEZONE).astimezone(UTC)
 
 
 def records_query(tenant_id: int, filters: RecordFilter):

@@ -83,15 +83,16 @@ def schedule_tracker(session: Session, tenant_id: int) -> None:
 
 @actor(max_retries=0, time_limit=600_000)
 def track_assignments(tenant_id: int) -> None:
-    """J3: re-read the owner of every chat with a waiting assignment (done when it is the takeover employee), fail
-    the ones waiting longer than the tracking window, and stop the schedule when nothing waits any more."""
+    """J3: re-read the owner of every chat with a waiting assignment (done when it is the takeover employee), then
+    fail the ones still waiting longer than the tracking window, and stop the schedule when nothing waits any more."""
     with job_session() as session:
         track(session, tenant_id)
 
 
 def track(session: Session, tenant_id: int) -> None:
-    expire_waiting(session, tenant_id)
-    session.commit()
+    """Re-read first, expire after: a chat WeCom handed over before the 24-hour mark but read after it is done, not
+    failed; the waiting chats of an account that could not be read are not expired this time."""
+    started = utcnow()
     rows = session.exec(select(GroupChat.account_id, GroupChat.chat_id).join(
         GroupAssignment, GroupAssignment.group_chat_id == GroupChat.id).where(
         GroupAssignment.tenant_id == tenant_id, GroupAssignment.status == AssignmentStatus.WAITING).distinct())
@@ -99,6 +100,7 @@ def track(session: Session, tenant_id: int) -> None:
     for account_id, chat_id in rows:
         by_account.setdefault(account_id, []).append(chat_id)
     session.commit()
+    unchecked: set[int] = set()
     for account_id, chat_ids in by_account.items():
         account = find_account(session, tenant_id, account_id)
         if account is None:
@@ -110,7 +112,10 @@ def track(session: Session, tenant_id: int) -> None:
                     refresh(session, client, mirror, chat_id)
         except (WeComUnavailable, AccountNotConfigured, WeChatAPIError) as exc:
             session.rollback()
+            unchecked.add(account_id)
             log.warning("waiting group chat assignments of account %s not checked: %s", account_id, exc)
+    expire_waiting(session, tenant_id, now=started, skip_accounts=unchecked)
+    session.commit()
     waiting = session.exec(select(GroupAssignment.id).where(GroupAssignment.tenant_id == tenant_id,
                                                             GroupAssignment.status == AssignmentStatus.WAITING)).first()
     if waiting is None:

@@ -1,5 +1,5 @@
 """Tables of the customer group chat mirror (lineage branch ``wecom_groupchats``): the chats, their members, the
-assignments of chats whose owner left, and the full-sync runs."""
+assignments of chats whose owner left, the full-sync runs, and the local group tags."""
 
 from __future__ import annotations
 
@@ -125,3 +125,44 @@ class GroupChatSync(TenantScoped, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+# -- group tags: local labels of group chats (WeCom has no group-chat tag API); not customer tags ----------------------
+
+TAG_NAME_MAX = 15
+
+
+class GroupTagGroup(TenantScoped, table=True):
+    """A named group of group-chat tags (e.g. "Region"); the name is unique in the tenant."""
+
+    __tablename__ = "wecom_group_tag_group"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=TAG_NAME_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupTag(TenantScoped, table=True):
+    """A group-chat tag of a tag group; the name is unique in its group."""
+
+    __tablename__ = "wecom_group_tag"
+    __table_args__ = (UniqueConstraint("tag_group_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tag_group_id: int = Field(foreign_key="wecom_group_tag_group.id", ondelete="CASCADE")
+    name: str = Field(max_length=TAG_NAME_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupChatTag(TenantScoped, table=True):
+    """A tag on a group chat."""
+
+    __tablename__ = "wecom_group_chat_tag"
+    __table_args__ = (
+        UniqueConstraint("group_chat_id", "tag_id"),
+        Index("ix_wecom_group_chat_tag_tag", "tenant_id", "tag_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    group_chat_id: int = Field(foreign_key="wecom_group_chat.id", ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="wecom_group_tag.id", ondelete="CASCADE")
+    tagged_by: str = Field(default="", max_length=200)
+    tagged_at: datetime = Field(default_factory=utcnow)

@@ -1,6 +1,7 @@
 """Pages of the customer group chats under ``/t/<tenant>/wecom/groupchats/`` (endpoints ``wecom.groupchats.*``):
 the mirrored chats with the "Sync" button, the unassigned chats (owner left) and their assignment, the assignment
-records with CSV / XLSX export, and a chat's detail with its members."""
+records with CSV / XLSX export, a chat's detail with its members, and tagging chats with group tags (the tag
+management page is :mod:`.tag_views`)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,18 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 from werkzeug.routing import BuildError
 
-from scrm.sdk import Employee, EmployeeStatus
+from scrm.sdk import Employee
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 
 from ..accounts import find_account, list_accounts
 from ..client import WeComClient
 from ..welcome.segments import local_time
-from . import assignment, exporting, jobs, sync
+from . import assignment, exporting, jobs, sync, tag_views, tags
 from .counters import local_day, today_counts
 from .models import ChatStatus, GroupChat, GroupMember, MemberType
 
 bp = Blueprint("groupchats", __name__, url_prefix="/groupchats", template_folder="../templates")
+bp.register_blueprint(tag_views.bp)
 
 PAGE_SIZE = 50
 
@@ -44,7 +46,7 @@ def helpers() -> dict:
 
     return {"localtime": localtime, "employee_label": exporting.employee_label,
             "status_label": exporting.status_label, "error_label": exporting.error_label,
-            "customer_url": customer_url}
+            "customer_url": customer_url, "unassigned_users_url": unassigned_users_url}
 
 
 def customer_url(customer_id: int) -> str:
@@ -54,6 +56,14 @@ def customer_url(customer_id: int) -> str:
         return url_for("members.customers.detail", customer_id=customer_id)
     except BuildError:
         return url_for("tenant.customers")
+
+
+def unassigned_users_url() -> str:
+    """The "Unassigned users" screen (the assignment feature's first tab) when installed, else the group chat tab."""
+    try:
+        return url_for("wecom.assignment.unassigned")
+    except BuildError:
+        return url_for("wecom.groupchats.unassigned")
 
 
 def _int_arg(name: str) -> int | None:
@@ -66,6 +76,14 @@ def _date_arg(name: str) -> date | None:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+
+
+def _tag_args() -> list[int]:
+    return [int(v) for v in request.args.getlist("tag") if v.isdigit()]
+
+
+def _form_ids(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
 
 
 def _page_number() -> int:
@@ -93,37 +111,51 @@ def _sync_context() -> dict:
 
 # -- all chats -----------------------------------------------------------------------------------------------------------
 
+def _sort_arg() -> str:
+    sort = request.args.get("sort", "-created")
+    return sort if sort in assignment.SORTS else "-created"
+
+
+def _index_page(error: str = "", checked: tuple[list[int], list[int]] = ([], []), status: int = 200):
+    tenant = current_tenant()
+    name, state = request.args.get("name", ""), request.args.get("status", ChatStatus.NORMAL)
+    tag_ids, sort = _tag_args(), _sort_arg()
+    query = select(GroupChat).where(GroupChat.tenant_id == tenant.id)
+    if state in (ChatStatus.NORMAL, ChatStatus.DISMISSED):
+        query = query.where(GroupChat.status == state)
+    if name.strip():
+        query = query.where(GroupChat.name.contains(name.strip(), autoescape=True))
+    query = tags.with_tags(query, tenant.id, tag_ids)
+    total = assignment.count_of(db(), query)
+    page = _page_number()
+    chats = list(db().exec(query.order_by(assignment.SORTS[sort], GroupChat.id.desc())
+                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    today = local_day()
+    args = {"name": name, "status": state, "tag": tag_ids[0] if tag_ids else "", "sort": sort}
+    return render_template("wecom/groupchats/index.html", chats=chats, total=total, page=page,
+                           more=page * PAGE_SIZE < total, name=name, status=state, args=args, sort=sort,
+                           tag_ids=tag_ids, tag_groups=tags.tag_groups(db(), tenant.id),
+                           chat_tags=tags.tags_by_chat(db(), tenant.id, [c.id for c in chats]),
+                           owners=_employees(c.owner_employee_id for c in chats), tag_error=error,
+                           checked_chats=checked[0], checked_tags=checked[1],
+                           counts={c.id: today_counts(c, today) for c in chats}, **_sync_context()), status
+
+
 @bp.get("/")
 @role_required(*STAFF)
 def index():
-    tenant = current_tenant()
-    name, status = request.args.get("name", ""), request.args.get("status", ChatStatus.NORMAL)
-    query = select(GroupChat).where(GroupChat.tenant_id == tenant.id)
-    if status in (ChatStatus.NORMAL, ChatStatus.DISMISSED):
-        query = query.where(GroupChat.status == status)
-    if name.strip():
-        query = query.where(GroupChat.name.contains(name.strip(), autoescape=True))
-    total = assignment.count_of(db(), query)
-    page = _page_number()
-    chats = list(db().exec(query.order_by(GroupChat.created_at.desc(), GroupChat.id.desc())
-                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    today = local_day()
-    return render_template("wecom/groupchats/index.html", chats=chats, total=total, page=page,
-                           more=page * PAGE_SIZE < total, name=name, status=status,
-                           owners=_employees(c.owner_employee_id for c in chats),
-                           counts={c.id: today_counts(c, today) for c in chats}, **_sync_context())
+    return _index_page()
 
 
 # -- unassigned ----------------------------------------------------------------------------------------------------------
 
 def _chat_filter() -> assignment.ChatFilter:
-    sort = request.args.get("sort", "-created")
-    return assignment.ChatFilter(name=request.args.get("name", ""), owner_id=_int_arg("owner"),
-                                 sort=sort if sort in assignment.SORTS else "-created")
+    return assignment.ChatFilter(name=request.args.get("name", ""), owner_id=_int_arg("owner"), sort=_sort_arg(),
+                                 tag_ids=_tag_args())
 
 
 def _unassigned_page(errors: dict[str, str] | None = None, selected: tuple[list[int], int | None] = ([], None),
-                     status: int = 200):
+                     status: int = 200, checked_tags: list[int] | None = None):
     tenant = current_tenant()
     filters = _chat_filter()
     query = assignment.unassigned_query(tenant.id, filters)
@@ -131,14 +163,18 @@ def _unassigned_page(errors: dict[str, str] | None = None, selected: tuple[list[
     page = _page_number()
     rows = list(db().exec(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     today = local_day()
-    active = list(db().exec(select(Employee).where(Employee.tenant_id == tenant.id,
-                                                   Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.name)))
+    chat_ids = [chat.id for chat, _owner in rows]
+    args = {"name": filters.name, "owner": filters.owner_id or "", "tag": filters.tag_ids[0] if filters.tag_ids
+            else "", "sort": filters.sort}
     return render_template(
         "wecom/groupchats/unassigned.html", rows=rows, total=total, page=page, more=page * PAGE_SIZE < total,
-        filters=filters, owners=assignment.left_owners(db(), tenant.id), employees=active,
+        filters=filters, args=args, owners=assignment.left_owners(db(), tenant.id),
+        employees=assignment.active_employees(db(), tenant.id, include=selected[1]),
         counts={chat.id: today_counts(chat, today) for chat, _owner in rows},
-        pending=assignment.pending_takeovers(db(), tenant.id, [chat.id for chat, _owner in rows]),
-        errors=errors or {}, selected_ids=selected[0], selected_takeover=selected[1], **_sync_context()), status
+        pending=assignment.pending_takeovers(db(), tenant.id, chat_ids),
+        tag_groups=tags.tag_groups(db(), tenant.id), chat_tags=tags.tags_by_chat(db(), tenant.id, chat_ids),
+        checked_tags=checked_tags or [], errors=errors or {}, selected_ids=selected[0],
+        selected_takeover=selected[1], **_sync_context()), status
 
 
 @bp.get("/unassigned")
@@ -182,6 +218,55 @@ def assign():
         flash(_("WeCom refused %(count)s group chats; see the assignment records.", count=outcome.failed)
               + (" " + "; ".join(outcome.errors[:3]) if outcome.errors else ""), "error")
     return redirect(url_for("wecom.groupchats.unassigned"))
+
+
+@bp.get("/employees")
+@role_required(*STAFF)
+def employee_options():
+    """The "new owner" picker's options: active employees matching ``q`` (name or userid), for htmx."""
+    found = assignment.active_employees(db(), current_tenant().id, request.args.get("q", ""))
+    return render_template("wecom/groupchats/_employee_options.html", employees=found, selected_takeover=None)
+
+
+# -- group tags on chats -------------------------------------------------------------------------------------------------
+
+@bp.post("/tag")
+@role_required(*STAFF)
+def tag_chats():
+    """Add (``mode=add``) or remove (``mode=remove``) the chosen tags on the selected chats of the list ``back``
+    (index or unassigned); bad input re-renders that list with the message (422)."""
+    tenant = current_tenant()
+    chat_ids, tag_ids = _form_ids("chat_ids"), _form_ids("tag_ids")
+    remove, back = request.form.get("mode") == "remove", request.form.get("back", "index")
+    try:
+        changed = tags.tag_chats(db(), tenant.id, chat_ids, tag_ids, _operator(), remove=remove)
+    except tags.TagError as exc:
+        db().rollback()
+        if back == "unassigned":
+            return _unassigned_page({"tag_ids": exc.message}, (chat_ids, None), 422, checked_tags=tag_ids)
+        return _index_page(exc.message, (chat_ids, tag_ids), 422)
+    audit_action("wecom.group_chats_untagged" if remove else "wecom.group_chats_tagged", "wecom_group_chat",
+                 chats=chat_ids, tags=tag_ids, changed=changed)
+    db().commit()
+    flash(_("Tags removed from the selected group chats.") if remove
+          else _("Tags added to the selected group chats."), "success")
+    return redirect(url_for("wecom.groupchats.unassigned" if back == "unassigned" else "wecom.groupchats.index"))
+
+
+@bp.post("/<int:chat_pk>/tags")
+@role_required(*STAFF)
+def set_tags(chat_pk: int):
+    """Make the checked tags the chat's group tags (none checked: no tags)."""
+    tenant = current_tenant()
+    chat = db().exec(select(GroupChat).where(GroupChat.tenant_id == tenant.id, GroupChat.id == chat_pk)).first()
+    if chat is None:
+        abort(404)
+    tag_ids = _form_ids("tag_ids")
+    tags.set_chat_tags(db(), chat, tag_ids, _operator())
+    audit_action("wecom.group_chat_tags_set", f"wecom_group_chat:{chat.id}", tags=tag_ids)
+    db().commit()
+    flash(_("Group tags saved."), "success")
+    return redirect(url_for("wecom.groupchats.detail", chat_pk=chat.id))
 
 
 # -- records -------------------------------------------------------------------------------------------------------------
@@ -246,6 +331,8 @@ def detail(chat_pk: int):
         assignment.GroupAssignment.group_chat_id == chat.id)))
     employees = _employees([chat.owner_employee_id, *(m.employee_id for m in members)])
     return render_template("wecom/groupchats/detail.html", chat=chat, members=members, history=history,
+                           tag_groups=tags.tag_groups(db(), tenant.id),
+                           chat_tags=tags.tags_by_chat(db(), tenant.id, [chat.id]).get(chat.id, []),
                            owner=employees.get(chat.owner_employee_id), employees=employees,
                            counts=today_counts(chat), account=find_account(db(), tenant.id, chat.account_id),
                            EMPLOYEE=MemberType.EMPLOYEE)

@@ -253,12 +253,57 @@ def del_contact_way(state: SandboxState, corp: Corp, body: dict[str, Any]) -> di
 
 # -- messages ----------------------------------------------------------------------------------------------------------
 
+#: send_welcome_msg: per attachment type, the required fields (one of a tuple suffices) and the fields WeCom limits
+#: in UTF-8 bytes
+WELCOME_TEXT_BYTES = 4000
+WELCOME_ATTACHMENTS = 9
+WELCOME_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "image": (("media_id", "pic_url"),),
+    "link": (("title",), ("url",)),
+    "miniprogram": (("title",), ("pic_media_id",), ("appid",), ("page",)),
+    "video": (("media_id",),),
+    "file": (("media_id",),),
+}
+WELCOME_BYTES: dict[tuple[str, str], int] = {("link", "title"): 128, ("link", "desc"): 512, ("link", "url"): 2048,
+                                             ("link", "picurl"): 2048, ("miniprogram", "title"): 64}
+
+
+def _welcome_body(body: dict[str, Any]) -> None:
+    """Check a ``send_welcome_msg`` body as WeCom does: 40058 (invalid parameter) naming what is wrong."""
+    text = body.get("text")
+    if text is not None and (not isinstance(text, dict) or not isinstance(text.get("content"), str)
+                             or not text["content"]):
+        raise SandboxError(40058, "text.content must be a non-empty string")
+    attachments = body.get("attachments") or []
+    if not isinstance(attachments, list):
+        raise SandboxError(40058, "attachments must be a list")
+    if not text and not attachments:
+        raise SandboxError(40058, "text or attachments required")
+    if text and len(text["content"].encode("utf-8")) > WELCOME_TEXT_BYTES:
+        raise SandboxError(40058, f"text.content exceeds {WELCOME_TEXT_BYTES} bytes")
+    if len(attachments) > WELCOME_ATTACHMENTS:
+        raise SandboxError(40058, f"at most {WELCOME_ATTACHMENTS} attachments")
+    for index, item in enumerate(attachments):
+        kind = item.get("msgtype") if isinstance(item, dict) else None
+        if kind not in WELCOME_REQUIRED:
+            raise SandboxError(40058, f"attachments[{index}].msgtype invalid: {kind!r}")
+        fields = item.get(kind)
+        if not isinstance(fields, dict):
+            raise SandboxError(40058, f"attachments[{index}].{kind} missing")
+        for names in WELCOME_REQUIRED[kind]:
+            if not any(isinstance(fields.get(n), str) and fields[n] for n in names):
+                raise SandboxError(40058, f"attachments[{index}].{kind}.{'|'.join(names)} missing")
+        for (of_kind, name), limit in WELCOME_BYTES.items():
+            if of_kind == kind and len(str(fields.get(name) or "").encode("utf-8")) > limit:
+                raise SandboxError(40058, f"attachments[{index}].{kind}.{name} exceeds {limit} bytes")
+        if kind == "miniprogram" and not str(fields["page"]).split("?")[0].endswith(".html"):
+            raise SandboxError(40058, f"attachments[{index}].miniprogram.page must end with .html")
+
+
 @api(f"{EC}/send_welcome_msg", "POST", CONTACT)
 def send_welcome_msg(state: SandboxState, corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
-    if not body.get("text") and not body.get("attachments"):
-        raise SandboxError(40058, "text or attachments required")
-    if len(body.get("attachments") or []) > 9:
-        raise SandboxError(40058, "at most 9 attachments")
+    require(body, "welcome_code")
+    _welcome_body(body)
     entry = state.use_welcome_code(corp.corp_id, body.get("welcome_code"))
     corp.welcome_messages.append({**body, "userid": entry["userid"], "external_userid": entry["external_userid"],
                                   "sent_at": time.time(), "code_age": time.time() - entry["issued_at"]})

@@ -4,9 +4,11 @@ Mapping (documented in the plugin README):
 
 * a department's ``external_id`` is its WeCom id (as text); parents follow ``parentid``; a department that WeCom no
   longer lists is deleted locally (its employees keep no department);
-* a member's ``userid`` is the employee's ``userid``; WeCom status 1 (active) → ``active``, 2 (disabled) and
-  4 (not activated) → ``inactive``, 5 (left) → ``left``; a member that the address book no longer lists (WeCom
-  deletes members who leave) → ``left``. ``SyncMember`` remembers which employees came from which account, so staff
+* a member's ``userid`` is the employee's ``userid``; WeCom status 1 (active) → ``active``, 4 (not activated) →
+  ``inactive``, 2 (disabled) and 5 (left) → ``left``; a member that the address book no longer lists (WeCom
+  deletes members who leave) → ``left``. A disabled member no longer serves customers, so their customers and
+  group chats wait for inheritance like those of a member who left (spec J1); ``SyncMember.wecom_status`` keeps
+  WeCom's own status (2 or 5), which decides the WeCom API of the inheritance (see ``assignment/tracking.py``). ``SyncMember`` remembers which employees came from which account, so staff
   created by hand are never marked as left.
 
 The ``apply_*`` functions change the session only (flush, no commit) and are idempotent: applying the same lists twice
@@ -25,10 +27,11 @@ from scrm.sdk import ChannelAccount, Department, Employee, EmployeeStatus
 
 from .models import SyncMember
 
-WECOM_STATUS = {1: EmployeeStatus.ACTIVE, 2: EmployeeStatus.INACTIVE, 4: EmployeeStatus.INACTIVE,
+WECOM_STATUS = {1: EmployeeStatus.ACTIVE, 2: EmployeeStatus.LEFT, 4: EmployeeStatus.INACTIVE,
                 5: EmployeeStatus.LEFT}
 """WeCom member status → employee status."""
 LEFT_STATUS = 5
+DISABLED_STATUS = 2
 
 
 def employee_status(wecom_status: Any) -> EmployeeStatus:

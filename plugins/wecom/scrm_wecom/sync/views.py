@@ -39,6 +39,11 @@ def _daily_enabled(tenant_id: int, account_id: int) -> bool:
     return row is not None and row not in ("cancelled", "done")
 
 
+def _user_id() -> int | None:
+    user = current_user()
+    return getattr(user, "id", None)
+
+
 def _requested_by() -> str:
     user = current_user()
     return user.email if user is not None else "api"
@@ -167,6 +172,7 @@ def new_tags():
         db().rollback()
         return _tags_page(account, {"wecom": _upstream(exc, account)}, form, 422)
     audit_action("wecom.tags_created", f"tag_group:{created[0].group_id}", names=[t.name for t in created])
+    wecom_tags.catalog_changed(db(), tenant.id, created, "created", _user_id())
     db().commit()
     flash(_("Tags created in WeCom."), "success")
     return redirect(url_for("wecom.sync.tags", account=account.id))
@@ -188,6 +194,8 @@ def rename(kind: str, row_id: int):
         db().rollback()
         return _tags_page(account, {"wecom": _upstream(exc, account)}, {}, 422)
     audit_action("wecom.tag_renamed", f"{'tag' if kind == 'tag' else 'tag_group'}:{row_id}", name=name.strip())
+    if kind == "tag":
+        wecom_tags.catalog_changed(db(), row.tenant_id, [row], "updated", _user_id())
     db().commit()
     flash(_("Renamed in WeCom."), "success")
     return redirect(url_for("wecom.sync.tags", account=account.id))

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, select
 
-from scrm.sdk import CustomerTag, Employee, Tag, TagGroup, utcnow
+from scrm.sdk import CustomerTag, Employee, EventTypes, Tag, TagGroup, publish, utcnow
 
 from .models import Follow
 
@@ -254,6 +254,12 @@ def rename(session: Session, client: Any, row: Tag | TagGroup, name: str) -> Non
     row.name = name
     session.add(row)
     session.flush()
+
+
+def catalog_changed(session: Session, tenant_id: int, tags: Sequence[Tag], action: str, user_id: int | None) -> None:
+    """Tell the tag screens who created or renamed ``tags`` here (``tag.catalog_changed``, in this transaction)."""
+    publish(session, tenant_id, EventTypes.TAG_CATALOG_CHANGED,
+            {"tag_ids": [t.id for t in tags], "action": action, "user_id": user_id})
 
 
 def delete(session: Session, client: Any, row: Tag | TagGroup) -> None:

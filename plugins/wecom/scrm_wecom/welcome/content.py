@@ -29,6 +29,9 @@ ATTACHMENT_FIELDS: dict[str, dict[str, int]] = {
     "video": {"media_id": 128, "url": 1000},
 }
 
+#: WeCom counts these in UTF-8 bytes (send_welcome_msg): a Chinese character takes 3
+BYTE_LIMITS: dict[tuple[str, str], int] = {("link", "title"): 128, ("link", "desc"): 512, ("miniprogram", "title"): 64}
+
 TYPE_LABELS = {"image": _l("Image"), "link": _l("Link"), "miniprogram": _l("Mini program"), "video": _l("Video")}
 
 
@@ -56,6 +59,9 @@ def _check_attachment(index: int, raw: dict[str, Any], errors: dict[str, str]) -
         value = str(raw.get(name) or "").strip()
         if len(value) > limit:
             errors[prefix + name] = str(_l("At most %(n)s characters.", n=limit))
+        elif len(value.encode("utf-8")) > BYTE_LIMITS.get((kind, name), len(value.encode("utf-8"))):
+            errors[prefix + name] = str(_l("At most %(n)s bytes (a Chinese character takes 3).",
+                                           n=BYTE_LIMITS[(kind, name)]))
         if value:
             item[name] = value
     for name in ("pic_url", "url", "picurl"):
@@ -144,11 +150,19 @@ def needs_customer_name(content: dict[str, Any]) -> bool:
     return "{customer_name}" in (content.get("text") or "")
 
 
+def fit_bytes(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes at a character boundary (unchanged when it fits)."""
+    raw = text.encode("utf-8")
+    return text if len(raw) <= limit else raw[:limit].decode("utf-8", errors="ignore")
+
+
 def to_api(content: dict[str, Any], recipient: Recipient) -> tuple[str | None, list[dict[str, Any]]]:
     """The ``text.content`` and ``attachments`` of ``send_welcome_msg`` for ``content``.
 
+    The text is checked against WeCom's 4000 bytes when saved, before the variables are filled: a long name that
+    pushes it over is cut at the end of the text, at a character boundary, so the welcome still goes out.
     WeCom takes videos by ``media_id`` only: a video given by URL goes out as a link card to that URL."""
-    text = substitute(content.get("text") or "", recipient) or None
+    text = fit_bytes(substitute(content.get("text") or "", recipient)) or None
     out: list[dict[str, Any]] = []
     for item in content.get("attachments") or []:
         kind = item["type"]

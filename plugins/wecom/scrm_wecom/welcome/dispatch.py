@@ -8,15 +8,18 @@ code (the broker lost the first message, or it has not run yet).
 
 Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries and from whichever path (the
 core delivery ledger row ``welcome:<welcome_code>`` is committed before the call and a second job finding it does
-nothing); 41051 (the customer already started chatting, or another app used the code) is recorded as skipped; any
-other error is recorded with its code and message and never sent again (the code lives 20 seconds).
+nothing), and one welcome per friendship: a code of an employee and customer who already got a welcome since their
+last deletion (a half add followed by the full add) is recorded as skipped (``welcomed``) without a call. A code
+certainly older than its 20 seconds is recorded as skipped (``expired``) without a call; 41051 (the customer
+already started chatting, another app used the code, or it expired) is recorded as skipped; any other error is
+recorded with its code and message and never sent again.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -38,8 +41,10 @@ from scrm.sdk import (
 )
 from scrm.sdk.wechat import WeChatAPIError
 
+from ..churn.models import FriendLoss
 from ..client import WeComClient
 from ..events import CHANGE_EXTERNAL_CONTACT
+from ..sync.models import Follow, FollowStatus
 from .content import Recipient, needs_customer_name, to_api
 from .routing import NewFriend, choose_welcome
 
@@ -48,6 +53,15 @@ log = logging.getLogger(__name__)
 ALREADY_CHATTING = 41051
 CHANNEL = "wecom"
 WELCOME_QUEUE = "wecom_welcome"
+#: a welcome code lives 20 seconds from the add (WeCom's rule)
+CODE_LIFE = timedelta(seconds=20)
+#: when a code is certainly dead: its life, plus the whole second the callback's CreateTime rounds down and a second
+#: of clock difference between WeCom and us
+CERTAINLY_EXPIRED = CODE_LIFE + timedelta(seconds=2)
+#: ledger outcomes of welcomes never sent (``error_code``), besides WeCom's own codes
+ALREADY_WELCOMED = "welcomed"
+CODE_EXPIRED = "expired"
+COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
 
 def welcome_job_kwargs(account_id: int, payload: dict[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
@@ -77,6 +91,56 @@ def welcome_recorded(session: Session, tenant_id: int, welcome_code: str) -> boo
     return session.exec(select(MessageDelivery.id).where(
         MessageDelivery.tenant_id == tenant_id,
         MessageDelivery.idempotency_key == ledger_key(welcome_code)).limit(1)).first() is not None
+
+
+def sender_task_ref(ref: str, userid: str) -> str:
+    """The ledger's ``task_ref`` of a welcome: the choice's origin and the sending employee, ``<ref>@<userid>`` (the
+    plugin's convention for an employee's part of a task), cut to 80 characters on the origin's side."""
+    return f"{ref[:max(0, 79 - len(userid))]}@{userid}"[-80:]
+
+
+def _sender(task_ref: str | None) -> str:
+    return (task_ref or "").rpartition("@")[2]
+
+
+def _friendship_ended_since(session: Session, tenant_id: int, account_id: int, userid: str, external_userid: str,
+                            since: datetime) -> bool:
+    """Whether the relation of ``userid`` and ``external_userid`` ended (either side deleted, or a transfer) at or
+    after ``since``: the follow relation still ended, or a loss recorded for it."""
+    since = since.replace(microsecond=0)  # callback times have whole seconds
+    ended = session.exec(select(Follow.id).where(
+        Follow.tenant_id == tenant_id, Follow.account_id == account_id, Follow.userid == userid,
+        Follow.external_userid == external_userid, Follow.status != FollowStatus.ACTIVE.value,
+        ((Follow.deleted_at >= since) | (Follow.churned_at >= since))).limit(1)).first()
+    if ended is not None:
+        return True
+    return session.exec(select(FriendLoss.id).where(
+        FriendLoss.tenant_id == tenant_id, FriendLoss.account_id == account_id, FriendLoss.userid == userid,
+        FriendLoss.external_userid == external_userid, FriendLoss.lost_at >= since).limit(1)).first() is not None
+
+
+def welcomed_in_friendship(session: Session, tenant_id: int, account_id: int, userid: str,
+                           external_userid: str) -> MessageDelivery | None:
+    """The welcome the current friendship of ``userid`` and ``external_userid`` already got (being sent, sent or
+    delivered), or None. A friendship runs from an add to the next deletion by either side: the full add after a
+    half add is the same friendship, an add after a deletion a new one. Failed and skipped welcomes do not count,
+    so the full add's code is a second chance when the half add's welcome did not go out."""
+    rows = session.exec(select(MessageDelivery).where(
+        MessageDelivery.tenant_id == tenant_id, MessageDelivery.channel == CHANNEL,
+        MessageDelivery.kind == "welcome", MessageDelivery.account_id == account_id,
+        MessageDelivery.recipient == external_userid, MessageDelivery.status.in_(COUNTED))
+        .order_by(MessageDelivery.id.desc())).all()
+    last = next((row for row in rows if _sender(row.task_ref) == userid), None)
+    if last is None or _friendship_ended_since(session, tenant_id, account_id, userid, external_userid,
+                                               last.created_at):
+        return None
+    return last
+
+
+def _age(added_at: datetime, now: datetime) -> timedelta:
+    if added_at.tzinfo is None:
+        added_at = added_at.replace(tzinfo=UTC)
+    return now - added_at
 
 
 def callback_welcome_kwargs(account_id: int, message: dict[str, Any]) -> dict[str, Any] | None:
@@ -145,14 +209,25 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         if choice is None:
             return
         customer = _customer(session, tenant_id, account.external_id, external_userid, customer_id)
+        earlier = welcomed_in_friendship(session, tenant_id, account_id, userid, external_userid)
         row, created = record_delivery(
             session, tenant_id, channel=CHANNEL, recipient=external_userid, account_id=account_id,
             customer_id=customer.id if customer is not None else None, kind="welcome",
-            idempotency_key=ledger_key(welcome_code), task_ref=choice.ref[:80])
+            idempotency_key=ledger_key(welcome_code), task_ref=sender_task_ref(choice.ref, userid))
         if not created:
             return
         if not choice.content:
             mark_delivery(session, row, DeliveryStatus.SKIPPED, error="the welcome resolver chose no content")
+            return
+        if earlier is not None:
+            mark_delivery(session, row, DeliveryStatus.SKIPPED, error_code=ALREADY_WELCOMED,
+                          error=f"this friendship was already welcomed (delivery {earlier.id})")
+            return
+        age = _age(friend.added_at, utcnow())
+        if age > CERTAINLY_EXPIRED:
+            mark_delivery(session, row, DeliveryStatus.SKIPPED, error_code=CODE_EXPIRED,
+                          error=f"the welcome code had expired: {int(age.total_seconds())} s after the add "
+                                f"(WeCom keeps it {int(CODE_LIFE.total_seconds())} s); not sent")
             return
         employee = session.exec(select(Employee).where(Employee.tenant_id == tenant_id,
                                                        Employee.userid == userid)).first()
@@ -163,12 +238,23 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         # the ledger row is the single-send guard: it must be committed before the call, and no transaction stays
         # open across the calls (the token store writes in its own)
         session.commit()
-        outcome = _send(client, welcome_code, choice.content, recipient, external_userid)
+        outcome = _send(client, welcome_code, choice.content, recipient, external_userid, friend.added_at)
         mark_delivery(session, row, outcome[0], error_code=outcome[1], error=outcome[2])
 
 
+def _used_or_expired(errmsg: str, age: timedelta) -> str:
+    """The ledger message of a 41051: WeCom answers it for a used code and for an expired one alike, so the age of
+    the code at the call tells which it was."""
+    if age >= CODE_LIFE:
+        why = (f"the welcome code had expired: called {int(age.total_seconds())} s after the add "
+               f"(WeCom keeps it {int(CODE_LIFE.total_seconds())} s)")
+    else:
+        why = "the customer already started chatting, or another app used the welcome code"
+    return f"{why} ({errmsg})" if errmsg else why
+
+
 def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recipient: Recipient,
-          external_userid: str) -> tuple[DeliveryStatus, str | None, str | None]:
+          external_userid: str, added_at: datetime) -> tuple[DeliveryStatus, str | None, str | None]:
     """Call ``send_welcome_msg`` once; returns the ledger status, error code and message."""
     with client:
         if needs_customer_name(content) and not recipient.customer_name:
@@ -177,8 +263,10 @@ def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recip
         try:
             client.send_welcome_msg(welcome_code, text=text, attachments=attachments)
         except WeChatAPIError as exc:
-            status = DeliveryStatus.SKIPPED if exc.errcode == ALREADY_CHATTING else DeliveryStatus.FAILED
-            return status, str(exc.errcode), exc.errmsg or str(exc)
+            if exc.errcode == ALREADY_CHATTING:
+                return (DeliveryStatus.SKIPPED, str(exc.errcode),
+                        _used_or_expired(exc.errmsg or "", _age(added_at, utcnow()))[:500])
+            return DeliveryStatus.FAILED, str(exc.errcode), exc.errmsg or str(exc)
         except Exception as exc:  # unreachable WeCom, missing secret: recorded, not retried (the code expires)
             return DeliveryStatus.FAILED, "unavailable", str(exc) or type(exc).__name__
     return DeliveryStatus.SENT, None, None

@@ -1,6 +1,6 @@
 """Time segments of a welcome message: a weekday set and a start/end time of day in Asia/Shanghai, each with its own
 content. The first segment (in the order written) that contains the add-friend time wins; none means the default
-content of the message."""
+content of the message. An end of 23:59 runs until midnight (a time field cannot say 24:00)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .content import ContentError, validate_content
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_SEGMENTS = 12
+END_OF_DAY = time(23, 59)  # an end written 23:59 includes the day's last minute
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: 1 Monday ... 7 Sunday
 WEEKDAY_LABELS = {1: _l("Mon"), 2: _l("Tue"), 3: _l("Wed"), 4: _l("Thu"), 5: _l("Fri"), 6: _l("Sat"), 7: _l("Sun")}
 
@@ -69,11 +70,37 @@ def local_time(moment: datetime) -> datetime:
     return moment.astimezone(TIMEZONE)
 
 
+def _minutes(value: str) -> int:
+    moment = time.fromisoformat(value)
+    return 24 * 60 if moment == END_OF_DAY else moment.hour * 60 + moment.minute
+
+
+def _contains(seg: dict[str, Any], clock: time) -> bool:
+    start, end = time.fromisoformat(seg["start"]), time.fromisoformat(seg["end"])
+    return start <= clock and (clock < end or end == END_OF_DAY)
+
+
 def matching_segment(segments: list[dict[str, Any]], moment: datetime) -> int | None:
-    """The index of the first segment containing ``moment`` (start inclusive, end exclusive), or None."""
+    """The index of the first segment containing ``moment`` (start inclusive, end exclusive; an end of 23:59 runs
+    until midnight), or None."""
     local = local_time(moment)
     weekday, clock = local.isoweekday(), local.time().replace(tzinfo=None)
     for index, seg in enumerate(segments):
-        if weekday in seg["weekdays"] and time.fromisoformat(seg["start"]) <= clock < time.fromisoformat(seg["end"]):
+        if weekday in seg["weekdays"] and _contains(seg, clock):
             return index
     return None
+
+
+def covers_whole_week(segments: list[dict[str, Any]]) -> bool:
+    """Whether every minute of every weekday falls in some segment (validated segments): then no add time is left
+    for the default content."""
+    for day in WEEKDAYS:
+        spans = sorted((_minutes(s["start"]), _minutes(s["end"])) for s in segments if day in s["weekdays"])
+        reached = 0
+        for start, end in spans:
+            if start > reached:
+                return False
+            reached = max(reached, end)
+        if reached < 24 * 60:
+            return False
+    return True

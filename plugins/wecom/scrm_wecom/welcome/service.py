@@ -12,7 +12,7 @@ from scrm.sdk import Customer, Employee, EmployeeStatus, MessageDelivery, utcnow
 
 from .content import ContentError, validate_content
 from .models import WelcomeMessage, WelcomeMessageEmployee
-from .segments import validate_segments
+from .segments import covers_whole_week, validate_segments
 
 
 class WelcomeError(ValueError):
@@ -43,7 +43,8 @@ class WelcomeValues:
 
 def validate(session: Session, tenant_id: int, data: WelcomeInput) -> WelcomeValues:
     """Check ``data``; raises ``WelcomeError`` listing every problem: at least one employee (or all), valid default
-    content, and when segmented at least one valid time segment."""
+    content, and when segmented at least one valid time segment. The default content is the fallback for the add
+    times no segment covers: it may stay empty only when the segments cover the whole week."""
     errors: dict[str, str] = {}
     employees: list[Employee] = []
     if not data.all_employees:
@@ -53,20 +54,29 @@ def validate(session: Session, tenant_id: int, data: WelcomeInput) -> WelcomeVal
             if ids else []
         if not ids or len(employees) != len(ids):
             errors["employee_ids"] = str(_l("Choose at least one active employee, or all employees."))
-    content: dict[str, Any] = {}
-    try:
-        content = validate_content(data.content)
-    except ContentError as exc:
-        errors.update(exc.fields)
     segments: list[dict[str, Any]] = []
+    segments_ok = False
     if data.segmented:
         if not data.segments:
             errors["segments"] = str(_l("Add at least one time segment, or turn time segments off."))
         else:
             try:
                 segments = validate_segments(data.segments)
+                segments_ok = True
             except ContentError as exc:
                 errors.update(exc.fields)
+    content: dict[str, Any] = {"text": "", "attachments": []}
+    default_blank = not (data.content or {}).get("text") and not (data.content or {}).get("attachments")
+    if default_blank and segments_ok and covers_whole_week(segments):
+        pass  # every add time has its segment: no fallback needed
+    else:
+        try:
+            content = validate_content(data.content)
+        except ContentError as exc:
+            if default_blank and segments_ok:
+                exc.fields["text"] = str(_l("Write the default content for the times no segment covers, or let "
+                                            "the segments cover the whole week."))
+            errors.update(exc.fields)
     if errors:
         raise WelcomeError(errors)
     employees.sort(key=lambda e: e.name)

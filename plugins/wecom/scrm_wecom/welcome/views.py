@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, role_required
 
 from . import service
-from .content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, preview
+from .content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, item_count, preview
 from .forms import content_from_form, int_list, segments_from_form
 from .segments import MAX_SEGMENTS, WEEKDAY_LABELS
 
@@ -25,9 +25,27 @@ def index():
     tenant = current_tenant()
     messages = service.newest_first(db(), tenant.id)
     employees = service.employees_by_message(db(), tenant.id, [m.id for m in messages])
-    rows = [{"message": m, "preview": preview(m.content), "employees": employees[m.id]} for m in messages]
+    rows = [{"message": m, "preview": preview(_shown_content(m)), "employees": employees[m.id]} for m in messages]
     return render_template("wecom/welcome/index.html", rows=rows, sends=service.recent_sends(db(), tenant.id),
                            status_labels=SEND_STATUS_LABELS)
+
+
+def _shown_content(message) -> dict:
+    """The content the list previews: the default, or the first segment's when the segments need no default."""
+    if not item_count(message.content) and message.segments:
+        return message.segments[0]["content"]
+    return message.content
+
+
+@bp.get("/<int:welcome_id>")
+@role_required(*STAFF)
+def detail(welcome_id: int):
+    """Read-only details: who it is for, the default content, the time segments, when it was created and edited."""
+    message = service.get(db(), current_tenant().id, welcome_id) or abort(404)
+    employees = service.employees_by_message(db(), message.tenant_id, [message.id])[message.id]
+    return render_template("wecom/welcome/detail.html", message=message, employees=employees,
+                           preview=preview(_shown_content(message)), type_labels=TYPE_LABELS,
+                           weekday_labels=WEEKDAY_LABELS)
 
 
 def _form_context(values: dict, errors: dict, message=None) -> dict:
