@@ -123,6 +123,8 @@ class MessageDelivery(TenantScoped, table=True):
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_delivery_customer_channel", "tenant_id", "customer_id", "channel", "created_at"),
         Index("ix_delivery_task", "tenant_id", "task_ref"),
+        # a recipient's messages on a channel (e.g. the welcome a WeCom friendship already got), customer known or not
+        Index("ix_delivery_recipient", "tenant_id", "recipient", "channel"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=40)

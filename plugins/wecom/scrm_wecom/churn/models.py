@@ -39,6 +39,8 @@ class FriendLoss(TenantScoped, table=True):
         Index("ix_wecom_friend_loss_kind_time", "tenant_id", "kind", "lost_at"),
         Index("ix_wecom_friend_loss_kind_employee", "tenant_id", "kind", "employee_id"),
         Index("ix_wecom_friend_loss_customer", "tenant_id", "customer_id"),
+        # the losses of one relation (the welcome's "was this friendship welcomed already" check)
+        Index("ix_wecom_friend_loss_relation", "tenant_id", "external_userid", "userid", "lost_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=10)
