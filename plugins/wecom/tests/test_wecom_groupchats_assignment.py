@@ -9,7 +9,6 @@ import csv
 import io
 from datetime import timedelta
 
-import pytest
 from openpyxl import load_workbook
 from scrm_wecom.groupchats import jobs
 from scrm_wecom.groupchats.assignment import TRACK_FOR
@@ -18,22 +17,13 @@ from scrm_wecom.sandbox import GroupChatControl
 from sqlalchemy import select
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_groupchats_fixtures import *  # noqa: F403
-from wecom_groupchats_fixtures import assignments, chat_of, fire_xml, run_group_sync
+from wecom_groupchats_fixtures import assignments, chat_of, chat_rows, fire_xml, run_group_sync
 from wecom_sync_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import CORP_ID, count, employee, fire
 
 from scrm.sdk import ChannelAccount, ScheduledJob, utcnow
 
 BASE = "/t/acme/wecom/groupchats"
-
-
-@pytest.fixture
-def admin(db, tenant, synced, wecom_admin):
-    return wecom_admin(tenant)
-
-
-def _rows(html: str) -> list[str]:
-    return [part.split('"', 1)[0] for part in html.split('data-chat-id="')[1:]]
 
 
 def _assign(admin, db, tenant_id, takeover: str, *chat_ids: str, **extra):
@@ -46,14 +36,14 @@ def test_only_chats_whose_owner_left_are_listed_with_their_counters(db, admin, s
     page = admin.get(f"{BASE}/unassigned")
     html = page.text
     assert page.status_code == 200 and "2 unassigned group chats" in html
-    assert _rows(html) == ["wrLeftB", "wrLeftA"]  # newest first
+    assert chat_rows(html) == ["wrLeftB", "wrLeftA"]  # newest first
     row = html.split('data-chat-id="wrLeftA"')[1].split("</tr>")[0]
     assert "王五 (left)" in row and 'data-stat="members">5<' in row
     assert 'data-stat="joined">2<' in row and 'data-stat="left">0<' in row
-    assert _rows(admin.get(f"{BASE}/unassigned?sort=created").text) == ["wrLeftA", "wrLeftB"]
-    assert _rows(admin.get(f"{BASE}/unassigned?name=fans").text) == ["wrLeftB"]
+    assert chat_rows(admin.get(f"{BASE}/unassigned?sort=created").text) == ["wrLeftA", "wrLeftB"]
+    assert chat_rows(admin.get(f"{BASE}/unassigned?name=fans").text) == ["wrLeftB"]
     owner = employee(db, synced.tenant_id, "wangwu").id
-    assert _rows(admin.get(f"{BASE}/unassigned?owner={owner}").text) == ["wrLeftB", "wrLeftA"]
+    assert chat_rows(admin.get(f"{BASE}/unassigned?owner={owner}").text) == ["wrLeftB", "wrLeftA"]
 
 
 def test_the_counters_reset_at_midnight(db, admin, synced):
@@ -95,7 +85,7 @@ def test_assign_confirm_and_reappear_when_the_new_owner_leaves(db, admin, synced
         ("VIP group", "waiting", lisi.id, 5, "admin@acme.test"), ("Store fans", "waiting", lisi.id, 2,
                                                                   "admin@acme.test")}
     # asynchronous: still listed, marked pending, until WeCom confirms
-    assert _rows(page) == ["wrLeftB", "wrLeftA"] and "Assignment to 李四 pending" in page
+    assert chat_rows(page) == ["wrLeftB", "wrLeftA"] and "Assignment to 李四 pending" in page
     worker.join()
     completed = chats.complete_transfers()
     assert completed["completed"] == 2

@@ -8,29 +8,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from scrm_wecom.groupchats import counters, jobs
 from scrm_wecom.groupchats.counters import local_day
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_groupchats_fixtures import *  # noqa: F403
-from wecom_groupchats_fixtures import assignments, chat_of, chat_seeds, fire_xml, run_group_sync
+from wecom_groupchats_fixtures import (
+    assignments,
+    chat_of,
+    chat_row,
+    chat_rows,
+    chat_seeds,
+    fire_xml,
+    run_group_sync,
+)
 from wecom_sync_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import SEED, employee, fire, seed
 
 BASE = "/t/acme/wecom/groupchats"
-
-
-@pytest.fixture
-def admin(db, tenant, synced, wecom_admin):
-    return wecom_admin(tenant)
-
-
-def _rows(html: str) -> list[str]:
-    return [part.split('"', 1)[0] for part in html.split('data-chat-id="')[1:]]
-
-
-def _row(html: str, chat_id: str) -> str:
-    return html.split(f'data-chat-id="{chat_id}"')[1].split("</tr>")[0]
 
 
 def _assign(admin, db, tenant_id, takeover: str, *chat_ids: str):
@@ -44,29 +38,29 @@ def test_the_count_line_counts_every_matching_chat_not_one_page(db, platform, ad
     run_group_sync(db, platform, synced)
     page = admin.get(f"{BASE}/unassigned").text
     assert "Found 62 unassigned group chats" in page
-    assert len(_rows(page)) == 50 and "Next page" in page
+    assert len(chat_rows(page)) == 50 and "Next page" in page
     assert "Found 62 unassigned group chats" in admin.get(f"{BASE}/unassigned?page=2").text  # the same on every page
-    assert len(_rows(admin.get(f"{BASE}/unassigned?page=2").text)) == 12
+    assert len(chat_rows(admin.get(f"{BASE}/unassigned?page=2").text)) == 12
     assert "Found 1 unassigned group chat<" in admin.get(f"{BASE}/unassigned?name=Outlet 59").text
 
 
 def test_created_time_sorts_both_ways_and_keeps_the_filters(db, admin, synced):
     both = admin.get(f"{BASE}/unassigned").text
-    assert _rows(both) == ["wrLeftB", "wrLeftA"] and "↓" in both  # default: newest first
+    assert chat_rows(both) == ["wrLeftB", "wrLeftA"] and "↓" in both  # default: newest first
     link = both.split('data-testid="sort-created"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert "sort=created" in link
     ascending = admin.get(link.replace("&amp;", "&")).text
-    assert _rows(ascending) == ["wrLeftA", "wrLeftB"] and "↑" in ascending
+    assert chat_rows(ascending) == ["wrLeftA", "wrLeftB"] and "↑" in ascending
     back = ascending.split('data-testid="sort-created"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert "sort=-created" in back
     owner = employee(db, synced.tenant_id, "wangwu").id
     filtered = admin.get(f"{BASE}/unassigned?owner={owner}&name=fans&sort=created").text
     sort_link = filtered.split('data-testid="sort-created"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert f"owner={owner}" in sort_link and "name=fans" in sort_link
-    assert _rows(admin.get(f"{BASE}/unassigned?sort=bogus").text) == ["wrLeftB", "wrLeftA"]
+    assert chat_rows(admin.get(f"{BASE}/unassigned?sort=bogus").text) == ["wrLeftB", "wrLeftA"]
     # the chat index sorts the same way
-    assert _rows(admin.get(f"{BASE}/?sort=created").text) == ["wrLeftA", "wrLeftB", "wrActive"]
-    assert _rows(admin.get(f"{BASE}/").text) == ["wrActive", "wrLeftB", "wrLeftA"]
+    assert chat_rows(admin.get(f"{BASE}/?sort=created").text) == ["wrLeftA", "wrLeftB", "wrActive"]
+    assert chat_rows(admin.get(f"{BASE}/").text) == ["wrActive", "wrLeftB", "wrLeftA"]
 
 
 def test_left_today_counts_the_china_day(db, admin, synced, chats, wsgi_http, worker, monkeypatch):
@@ -80,16 +74,16 @@ def test_left_today_counts_the_china_day(db, admin, synced, chats, wsgi_http, wo
     worker.join()
     chat = chat_of(db, synced.tenant_id, "wrLeftA")
     assert chat.counter_day == utc_day + timedelta(days=1) and chat.left_today == 1
-    row = _row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
+    row = chat_row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
     assert 'data-stat="left">1<' in row and 'data-stat="members">4<' in row
-    assert 'data-stat="left">1<' in _row(admin.get(f"{BASE}/").text, "wrLeftA")
+    assert 'data-stat="left">1<' in chat_row(admin.get(f"{BASE}/").text, "wrLeftA")
     assert 'data-field="left">1<' in admin.get(f"{BASE}/{chat.id}").text
     # 23:59 in Shanghai: still the same day
     monkeypatch.setattr(counters, "utcnow", lambda: half_past_midnight + timedelta(hours=23, minutes=29))
-    assert 'data-stat="left">1<' in _row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
+    assert 'data-stat="left">1<' in chat_row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
     # 00:01 the next Shanghai day: 0, though nothing ran at midnight
     monkeypatch.setattr(counters, "utcnow", lambda: half_past_midnight + timedelta(hours=23, minutes=31))
-    assert 'data-stat="left">0<' in _row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
+    assert 'data-stat="left">0<' in chat_row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
 
 
 def test_the_new_owner_picker_searches_active_employees(db, admin, synced):
@@ -131,14 +125,14 @@ def test_a_newer_assignment_supersedes_the_waiting_one(db, admin, synced, sandbo
     assert "Found 2 assigned group chats" in records
     row = records.split(f'data-record-id="{first.id}"')[1].split("</tr>")[0]
     assert "Failed" in row and "Superseded by a newer assignment" in row
-    assert "Assignment to 张三 pending" in _row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
+    assert "Assignment to 张三 pending" in chat_row(admin.get(f"{BASE}/unassigned").text, "wrLeftA")
     chats.complete_transfers()  # WeCom ends with the last new owner
     jobs.track_assignments.send(synced.tenant_id)
     worker.join()
     first, second = assignments(db, synced.tenant_id)
     assert (first.status, second.status) == ("failed", "done")
     assert chat_of(db, synced.tenant_id, "wrLeftA").owner_userid == "zhangsan"
-    assert "wrLeftA" not in _rows(admin.get(f"{BASE}/unassigned").text)
+    assert "wrLeftA" not in chat_rows(admin.get(f"{BASE}/unassigned").text)
 
 
 def _resign_in_sandbox(sandbox, chats, userid: str, chat_id: str) -> None:
@@ -161,7 +155,7 @@ def test_a_chat_reassigned_after_its_new_owner_left_has_one_record_per_assignmen
     fire(wsgi_http, synced, "delete_user", event="change_contact", UserID="lisi")
     worker.join()
     page = admin.get(f"{BASE}/unassigned").text
-    assert "wrLeftA" in _rows(page) and "李四 (left)" in _row(page, "wrLeftA")
+    assert "wrLeftA" in chat_rows(page) and "李四 (left)" in chat_row(page, "wrLeftA")
     assert _assign(admin, db, synced.tenant_id, "zhangsan", "wrLeftA").status_code == 302
     records = admin.get(f"{BASE}/records?name=VIP").text
     assert "Found 2 assigned group chats" in records and records.count("VIP group") == 2
@@ -179,7 +173,7 @@ def test_a_dismissed_chat_is_not_unassigned(db, platform, admin, synced, chats):
     run_group_sync(db, platform, synced)
     assert chat_of(db, synced.tenant_id, "wrLeftB").status == "dismissed"
     page = admin.get(f"{BASE}/unassigned").text
-    assert _rows(page) == ["wrLeftA"] and "Found 1 unassigned group chat<" in page
+    assert chat_rows(page) == ["wrLeftA"] and "Found 1 unassigned group chat<" in page
     refused = admin.post(f"{BASE}/assign", data={"chat_ids": [str(chat_of(db, synced.tenant_id, "wrLeftB").id)],
                                                  "takeover_id": str(employee(db, synced.tenant_id, "lisi").id)})
     assert refused.status_code == 422 and assignments(db, synced.tenant_id) == []

@@ -10,7 +10,7 @@ from scrm_wecom.groupchats.models import GroupChatTag, GroupTag, GroupTagGroup
 from sqlalchemy import select
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_groupchats_fixtures import *  # noqa: F403
-from wecom_groupchats_fixtures import chat_of
+from wecom_groupchats_fixtures import chat_of, chat_row, chat_rows
 from wecom_sync_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import count, customer_of
 
@@ -18,19 +18,6 @@ from scrm.sdk import CustomerTag, Tag, TagGroup
 
 BASE = "/t/acme/wecom/groupchats"
 TAGS = f"{BASE}/tags"
-
-
-@pytest.fixture
-def admin(db, tenant, synced, wecom_admin):
-    return wecom_admin(tenant)
-
-
-def _rows(html: str) -> list[str]:
-    return [part.split('"', 1)[0] for part in html.split('data-chat-id="')[1:]]
-
-
-def _row(html: str, chat_id: str) -> str:
-    return html.split(f'data-chat-id="{chat_id}"')[1].split("</tr>")[0]
 
 
 def _tag(db, tenant_id: int, name: str) -> GroupTag:
@@ -127,9 +114,9 @@ def test_several_chats_are_tagged_at_once_and_shown_in_the_column(db, admin, syn
     page = admin.get(f"{BASE}/unassigned").text
     assert "Group tags" in page
     for chat_id in ("wrLeftA", "wrLeftB"):
-        assert 'data-tag="Shanghai"' in _row(page, chat_id)
+        assert 'data-tag="Shanghai"' in chat_row(page, chat_id)
     index = admin.get(f"{BASE}/").text
-    assert 'data-tag="Shanghai"' in _row(index, "wrLeftA") and 'data-tag="Shanghai"' not in _row(index, "wrActive")
+    assert 'data-tag="Shanghai"' in chat_row(index, "wrLeftA") and 'data-tag="Shanghai"' not in chat_row(index, "wrActive")
     # the management page counts the chats per tag
     assert 'data-stat="chats">2<' in admin.get(f"{TAGS}/").text.split('data-tag="Shanghai"')[1]
     removed = _tag_chats(admin, db, synced.tenant_id, ["Shanghai"], "wrLeftB", mode="remove", back="index")
@@ -154,11 +141,11 @@ def test_the_group_tag_filter_on_both_lists(db, admin, synced, region):
     shanghai = _tag(db, synced.tenant_id, "Shanghai").id
     beijing = _tag(db, synced.tenant_id, "Beijing").id
     unassigned = admin.get(f"{BASE}/unassigned?tag={shanghai}").text
-    assert _rows(unassigned) == ["wrLeftA"] and "Found 1 unassigned group chat" in unassigned
+    assert chat_rows(unassigned) == ["wrLeftA"] and "Found 1 unassigned group chat" in unassigned
     assert f'<option value="{shanghai}" selected>' in unassigned
-    assert _rows(admin.get(f"{BASE}/unassigned?tag={beijing}&name=VIP").text) == []
-    assert sorted(_rows(admin.get(f"{BASE}/?tag={shanghai}").text)) == ["wrActive", "wrLeftA"]
-    assert sorted(_rows(admin.get(f"{BASE}/?tag={shanghai}&tag={beijing}").text)) == ["wrActive", "wrLeftA",
+    assert chat_rows(admin.get(f"{BASE}/unassigned?tag={beijing}&name=VIP").text) == []
+    assert sorted(chat_rows(admin.get(f"{BASE}/?tag={shanghai}").text)) == ["wrActive", "wrLeftA"]
+    assert sorted(chat_rows(admin.get(f"{BASE}/?tag={shanghai}&tag={beijing}").text)) == ["wrActive", "wrLeftA",
                                                                                      "wrLeftB"]  # any of them
     # the sort link keeps the tag filter
     assert f"tag={shanghai}" in unassigned.split('data-testid="sort-created"')[0].rsplit("<a href=", 1)[1]

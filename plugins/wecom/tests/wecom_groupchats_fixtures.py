@@ -99,5 +99,21 @@ def fire_xml(wsgi_http, account, xml: str):
     return response
 
 
-__all__ = ["LONG_AGO", "NOW", "assignments", "chat_of", "chat_seeds", "chats", "fire_xml", "members_of",
-           "run_group_sync", "synced"]
+@pytest.fixture
+def admin(db, tenant, synced, wecom_admin):
+    """A tenant admin of ``tenant``, signed in, after the contact and group chat syncs."""
+    return wecom_admin(tenant)
+
+
+def chat_rows(html: str) -> list[str]:
+    """The chat ids of a list page's rows, in order."""
+    return [part.split('"', 1)[0] for part in html.split('data-chat-id="')[1:]]
+
+
+def chat_row(html: str, chat_id: str) -> str:
+    """The HTML of one chat's row."""
+    return html.split(f'data-chat-id="{chat_id}"')[1].split("</tr>")[0]
+
+
+__all__ = ["LONG_AGO", "NOW", "admin", "assignments", "chat_of", "chat_row", "chat_rows", "chat_seeds", "chats",
+           "fire_xml", "members_of", "run_group_sync", "synced"]
