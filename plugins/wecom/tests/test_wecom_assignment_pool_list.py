@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from scrm_wecom.assignment import pool as pool_module
+from sqlmodel import select
 from wecom_assignment_fixtures import *  # noqa: F403
 from wecom_assignment_fixtures import customer_of, employee, owner_of, pool_customers, records_of
 
@@ -125,7 +126,7 @@ def test_pool_customer_type_and_store_filters_use_wecom_friendships(db, tenant, 
         db.get(Customer, customer.id).owner_employee_id = None  # both back in the pool
     db.commit()
     fay = employee(db, tenant.id, "fay")  # Beijing store
-    follow = db.query(Follow).filter(Follow.customer_id == bo.id).one()
+    follow = db.exec(select(Follow).where(Follow.customer_id == bo.id)).one()
     follow.employee_id, follow.userid = fay.id, "fay"
     db.commit()
     plain, = pool_customers(db, tenant, members=0, non_members=1)
@@ -149,7 +150,7 @@ def test_new_customer_from_the_pool_lands_in_the_pool(db, tenant, assignment_liv
     response = client.post("/t/acme/members/customers/new", data={"name": "Walk-in Wu", "mobiles": "13700000009",
                                                                   "gender": "1", "unassigned": "on"})
     assert response.status_code == 302
-    created = db.query(Customer).filter(Customer.tenant_id == tenant.id, Customer.name == "Walk-in Wu").one()
+    created = db.exec(select(Customer).where(Customer.tenant_id == tenant.id, Customer.name == "Walk-in Wu")).one()
     created_id, created_owner = created.id, created.owner_employee_id
     db.commit()
     assert created_owner is None
@@ -159,7 +160,7 @@ def test_new_customer_from_the_pool_lands_in_the_pool(db, tenant, assignment_liv
     assert "1 customers (members 0, non-members 1)" in html
     # without the box the admin's own employee owns the customer, and it is not in the pool
     client.post("/t/acme/members/customers/new", data={"name": "Own Ou", "mobiles": "13700000010", "gender": "1"})
-    owned = db.query(Customer).filter(Customer.tenant_id == tenant.id, Customer.name == "Own Ou").one()
+    owned = db.exec(select(Customer).where(Customer.tenant_id == tenant.id, Customer.name == "Own Ou")).one()
     owned_owner, amy_id = owned.owner_employee_id, amy.id
     db.commit()
     assert owned_owner == amy_id and _ids(client.get(BASE).get_data(as_text=True)) == {created_id}
@@ -174,14 +175,14 @@ def test_fields_required_for_unassigned_users_apply_only_without_an_owner(db, te
     db.add(CustomField(tenant_id=tenant.id, name="到店门店", field_type="single_line_text", enabled=True,
                        required_unassigned=True))
     db.commit()
-    field = db.query(CustomField).filter(CustomField.tenant_id == tenant.id).one()
+    field = db.exec(select(CustomField).where(CustomField.tenant_id == tenant.id)).one()
     amy = employee(db, tenant.id, "amy")
     db.commit()
     client = login(make_user("admin@acme.test", tenant, role="tenant_admin", employee_id=amy.id))
     refused = client.post("/t/acme/members/customers/new", data={"name": "Pool Pan", "mobiles": "13700000011",
                                                                  "gender": "0", "unassigned": "on"})
     assert refused.status_code == 422
-    assert db.query(Customer).filter(Customer.tenant_id == tenant.id, Customer.name == "Pool Pan").count() == 0
+    assert db.exec(select(Customer).where(Customer.tenant_id == tenant.id, Customer.name == "Pool Pan")).first() is None
     db.commit()
     accepted = client.post("/t/acme/members/customers/new", data={
         "name": "Pool Pan", "mobiles": "13700000011", "gender": "0", "unassigned": "on", field.key: "静安店"})
