@@ -164,3 +164,25 @@ def test_a_wrong_secret_fails_the_run_and_shows_on_the_account(db, platform, ten
     db.expire_all()
     assert "40001" in db.get(type(account), account.id).last_error
     assert count(db, Employee) == 0
+
+
+def test_a_wecom_user_keeps_the_corp_name_for_the_contact_badge(db, platform, sync_account, sandbox):
+    """An external contact of type 2 (a WeCom user of another corp) keeps ``corp_name``, on creation and when it
+    changes: the assignment tabs show it as "@<corp>", a WeChat user as "@WeChat"."""
+    from scrm_wecom.assignment.queries import contact_badges
+    from scrm_wecom.sync.contacts import CORP_NAME_KEY
+
+    data = seed()
+    data["external_contacts"].append({"external_userid": "woDora", "name": "Dora", "type": 2, "corp_name": "腾讯",
+                                      "follow_user": [{"userid": "zhangsan", "createtime": 1700003000}]})
+    sandbox[1].seed(data)
+    run_full_sync(db, platform, sync_account)
+    tenant_id = sync_account.tenant_id
+    dora, alice = customer_of(db, tenant_id, "woDora"), customer_of(db, tenant_id, "wmAlice")
+    assert dora.attributes[CORP_NAME_KEY] == "腾讯" and CORP_NAME_KEY not in (alice.attributes or {})
+    assert contact_badges(db, tenant_id, [dora, alice]) == {dora.id: "@腾讯", alice.id: "@WeChat"}
+    data["external_contacts"][-1]["corp_name"] = "腾讯科技"
+    sandbox[1].seed(data)
+    run_full_sync(db, platform, sync_account)
+    db.expire_all()
+    assert customer_of(db, tenant_id, "woDora").attributes[CORP_NAME_KEY] == "腾讯科技"

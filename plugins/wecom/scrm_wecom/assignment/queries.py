@@ -42,6 +42,7 @@ from scrm.sdk import (
     distinct_values,
 )
 
+from ..sync.contacts import CORP_NAME_KEY
 from ..sync.models import Follow, FollowStatus
 from ..welcome.segments import TIMEZONE
 
@@ -260,9 +261,9 @@ CORP_USER_PREFIX = "wo"  # WeCom gives WeCom users of other corps (external cont
 
 def contact_badges(session: Session, tenant_id: int, customers: list[Customer]) -> dict[int, str]:
     """customer id → "@微信" (a WeChat user, WeCom external contact type 1) or "@<corp name>" (a WeCom user of
-    another corp, type 2) for the customers who are WeCom friends of their current owner. The sync keeps no contact
-    type, so it is read from the ``external_userid`` prefix; the corp name from the customer's ``wecom_corp_name``
-    attribute when present, else "@WeCom"."""
+    another corp, type 2) for the customers who are WeCom friends of their current owner. The type is read from the
+    ``external_userid`` prefix; the corp name is the one the sync kept (``CORP_NAME_KEY`` in the customer's
+    attributes), else "@WeCom"."""
     ids = [c.id for c in customers]
     if not ids:
         return {}
@@ -274,7 +275,7 @@ def contact_badges(session: Session, tenant_id: int, customers: list[Customer]) 
     badges = {}
     for customer_id, external_userid in rows:
         if external_userid.startswith(CORP_USER_PREFIX):
-            corp = str((by_id[customer_id].attributes or {}).get("wecom_corp_name") or "").strip()
+            corp = str((by_id[customer_id].attributes or {}).get(CORP_NAME_KEY) or "").strip()
             badges[customer_id] = f"@{corp}" if corp else str(_l("@WeCom"))
         else:
             badges[customer_id] = str(_l("@WeChat"))

@@ -53,6 +53,17 @@ Entry = tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 Merger = Callable[[Session, int, int, int], None]
 
 
+CORP_NAME_KEY = "wecom_corp_name"
+"""``Customer.attributes`` key of the corp a WeCom-user contact belongs to (external contact type 2)."""
+WECOM_USER = 2
+
+
+def _contact_attributes(contact: Mapping[str, Any]) -> dict[str, Any]:
+    """What the sync keeps of an external contact in ``Customer.attributes``: the corp name of a WeCom user."""
+    corp = str(contact.get("corp_name") or contact.get("corp_full_name") or "").strip()[:100]
+    return {CORP_NAME_KEY: corp} if corp and int(contact.get("type") or 1) == WECOM_USER else {}
+
+
 @dataclass
 class ContactResult:
     contacts: int = 0
@@ -143,7 +154,7 @@ class ContactApplier:
         rows: dict[int, Any] = {}
         for chunk in _chunks(sorted(set(ids))):
             for row in self.session.execute(select(Customer.id, Customer.name, Customer.avatar, Customer.gender,
-                                                   Customer.source).where(Customer.tenant_id == self.tenant_id,
+                                                   Customer.source, Customer.attributes).where(Customer.tenant_id == self.tenant_id,
                                                                           Customer.id.in_(chunk))):
                 rows[row.id] = row
         return rows
@@ -169,7 +180,7 @@ class ContactApplier:
                     "tenant_id": self.tenant_id, "name": str(contact.get("name") or "")[:100],
                     "avatar": (str(contact.get("avatar") or "")[:500] or None), "gender": int(contact.get("gender") or 0),
                     "source": SOURCE, "owner_employee_id": self._owner(follows), "is_member": False,
-                    "attributes": {}, "created_at": now, "updated_at": now}))
+                    "attributes": _contact_attributes(contact), "created_at": now, "updated_at": now}))
                 continue
             if cx is None:
                 links.append({"customer_id": cy, "kind": self.ext_kind, "value": ext})
@@ -208,6 +219,7 @@ class ContactApplier:
         existing = self._customers(resolved[str(c["external_userid"])] for c, _f in entries
                                    if str(c["external_userid"]) not in created)
         changes: dict[int, dict[str, Any]] = {}
+        attribute_changes: dict[int, dict[str, Any]] = {}
         for contact, _follows in entries:
             row = existing.get(resolved[str(contact["external_userid"])])
             if row is None:
@@ -220,6 +232,9 @@ class ContactApplier:
                       if v is not None and current[k] != v and (row.source == SOURCE or current[k] is None)}
             if values:
                 changes[row.id] = {**{k: getattr(row, k) for k in current}, **values}
+            corp = _contact_attributes(contact).get(CORP_NAME_KEY)
+            if corp and (row.attributes or {}).get(CORP_NAME_KEY) != corp:
+                attribute_changes[row.id] = {**(row.attributes or {}), CORP_NAME_KEY: corp}
         if changes:
             now = utcnow()
             self.session.execute(
@@ -229,6 +244,10 @@ class ContactApplier:
                 [{"b_id": cid, "b_name": v["name"] or "", "b_avatar": v["avatar"], "b_gender": v["gender"] or 0,
                   "b_now": now} for cid, v in changes.items()])
             result.customers_updated += len(changes)
+        if attribute_changes:
+            self.session.execute(
+                update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(attributes=bindparam("b_attributes")),
+                [{"b_id": cid, "b_attributes": attributes} for cid, attributes in attribute_changes.items()])
 
     # -- follows and tags ----------------------------------------------------------------------------------------------
 
