@@ -40,6 +40,7 @@ from scrm.sdk.web import (
 )
 from scrm.sdk.wechat import WeChatAPIError
 
+from ..views.customer_links import customer_page_url
 from ..welcome.segments import local_time
 from . import exporting, handover, pool, queries, records, tracking
 from .models import Kind, Status
@@ -49,7 +50,6 @@ bp = Blueprint("assignment", __name__, url_prefix="/assignment", template_folder
 
 EVERYONE = (Role.TENANT_ADMIN, Role.OPERATOR, Role.EMPLOYEE)
 RECORDS_PAGE = 50
-MEMBERS = "members"  # the plugin whose customer pages (profile, edit, create, delete) the rows link to
 HOOK_COLUMNS = ("member_type", "member_level", "stage")
 
 
@@ -59,23 +59,7 @@ def helpers() -> dict:
         """A stored (UTC) time in Asia/Shanghai; "" for None."""
         return local_time(moment).strftime(fmt) if moment else ""
 
-    return {"localtime": localtime, "members_url": members_url}
-
-
-def members_on() -> bool:
-    """Whether the tenant enabled the members plugin (its customer pages answer 404 otherwise)."""
-    return MEMBERS in tenant_hooks().enabled and "members.customers.detail" in current_app.view_functions
-
-
-def members_url(page: str, customer_id: int | None = None, **args) -> str | None:
-    """The members plugin's customer page ``page`` (detail, edit, delete_customer, new) by endpoint name, or None
-    when the tenant does not have it: the list never shows a dead link."""
-    if not members_on():
-        return None
-    endpoint = f"members.customers.{page}"
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, customer_id=customer_id, **args) if customer_id is not None else url_for(endpoint, **args)
+    return {"localtime": localtime, "members_url": customer_page_url}
 
 
 def _filter_types():
@@ -130,7 +114,7 @@ def _tab_context(tab: str, flt: queries.TabFilter):
                 columns=_columns([c.id for c in customers]), genders=queries.GENDERS,
                 customer_types=queries.CUSTOMER_TYPES, levels=queries.level_choices(session, tenant_id, types),
                 show_mobile=(lambda v: mask_mobile(v) if tenant.mask_mobiles else (v or "")),
-                is_admin=has_role(*ADMIN), new_customer_url=members_url("new", unassigned=1),
+                is_admin=has_role(*ADMIN), new_customer_url=customer_page_url("new", unassigned=1),
                 page=number, page_size=queries.PAGE_SIZE, pages=max(1, -(-counts.total // queries.PAGE_SIZE)),
                 sources=queries.source_choices(session, tenant_id),
                 departments=queries.department_choices(session, tenant_id),

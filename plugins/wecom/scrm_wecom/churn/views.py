@@ -23,7 +23,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlmodel import Session
-from werkzeug.routing import BuildError
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, channel_accounts, get_scoped
 from scrm.sdk.web import (
@@ -38,12 +37,12 @@ from scrm.sdk.web import (
     has_role,
     platform,
     role_required,
-    tenant_hooks,
 )
 
 from ..accounts import PLUGIN
 from ..messaging.links import remember_public_url
 from ..sync.models import Follow, FollowStatus
+from ..views.customer_links import customer_page_url
 from . import exporting, listing, retaining, settings, stages
 from .models import DigestFrequency, FriendLoss, LossKind
 
@@ -51,17 +50,11 @@ bp = Blueprint("churn", __name__, url_prefix="/churn", template_folder="../templ
 
 MEMBERS = (Role.TENANT_ADMIN, Role.OPERATOR, Role.EMPLOYEE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROFILE_PLUGIN, PROFILE_ENDPOINT = "members", "members.customers.detail"
 
 
 def profile_url(customer_id: int) -> str | None:
     """The customer's 360 profile when the tenant enabled the members plugin, else None (no link)."""
-    if PROFILE_PLUGIN not in tenant_hooks().enabled:
-        return None
-    try:
-        return url_for(PROFILE_ENDPOINT, customer_id=customer_id)
-    except BuildError:
-        return None
+    return customer_page_url("detail", customer_id)
 
 
 @bp.context_processor

@@ -27,6 +27,7 @@ from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, 
 
 from ..accounts import find_account, list_accounts
 from ..client import WeComClient
+from ..views.customer_links import customer_page_url
 from ..welcome.segments import local_time
 from . import assignment, exporting, jobs, sync, tag_views, tags
 from .counters import local_day, today_counts
@@ -50,12 +51,8 @@ def helpers() -> dict:
 
 
 def customer_url(customer_id: int) -> str:
-    """The customer's profile page when the customers area provides one (by endpoint name, no import), else the
-    host's customer list."""
-    try:
-        return url_for("members.customers.detail", customer_id=customer_id)
-    except BuildError:
-        return url_for("tenant.customers")
+    """The customer's profile page when the tenant enabled the members plugin, else the host's customer list."""
+    return customer_page_url("detail", customer_id) or url_for("tenant.customers")
 
 
 def unassigned_users_url() -> str:
