@@ -3,16 +3,13 @@ then apply the valid rows in a job with a progress bar polled by htmx; a failed 
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.orm import defer
 from sqlmodel import select
 
-from scrm.sdk import get_scoped, utcnow
+from scrm.sdk import get_scoped, tabular, utcnow
 from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
 
 from .blueprint import bp
@@ -113,13 +110,9 @@ def import_progress(job_id: int):
 @role_required(*STAFF)
 def import_errors(job_id: int):
     job = _job(job_id)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([_("Row"), _("Column"), _("Error")])
-    for entry in job.errors or []:
-        writer.writerow([entry.get("row"), entry.get("column"), entry.get("message")])
-    return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+    body = tabular.csv_text([_("Row"), _("Column"), _("Error")],
+                            ([entry.get("row"), entry.get("column"), entry.get("message")] for entry in job.errors or []))
+    return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'})
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from scrm.sdk import current_bus, utcnow
+from scrm.sdk import current_bus, tabular, utcnow
 
 from . import orders
 from .models import OrderImport
@@ -220,14 +220,10 @@ def create(session: Session, tenant_id: int, filename: str, content: bytes, user
 
 
 def errors_csv(job: OrderImport) -> str:
-    """The row errors as CSV text: row, order number, field, message."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "order_no", "field", "message"])
-    for item in job.errors:
-        for field, message in item["errors"].items():
-            writer.writerow([item["row"], item["order_no"], field, message])
-    return out.getvalue()
+    """The row errors as CSV text (BOM included, cells escaped): row, order number, field, message."""
+    return tabular.csv_text(["row", "order_no", "field", "message"],
+                            ([item["row"], item["order_no"], field, message]
+                             for item in job.errors for field, message in item["errors"].items()))
 
 
 def run_import(tenant_id: int, import_id: int) -> None:

@@ -111,6 +111,6 @@ def order_import_progress(import_id: int):
 @role_required(*STAFF)
 def order_import_errors(import_id: int):
     job = _import_or_404(import_id)
-    return Response("\ufeff" + order_import.errors_csv(job), mimetype="text/csv",
+    return Response(order_import.errors_csv(job), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=order-import-{job.id}-errors.csv"})
 

@@ -7,9 +7,6 @@ The panel reads its state from the group profile's query string (``pp_name``, ``
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from urllib.parse import urlencode
 
 from flask import Response, abort, redirect, render_template, request, send_file, url_for
@@ -17,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from scrm.sdk import ProfilePanel
+from scrm.sdk import ProfilePanel, tabular
 from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
 
 from ..segments.segment_store import get_segment
@@ -95,24 +92,10 @@ def segment_products_export(segment_id: int, fmt: str):
     db().commit()
     name = f"segment-{segment.id}-products.{fmt}"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response(tabular.csv_text(header, rows), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Preferred products"))
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    book.save(handle)
-    handle.seek(0)
-    return send_file(handle, as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(tabular.xlsx_file(header, rows, sheet=_("Preferred products")), as_attachment=True,
+                     download_name=name, mimetype=tabular.XLSX_MIMETYPE)
 
 
 def customer_products_panel(tenant, customer, session) -> ProfilePanel:

@@ -3,14 +3,11 @@ the group profile with its member list, Update / Stop / Resume / Delete, manual 
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from scrm.sdk import AudienceError, Customer, User, mask_mobile
+from scrm.sdk import AudienceError, Customer, User, mask_mobile, tabular
 from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
 
 from . import segment_store as store
@@ -337,9 +334,6 @@ def export(segment_id: int):
 
     def rows():
         """Batches by customer id (keyset): no server-side cursor stays open across the streamed response."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
         last = None
         while True:
             query = store.members_query(segment).order_by(Customer.id.desc()).limit(EXPORT_BATCH)
@@ -350,17 +344,13 @@ def export(segment_id: int):
                 break
             for customer, added_at in batch:
                 mobile = mask_mobile(customer.mobile) if tenant.mask_mobiles else (customer.mobile or "")
-                writer.writerow([customer.id, customer.name, mobile, customer.gender, int(customer.is_member),
-                                 customer.source, added_at.isoformat(timespec="seconds")])
+                yield [customer.id, customer.name, mobile, customer.gender, int(customer.is_member),
+                       customer.source, added_at.isoformat(timespec="seconds")]
             last = batch[-1][0].id
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
         session.commit()  # end the read transaction before the connection goes back to the pool
 
     audit_action("members.segment.export", segment.name)
     session.commit()
     filename = f"segment-{segment.id}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv",
+    return Response(stream_with_context(tabular.csv_stream(header, rows())), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
