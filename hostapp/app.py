@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.routing import BuildError
 
 from scrm.core.config import Settings
 from scrm.core.platform import Platform
@@ -18,11 +17,13 @@ from scrm.core.plugins.registry import Candidate
 from scrm.core.services.identity import mask_mobile
 
 from . import auth, callbacks, i18n, tenancy
-from .api import init_api, mount_plugin_api
+from .api import ApiError, has_bearer_token, init_api, is_api_request, mount_plugin_api
 from .auth import has_role
 from .builtin import HostPlugin
+from .navigation import sidebar
 from .platform_ext import close_db
 from .sandboxes import mount_sandboxes
+from .views import brand as brand_views
 from .views import platform as platform_views
 from .views import tenant as tenant_views
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     plat = Platform(settings, candidates=candidates, builtins=BUILTINS, broker_namespace=broker_namespace)
     app.extensions["scrm"] = plat
 
-    csrf = CSRFProtect(app)
+    csrf = _init_csrf(app)
     translation_dirs = [str(HERE / "translations")]
     for record in plat.registry.active():
         if record.plugin.translations_path:
@@ -66,13 +67,11 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     app.register_blueprint(auth.bp)
     app.register_blueprint(platform_views.bp)
     tenancy.mount_tenant_blueprint(app, tenant_views.bp, "")
+    tenancy.mount_tenant_blueprint(app, brand_views.bp, "/settings/brand")
     app.register_blueprint(callbacks.bp)
     csrf.exempt(callbacks.bp)
     init_api(app)
-    from .api import bp as api_bp
-
-    csrf.exempt(api_bp)
-    _mount_plugins(app, plat, csrf)
+    _mount_plugins(app, plat)
     if settings.sandboxes:
         mount_sandboxes(app, plat)
     _template_helpers(app)
@@ -81,7 +80,29 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     return app
 
 
-def _mount_plugins(app: Flask, plat: Platform, csrf: CSRFProtect) -> None:
+def _init_csrf(app: Flask) -> CSRFProtect:
+    """CSRF by authentication kind: every write that a browser's session cookie authenticates needs the form's
+    token; a request to ``/api/`` carries its own credential (``Authorization: Bearer``, never the session, see
+    ``callbacks.SessionInterface``), so a forged cross-site request gains nothing and the check does not apply;
+    without a bearer token, an API write is 401. No blueprint needs an exemption of its own."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # the check below replaces Flask-WTF's own before_request
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def csrf_protect():
+        if not app.config["WTF_CSRF_ENABLED"]:
+            return None
+        if is_api_request(request.path):
+            if request.method in app.config["WTF_CSRF_METHODS"] and not has_bearer_token():
+                raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer <token>'")
+            return None
+        csrf.protect(apply_exemptions=True)
+        return None
+
+    return csrf
+
+
+def _mount_plugins(app: Flask, plat: Platform) -> None:
     for record in sorted(plat.registry.active(), key=lambda r: r.name):
         name = record.name
         try:
@@ -93,7 +114,6 @@ def _mount_plugins(app: Flask, plat: Platform, csrf: CSRFProtect) -> None:
                 tenancy.mount_tenant_blueprint(app, bp, f"/{name}", plugin=name)
             for bp in api:
                 mount_plugin_api(app, name, bp)
-                csrf.exempt(bp)
         except Exception as exc:  # a plugin whose routes fail to mount is blocked, the host still starts
             log.exception("plugin %s: routes failed", name)
             plat.registry._block(record, f"routes failed: {type(exc).__name__}: {exc}")
@@ -105,23 +125,8 @@ def _template_helpers(app: Flask) -> None:
         hooks = g.get("hooks")
         tenant = g.get("tenant")
         if hooks is None or tenant is None or g.get("user") is None or request.blueprint == "api":
-            return {"nav": []}
-        items = []
-        contributed = hooks.contribute("menu_items", tenant=tenant, user=g.user)
-        replaced = {item.replaces for item in contributed if getattr(item, "replaces", None)}
-        for item in contributed:
-            if item.endpoint in replaced:
-                continue
-            if item.roles and not has_role(*item.roles):
-                continue
-            try:
-                url = url_for(item.endpoint, tenant=tenant.slug)
-            except BuildError:
-                log.warning("menu item %s: unknown endpoint %s", item.label, item.endpoint)
-                continue
-            items.append((item, url))
-        items.sort(key=lambda pair: (pair[0].section != "main", pair[0].order))
-        return {"nav": items}
+            return {"nav": None}
+        return {"nav": sidebar(hooks, tenant, g.user, request.path)}
 
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.globals["has_role"] = has_role
@@ -137,6 +142,15 @@ def _error_pages(app: Flask) -> None:
     app.register_error_handler(403, page(403, lambda: _("You do not have access to this page.")))
     app.register_error_handler(404, page(404, lambda: _("Page not found.")))
     app.register_error_handler(429, page(429, lambda: _("Too many requests.")))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        """The 500 page in the user's language, standalone (the layout may be what failed)."""
+        try:
+            return render_template("errors/500.html"), 500
+        except Exception:  # the page itself failed: a plain answer, still translated when Babel works
+            log.exception("the 500 page failed")
+            return _("Something went wrong on our side. The error has been logged; try again in a moment."), 500
 
     from flask_wtf.csrf import CSRFError
 

@@ -22,19 +22,23 @@ bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 PREFIX = "/callbacks/"
 
 
+SESSIONLESS = (PREFIX, "/api/")
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """The host's cookie session, except under ``/callbacks/``: a provider's servers send no cookie, so a callback
-    starts with an empty session (no cookie read, no signing serializer built; ``g.user`` stays None) and never sets
-    one (an error page that wrote a CSRF token into it must not replace a browser's real session). Every other path
-    works as before."""
+    """The host's cookie session, except under ``/callbacks/`` and ``/api/``: a provider's servers send no cookie,
+    and the REST API authenticates by bearer token only (a browser's cookie must never authenticate, or
+    de-authenticate, an API request). There a request starts with an empty session (no cookie read, no signing
+    serializer built; ``g.user`` stays None) and never sets one (an error page that wrote a CSRF token into it must
+    not replace a browser's real session). Every other path works as before."""
 
     def open_session(self, app, request):
-        if request.path.startswith(PREFIX):
+        if request.path.startswith(SESSIONLESS):
             return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app, session, response):
-        if request.path.startswith(PREFIX):
+        if request.path.startswith(SESSIONLESS):
             return
         super().save_session(app, session, response)
 
