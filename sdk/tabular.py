@@ -84,3 +84,53 @@ def _xlsx_row(worksheet: Any, row: Iterable[Any]) -> list[Any]:
         else:
             out.append(value)
     return out
+
+
+# --- reading uploaded workbooks -------------------------------------------------------------------------------------
+
+XLSX_MAX_COLUMNS = 200
+
+
+class SheetUnreadable(ValueError):
+    """The upload is not a workbook openpyxl can read."""
+
+
+class SheetTooLarge(ValueError):
+    """The first sheet has cells beyond the reader's bound: ``kind`` is "rows" or "columns", ``limit`` the bound."""
+
+    def __init__(self, kind: str, limit: int) -> None:
+        super().__init__(f"the sheet has more than {limit} {kind}")
+        self.kind, self.limit = kind, limit
+
+
+def xlsx_rows(content: bytes, *, max_rows: int, max_columns: int = XLSX_MAX_COLUMNS) -> Iterator[list[Any]]:
+    """The values of an uploaded workbook's first sheet, row by row (trailing empty cells dropped, blank rows kept).
+
+    The sheet's declared size is not trusted (a 5 KB file may declare 16,384 columns and a million rows): at most
+    ``max_columns`` columns and ``max_rows`` rows (blank ones included) are read: a value beyond the last column or any
+    row beyond the last raises ``SheetTooLarge``; a file that is no workbook raises ``SheetUnreadable``.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # rows are then as long as their last cell, not as the declared sheet
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise SheetUnreadable(str(exc)) from exc
+    try:
+        for number, row in enumerate(sheet.iter_rows(max_row=max_rows + 1, values_only=True), 1):
+            if number > max_rows:
+                raise SheetTooLarge("rows", max_rows)
+            values = list(row)
+            while values and (values[-1] is None or values[-1] == ""):
+                values.pop()
+            if len(values) > max_columns:
+                raise SheetTooLarge("columns", max_columns)
+            yield values
+    except (SheetTooLarge, GeneratorExit):
+        raise
+    except Exception as exc:
+        raise SheetUnreadable(str(exc)) from exc
+    finally:
+        workbook.close()

@@ -9,12 +9,14 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
+
+from scrm.sdk import tabular
 
 from .fields import SYSTEM_FIELDS
 from .models import CustomField
 
 MAX_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 200_000  # data rows of one file (the header row comes on top)
 PREVIEW_ROWS = 10
 
 # import targets besides the system fields: extra mobile numbers, the member flag and the member level
@@ -81,17 +83,23 @@ def read_rows(content: bytes, file_format: str) -> Iterator[list[str]]:
             raise ImportFileError(str(_l("The CSV file is malformed: %(e)s", e=exc))) from exc
         return
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportFileError(str(_l("The XLSX file cannot be read."))) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        for row in tabular.xlsx_rows(content, max_rows=MAX_ROWS + 1):
             cells = [_cell(c) for c in row]
             if any(cells):
                 yield cells
-    finally:
-        workbook.close()
+    except tabular.SheetUnreadable as exc:
+        raise ImportFileError(str(_l("The XLSX file cannot be read."))) from exc
+    except tabular.SheetTooLarge as exc:
+        raise ImportFileError(sheet_too_large(exc)) from exc
+
+
+def sheet_too_large(exc: tabular.SheetTooLarge) -> str:
+    """The translated message for a workbook beyond the reader's bounds."""
+    if exc.kind == "columns":
+        return str(_l("The sheet has more than %(n)d columns; remove the extra columns and upload it again.",
+                      n=exc.limit))
+    return str(_l("The sheet has more than %(n)d rows; split the file and upload the parts one by one.",
+                  n=exc.limit))
 
 
 def read_preview(content: bytes, file_format: str) -> tuple[list[str], list[list[str]], int]:

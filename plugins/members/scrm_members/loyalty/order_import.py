@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from scrm.sdk import current_bus, tabular, utcnow
 
+from ..customers.import_files import sheet_too_large
 from . import orders
 from .models import OrderImport
 
@@ -100,18 +101,12 @@ def _csv(content: bytes) -> list[list[str]]:
 
 
 def _xlsx(content: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
+        return [[_cell(v) for v in row] for row in tabular.xlsx_rows(content, max_rows=MAX_ROWS + 1)]
+    except tabular.SheetUnreadable as exc:
         raise ImportFileError(str(_l("The file is not a readable XLSX workbook."))) from exc
-    sheet = book.worksheets[0]
-    table = []
-    for row in sheet.iter_rows(values_only=True):
-        table.append([_cell(v) for v in row])
-    book.close()
-    return table
+    except tabular.SheetTooLarge as exc:
+        raise ImportFileError(sheet_too_large(exc)) from exc
 
 
 def _cell(value: Any) -> Any:
