@@ -8,6 +8,9 @@ Fixtures: ``scrm_app`` / ``app`` (the Flask host, one per test session, schema m
 (a session; every table is emptied after each test), ``tenant`` and ``other_tenant``, ``enable_plugins``,
 ``admin_user``, ``login``, ``api_token``, ``broker`` and ``worker`` (the job bus with a running worker),
 ``channel_sandbox``, and for browser tests ``live_server`` and ``page`` (Playwright on Debian's Chromium).
+
+No test leaves the machine: a connection or name lookup for a host outside loopback raises
+``NetworkAccessBlocked`` and fails the test (see ``install_network_guard``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,111 @@ def require_service(reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI=true: services must be reachable)")
     pytest.skip(reason)
+
+
+# -- no network beyond loopback -------------------------------------------------------------------------------------
+# Every test runs with this guard: a connection or a name lookup for a host outside loopback raises
+# NetworkAccessBlocked, and the test fails at teardown even when the code under test swallowed the error (a worker
+# thread that logs and retries, a client that maps errors to "unavailable").
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_blocked: list[str] = []
+_blocked_lock = threading.Lock()
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_create_connection = socket.create_connection
+_real_getaddrinfo = socket.getaddrinfo
+
+
+class NetworkAccessBlocked(RuntimeError):
+    """A test tried to reach a host outside 127.0.0.1 / ::1 (tests never leave the machine)."""
+
+
+def is_loopback_host(host: Any) -> bool:
+    """True for loopback addresses and names (``127.0.0.0/8``, ``::1``, ``localhost``), and for no host at all
+    (``None`` / ``""``: a bind or a lookup of the local wildcard)."""
+    import ipaddress
+
+    if host is None or host == "" or host == b"":
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("idna", "replace")
+    host = str(host).strip("[]").rstrip(".").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _refuse(what: str, host: Any, port: Any = None) -> None:
+    target = f"{host}:{port}" if port is not None else str(host)
+    message = (f"{what} {target} refused: tests may only reach 127.0.0.1 / ::1 / localhost "
+               "(point the client at a local server or a channel sandbox)")
+    with _blocked_lock:
+        _blocked.append(message)
+    raise NetworkAccessBlocked(message)
+
+
+def _inet_address(sock: socket.socket, address: Any) -> bool:
+    return sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple) and len(address) >= 2
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if _inet_address(self, address) and not is_loopback_host(address[0]):
+        _refuse("connection to", address[0], address[1])
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if _inet_address(self, address) and not is_loopback_host(address[0]):
+        _refuse("connection to", address[0], address[1])
+    return _real_connect_ex(self, address)
+
+
+def _guarded_create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+    if not is_loopback_host(address[0]):
+        _refuse("connection to", address[0], address[1])
+    return _real_create_connection(address, *args, **kwargs)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not is_loopback_host(host):
+        _refuse("name lookup of", host)
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def install_network_guard() -> None:
+    """Refuse connections and name lookups outside loopback in this process (idempotent)."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    socket.create_connection = _guarded_create_connection
+    socket.getaddrinfo = _guarded_getaddrinfo
+
+
+def blocked_network_attempts() -> list[str]:
+    """The attempts refused since the last call (and forgets them): what the guard's teardown check reports."""
+    with _blocked_lock:
+        attempts = list(_blocked)
+        _blocked.clear()
+    return attempts
+
+
+def pytest_configure(config) -> None:
+    install_network_guard()
+
+
+@pytest.fixture(autouse=True)
+def _no_network_beyond_loopback() -> Iterator[None]:
+    """Fails the test that tried to reach a host outside loopback, even if the code swallowed the error."""
+    blocked_network_attempts()
+    yield
+    attempts = blocked_network_attempts()
+    if attempts:
+        pytest.fail("the test tried to leave the machine:\n  " + "\n  ".join(dict.fromkeys(attempts)),
+                    pytrace=False)
 
 
 def free_port() -> int:
@@ -350,3 +458,17 @@ def page(chromium, live_server):
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+def follow_menu(page: Any, endpoint: str) -> None:
+    """Click the admin navigation entry of ``endpoint`` in a Playwright ``page`` as a user would: open the phone
+    drawer when the menu button shows, open the entry's collapsed group, then follow the link."""
+    toggle = page.locator("[data-testid=nav-toggle]")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    link = page.locator(f"nav.sidebar a[data-endpoint='{endpoint}']")
+    group = page.locator(f"nav.sidebar details.nav-group:has(a[data-endpoint='{endpoint}'])")
+    if group.count() and group.get_attribute("open") is None:
+        group.locator("summary").click()
+    link.click()
+    page.wait_for_load_state()

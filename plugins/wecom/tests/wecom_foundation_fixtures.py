@@ -18,6 +18,9 @@ SECRETS = {"agent": "agent-secret-0001", "contact": "contact-secret-0002", "addr
 CALLBACK_TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
 AES_KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
 FAST_BACKOFF = (0.01, 0.02, 0.04)
+NO_WECOM = "http://127.0.0.1:9"
+"""The API base of accounts made without a sandbox: nothing listens on the discard port, so a call fails at once
+(connection refused) without leaving the machine."""
 
 
 def corp_seed(corp_id: str = CORP_ID, secrets: dict[str, str] | None = None) -> dict:
@@ -57,9 +60,10 @@ def account_values(api_base: str, corp_id: str = CORP_ID, name: str = "Acme WeCo
 
 @pytest.fixture
 def make_account(platform, db):
-    """``make_account(tenant, api_base, corp_id=..., **secrets)``: a saved WeCom ChannelAccount."""
+    """``make_account(tenant, api_base, corp_id=..., **secrets)``: a saved WeCom ChannelAccount (by default
+    pointing at :data:`NO_WECOM`, never at the real WeCom host)."""
 
-    def make(tenant, api_base: str = "https://qyapi.weixin.qq.com", corp_id: str = CORP_ID, **secrets: str):
+    def make(tenant, api_base: str = NO_WECOM, corp_id: str = CORP_ID, **secrets: str):
         account = save_account(db, platform.secrets, tenant.id, account_values(api_base, corp_id, **secrets))
         db.commit()
         return account
