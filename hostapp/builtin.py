@@ -24,11 +24,10 @@ class HostPlugin(Plugin):
     @hookimpl
     def menu_items(self, tenant, user):
         return [
-            MenuItem(_l("Home"), "tenant.dashboard", order=0),
-            MenuItem(_l("Customers"), "tenant.customers", order=10),
-            MenuItem(_l("Plugins"), "tenant.plugins", order=900, section="settings", roles=ADMIN),
-            MenuItem(_l("API tokens"), "tenant.tokens", order=910, section="settings", roles=ADMIN),
-            MenuItem(_l("Audit log"), "tenant.audit_log", order=920, section="settings", roles=ADMIN),
+            MenuItem(_l("Home"), "tenant.dashboard", order=0, group="home"),
+            MenuItem(_l("Plugins"), "tenant.plugins", order=10, group="settings.platform", roles=ADMIN),
+            MenuItem(_l("API tokens"), "tenant.tokens", order=20, group="settings.platform", roles=ADMIN),
+            MenuItem(_l("Audit log"), "tenant.audit_log", order=30, group="settings.platform", roles=ADMIN),
         ]
 
     @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrm.sdk.testing import ADMIN_PASSWORD
+from scrm.sdk.testing import ADMIN_PASSWORD, follow_menu
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,8 @@ def test_admin_enables_example_plugin_and_sees_its_menu_item(page, admin_user, t
 
     page.goto("/t/acme/")
     menu = page.locator("nav.sidebar a[data-endpoint='example.index']")
-    assert menu.inner_text() == "Notes"
-    menu.click()
+    assert menu.text_content() == "Notes"
+    follow_menu(page, "example.index")
     assert page.url.endswith("/t/acme/example/")
 
 

@@ -17,7 +17,7 @@ def test_every_navigation_link_answers_200(client, login, tenant_admin):
     html = client.get("/t/acme/").get_data(as_text=True)
     links = re.findall(r'<a href="([^"]+)"[^>]*data-endpoint="([^"]+)"', html)
     endpoints = {endpoint for _url, endpoint in links}
-    assert {"tenant.dashboard", "tenant.customers", "tenant.plugins", "tenant.tokens", "tenant.audit_log"} <= endpoints
+    assert {"tenant.dashboard", "tenant.plugins", "tenant.tokens", "tenant.audit_log"} <= endpoints
     for url, _endpoint in links:
         assert client.get(url).status_code == 200, url
 
@@ -26,7 +26,7 @@ def test_operator_does_not_see_admin_navigation(client, login, make_user, tenant
     operator = make_user("op@acme.test", tenant, role="operator")
     login(operator)
     html = client.get("/t/acme/").get_data(as_text=True)
-    assert 'data-endpoint="tenant.customers"' in html
+    assert 'data-endpoint="tenant.dashboard"' in html
     assert 'data-endpoint="tenant.plugins"' not in html
 
 
@@ -85,11 +85,15 @@ def test_unknown_tenant_is_404(client, login, admin_user):
     assert client.get("/t/nope/").status_code == 404
 
 
-def test_a_plugin_menu_item_can_replace_a_host_entry(client, login, tenant_admin, tenant, enable_plugins):
-    """The members plugin's customer list stands in for the host's basic one: one "Customers" entry, not two."""
+def test_the_old_customer_list_leads_to_the_members_list(client, login, tenant_admin, tenant, enable_plugins):
+    """One customer list: /customers redirects to the members plugin's list (query kept) when the tenant enabled it,
+    and explains where customers are managed when it did not."""
     login(tenant_admin)
+    notice = client.get("/t/acme/customers")
+    assert notice.status_code == 200 and 'data-testid="customers-notice"' in notice.get_data(as_text=True)
+    assert 'data-testid="customer-list"' not in notice.get_data(as_text=True)
     enable_plugins(tenant, "members")
+    moved = client.get("/t/acme/customers?q=li")
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/t/acme/members/customers/?q=li")
     html = client.get("/t/acme/").get_data(as_text=True)
-    assert 'data-endpoint="members.customers.index"' in html
-    assert 'data-endpoint="tenant.customers"' not in html
-    assert client.get("/t/acme/customers").status_code == 200  # still reachable by URL
+    assert 'data-endpoint="members.customers.index"' in html and 'data-endpoint="tenant.customers"' not in html

@@ -25,6 +25,8 @@ class Plugin:
     requires: ClassVar[tuple[str, ...]] = ()
     settings_model: ClassVar[type[BaseModel] | None] = None
     permissions: ClassVar[tuple[str, ...]] = ()
+    #: an example or test plugin: left off a tenant's plugins page and navigation for everyone but platform admins
+    hidden: ClassVar[bool] = False
     #: the folder (inside the plugin's package) of its alembic lineage; None for a plugin without tables
     migrations_folder: ClassVar[str | None] = "migrations"
 

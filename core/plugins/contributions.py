@@ -8,17 +8,25 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class MenuItem:
     """A navigation entry. ``endpoint`` is a Flask endpoint taking ``tenant`` (the slug); ``label`` is translated with
-    the plugin's catalogue; ``section`` groups entries ('main', 'channels', 'settings')."""
+    the plugin's catalogue (give a lazy string).
+
+    ``group`` is the key of a second-level group the host registers (``members.customers``, ``ops.wecom``,
+    ``settings.platform``, ... see the README); ``order`` places the entry within its group (smaller first). An entry
+    without a group is placed by its legacy ``section`` ('settings' → ``settings.platform``, 'channels' →
+    ``settings.channels``, otherwise ``other``) and an unknown group key falls back to ``other``; both log a warning.
+    """
 
     label: str
     endpoint: str
     order: int = 100
+    #: legacy placement, read only when ``group`` is empty
     section: str = "main"
     icon: str = ""
     roles: tuple[str, ...] = ()
     #: the endpoint of another entry this one stands in for (e.g. a plugin's full customer list replaces the host's
     #: basic one); the replaced entry is left out of the navigation
     replaces: str | None = None
+    group: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import select
 
-from scrm.core.models import ApiToken, AuditLog, Customer, Role, User
+from scrm.core.models import ApiToken, AuditLog, Role, User
 from scrm.core.plugins.enablement import (
     EnablementError,
     disable_plugin,
@@ -16,8 +16,7 @@ from scrm.core.plugins.enablement import (
     update_settings,
 )
 from scrm.core.services import audit
-from scrm.core.services.identity import mask_mobile
-from scrm.core.services.scoping import customer_scope, scoped
+from scrm.core.services.scoping import scoped
 from scrm.core.services.tokens import issue_token
 
 from ..auth import role_required
@@ -42,20 +41,19 @@ def dashboard():
     return render_template("tenant/dashboard.html", cards=cards)
 
 
+#: the customer list lives in the members plugin; the host's old list URL leads there
+MEMBERS_CUSTOMER_LIST = ("members", "members.customers.index")
+
+
 @bp.get("/customers")
 @role_required(*STAFF)
 def customers():
-    q = (request.args.get("q") or "").strip()
-    query = scoped(Customer, g.tenant.id).where(Customer.merged_into_id.is_(None))
-    visible = customer_scope(db(), g.membership) if not g.user.is_platform_admin else None
-    if visible is not None:
-        query = query.where(visible)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Customer.name.ilike(like), Customer.mobile.like(like)))
-    page = keyset_page(db(), query, Customer, request.args.get("after"), limit=50)
-    return render_template("tenant/customers.html", page=page, q=q,
-                           show_mobile=lambda m: mask_mobile(m) if g.tenant.mask_mobiles else (m or ""))
+    """The host's former customer list: a redirect to the members plugin's list when the tenant enabled it (query
+    string kept), otherwise a notice saying where customers are managed."""
+    plugin, endpoint = MEMBERS_CUSTOMER_LIST
+    if plugin in g.hooks.enabled:
+        return redirect(url_for(endpoint, **request.args.to_dict()))
+    return render_template("tenant/customers.html")
 
 
 @bp.get("/plugins")
@@ -63,8 +61,15 @@ def customers():
 def plugins():
     registry = platform().registry
     enabled = platform().enabled_plugins(db(), g.tenant.id)
-    records = sorted((r for r in registry.records.values() if not r.builtin), key=lambda r: (r.category, r.name))
+    records = sorted((r for r in registry.records.values()
+                      if not r.builtin and (g.user.is_platform_admin or not _hidden(r))),
+                     key=lambda r: (r.category, r.name))
     return render_template("tenant/plugins.html", records=records, enabled=enabled)
+
+
+def _hidden(record) -> bool:
+    """An example or test plugin (``Plugin.hidden``): only platform admins see it on this page and in the menu."""
+    return bool(record.plugin is not None and getattr(record.plugin, "hidden", False))
 
 
 @bp.post("/plugins/<name>/enable")

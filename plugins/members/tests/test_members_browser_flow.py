@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, gettext
 
-from scrm.sdk.testing import ADMIN_PASSWORD
+from scrm.sdk.testing import ADMIN_PASSWORD, follow_menu
 
 pytestmark = pytest.mark.browser
 
@@ -64,8 +64,7 @@ def sign_in(page, email: str) -> None:
 def open_menu(page, endpoint: str) -> None:
     """Follow the sidebar entry of ``endpoint`` from the tenant home."""
     page.goto(f"{TENANT}/")
-    page.locator(f"nav.sidebar a[data-endpoint='{endpoint}']").click()
-    page.wait_for_load_state()
+    follow_menu(page, endpoint)
 
 
 def create_customer(page, name: str, mobile: str) -> int:

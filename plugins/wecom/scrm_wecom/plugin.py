@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from flask_babel import lazy_gettext as _l
+
 from scrm.sdk import ChannelPlugin, MenuItem, hookimpl
 
 
@@ -25,17 +27,19 @@ class WeComPlugin(ChannelPlugin):
 
     @hookimpl
     def menu_items(self, tenant, user):
-        return [MenuItem("WeCom", "wecom.index", order=10, section="channels", roles=("tenant_admin",)),
-                MenuItem("Live codes", "wecom.livecodes.index", order=11, section="channels"),
-                MenuItem("Welcome messages", "wecom.welcome.index", order=12, section="channels"),
-                MenuItem("WeCom sync", "wecom.sync.index", order=13, section="channels", roles=("tenant_admin",)),
-                MenuItem("Unassigned users", "wecom.assignment.unassigned", order=12, section="main",
-                         roles=("tenant_admin", "operator", "employee")),
-                MenuItem("Group chats", "wecom.groupchats.index", order=14, section="channels"),
-                MenuItem("Churned customers", "wecom.churn.churned", order=13, section="main",
-                         roles=("tenant_admin", "operator", "employee")),
-                MenuItem("WeCom platform rules", "wecom.rules.index", order=19, section="channels",
-                         roles=("tenant_admin",))]
+        """The WeCom pages in the host's groups, in the manuals' order (the README lists the group keys)."""
+        admin, everyone = ("tenant_admin",), ("tenant_admin", "operator", "employee")
+        return [MenuItem(_l("Unassigned users"), "wecom.assignment.unassigned", order=20, group="members.customers",
+                         roles=everyone),
+                MenuItem(_l("Churned customers"), "wecom.churn.churned", order=30, group="members.customers",
+                         roles=everyone),
+                MenuItem(_l("Live codes"), "wecom.livecodes.index", order=10, group="ops.wecom"),
+                MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
+                MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
+                MenuItem(_l("WeCom"), "wecom.index", order=10, group="settings.channels", roles=admin),
+                MenuItem(_l("WeCom sync"), "wecom.sync.index", order=10, group="settings.sync", roles=admin),
+                MenuItem(_l("WeCom platform rules"), "wecom.rules.index", order=20, group="settings.sync",
+                         roles=admin)]
 
     @hookimpl
     def domain_event(self, event, session):
@@ -72,8 +76,16 @@ class WeComPlugin(ChannelPlugin):
     @hookimpl
     def customer_panels(self, tenant, customer, user, session):
         from .rules.panels import customer_panels
+        from .views.customer_panel import relations_panel
 
-        return customer_panels(tenant, customer, user, session)
+        return [*relations_panel(tenant, customer, user, session), *customer_panels(tenant, customer, user, session)]
+
+    @hookimpl
+    def timeline_entries(self, tenant, events, session):
+        """Lines for the WeCom events of a customer's timeline (friend added, tagged, welcome, groups, lost)."""
+        from .timeline import timeline_entries
+
+        return timeline_entries(tenant, events, session)
 
     @hookimpl
     def customer_exclusion_reason(self, tenant, customer_id, purpose, session):

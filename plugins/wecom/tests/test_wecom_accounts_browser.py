@@ -8,7 +8,7 @@ import pytest
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_foundation_fixtures import CORP_ID, SECRETS
 
-from scrm.sdk.testing import ADMIN_PASSWORD
+from scrm.sdk.testing import ADMIN_PASSWORD, follow_menu
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_an_admin_sets_up_an_account_on_a_phone(chromium, live_server, tenant, e
         page.fill("input[name=password]", ADMIN_PASSWORD)
         page.click("button[type=submit]")
         page.goto("/t/acme/")
-        page.click("nav.sidebar a[data-endpoint='wecom.index']")
+        follow_menu(page, "wecom.index")
         page.click("[data-testid=add-account]")
         page.fill("#f-name", "Acme WeCom")
         page.fill("#f-corp_id", CORP_ID)

@@ -41,6 +41,7 @@ def _has_notes(values, ctx):
 class ExamplePlugin(Plugin):
     title = "Notes"
     description = "Notes about customers (the example plugin of the host's tests)."
+    hidden = True  # a test plugin: platform admins only see it on a tenant's plugins page and menu
     settings_model = ExampleSettings
     permissions = ("example.write",)
 
@@ -132,6 +133,7 @@ class FuturePlugin(Plugin):
     """Written for a hook API this host does not provide: blocked at start with the reason."""
 
     title = "Notes 2"
+    hidden = True
     api = ">=2,<3"
     migrations_folder = None
 
@@ -144,6 +146,7 @@ class BrokenPlugin(Plugin):
     """Its contribution hooks raise: pages render without it, and the failure is recorded on its record."""
 
     title = "Broken"
+    hidden = True
     migrations_folder = None
 
     @hookimpl

@@ -22,10 +22,10 @@ STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
 
 def menu_items(tenant, user) -> list[MenuItem]:
     return [
-        MenuItem(_l("Customers"), "members.customers.index", order=10, section="main", roles=STAFF,
-                 replaces="tenant.customers"),
-        MenuItem(_l("Customer import"), "members.customers.import_upload", order=15, section="main", roles=STAFF),
-        MenuItem(_l("Customer fields"), "members.customers.fields", order=800, section="settings", roles=ADMIN),
+        MenuItem(_l("Member management"), "members.customers.index", order=10, group="members.customers",
+                 roles=STAFF),
+        MenuItem(_l("Customer settings"), "members.customers.fields", order=50, group="members.customers",
+                 roles=ADMIN),
     ]
 
 

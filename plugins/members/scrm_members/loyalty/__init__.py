@@ -31,35 +31,28 @@ from . import (  # noqa: F401  (routes)
 )
 from .api import api
 from .audiences import audience_filters as purchase_filters
-from .dashboard import latest
 from .panels import customer_panels as loyalty_panels
-from .periods import wan, yuan
-from .web import bp, local_time
+from .web import bp
 
 
 def menu_items(tenant, user) -> list[MenuItem]:
     roles = tuple(STAFF)
     return [
-        MenuItem(_l("Dashboard"), "members.loyalty.dashboard_page", order=5, roles=roles),
-        MenuItem(_l("Orders"), "members.loyalty.orders", order=40, roles=roles),
-        MenuItem(_l("Points"), "members.loyalty.points_ledger", order=41, roles=roles),
-        MenuItem(_l("Stages"), "members.loyalty.stages_board", order=42, roles=roles),
-        MenuItem(_l("Member levels"), "members.loyalty.levels_page", order=42, roles=roles),
-        MenuItem(_l("Notifications"), "members.loyalty.notifications", order=43, roles=roles),
+        MenuItem(_l("Lifecycle stages"), "members.loyalty.stages_board", order=10, group="members.lifecycle",
+                 roles=roles),
+        MenuItem(_l("Stage notifications"), "members.loyalty.notifications", order=15, group="members.lifecycle",
+                 roles=roles),
+        MenuItem(_l("Member levels"), "members.loyalty.levels_page", order=20, group="members.lifecycle", roles=roles),
+        MenuItem(_l("Points"), "members.loyalty.points_ledger", order=30, group="members.lifecycle", roles=roles),
+        MenuItem(_l("Orders"), "members.loyalty.orders", order=40, group="members.lifecycle", roles=roles),
     ]
 
 
 def dashboard_cards(tenant, user, session) -> list[DashboardCard]:
-    """A summary of the last statistics snapshot for the tenant home."""
-    snapshot = latest(session, tenant.id)
-    if snapshot is None:
-        return [DashboardCard(str(_l("Members and sales")), "—", str(_l("Statistics not computed yet.")),
-                              "members.loyalty.dashboard_page", order=10)]
-    members, sales = snapshot.data["members"], snapshot.data["sales"]
-    caption = str(_l("%(m)d members · sales today %(today)s yuan · total %(total)s (10k yuan) · updated %(t)s",
-                     m=members["members"], today=yuan(sales["today_cents"]), total=wan(sales["total_cents"]),
-                     t=local_time(snapshot.computed_at)))
-    return [DashboardCard(str(_l("Users")), str(members["users"]), caption, "members.loyalty.dashboard_page",
+    """The member and sales statistics (figures, charts, rankings) as a full-width section of the tenant home."""
+    from flask_babel import gettext
+
+    return [DashboardCard(gettext("Member and sales statistics"), html=views_dashboard.dashboard_section(tenant, session),
                           order=10)]
 
 

@@ -20,10 +20,16 @@ from .web import bp
 @bp.get("/dashboard/")
 @role_required(*STAFF)
 def dashboard_page():
-    snapshot = dashboard.latest(db(), current_tenant().id)
+    """The statistics are part of the tenant's home page: the old address leads there (query string kept)."""
+    return redirect(url_for("tenant.dashboard", **request.args.to_dict()))
+
+
+def dashboard_section(tenant, session) -> str:
+    """The statistics as an HTML section of the home page (rendered in the current request)."""
+    snapshot = dashboard.latest(session, tenant.id)
     data = snapshot.data if snapshot is not None else None
-    return render_template("members/loyalty/dashboard.html", snapshot=snapshot, data=data, delta=dashboard.delta,
-                           wan=wan, yuan=yuan)
+    return render_template("members/loyalty/_dashboard_body.html", snapshot=snapshot, data=data,
+                           delta=dashboard.delta, wan=wan, yuan=yuan)
 
 
 @bp.post("/dashboard/refresh")
@@ -31,7 +37,7 @@ def dashboard_page():
 def dashboard_refresh():
     refresh_dashboard.send(current_tenant().id)
     flash(_("The statistics are being refreshed; reload the page in a moment."), "success")
-    return redirect(url_for("members.loyalty.dashboard_page"))
+    return redirect(url_for("tenant.dashboard"))
 
 
 @bp.route("/dashboard/targets", methods=["GET", "POST"])

@@ -21,9 +21,9 @@ from .web import bp
 def menu_items(tenant, user) -> list[MenuItem]:
     roles = tuple(STAFF)
     return [
-        MenuItem(_l("Tags"), "members.segments.tags", order=30, roles=roles),
-        MenuItem(_l("Segments"), "members.segments.index", order=31, roles=roles),
-        MenuItem(_l("Blacklist"), "members.segments.blacklist", order=32, roles=roles),
+        MenuItem(_l("Tags"), "members.segments.tags", order=10, group="members.groups", roles=roles),
+        MenuItem(_l("Segments"), "members.segments.index", order=20, group="members.groups", roles=roles),
+        MenuItem(_l("Blacklist"), "members.segments.blacklist", order=40, group="members.customers", roles=roles),
     ]
 
 
