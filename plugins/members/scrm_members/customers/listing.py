@@ -22,6 +22,8 @@ from .audience import choices_for
 SEARCH_FIELDS = {"name": _l("Name"), "mobile": _l("Mobile"), "nickname": _l("Nickname")}
 LIST_KINDS = ("choice", "bool", "date_range")
 TRUE_VALUES = ("1", "true", "yes", "on")
+# filters shown first on the list; the others wait behind "more filters"
+MAIN_FILTERS = ("tag", "owner", "member", "member_level")
 # the count line counts exactly up to this many matching customers; beyond, it says "more than" (exact on demand)
 EXACT_COUNT_LIMIT = 10_000
 
@@ -39,6 +41,15 @@ class Control:
     @property
     def name(self) -> str:
         return f"f_{self.filter_type.key}"
+
+    @property
+    def main(self) -> bool:
+        """Shown among the list's main filters (not behind "more filters")."""
+        return self.filter_type.key in MAIN_FILTERS
+
+    @property
+    def active(self) -> bool:
+        return bool(self.selected or self.date_from or self.date_to)
 
 
 @dataclass

@@ -3,6 +3,9 @@
 A bulk action applies to the rows ticked (``customer_id``, repeated) or, with ``scope=filter``, to every customer
 the list's filter matches (``filter_qs`` carries the list's query string). Either way only live customers of the
 tenant within the user's data scope are touched.
+
+Bulk actions are POST only, so a CSRF token never travels in a URL: the list (or a profile) posts the selection
+with ``step=choose`` to open the action's form, which posts again without it to apply.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ def count():
                                                 if k not in ("after", "count")])), (400 if flt.error else 200)
 
 
+def choosing(values: MultiDict) -> bool:
+    """True when a bulk action's form is only being opened for a selection (``step=choose``), not submitted."""
+    return values.get("step") == "choose"
+
+
 class Selection:
     """The customers a bulk action applies to, resolved in SQL within the tenant and the user's scope."""
 
@@ -125,16 +133,16 @@ def _tag_groups() -> list[tuple[str, list[Tag]]]:
     return list(out.items())
 
 
-@bp.route("/bulk/tag", methods=["GET", "POST"])
+@bp.post("/bulk/tag")
 @role_required(*STAFF)
 def bulk_tag():
-    values = request.form if request.method == "POST" else request.args
+    values = request.form
     selection = Selection(values)
     error, status = None, 200
     chosen = int_list(values.getlist("tag_id"))
     if not selection.ids:
         error, status = _("Choose at least one customer."), 422
-    elif request.method == "POST":
+    elif not choosing(values):
         try:
             added = apply_tags(db(), current_tenant().id, selection.ids, chosen, current_membership(),
                                source="manual", user_id=g.user.id)
@@ -151,18 +159,18 @@ def bulk_tag():
                            chosen=chosen, error=error), status
 
 
-@bp.route("/bulk/transfer", methods=["GET", "POST"])
+@bp.post("/bulk/transfer")
 @role_required(*STAFF)
 def bulk_transfer():
     from .blueprint import active_employees
 
-    values = request.form if request.method == "POST" else request.args
+    values = request.form
     selection = Selection(values)
     errors: dict[str, str] = {}
     status = 200
     if not selection.ids:
         errors["customers"], status = _("Choose at least one customer."), 422
-    elif request.method == "POST":
+    elif not choosing(values):
         try:
             result = transfer_customers(db(), tenant_hooks(), current_tenant(), selection.ids,
                                         values.get("to_employee_id"), values.get("reason") or "", g.user.id)
@@ -183,20 +191,23 @@ def bulk_transfer():
                            errors=errors, form=values), status
 
 
-@bp.get("/export.<fmt>")
+@bp.route("/export.<fmt>", methods=["GET", "POST"])
 @role_required(*STAFF)
 def export(fmt: str):
+    """The list's customers as CSV or XLSX: GET exports a filter (the list's query string); the list's bulk form
+    POSTs its selection (``scope``, ``customer_id`` / ``filter_qs``)."""
     if fmt not in ("csv", "xlsx"):
         return redirect(url_for("members.customers.index"))
     tenant = current_tenant()
-    if "scope" in request.args:
-        where = Selection(request.args).where
+    if request.method == "POST":
+        where = Selection(request.form).where
     else:
         types = filter_types()
         where = safe_where(tenant.id, parse_filter(db(), tenant.id, request.args, types), types,
                            customer_visibility())
     total = counts(db(), where)[0]
-    audit_action("members.customers.export", fmt, rows=total, filter=request.query_string.decode()[:500])
+    described = request.form.get("filter_qs", "") if request.method == "POST" else request.query_string.decode()
+    audit_action("members.customers.export", fmt, rows=total, filter=described[:500])
     db().commit()
     name = f"customers-{tenant.slug}.{fmt}"
     if fmt == "xlsx":

@@ -89,21 +89,21 @@ def level_delete(level_id: int):
     return redirect(url_for("members.loyalty.levels_page"))
 
 
-@bp.route("/levels/assign", methods=["GET", "POST"])
+@bp.post("/levels/assign")
 @role_required(*STAFF)
 def level_assign():
     """Give the selected customers a level (or take it away): ``level_id`` (empty: no level) and ``validity``
     (``default``, ``permanent`` or ``until`` with ``valid_until``)."""
-    from ..customers.views import Selection
+    from ..customers.views import Selection, choosing
 
-    values = request.form if request.method == "POST" else request.args
+    values = request.form
     selection = Selection(values)
     tenant = current_tenant()
     errors: dict[str, str] = {}
     status = 200
     if not selection.ids:
         errors["customers"], status = _("Choose at least one customer."), 422
-    elif request.method == "POST":
+    elif not choosing(values):
         raw_level = values.get("level_id", "")
         level = levels.get_level(db(), tenant.id, raw_level)
         validity = values.get("validity", "default")

@@ -81,16 +81,17 @@ def _chosen_customers(ids: list[str]) -> list[Customer]:
     return list(db().execute(visible_customers().where(Customer.id.in_(wanted)).order_by(Customer.id)).scalars())
 
 
-@bp.route("/blacklist/add", methods=["GET", "POST"])
+@bp.post("/blacklist/add")
 @role_required(*STAFF)
 def blacklist_add():
     """Blacklist the ``customer_id`` values (repeated) with a ``reason``; then go to ``next``.
 
-    GET shows the form for the customers in the query string; a POST with bad input shows it again (422)."""
-    ids = request.values.getlist("customer_id")
+    With ``step=choose`` (the customer list's bulk action) it only asks for confirmation, naming how many customers;
+    a POST with bad input shows the form again (422)."""
+    ids = request.form.getlist("customer_id")
     back = safe_next(url_for("members.segments.blacklist"))
     error_fields: dict[str, str] = {}
-    if request.method == "POST":
+    if request.form.get("step") != "choose":
         try:
             added = service.add(db(), current_tenant().id, ids, request.form.get("reason"), user_id(),
                                 scope=customer_visibility())
