@@ -4,6 +4,8 @@
   verification, encrypt + sign replies.
 * :func:`check_signature` (plain-mode MP signature) and :func:`msg_signature` (safe-mode signature).
 * :func:`parse_xml` / :func:`build_xml` — plaintext XML messages, parsed without DTD support.
+* :func:`check_timestamp` — the freshness window of a callback's signed ``timestamp`` (``SCRM_CALLBACK_MAX_AGE``,
+  default 300 s), applied by both of the above.
 * :class:`WeChatCryptoError` and one subclass per official error code; :class:`WeChatAPIError` for API answers with
   a non-zero ``errcode``.
 """
@@ -16,6 +18,7 @@ from scrm.sdk.wechat.errors import (
     DecryptAESError,
     EncodeBase64Error,
     EncryptAESError,
+    ExpiredTimestampError,
     GenReturnXmlError,
     IllegalAesKeyError,
     IllegalBufferError,
@@ -25,6 +28,7 @@ from scrm.sdk.wechat.errors import (
     WeChatAPIError,
     WeChatCryptoError,
 )
+from scrm.sdk.wechat.freshness import check_timestamp
 from scrm.sdk.wechat.xmlmsg import XmlValue, build_xml, parse_xml
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "DecryptedPayload",
     "EncodeBase64Error",
     "EncryptAESError",
+    "ExpiredTimestampError",
     "GenReturnXmlError",
     "IllegalAesKeyError",
     "IllegalBufferError",
@@ -46,6 +51,7 @@ __all__ = [
     "WeChatCryptoError",
     "XmlValue",
     "build_xml",
+    "check_timestamp",
     "check_signature",
     "msg_signature",
     "parse_xml",

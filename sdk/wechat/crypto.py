@@ -31,6 +31,7 @@ from scrm.sdk.wechat.errors import (
     DecryptAESError,
     EncodeBase64Error,
     EncryptAESError,
+    ExpiredTimestampError,
     GenReturnXmlError,
     IllegalAesKeyError,
     IllegalBufferError,
@@ -38,6 +39,7 @@ from scrm.sdk.wechat.errors import (
     ValidateReceiveIdError,
     ValidateSignatureError,
 )
+from scrm.sdk.wechat.freshness import CONFIGURED, _Configured, check_timestamp
 from scrm.sdk.wechat.xmlmsg import _parse_tree
 
 __all__ = ["BLOCK_SIZE", "DecryptedPayload", "WeChatCrypto", "check_signature", "msg_signature"]
@@ -99,18 +101,26 @@ def msg_signature(token: str, timestamp: str | int, nonce: str | int, encrypt: s
     )
 
 
-def check_signature(token: str, timestamp: str | int, nonce: str | int, signature: str) -> bool:
+def check_signature(token: str, timestamp: str | int, nonce: str | int, signature: str,
+                    max_age: int | None | _Configured = CONFIGURED) -> bool:
     """Check the plain-mode ``signature`` of an MP request: ``sha1`` of token, timestamp, nonce sorted and joined.
 
     Used for the Official Account ``GET ?signature=&timestamp=&nonce=&echostr=`` check (the plaintext echostr is then
-    returned unchanged) and for the plain ``signature`` on MP POSTs. Returns ``False`` (never raises) for a mismatch
-    or for arguments that cannot be signed; the comparison is constant-time.
+    returned unchanged) and for the plain ``signature`` on MP POSTs. Returns ``False`` (never raises) for a mismatch,
+    for arguments that cannot be signed, and for a ``timestamp`` outside the freshness window (``max_age`` seconds,
+    by default the configured one: see :mod:`scrm.sdk.wechat.freshness`); the comparison is constant-time.
     """
     try:
         expected = _sha1_sorted(_text(token, "token"), _text(timestamp, "timestamp"), _text(nonce, "nonce"))
     except ComputeSignatureError:
         return False
-    return _same(expected, signature)
+    if not _same(expected, signature):
+        return False
+    try:
+        check_timestamp(timestamp, max_age)
+    except ExpiredTimestampError:
+        return False
+    return True
 
 
 def _random16(random16: bytes | str | None) -> bytes:
@@ -133,12 +143,15 @@ class WeChatCrypto:
     Contract: instances are immutable and thread-safe. ``receive_id`` is the MP appid / WeCom corpid / suite id, or
     ``""`` for WeCom intelligent-robot callbacks; it is compared (constant-time) with the id found inside every
     decrypted buffer. The constructor raises :class:`IllegalAesKeyError` (-40004) unless ``encoding_aes_key`` is 43
-    characters of ``[A-Za-z0-9]`` decoding to 32 bytes.
+    characters of ``[A-Za-z0-9]`` decoding to 32 bytes. ``max_age`` is the freshness window in seconds of the
+    signed ``timestamp`` checked on every verification (default: ``SCRM_CALLBACK_MAX_AGE``, read at each check;
+    ``None`` skips it, for replaying stored samples).
     """
 
-    __slots__ = ("_key", "_receive_id", "_token")
+    __slots__ = ("_key", "_max_age", "_receive_id", "_token")
 
-    def __init__(self, token: str, encoding_aes_key: str, receive_id: str) -> None:
+    def __init__(self, token: str, encoding_aes_key: str, receive_id: str,
+                 max_age: int | None | _Configured = CONFIGURED) -> None:
         if not isinstance(token, str) or not isinstance(receive_id, str):
             raise TypeError("token and receive_id must be str")
         if not isinstance(encoding_aes_key, str) or not _AES_KEY_RE.match(encoding_aes_key):
@@ -152,6 +165,7 @@ class WeChatCrypto:
         self._token = token
         self._key = key
         self._receive_id = receive_id
+        self._max_age = max_age
 
     def __repr__(self) -> str:  # never leak the token or key
         return f"WeChatCrypto(receive_id={self._receive_id!r})"
@@ -215,11 +229,14 @@ class WeChatCrypto:
         """Verify ``msg_signature`` over ``encrypt`` first, then decrypt it and check the receive id.
 
         Returns the plaintext message (XML, JSON or the echostr text). Raises :class:`ValidateSignatureError`
-        (-40001) on a signature mismatch, :class:`ComputeSignatureError` (-40003) when an argument is not text, the
+        (-40001) on a signature mismatch, :class:`ExpiredTimestampError` (-40001 too) when ``timestamp`` is outside
+        the freshness window (``max_age`` of the constructor, by default the configured one: see
+        :mod:`scrm.sdk.wechat.freshness`), :class:`ComputeSignatureError` (-40003) when an argument is not text, the
         errors of :meth:`decrypt_payload`, and :class:`ValidateReceiveIdError` (-40005) when the embedded receive id is
         not the configured one.
         """
         self._verify(msg_signature, timestamp, nonce, encrypt)
+        check_timestamp(timestamp, self._max_age)
         payload = self.decrypt_payload(encrypt)
         if not hmac.compare_digest(payload.receive_id.encode("utf-8"), self._receive_id.encode("utf-8")):
             raise ValidateReceiveIdError()

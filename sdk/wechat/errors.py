@@ -20,6 +20,7 @@ __all__ = [
     "DecryptAESError",
     "EncodeBase64Error",
     "EncryptAESError",
+    "ExpiredTimestampError",
     "GenReturnXmlError",
     "IllegalAesKeyError",
     "IllegalBufferError",
@@ -62,6 +63,14 @@ class ValidateSignatureError(WeChatCryptoError):
 
     default_code = -40001
     default_message = "signature validation failed"
+
+
+class ExpiredTimestampError(ValidateSignatureError):
+    """The request's signed ``timestamp`` is outside the accepted window (a replayed or badly delayed callback, see
+    :mod:`scrm.sdk.wechat.freshness`). A signature refusal: code -40001, caught with :class:`ValidateSignatureError`.
+    """
+
+    default_message = "timestamp outside the accepted window"
 
 
 class ParseXmlError(WeChatCryptoError):

@@ -45,6 +45,13 @@ CRYPTO_VECTORS = [v for v in VECTORS if v["kind"] != "plain_signature"]
 PLAIN_VECTORS = [v for v in VECTORS if v["kind"] == "plain_signature"]
 
 
+@pytest.fixture(autouse=True)
+def published_timestamps(monkeypatch):
+    """The published vectors carry fixed timestamps from years ago: the crypto is tested here with the freshness
+    window off (``SCRM_CALLBACK_MAX_AGE=0``); the window itself is tested in ``tests/test_security_callbacks.py``."""
+    monkeypatch.setenv("SCRM_CALLBACK_MAX_AGE", "0")
+
+
 def _ids(vectors: list[dict[str, Any]]) -> list[str]:
     return [v["name"] for v in vectors]
 

@@ -64,9 +64,10 @@ def test_url_verification_answers_the_decrypted_echostr(account, wsgi_http):
 
 
 def _echostr_with_plus(crypto: WeChatCrypto) -> tuple[str, str, str, str]:
-    """An encrypted echostr whose base64 holds a ``+`` (and its plaintext, timestamp, signature)."""
+    """An encrypted echostr whose base64 holds a ``+`` (and its plaintext, timestamp, signature), signed now."""
+    timestamp = str(int(time.time()))
     for n in range(500):
-        plaintext, timestamp = f"echo{n}", str(1476416373 + n)
+        plaintext = f"echo{n}"
         echostr, signature = crypto.encrypt_message(plaintext, timestamp, "47744683")
         if "+" in echostr:
             return plaintext, echostr, timestamp, signature
@@ -96,8 +97,9 @@ def test_url_verification_with_an_encoded_plus_answers_the_same(account, wsgi_ht
 
 def test_url_verification_with_a_bad_signature_is_forbidden(account, wsgi_http):
     crypto = WeChatCrypto(CALLBACK_TOKEN, AES_KEY, CORP_ID)
-    echostr, _sig = crypto.encrypt_message("12345", "1476416373", "47744683")
-    response = wsgi_http.get(url_of(account), params={"msg_signature": "0" * 40, "timestamp": "1476416373",
+    now = str(int(time.time()))
+    echostr, _sig = crypto.encrypt_message("12345", now, "47744683")
+    response = wsgi_http.get(url_of(account), params={"msg_signature": "0" * 40, "timestamp": now,
                                                       "nonce": "47744683", "echostr": echostr})
     assert response.status_code == 403
 
@@ -148,7 +150,7 @@ def test_a_plain_message_is_deduplicated_by_msgid(account, wsgi_http, db):
 
 
 def _post(http, account, body: bytes, signature: str | None = None, encrypt: str | None = None):
-    ts, nonce = "1409735669", "1320562132"
+    ts, nonce = str(int(time.time())), "1320562132"
     signature = signature or msg_signature(CALLBACK_TOKEN, ts, nonce, encrypt or "")
     return http.post(url_of(account), params={"msg_signature": signature, "timestamp": ts, "nonce": nonce},
                      content=body)
