@@ -1,7 +1,15 @@
-"""Engine and sessions. SQLite (WAL, foreign keys on) by default, PostgreSQL in production."""
+"""Engine and sessions. SQLite (WAL, foreign keys on) by default, PostgreSQL in production.
+
+SQLite allows one writer at a time, and a transaction that has read cannot start writing once another connection
+committed after its read ("database is locked" at once, whatever the busy timeout). So on SQLite a unit of work reads
+outside a transaction, each statement seeing the latest commit (PostgreSQL's READ COMMITTED), and takes the write lock
+with ``BEGIN IMMEDIATE`` at its first write (or ``SELECT ... FOR UPDATE``, or savepoint): writers queue on the busy
+timeout instead of failing, readers never wait (WAL). A ``writer`` (a job) takes the lock when it begins.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,15 +37,36 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover
-            # Jobs take the write lock up front (see ``writer``); other transactions start deferred
-            immediate = conn.get_execution_options().get("scrm_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # A writer (a job) takes the write lock up front; other units of work begin at their first write
+            if conn.get_execution_options().get("scrm_immediate", False):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_write_begins(conn, cursor, statement, _parameters, context, _executemany):  # pragma: no cover
+            dbapi_conn = cursor.connection
+            if dbapi_conn.in_transaction or not conn.in_transaction() or not _takes_write_lock(statement, context):
+                return
+            cursor.execute("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+_READS = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|BEGIN|COMMIT|END|ROLLBACK|RELEASE)\b", re.IGNORECASE)
+_CTE_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _takes_write_lock(statement: str, context) -> bool:
+    """Whether ``statement`` must run inside a write transaction on SQLite: anything but a plain read, and a read
+    that locks rows for an update (its ``FOR UPDATE`` is not rendered on SQLite, so the compiled statement tells)."""
+    if _READS.match(statement) is None:
+        head = statement.lstrip()[:4].upper()
+        return head != "WITH" or _CTE_WRITES.search(statement) is not None
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
 
 
 def writer(engine: Engine) -> Engine:

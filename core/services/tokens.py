@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from ..db import session_scope
 from ..models import ApiToken
+from ..timeutil import as_utc
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "scrm_"
 
@@ -27,3 +37,31 @@ def issue_token(session: Session, tenant_id: int | None, name: str, user_id: int
     session.add(row)
     session.flush()
     return value, row
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def last_used_is_stale(token: ApiToken, now: datetime) -> bool:
+    """Whether ``token``'s last-used time is older than ``LAST_USED_RESOLUTION`` (or unset) and worth writing."""
+    last = token.last_used_at
+    return last is None or now - as_utc(last) >= LAST_USED_RESOLUTION
+
+
+def touch_token(engine: Engine, token: ApiToken, now: datetime) -> bool:
+    """Record that ``token`` was used at ``now``, at most once per ``LAST_USED_RESOLUTION``, in a short transaction of
+    its own (never inside the request's: a read request stays a read). Best effort: a database that stays busy skips
+    the stamp rather than failing the request. Returns whether it was written."""
+    if not last_used_is_stale(token, now):
+        return False
+    cutoff = now - LAST_USED_RESOLUTION
+    try:
+        with session_scope(engine, immediate=True) as session:
+            session.exec(update(ApiToken).where(
+                ApiToken.id == token.id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff)).values(last_used_at=now))
+    except OperationalError as exc:
+        log.warning("API token %s: last-used time not recorded: %s", token.prefix, exc)
+        return False
+    set_committed_value(token, "last_used_at", now)  # known to the caller's session, not a change to flush
+    return True

@@ -1,0 +1,70 @@
+/* Filter and list helpers loaded on every page (no inline scripts: the CSP allows only our own files).
+ *
+ * - Checkbox dropdowns (macros/filters.html): one open at a time, closed by an outside click or Escape, and the
+ *   summary shows what is ticked. Without this file they still open and submit as plain <details>.
+ * - data-confirm on a submit button or a form: ask before submitting; "{n}" in the text becomes the number of
+ *   ticked boxes named by data-confirm-count (e.g. customer_id) in the form.
+ */
+(function () {
+  "use strict";
+
+  function dropdowns() {
+    return document.querySelectorAll("details[data-check-dropdown]");
+  }
+
+  function refreshSummary(details) {
+    var summary = details.querySelector(".check-dropdown-summary");
+    if (!summary) return;
+    var picked = [];
+    details.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      if (box.checked) picked.push(box.parentElement.textContent.trim());
+    });
+    if (picked.length === 0) summary.textContent = summary.dataset.none;
+    else if (picked.length <= 2) summary.textContent = picked.join(", ");
+    else summary.textContent = summary.dataset.many.replace("{n}", String(picked.length));
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("details[data-check-dropdown]") || !opened.open) return;
+    dropdowns().forEach(function (other) { if (other !== opened) other.open = false; });
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    var details = event.target.closest && event.target.closest("details[data-check-dropdown]");
+    if (details) refreshSummary(details);
+  });
+
+  document.addEventListener("click", function (event) {
+    dropdowns().forEach(function (details) {
+      if (details.open && !details.contains(event.target)) details.open = false;
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    dropdowns().forEach(function (details) {
+      if (details.open) {
+        details.open = false;
+        details.querySelector("summary").focus();
+      }
+    });
+  });
+
+  function confirmText(element, form) {
+    var text = element.dataset.confirm;
+    var countName = element.dataset.confirmCount;
+    if (countName && form) {
+      var ticked = form.querySelectorAll('input[type=checkbox][name="' + countName + '"]:checked').length;
+      text = text.replace("{n}", String(ticked));
+    }
+    return text;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var source = button && button.dataset.confirm ? button : (form.dataset.confirm ? form : null);
+    if (source && !window.confirm(confirmText(source, form))) event.preventDefault();
+  });
+})();
