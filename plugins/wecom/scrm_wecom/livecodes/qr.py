@@ -7,8 +7,10 @@ import io
 
 import qrcode
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_H
+
+from scrm.sdk import uploads
 
 SIZES = (258, 344, 430, 860, 1280)
 DEFAULT_SIZE = 430
@@ -23,28 +25,28 @@ class LogoError(ValueError):
 
 
 def validate_logo(data: bytes) -> bytes:
-    """The logo as a PNG of at most 512 px a side, or ``LogoError``: PNG or JPEG, at most 2 MB, 16 to 4096 px."""
-    if not data:
-        raise LogoError(str(_l("Choose an image file.")))
-    if len(data) > MAX_LOGO_BYTES:
-        raise LogoError(str(_l("The logo is at most 2 MB.")))
+    """The logo as a PNG of at most 512 px a side, or ``LogoError``: PNG or JPEG, at most 2 MB, 16 to 4096 px.
+    Size, format and dimensions are checked before the pixels are decoded (``scrm.sdk.uploads``)."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise LogoError(str(_l("The logo must be a PNG or JPEG image."))) from exc
-    if fmt not in ("PNG", "JPEG"):
-        raise LogoError(str(_l("The logo must be a PNG or JPEG image.")))
-    if min(image.size) < 16 or max(image.size) > MAX_LOGO_SIDE:
-        raise LogoError(str(_l("The logo must be between 16 and 4096 pixels a side.")))
+        image = uploads.read_image(data, max_bytes=MAX_LOGO_BYTES, max_pixels=MAX_LOGO_SIDE * MAX_LOGO_SIDE,
+                                   max_side=MAX_LOGO_SIDE, min_side=16, formats=("PNG", "JPEG"))
+    except uploads.ImageRejected as exc:
+        raise LogoError(_logo_message(exc.reason)) from exc
     image = image.convert("RGBA")
     image.thumbnail((STORED_LOGO_SIDE, STORED_LOGO_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def _logo_message(reason: str) -> str:
+    if reason == "empty":
+        return str(_l("Choose an image file."))
+    if reason == "too_large":
+        return str(_l("The logo is at most 2 MB."))
+    if reason in ("too_many_pixels", "too_big", "too_small"):
+        return str(_l("The logo must be between 16 and 4096 pixels a side."))
+    return str(_l("The logo must be a PNG or JPEG image."))
 
 
 def _qr_image(url: str, size: int) -> Image.Image:

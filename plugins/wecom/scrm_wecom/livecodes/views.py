@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Tag, TagGroup
+from scrm.sdk import Tag, TagGroup, uploads
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -18,7 +18,7 @@ from ..welcome.forms import content_from_form, content_is_blank, int_list
 from ..welcome.service import active_employees
 from . import friends, service
 from .models import MULTI, SINGLE, LiveCode
-from .qr import DEFAULT_SIZE, SIZES, LogoError, render_qr, validate_logo
+from .qr import DEFAULT_SIZE, MAX_LOGO_BYTES, SIZES, LogoError, render_qr, validate_logo
 
 bp = Blueprint("livecodes", __name__, url_prefix="/livecodes", template_folder="../templates")
 
@@ -206,8 +206,7 @@ def qr_image(code_id: int):
 
 
 def _uploaded_logo() -> bytes:
-    upload = request.files.get("logo")
-    return validate_logo(upload.read() if upload is not None else b"")
+    return validate_logo(uploads.read_upload(request.files.get("logo"), MAX_LOGO_BYTES))
 
 
 @bp.post("/<int:code_id>/logo")
