@@ -68,9 +68,14 @@ def validate_rule(session: Session, tenant_id: int, rule: dict[str, Any], types:
     return None
 
 
-def estimate(session: Session, tenant_id: int, rule: dict[str, Any], types: list[FilterType]) -> int:
-    """How many live customers of the tenant match ``rule`` now (one COUNT query)."""
-    return count_audience(session, tenant_id, rule, types)
+def estimate(session: Session, tenant_id: int, rule: dict[str, Any], types: list[FilterType],
+             scope: Any = None) -> int:
+    """How many live customers of the tenant match ``rule`` now (one COUNT query); with ``scope`` (the user's customer
+    visibility) only those the user may see."""
+    if scope is None:
+        return count_audience(session, tenant_id, rule, types)
+    matching = compile_audience(tenant_id, rule, types).where(scope).subquery()
+    return session.execute(select(func.count()).select_from(matching)).scalar_one()
 
 
 # -- choices for the editor ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ contributes ``Area.extra["segment_panels"]``, a callable ``(tenant, segment, ses
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -41,10 +42,14 @@ class Profile:
     tags: list[tuple[str, int]]
 
 
-def profile(session: Session, segment: Segment) -> Profile:
+def profile(session: Session, segment: Segment, scope: Any = None) -> Profile:
+    """The group profile of the segment's live members; with ``scope`` (the user's customer visibility) of the members
+    the user may see only."""
     live = (select(Customer).join(SegmentMember, SegmentMember.customer_id == Customer.id)
             .where(SegmentMember.segment_id == segment.id, SegmentMember.tenant_id == segment.tenant_id,
                    Customer.merged_into_id.is_(None)))
+    if scope is not None:
+        live = live.where(scope)
     members = live.subquery()
     total = session.execute(select(func.count()).select_from(members)).scalar_one()
     by_flag = dict(session.execute(select(members.c.is_member, func.count()).group_by(members.c.is_member)).all())

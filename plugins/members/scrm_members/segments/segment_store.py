@@ -189,8 +189,9 @@ def materialize(session: Session, segment: Segment, types: list[FilterType]) -> 
     return segment.member_count
 
 
-def add_members(session: Session, segment: Segment, customer_ids: list[Any]) -> int:
-    """Add picked customers to a manual static segment; returns how many were new."""
+def add_members(session: Session, segment: Segment, customer_ids: list[Any], scope: Any = None) -> int:
+    """Add picked customers to a manual static segment; returns how many were new. Every customer must be one the
+    user may see (``scope``, None for all), else nothing is added."""
     if segment.mode != SegmentMode.MANUAL.value:
         raise SegmentError({"customer_id": _("Only segments picked by hand take customers one by one.")})
     try:
@@ -199,9 +200,9 @@ def add_members(session: Session, segment: Segment, customer_ids: list[Any]) -> 
         raise SegmentError({"customer_id": _("Choose customers from the list.")}) from exc
     if not wanted:
         raise SegmentError({"customer_id": _("Choose at least one customer.")})
-    found = set(session.execute(select(Customer.id).where(
-        Customer.tenant_id == segment.tenant_id, Customer.id.in_(wanted),
-        Customer.merged_into_id.is_(None))).scalars())
+    candidates = select(Customer.id).where(Customer.tenant_id == segment.tenant_id, Customer.id.in_(wanted),
+                                           Customer.merged_into_id.is_(None))
+    found = set(session.execute(candidates.where(scope) if scope is not None else candidates).scalars())
     if found != set(wanted):
         raise SegmentError({"customer_id": _("Choose customers from the list.")})
     member = SegmentMember.__table__
@@ -215,13 +216,17 @@ def add_members(session: Session, segment: Segment, customer_ids: list[Any]) -> 
     return added
 
 
-def remove_members(session: Session, segment: Segment, customer_ids: list[Any]) -> int:
+def remove_members(session: Session, segment: Segment, customer_ids: list[Any], scope: Any = None) -> int:
+    """Take picked customers out of a manual static segment; only those the user may see (``scope``) go."""
     if segment.mode != SegmentMode.MANUAL.value:
         raise SegmentError({"customer_id": _("Only segments picked by hand give customers back one by one.")})
     try:
         wanted = sorted({int(c) for c in customer_ids})
     except (TypeError, ValueError) as exc:
         raise SegmentError({"customer_id": _("Choose customers from the list.")}) from exc
+    if scope is not None:
+        wanted = list(session.execute(select(Customer.id).where(
+            Customer.tenant_id == segment.tenant_id, Customer.id.in_(wanted), scope)).scalars())
     removed = session.execute(delete(SegmentMember).where(
         SegmentMember.segment_id == segment.id, SegmentMember.customer_id.in_(wanted))).rowcount
     materialize(session, segment, [])
@@ -234,11 +239,27 @@ def delete_segment(session: Session, segment: Segment) -> None:
     session.delete(segment)
 
 
-def members_query(segment: Segment):
-    """``SELECT Customer, SegmentMember.added_at`` of the segment's live members."""
-    return (select(Customer, SegmentMember.added_at).join(SegmentMember, SegmentMember.customer_id == Customer.id)
-            .where(SegmentMember.segment_id == segment.id, SegmentMember.tenant_id == segment.tenant_id,
-                   Customer.merged_into_id.is_(None)))
+def members_query(segment: Segment, scope: Any = None):
+    """``SELECT Customer, SegmentMember.added_at`` of the segment's live members; ``scope`` (the user's customer
+    visibility, None for all) keeps only the members the user may see."""
+    query = (select(Customer, SegmentMember.added_at).join(SegmentMember, SegmentMember.customer_id == Customer.id)
+             .where(SegmentMember.segment_id == segment.id, SegmentMember.tenant_id == segment.tenant_id,
+                    Customer.merged_into_id.is_(None)))
+    return query.where(scope) if scope is not None else query
+
+
+def visible_member_counts(session: Session, tenant_id: int, segment_ids: list[int], scope: Any) -> dict[int, int]:
+    """Live members of each segment that ``scope`` lets the user see (every segment of ``segment_ids`` present)."""
+    counts = dict.fromkeys(segment_ids, 0)
+    if not segment_ids:
+        return counts
+    query = (select(SegmentMember.segment_id, func.count()).join(Customer, Customer.id == SegmentMember.customer_id)
+             .where(SegmentMember.tenant_id == tenant_id, SegmentMember.segment_id.in_(segment_ids),
+                    Customer.merged_into_id.is_(None)).group_by(SegmentMember.segment_id))
+    if scope is not None:
+        query = query.where(scope)
+    counts.update(dict(session.execute(query).all()))
+    return counts
 
 
 def move_merged(session: Session, tenant_id: int, survivor_id: int, merged_id: int) -> None:

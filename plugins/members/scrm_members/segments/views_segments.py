@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from scrm.sdk import AudienceError, Customer, User, mask_mobile, tabular
-from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
+from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
 
 from . import segment_store as store
 from .audiences import describe
@@ -60,7 +60,11 @@ def _render_index(errors: dict[str, str] | None = None, status: int = 200):
     creators = db().execute(select(User.id, User.name, User.email).where(User.id.in_(
         select(Segment.created_by).where(Segment.tenant_id == tenant.id)))).all()
     names = {c.id: c.name for c in categories}
+    scope = customer_visibility()
+    member_counts = ({s.id: s.member_count for s in segments} if scope is None else
+                     store.visible_member_counts(db(), tenant.id, [s.id for s in segments], scope))
     return render_template("members/segments/index.html", kind=kind, segments=segments, total=total, page=page,
+                           member_counts=member_counts,
                            pages=max(1, -(-total // CARDS_PER_PAGE)), categories=categories, counts=counts,
                            category=category, names=names, creators=creators, errors=errors or {},
                            all_count=sum(counts.values())), status
@@ -154,8 +158,16 @@ def segment_new():
         return _render_form(None, kind, data, types, exc.fields, 422)
     audit_action("members.segment.create", segment.name, kind=segment.kind, members=segment.member_count)
     db().commit()
-    flash(_("Segment saved with %(n)d customers.", n=segment.member_count), "success")
+    flash(_("Segment saved with %(n)d customers.", n=_visible_count(segment)), "success")
     return redirect(url_for("members.segments.detail", segment_id=segment.id))
+
+
+def _visible_count(segment: Segment) -> int:
+    """The segment's live members the user may see (its stored count when the user sees every customer)."""
+    scope = customer_visibility()
+    if scope is None:
+        return segment.member_count
+    return store.visible_member_counts(db(), segment.tenant_id, [segment.id], scope)[segment.id]
 
 
 def _segment_or_404(segment_id: int) -> Segment:
@@ -207,9 +219,10 @@ def detail(segment_id: int):
     tenant = current_tenant()
     types = filter_types()
     page = page_number()
-    members = db().execute(store.members_query(segment).order_by(SegmentMember.added_at.desc())
+    scope = customer_visibility()
+    members = db().execute(store.members_query(segment, scope).order_by(SegmentMember.added_at.desc())
                            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    data = profile(db(), segment)
+    data = profile(db(), segment, scope)
     category = store.get_category(db(), tenant.id, segment.category_id)
     creator = db().get(User, segment.created_by) if segment.created_by else None
     candidates = search_customers(request.args.get("q", "")) if segment.mode == SegmentMode.MANUAL.value else []
@@ -236,7 +249,7 @@ def refresh(segment_id: int):
         return redirect(url_for("members.segments.detail", segment_id=segment_id))
     audit_action("members.segment.refresh", segment.name, members=count)
     db().commit()
-    flash(_("Segment updated: %(n)d customers.", n=count), "success")
+    flash(_("Segment updated: %(n)d customers.", n=_visible_count(segment)), "success")
     return redirect(url_for("members.segments.detail", segment_id=segment.id))
 
 
@@ -281,7 +294,7 @@ def delete(segment_id: int):
     if request.method == "GET":
         return render_template("members/segments/confirm.html", title=_("Delete segment"),
                                message=_("Delete “%(name)s”? The segment goes; its %(n)d customers stay.",
-                                         name=segment.name, n=segment.member_count),
+                                         name=segment.name, n=_visible_count(segment)),
                                action=url_for("members.segments.delete", segment_id=segment.id),
                                cancel=url_for("members.segments.detail", segment_id=segment.id))
     kind, name = segment.kind, segment.name
@@ -297,9 +310,9 @@ def _picked_members(segment_id: int, add: bool):
     back = safe_next(url_for("members.segments.detail", segment_id=segment.id))
     try:
         if add:
-            changed = store.add_members(db(), segment, request.form.getlist("customer_id"))
+            changed = store.add_members(db(), segment, request.form.getlist("customer_id"), customer_visibility())
         else:
-            changed = store.remove_members(db(), segment, request.form.getlist("customer_id"))
+            changed = store.remove_members(db(), segment, request.form.getlist("customer_id"), customer_visibility())
     except SegmentError as exc:
         db().rollback()
         flash(next(iter(exc.fields.values())), "error")
@@ -326,9 +339,10 @@ def remove_members(segment_id: int):
 @bp.get("/segments/<int:segment_id>/export.csv")
 @role_required(*STAFF)
 def export(segment_id: int):
-    """The segment's members as CSV (mobiles masked when the tenant masks them)."""
+    """The segment's members the user may see as CSV (mobiles masked when the tenant masks them)."""
     segment = _segment_or_404(segment_id)
     tenant = current_tenant()
+    scope = customer_visibility()
     header = [_("Customer ID"), _("Name"), _("Mobile"), _("Gender"), _("Member"), _("Source"), _("Joined")]
     session = db()
 
@@ -336,7 +350,7 @@ def export(segment_id: int):
         """Batches by customer id (keyset): no server-side cursor stays open across the streamed response."""
         last = None
         while True:
-            query = store.members_query(segment).order_by(Customer.id.desc()).limit(EXPORT_BATCH)
+            query = store.members_query(segment, scope).order_by(Customer.id.desc()).limit(EXPORT_BATCH)
             if last is not None:
                 query = query.where(Customer.id < last)
             batch = session.execute(query).all()

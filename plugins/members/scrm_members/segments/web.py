@@ -112,6 +112,6 @@ def estimate_rule():
         # htmx swaps only successful responses: the editor gets its message with 200, other clients a 422
         status = 200 if request.headers.get("HX-Request") else 422
         return render_template("members/segments/_estimate.html", error=message), status
-    count = estimate(db(), current_tenant().id, rule, types)
+    count = estimate(db(), current_tenant().id, rule, types, customer_visibility())
     return render_template("members/segments/_estimate.html", count=count)
 
