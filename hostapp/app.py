@@ -15,6 +15,7 @@ from scrm.core.config import Settings
 from scrm.core.platform import Platform
 from scrm.core.plugins.registry import Candidate
 from scrm.core.services.identity import mask_mobile
+from scrm.sdk import log_redaction
 
 from . import auth, callbacks, i18n, tenancy
 from .api import ApiError, has_bearer_token, init_api, is_api_request, mount_plugin_api
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
 
     ``candidates`` replaces entry-point discovery (tests); ``None`` discovers installed plugins.
     """
+    log_redaction.install()  # no credential in any log line, httpx's request URLs included
     settings = settings or Settings.from_env()
     app = Flask("scrm.hostapp", root_path=str(HERE), instance_path=str(settings.instance_path))
     app.config.update(

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from scrm.core.config import Settings
+from scrm.sdk import log_redaction
 
 
 class CliError(click.ClickException):
@@ -50,6 +51,7 @@ def friendly(fn):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 def main(verbose: bool) -> None:
     """SCRM platform: a Flask host with plugins for WeChat customer relationships."""
+    log_redaction.install()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
