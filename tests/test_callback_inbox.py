@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 from sqlmodel import select
@@ -59,6 +60,15 @@ def rows(db, account_id: int | None = None) -> list[InboundCallback]:
     return list(db.exec(query))
 
 
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:
+    """Wait for ``condition()`` to hold; fail (instead of hanging) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.001)
+
+
 def store_concurrently(inbox, items: list[Inbound], gate_first: bool = True) -> list:
     """Store ``items`` from one thread each while the first batch is held, so the rest gather into one batch."""
     results: list = [None] * len(items)
@@ -82,14 +92,15 @@ def store_concurrently(inbox, items: list[Inbound], gate_first: bool = True) -> 
 
     threads = [threading.Thread(target=run, args=(0,))]
     threads[0].start()
-    while not inbox._writing:
-        pass
-    threads += [threading.Thread(target=run, args=(i,)) for i in range(1, len(items))]
-    for thread in threads[1:]:
-        thread.start()
-    while len(inbox._pending) < len(items) - 1 and any(t.is_alive() for t in threads[1:]):
-        threading.Event().wait(0.01)
-    release.set()
+    try:
+        wait_until(lambda: inbox._writing, "the first callback's batch to start writing")
+        threads += [threading.Thread(target=run, args=(i,)) for i in range(1, len(items))]
+        for thread in threads[1:]:
+            thread.start()
+        wait_until(lambda: len(inbox._pending) >= len(items) - 1 or not any(t.is_alive() for t in threads[1:]),
+                   "the other callbacks to queue behind the held batch")
+    finally:
+        release.set()
     for thread in threads:
         thread.join(10)
     inbox._insert = original
@@ -227,12 +238,13 @@ def test_a_database_that_does_not_answer_in_time_is_a_timeout_not_a_success(inbo
     inbox._insert = stuck
     leader = threading.Thread(target=lambda: inbox.store(inbound(mine, "event:slow")))
     leader.start()
-    while not inbox._writing:
-        pass
-    with pytest.raises(InboxTimeout):
-        inbox.store(inbound(mine, "event:waits"), timeout=0.2)
-    assert not inbox._pending  # the timed-out request left the line
-    release.set()
+    try:
+        wait_until(lambda: inbox._writing, "the leader's batch to start writing")
+        with pytest.raises(InboxTimeout):
+            inbox.store(inbound(mine, "event:waits"), timeout=0.2)
+        assert not inbox._pending  # the timed-out request left the line
+    finally:
+        release.set()
     leader.join(10)
     inbox._insert = original
     assert [r.dedupe_key for r in rows(db)] == ["event:slow"]
@@ -248,8 +260,6 @@ def test_a_broken_connection_is_replaced(inbox, accounts, db):
 
 
 def test_the_writer_lingers_only_while_callbacks_arrive_together(inbox, accounts):
-    import time
-
     mine, _ = accounts
     inbox.linger = 0.3
     started = time.monotonic()

@@ -96,9 +96,42 @@ def test_an_event_published_while_the_broker_is_down_is_delivered_when_it_is_bac
     assert row.enqueued_at is None and row.dispatched_at is None
     assert db.exec(select(Customer.name)).one() == "Alice"
 
-    assert platform.tick(now=utcnow()) == 0 or event_notes(db, tenant) == []  # within the grace period: not yet
-    platform.tick(now=utcnow() + timedelta(seconds=31))
+    platform.tick(now=row.created_at + timedelta(seconds=29))  # within the 30-second grace period: not yet
     worker.join()
+    assert outbox_row(db, row.id).enqueued_at is None and event_notes(db, tenant) == []
+    platform.tick(now=row.created_at + timedelta(seconds=31))
+    worker.join()
+    assert outbox_row(db, row.id).enqueued_at is not None
+    assert event_notes(db, tenant) == [row.event_id]
+
+
+def outbox_row(db, outbox_id: int) -> Outbox:
+    db.commit()
+    db.expire_all()
+    return db.get(Outbox, outbox_id)
+
+
+def test_an_event_the_broker_took_and_lost_is_sent_again_once_it_is_stale(broker, db, tenant, enable_plugins,
+                                                                          platform):
+    """The relay re-sends an event enqueued more than 5 minutes ago and never dispatched (the broker lost it), and
+    leaves alone one enqueued recently (its message may still be on its way)."""
+    enable_plugins(tenant, "example")
+    match_or_create(db, tenant.id, {"mobile": "13800000001"}, name="Alice")
+    db.commit()  # no worker runs: the dispatch message waits in the broker
+    row = db.exec(select(Outbox).where(Outbox.type == "customer.created")).one()
+    assert row.enqueued_at is not None and row.dispatched_at is None
+    broker.flush()  # the broker lost it (a restart of an in-memory or unpersisted broker)
+    enqueued_at = row.enqueued_at
+    broker.start_worker(threads=2)
+    try:
+        platform.tick(now=enqueued_at + timedelta(minutes=4))
+        broker.join()
+        assert outbox_row(db, row.id).enqueued_at == enqueued_at and event_notes(db, tenant) == []
+        platform.tick(now=enqueued_at + timedelta(minutes=6))
+        broker.join()
+    finally:
+        broker.stop_worker()
+    assert outbox_row(db, row.id).dispatched_at is not None
     assert event_notes(db, tenant) == [row.event_id]
 
 
@@ -154,6 +187,34 @@ def test_a_job_whose_message_was_lost_in_a_restart_still_runs_once(broker, db, t
         broker.join()
     finally:
         broker.stop_worker()
+    assert job_notes(db, tenant) == ["scheduled"]
+
+
+def test_a_job_whose_worker_died_while_running_it_runs_again_after_three_stale_periods(broker, db, tenant,
+                                                                                         enable_plugins, platform):
+    """A job left "running" by a worker that died is put back 30 minutes (3 x 10) after it started, not sooner,
+    and then runs to completion once."""
+    from scrm.core.jobs.scheduler import claim_for_run
+
+    enable_plugins(tenant, "example")
+    t = utcnow() - timedelta(minutes=1)
+    job = due_job(db, tenant, t)
+    assert platform.tick(now=t + timedelta(seconds=1)) == 1
+    broker.flush()  # the worker took the message ...
+    claimed = claim_for_run(platform.engine, job.id)  # ... started the job and died before finishing it
+    assert claimed is not None
+    started = claimed.started_at
+    broker.start_worker(threads=2)
+    try:
+        assert platform.tick(now=started + timedelta(minutes=29)) == 0  # may still be running: not touched
+        db.refresh(job)
+        assert job.status == JobStatus.RUNNING
+        assert platform.tick(now=started + timedelta(minutes=31)) == 1  # dead: put back and enqueued again
+        broker.join()
+    finally:
+        broker.stop_worker()
+    db.refresh(job)
+    assert job.status == JobStatus.DONE and job.run_count == 1
     assert job_notes(db, tenant) == ["scheduled"]
 
 

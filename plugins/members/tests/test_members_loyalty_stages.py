@@ -144,11 +144,21 @@ def test_stage_settings_save_rules_and_refuse_bad_input(client, admin, loyalty_t
 
 
 def test_at_most_eight_stages(client, admin, loyalty_tenant, db):
-    for n in range(6, 9):
-        db.add(Stage(tenant_id=loyalty_tenant.id, ordinal=n, name=f"Stage {n}"))
-    db.commit()
-    response = client.post("/t/acme/members/stages/new", data={"name": "Ninth", "ordinal": "8"})
-    assert response.status_code == 422
+    """Up to eight stages are created through the form, each at a free position; a ninth is refused by the limit
+    itself. Positions run from 1 to 8, so a ninth has no free position: the test asserts the limit's own message,
+    not just a 422 that the position check would give anyway."""
+    taken = {s.ordinal for s in ladder(db, loyalty_tenant)}
+    for position in sorted(set(range(1, 9)) - taken):
+        response = client.post("/t/acme/members/stages/new", data={"name": f"Stage {position}",
+                                                                   "ordinal": str(position)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert [s.ordinal for s in ladder(db, loyalty_tenant)] == [1, 2, 3, 4, 5, 6, 7, 8]
+    for position in ("9", "8"):
+        response = client.post("/t/acme/members/stages/new", data={"name": "Ninth", "ordinal": position})
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert 'data-testid="name-error">A tenant has at most 8 stages.' in html, position
+    assert len(ladder(db, loyalty_tenant)) == 8
 
 
 def test_stage_pages_of_another_tenant_are_not_found(client, admin, other_tenant, db):

@@ -207,14 +207,16 @@ def test_at_most_two_handovers_in_90_days(db, platform, tenant, assignment_corp)
         assert owner_of(db, ann.id) == to.id
     assert [r.status for r in records_of(db, tenant.id)] == ["taken_over", "taken_over"]
     with Session(writer(platform.engine)) as session:
-        try:
-            handover.transfer(session, tenant.id, [ann.id], ben.id, "", None, start + timedelta(days=20))
+        try:  # day 89: both earlier handovers are still inside the 90-day window
+            handover.transfer(session, tenant.id, [ann.id], ben.id, "", None, start + timedelta(days=89))
         except AssignmentError as exc:
             assert "twice in the last 90 days" in str(exc)
         else:
             raise AssertionError("a third handover within 90 days was accepted")
-        result = handover.transfer(session, tenant.id, [ann.id], ben.id, "", None, start + timedelta(days=91))
-        assert result.waiting == 1  # day 91 after the first one
+        # an hour past day 90: the first one has left the window, the second (day 10) still counts
+        result = handover.transfer(session, tenant.id, [ann.id], ben.id, "", None,
+                                   start + timedelta(days=90, hours=1))
+        assert result.waiting == 1
 
 
 def test_transfer_fail_callback_ends_the_record_as_refused(db, platform, tenant, assignment_live, make_user, login,
