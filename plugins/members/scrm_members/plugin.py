@@ -100,6 +100,13 @@ class MembersPlugin(Plugin):
                 area.domain_event(event, session)
 
     @hookimpl
+    def demo_data(self, tenant, session, demo):
+        """The members part of the demo brand: orders, levels, stages, points, targets, segments."""
+        from .demo import seed_demo
+
+        seed_demo(tenant, session, demo)
+
+    @hookimpl
     def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
         for area in areas():
             if area.exclusion_reason is not None:

@@ -6,16 +6,21 @@
 2. A WeCom account whose API base is the sandbox under the demo address; "Check credentials" runs once.
 3. A full sync (the job the sync page starts): employees, customers, follow relations and corp tags.
 4. A live code for the flagship store's employees, tagging new friends, and a welcome message for all employees.
-5. Customers add employees through the live code: the sandbox records the friendship and sends the encrypted
+5. Customers add employees through the live codes: the sandbox records the friendship and sends the encrypted
    callback to the platform's callback URL; the platform stores it, turns it into ``wecom.friend_added`` and sends
    the welcome to the sandbox with the event's welcome code.
+6. Six months of history (:mod:`scrm_wecom.demo_history`): the brand's WeChat customers became friends of their
+   store's employees when they joined, the live codes counted their adds, some friends were lost (deleted by the
+   customer or by the employee, through the sandbox's callbacks), and the stores run customer group chats.
 
-Every step finds what an earlier run made (the account by CorpId, the code by name, the welcome by author, the new
-friends by their ``external_userid``), so running the demo twice adds nothing.
+Every step finds what an earlier run made (the account by CorpId, the codes by name, the welcome by author, the new
+friends by their ``external_userid``, the losses and group chats by their rows), so running the demo twice adds
+nothing.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -29,8 +34,10 @@ from scrm.sdk import (
     IdentityKind,
     Tag,
     current_bus,
+    utcnow,
 )
 
+from . import demo_history
 from .accounts import PLUGIN, AccountValues, save_account
 from .checks import check_credentials
 from .client import WeComClient
@@ -54,6 +61,8 @@ AUTHOR = "scrm demo"
 TAG_GROUP, NEW_FRIEND_TAG = "企微客户", "活码新客"
 LIVE_CODE_NAME = "上海旗舰店活码"
 LIVE_CODE_EMPLOYEES = 3
+LIVE_CODES = ((LIVE_CODE_NAME, None), ("杭州湖滨银泰店活码", "杭州湖滨银泰店"), ("苏州观前街店活码", "苏州观前街店"))
+"""The brand's live codes: name and store (None: the store of the first employee, the flagship)."""
 WELCOME = {"text": "{customer_name}您好，我是{employee_name}（{employee_position}），欢迎来到示例品牌！"
                    "回复「会员」领取新人礼。",
            "attachments": [{"type": "link", "title": "示例品牌会员中心", "url": "https://shop.example.com/member"}]}
@@ -61,10 +70,13 @@ FRIENDS = [("wmDemoFriend0001", "周雨桐", "unionDemo0001"), ("wmDemoFriend000
            ("wmDemoFriend0003", "郑子涵", "unionDemo0003"), ("wmDemoFriend0004", "孙可馨", ""),
            ("wmDemoFriend0005", "钱梓萱", ""), ("wmDemoFriend0006", "冯思远", "unionDemo0006")]
 """Customers who are friends of employees before the demo starts (synced)."""
-LIVE_CODE_ADDS = [("wmDemoLiveCode001", "林小满", 2), ("wmDemoLiveCode002", "何雨萱", 1),
+LIVE_CODE_ADDS = [("wmDemoLiveCode001", "林小满", 2), ("wmDemoLiveCode002", "何雨萱", 2),
                   ("wmDemoLiveCode003", "高一鸣", 1), ("wmDemoLiveCode004", "罗嘉琪", 2),
-                  ("wmDemoLiveCode005", "谢安然", 1)]
-"""Customers who add an employee through the live code during the demo (external_userid, name, gender)."""
+                  ("wmDemoLiveCode005", "谢安然", 2), ("wmDemoLiveCode006", "宋梓涵", 2),
+                  ("wmDemoLiveCode007", "唐志远", 1), ("wmDemoLiveCode008", "韩诗雨", 2),
+                  ("wmDemoLiveCode009", "曹若彤", 2)]
+"""Customers who add an employee through a live code during the demo (external_userid, name, gender), the codes of
+:data:`LIVE_CODES` in turn."""
 
 
 class DemoError(ValueError):
@@ -86,10 +98,16 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         check_credentials(session, platform, account)
         session.commit()
         _full_sync(session, account, demo)
-        code = _ensure_live_code(session, platform, tenant.id, account)
+        demo_history.backdate_wecom_customers(session, account)
+        codes = [_ensure_live_code(session, platform, tenant.id, account, name, store) for name, store in LIVE_CODES]
+        codes = [code for code in codes if code is not None]
         _ensure_welcome(session, tenant.id)
+        demo_history.live_code_history(session, account, codes)
         session.commit()
-        _add_friends_through(sandbox, session, demo, account, code)
+        _add_friends_through(sandbox, session, demo, account, codes)
+        history = demo_history.History(session, sandbox, demo, account, _callback(demo, account))
+        history.losses()
+        history.group_chats()
     finally:
         sandbox.close()
 
@@ -108,10 +126,13 @@ def corp_seed(session: Session, tenant_id: int, employees: list[Employee]) -> di
     users = [{"userid": e.userid, "name": e.name, "position": e.position or "", "status": 1,
               "department": [wecom_id[e.department_id]] if e.department_id in wecom_id else [1]}
              for e in employees]
+    now = utcnow()
     contacts = [{"external_userid": ext, "name": name, "type": 1, "gender": 2 if n % 3 else 1,
                  **({"unionid": unionid} if unionid else {}),
-                 "follow_user": [{"userid": employees[n % len(employees)].userid, "add_way": 1}]}
+                 "follow_user": [{"userid": employees[n % len(employees)].userid, "add_way": 1,
+                                  "createtime": int((now - timedelta(days=170 - 23 * n)).timestamp())}]}
                 for n, (ext, name, unionid) in enumerate(FRIENDS)]
+    contacts += demo_history.brand_friends(session, tenant_id, employees, now)
     ways = []
     for code in session.exec(select(LiveCode).where(LiveCode.tenant_id == tenant_id, LiveCode.config_id.is_not(None))):
         userids = [e.userid for e in livecodes.employees_of(session, code)]
@@ -163,17 +184,26 @@ def _full_sync(session: Session, account: ChannelAccount, demo: Any) -> None:
         raise DemoError(f"the WeCom sync of the demo did not finish: {run.error if run else 'run missing'}")
 
 
-def _ensure_live_code(session: Session, platform: Any, tenant_id: int, account: ChannelAccount) -> LiveCode:
-    code = session.exec(select(LiveCode).where(LiveCode.tenant_id == tenant_id,
-                                               LiveCode.name == LIVE_CODE_NAME)).first()
+def _ensure_live_code(session: Session, platform: Any, tenant_id: int, account: ChannelAccount, name: str,
+                      store: str | None) -> LiveCode | None:
+    """The live code ``name`` for the first employees of ``store`` (None: the first employee's store); None when
+    the brand has no such store."""
+    code = session.exec(select(LiveCode).where(LiveCode.tenant_id == tenant_id, LiveCode.name == name)).first()
     if code is not None:
         return code
     employees = _active_employees(session, tenant_id)
-    flagship = [e for e in employees if e.department_id == employees[0].department_id][:LIVE_CODE_EMPLOYEES]
+    if store is None:
+        department_id = employees[0].department_id
+    else:
+        department_id = session.exec(select(Department.id).where(Department.tenant_id == tenant_id,
+                                                                  Department.name == store)).first()
+    staff = [e for e in employees if department_id is not None and e.department_id == department_id]
+    if not staff:
+        return None
     tags = list(session.exec(select(Tag).where(Tag.tenant_id == tenant_id, Tag.name == NEW_FRIEND_TAG,
                                                Tag.external_id.is_not(None))))
     values = livecodes.validate(session, tenant_id, livecodes.LiveCodeInput(
-        name=LIVE_CODE_NAME, account_id=account.id, kind=MULTI, employee_ids=[e.id for e in flagship],
+        name=name, account_id=account.id, kind=MULTI, employee_ids=[e.id for e in staff[:LIVE_CODE_EMPLOYEES]],
         tag_ids=[t.id for t in tags]), [account])
     session.commit()  # no transaction stays open across the WeCom call
     with WeComClient.for_account(account, platform) as client:
@@ -195,20 +225,28 @@ def _known_friends(session: Session, tenant_id: int) -> set[str]:
         CustomerIdentity.value.in_([ext for ext, _name, _gender in LIVE_CODE_ADDS]))))
 
 
+def _callback(demo: Any, account: ChannelAccount) -> dict[str, str]:
+    """Where and how the sandbox fires the account's callbacks."""
+    return {"url": f"{demo.serve()}/callbacks/{PLUGIN}/{account.id}", "token": CALLBACK["callback_token"],
+            "encoding_aes_key": CALLBACK["encoding_aes_key"]}
+
+
 def _add_friends_through(sandbox: SandboxControl, session: Session, demo: Any, account: ChannelAccount,
-                         code: LiveCode) -> None:
-    """Customers scan the live code: each adds one of its employees in turn (the sandbox fires the callback)."""
+                         codes: list[LiveCode]) -> None:
+    """Customers scan the live codes, in turn: each adds one of its code's employees (the sandbox fires the
+    callback)."""
     known = _known_friends(session, account.tenant_id)
-    userids = list(session.exec(select(Employee.userid).join(
+    userids = {code.id: list(session.exec(select(Employee.userid).join(
         LiveCodeEmployee, LiveCodeEmployee.employee_id == Employee.id).where(
-        LiveCodeEmployee.live_code_id == code.id).order_by(LiveCodeEmployee.id)))
-    callback = {"url": f"{demo.serve()}/callbacks/{PLUGIN}/{account.id}", "token": CALLBACK["callback_token"],
-                "encoding_aes_key": CALLBACK["encoding_aes_key"]}
+        LiveCodeEmployee.live_code_id == code.id).order_by(LiveCodeEmployee.id))) for code in codes}
+    callback = _callback(demo, account)
     session.commit()
     for n, (ext, name, gender) in enumerate(LIVE_CODE_ADDS):
         if ext in known:
             continue
-        answer = sandbox.add_friend(CORP_ID, userids[n % len(userids)],
+        code = codes[n % len(codes)]
+        staff = userids[code.id]
+        answer = sandbox.add_friend(CORP_ID, staff[(n // len(codes)) % len(staff)],
                                     {"external_userid": ext, "name": name, "gender": gender},
                                     state=code.state, callback=callback)
         if answer.get("callback_status") != 200:

@@ -137,8 +137,8 @@ def test_the_churn_date_filter_uses_china_days(db, tenant, lost, client, make_us
 def test_owner_and_last_follow_up_are_shown_on_the_page_and_in_the_csv(db, tenant, lost, client, make_user, login):
     signed_in(make_user, login, tenant, "admin@acme.test")
     alice = next(r for r in losses(db, tenant.id) if r.external_userid == "wmAlice" and r.userid == "lisi")
-    followed = db.execute(select(CustomerEvent.occurred_at).where(
-        CustomerEvent.customer_id == alice.customer_id)).scalar_one()
+    followed = db.execute(select(CustomerEvent.occurred_at).where(  # the note (WeCom's own entries are no follow-up)
+        CustomerEvent.customer_id == alice.customer_id, CustomerEvent.plugin == "members")).scalar_one()
     shown = followed.astimezone(CHINA)
     cells = dict(rows_of(client.get(CHURNED).get_data(as_text=True), "churned-list"))[alice.id]
     assert cells[:7] == ["Alice", "张三", "李四", "2023-11-15 06:21", shown.strftime("%Y-%m-%d %H:%M"),

@@ -41,7 +41,7 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
         assert account.config["api_base"] == f"{demo_url}/sandbox/wecom"
         assert account.last_error is None and all(r["ok"] for r in account.config["check"]["results"].values())
         tenant_id = account.tenant_id
-        assert count(session, LiveCode, LiveCode.tenant_id == tenant_id) == 1
+        assert count(session, LiveCode, LiveCode.tenant_id == tenant_id) == len(wecom_demo.LIVE_CODES)
         assert count(session, WelcomeMessage, WelcomeMessage.tenant_id == tenant_id) == 1
         assert count(session, CustomerIdentity, CustomerIdentity.kind == IdentityKind.external_userid(
             wecom_demo.CORP_ID), CustomerIdentity.value.in_(adds)) == len(adds)

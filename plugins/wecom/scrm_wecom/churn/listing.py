@@ -1,7 +1,8 @@
 """The churned-users and deleted-users lists: filters, scopes, sorting and the "days not followed up" figure.
 
 Last follow-up: the customer's latest timeline event (``customer_event``) other than the platform's own bookkeeping
-(created, imported, merged, stage changed, owner transfer) — a note, a profile edit, a message, an order, whatever
+(created, imported, merged, stage changed, owner transfer, and the WeCom relation's own entries: friend added, tagged,
+welcome sent, group joined or left, friend lost) — a note, a profile edit, a message, an order, whatever
 another module records about the customer. Days not followed up = today − that event's date, in whole Asia/Shanghai
 days; empty when there is none. The days filters count a never-followed-up row from the day the relation was added
 (a customer added 40 days ago and never followed up has gone 40 days without a follow-up); a row with neither a
@@ -28,10 +29,11 @@ from sqlmodel import Session
 
 from scrm.sdk import Customer, CustomerEvent, Employee, utcnow
 
+from .. import timeline
 from .models import FriendLoss, LossKind
 from .settings import LOCAL_TZ
 
-NOT_FOLLOW_UPS = ("created", "imported", "merged", "stage_changed", "transfer")
+NOT_FOLLOW_UPS = ("created", "imported", "merged", "stage_changed", "transfer", *timeline.KINDS)
 SCOPES = ("all", "mine", "subordinates")
 CHURNED_SORTS = ("lost_at", "added_at", "last_follow_up", "days")
 DELETED_SORTS = ("lost_at", "added_at")

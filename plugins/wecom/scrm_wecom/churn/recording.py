@@ -34,6 +34,7 @@ from scrm.sdk import (
     utcnow,
 )
 
+from .. import timeline
 from ..accounts import find_account
 from ..sync.events import TRANSFER_SOURCE
 from ..sync.models import Follow, FollowStatus
@@ -113,6 +114,8 @@ def record_loss(session: Session, event: DomainEvent) -> FriendLoss | None:
             session.flush()
     except IntegrityError:
         return None  # the event was handled before
+    timeline.write(session, event.tenant_id, customer.id, timeline.FRIEND_LOST, row.lost_at, userid=userid,
+                   loss=kind.value)
     return row
 
 

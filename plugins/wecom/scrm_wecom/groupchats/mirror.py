@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from scrm.sdk import ChannelAccount, CustomerIdentity, Employee, IdentityKind, utcnow
 
+from .. import timeline
 from .assignment import confirm_assignments
 from .counters import add_counts, local_day
 from .models import ChatStatus, GroupChat, GroupMember, MemberType
@@ -157,7 +158,19 @@ class Mirror:
             confirm_assignments(self.session, chat)
             changes.append(change)
         self.session.flush()
+        for change in changes:
+            self._timeline(change, None)
         return changes
+
+    def _timeline(self, change: ChatChange, when: datetime | None) -> None:
+        """A timeline entry for each known customer who joined (at the join time) or left (``when``, now)."""
+        chat = change.chat
+        for member in change.joined:
+            timeline.write(self.session, self.tenant_id, member.customer_id, timeline.JOINED_GROUP,
+                           member.join_time or when, chat=chat.name, chat_id=chat.chat_id)
+        for member in change.left:
+            timeline.write(self.session, self.tenant_id, member.customer_id, timeline.LEFT_GROUP, when,
+                           chat=chat.name, chat_id=chat.chat_id)
 
     def _apply_members(self, change: ChatChange, listed: list[dict[str, Any]], existing: dict[str, GroupMember],
                        employees: dict[str, int], customers: dict[str, int], today) -> None:
@@ -225,6 +238,7 @@ class Mirror:
             chat.member_version = member_version[:64]
         chat.updated_at = utcnow()
         self.session.add(chat)
+        self._timeline(change, when)
         self.session.flush()
         return change
 

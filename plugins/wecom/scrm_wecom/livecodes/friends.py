@@ -24,6 +24,7 @@ from scrm.sdk import (
     utcnow,
 )
 
+from .. import timeline
 from ..welcome.routing import NewFriend, WelcomeChoice, register_state_prefix
 from ..welcome.segments import TIMEZONE
 from . import service
@@ -74,7 +75,7 @@ def friend_added(session: Session, event: DomainEvent, account: ChannelAccount) 
     employee = session.exec(select(Employee).where(Employee.tenant_id == event.tenant_id,
                                                    Employee.userid == userid)).first()
     employee_key = employee.id if employee is not None else 0
-    applied = []
+    applied, names = [], []
     for tag in service.tags_of(session, code):
         exists = session.exec(select(CustomerTag.id).where(
             CustomerTag.customer_id == customer_id, CustomerTag.tag_id == tag.id,
@@ -84,6 +85,9 @@ def friend_added(session: Session, event: DomainEvent, account: ChannelAccount) 
                                     employee_id=employee.id if employee is not None else None,
                                     employee_key=employee_key, source=TAG_SOURCE))
             applied.append(tag.id)
+            names.append(tag.name)
+    timeline.write(session, event.tenant_id, customer_id if names else None, timeline.TAGGED, _occurred_at(event),
+                   userid=userid, tags=names, live_code=code.name)
     session.flush()
     return applied
 

@@ -1,5 +1,6 @@
 """The sandbox's control API under ``/sandbox/`` (documented in the plugin README): seed corps, tune token TTLs and
-rate limits, inject failures, read the calls received, simulate customers adding employees, complete transfers
+rate limits, inject failures, read the calls received, simulate customers adding and deleting employees (and
+employees deleting customers), complete transfers
 and fire encrypted callbacks."""
 
 from __future__ import annotations
@@ -68,6 +69,24 @@ def add_friend(state: SandboxState, data: dict[str, Any]) -> dict[str, Any]:
     xml = event_xml(corp.corp_id, "change_external_contact", change, create_time=now, UserID=userid,
                     ExternalUserID=ext, State=data.get("state") or None, WelcomeCode=code)
     return {"external_userid": ext, "welcome_code": code, "xml": xml}
+
+
+def delete_friend(state: SandboxState, data: dict[str, Any]) -> dict[str, Any]:
+    """A friendship ends: ``by`` "customer" (the customer deleted employee ``userid``: ``del_follow_user``) or
+    "employee" (the employee deleted the customer: ``del_external_contact``). The relation is gone from the corp;
+    returns the event XML. 84061 when they are not friends."""
+    corp = state.corp(str(data.get("corp_id")))
+    userid, ext = str(data.get("userid") or ""), str(data.get("external_userid") or "")
+    by = str(data.get("by") or "customer")
+    if by not in ("customer", "employee"):
+        raise SandboxError(40058, "by must be customer or employee")
+    if corp.follow(ext, userid) is None:
+        raise SandboxError(84061, "not external contact")
+    corp.follows[ext] = [f for f in corp.follows[ext] if f["userid"] != userid]
+    change = "del_follow_user" if by == "customer" else "del_external_contact"
+    xml = event_xml(corp.corp_id, "change_external_contact", change, create_time=int(time.time()), UserID=userid,
+                    ExternalUserID=ext)
+    return {"external_userid": ext, "xml": xml}
 
 
 FAIL_REASONS = {3: "customer_refused", 4: "customer_limit_exceed"}
@@ -194,6 +213,17 @@ def register_control(app: Flask, state: SandboxState) -> None:
             target = CallbackTarget(str(data["corp_id"]), callback["token"], callback["encoding_aes_key"])
             response = fire_callback(callback["url"], target, result["xml"])
             result["callback_status"] = response.status_code
+        return ok(**result)
+
+    @app.post("/sandbox/friends/delete")
+    def friends_delete():
+        data = _json()
+        with state.lock:
+            result = delete_friend(state, data)
+        callback = data.get("callback")
+        if callback:
+            target = CallbackTarget(str(data["corp_id"]), callback["token"], callback["encoding_aes_key"])
+            result["callback_status"] = fire_callback(callback["url"], target, result["xml"]).status_code
         return ok(**result)
 
     @app.post("/sandbox/transfers/complete", endpoint="customer_transfers_complete")

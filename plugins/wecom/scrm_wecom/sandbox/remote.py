@@ -64,6 +64,14 @@ class SandboxControl:
                                               "external_contact": external_contact or {}, "state": state,
                                               "half": half, "callback": callback})
 
+    def delete_friend(self, corp_id: str, userid: str, external_userid: str, *, by: str = "customer",
+                      callback: dict[str, Any] | None = None) -> dict[str, Any]:
+        """End a friendship: ``by`` "customer" (``del_follow_user``) or "employee" (``del_external_contact``);
+        ``callback`` ({url, token, encoding_aes_key}) fires the event."""
+        return self._call("POST", "friends/delete", {"corp_id": corp_id, "userid": userid,
+                                                     "external_userid": external_userid, "by": by,
+                                                     "callback": callback})
+
     def complete_transfers(self, corp_id: str, status: int = 1, external_userids: list[str] | None = None,
                            callback: dict[str, Any] | None = None) -> int:
         """Settle waiting transfers (1 taken over, 3 refused, 4 limit); ``callback`` ({url, token,

@@ -36,6 +36,8 @@ from scrm.sdk import (
     utcnow,
 )
 
+from .. import timeline
+from ..livecodes.models import LiveCode
 from ..rules import personal_tags
 from .models import Follow, FollowStatus
 from .wecom_tags import SOURCE, tag_id_map
@@ -261,6 +263,7 @@ class ContactApplier:
                 existing[(row.external_userid, row.userid)] = row
         now = utcnow()
         inserts, updates = [], []
+        began: list[dict[str, Any]] = []  # friendships that begin (new or re-added): a timeline entry each
         listed: set[tuple[str, str]] = set()
         for contact, follows in entries:
             ext = str(contact["external_userid"])
@@ -280,7 +283,10 @@ class ContactApplier:
                 if row is None:
                     inserts.append({"tenant_id": self.tenant_id, "account_id": self.account.id, "userid": userid,
                                     "external_userid": ext, "updated_at": now, **given, **wanted})
-                elif any(getattr(row, k) != v for k, v in wanted.items()):
+                    began.append(inserts[-1])
+                elif row.status != FollowStatus.ACTIVE.value:
+                    began.append({**{k: getattr(row, k) for k in FOLLOW_COLUMNS}, "userid": userid, **wanted})
+                if row is not None and any(getattr(row, k) != v for k, v in wanted.items()):
                     values = {k: getattr(row, k) for k in FOLLOW_COLUMNS} | wanted
                     updates.append({"b_id": row.id, "b_now": now, **{f"b_{k}": v for k, v in values.items()}})
         if inserts:
@@ -292,6 +298,7 @@ class ContactApplier:
                     updated_at=bindparam("b_now"), **{c: bindparam(f"b_{c}") for c in FOLLOW_COLUMNS}),
                 updates)
             result.follows_updated += len(updates)
+        self._friends_began(began)
         if complete:  # the entries list every follow of their contacts: the others ended
             ended = [row.id for key, row in existing.items()
                      if key not in listed and row.status == FollowStatus.ACTIVE.value]
@@ -299,6 +306,19 @@ class ContactApplier:
                 self.session.execute(update(Follow).where(Follow.id.in_(ended)).values(
                     status=FollowStatus.DELETED.value, deleted_at=now, updated_at=now))
                 result.follows_ended += len(ended)
+
+    def _friends_began(self, began: Sequence[dict[str, Any]]) -> None:
+        """A "friend added" timeline entry per friendship that began, at its add time, naming the live code whose
+        ``state`` it came with."""
+        if not began:
+            return
+        states = sorted({f["state"] for f in began if f.get("state")})
+        codes = dict(self.session.execute(select(LiveCode.state, LiveCode.name).where(
+            LiveCode.tenant_id == self.tenant_id, LiveCode.state.in_(states))).all()) if states else {}
+        timeline.write_many(self.session, [
+            timeline.row(self.tenant_id, f["customer_id"], timeline.FRIEND_ADDED, f.get("added_at"),
+                         userid=f["userid"], live_code=codes.get(f.get("state") or ""))
+            for f in began])
 
     def _tags(self, entries: Sequence[Entry], resolved: Mapping[str, int], result: ContactResult) -> None:
         wanted: set[tuple[int, int, int]] = set()

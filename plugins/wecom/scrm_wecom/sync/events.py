@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from scrm.sdk import ChannelAccount, DomainEvent, EventTypes, Tag, utcnow
+from scrm.sdk import ChannelAccount, DeliveryStatus, DomainEvent, EventTypes, MessageDelivery, Tag, utcnow
 
+from .. import timeline
 from ..accounts import find_account
 from ..welcome.handlers import after_commit
 from .contacts import ContactApplier
@@ -64,6 +65,26 @@ def friend_upserted(session: Session, account: ChannelAccount, payload: dict[str
         if isinstance(payload.get("create_time"), int):
             follow["createtime"] = payload["create_time"]
     ContactApplier(session, account).apply([({"external_userid": ext}, [follow])], publish_event=False)
+    welcomed_before_known(session, account, ext, userid)
+
+
+def welcomed_before_known(session: Session, account: ChannelAccount, external_userid: str, userid: str) -> None:
+    """A welcome sent before the friend's customer existed (the fast path can be first) joins the customer's ledger
+    and timeline now."""
+    rows = session.exec(select(MessageDelivery).where(
+        MessageDelivery.tenant_id == account.tenant_id, MessageDelivery.kind == "welcome",
+        MessageDelivery.recipient == external_userid, MessageDelivery.customer_id.is_(None),
+        MessageDelivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.DELIVERED]))).all()
+    if not rows:
+        return
+    customer_id = session.exec(select(Follow.customer_id).where(
+        Follow.account_id == account.id, Follow.external_userid == external_userid, Follow.userid == userid)).first()
+    for row in rows:
+        row.customer_id = customer_id
+        session.add(row)
+        timeline.write(session, account.tenant_id, customer_id, timeline.WELCOME_SENT, row.sent_at,
+                       userid=row.task_ref.rpartition("@")[2] if row.task_ref else userid)
+    session.flush()
 
 
 def friend_ended(session: Session, account: ChannelAccount, payload: dict[str, Any], status: FollowStatus) -> None:

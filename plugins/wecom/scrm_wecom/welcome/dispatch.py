@@ -41,6 +41,7 @@ from scrm.sdk import (
 )
 from scrm.sdk.wechat import WeChatAPIError
 
+from .. import timeline
 from ..churn.models import FriendLoss
 from ..client import WeComClient
 from ..events import CHANGE_EXTERNAL_CONTACT
@@ -237,8 +238,14 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         client = WeComClient.for_account(account, platform)
         # the ledger row is the single-send guard: it must be committed before the call, and no transaction stays
         # open across the calls (the token store writes in its own)
+        customer_id = customer.id if customer is not None else None
         session.commit()
         outcome = _send(client, welcome_code, choice.content, recipient, external_userid, friend.added_at)
+        if outcome[0] == DeliveryStatus.SENT:
+            if customer_id is None:  # the fast path may send before the friend event made the customer
+                found = _customer(session, tenant_id, account.external_id, external_userid, None)
+                customer_id = row.customer_id = found.id if found is not None else None
+            timeline.write(session, tenant_id, customer_id, timeline.WELCOME_SENT, userid=userid)
         mark_delivery(session, row, outcome[0], error_code=outcome[1], error=outcome[2])
 
 

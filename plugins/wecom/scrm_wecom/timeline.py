@@ -1,0 +1,99 @@
+"""The customer timeline's WeCom entries: written where the things happen (a friend added by the sync or a callback,
+tags given through a live code, a welcome sent, a group chat joined or left, a friend lost), read back through the
+``timeline_entries`` hook as one translated line each.
+
+Rows are core ``CustomerEvent`` rows with ``plugin = "wecom"``; ``data`` keeps what the line shows (the employee's
+userid, the live code, the tags, the chat's name), so the line reads the same after the employee or the chat changed.
+``summary`` is a short plain fallback for exports and for a profile rendered without the plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import escape
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from scrm.sdk import CustomerEvent, Employee, TimelineEntry, utcnow
+
+PLUGIN = "wecom"
+FRIEND_ADDED = "friend_added"
+TAGGED = "tagged"
+WELCOME_SENT = "welcome_sent"
+JOINED_GROUP = "joined_group"
+LEFT_GROUP = "left_group"
+FRIEND_LOST = "friend_lost"
+KINDS = (FRIEND_ADDED, TAGGED, WELCOME_SENT, JOINED_GROUP, LEFT_GROUP, FRIEND_LOST)
+ICONS = {FRIEND_ADDED: "user-plus", TAGGED: "tag", WELCOME_SENT: "message", JOINED_GROUP: "users",
+         LEFT_GROUP: "users", FRIEND_LOST: "user-minus"}
+SUMMARIES = {FRIEND_ADDED: "WeCom friend added", TAGGED: "tagged in WeCom", WELCOME_SENT: "WeCom welcome sent",
+             JOINED_GROUP: "joined a WeCom group chat", LEFT_GROUP: "left a WeCom group chat",
+             FRIEND_LOST: "WeCom friend lost"}
+
+
+def row(tenant_id: int, customer_id: int, kind: str, occurred_at: datetime | None, **data: Any) -> dict[str, Any]:
+    """One timeline row as insert values (for ``write_many``)."""
+    return {"tenant_id": tenant_id, "customer_id": customer_id, "plugin": PLUGIN, "kind": kind,
+            "summary": SUMMARIES[kind], "data": {k: v for k, v in data.items() if v not in (None, "", [])},
+            "occurred_at": occurred_at or utcnow()}
+
+
+def write(session: Session, tenant_id: int, customer_id: int | None, kind: str, occurred_at: datetime | None = None,
+          **data: Any) -> None:
+    """Add one WeCom entry to a customer's timeline in the caller's transaction (nothing without a customer)."""
+    if customer_id:
+        session.add(CustomerEvent(**row(tenant_id, customer_id, kind, occurred_at, **data)))
+
+
+def write_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add many entries with one bulk statement (the full sync's friends)."""
+    if rows:
+        session.execute(insert(CustomerEvent.__table__), list(rows))
+
+
+# -- reading -------------------------------------------------------------------------------------------------------------
+
+def _employee_names(session: Session, tenant_id: int, userids: Iterable[str]) -> dict[str, str]:
+    wanted = sorted({u for u in userids if u})
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Employee.userid, Employee.name).where(Employee.tenant_id == tenant_id,
+                                                                          Employee.userid.in_(wanted))).all())
+
+
+def line(event: CustomerEvent, employees: dict[str, str]) -> str:
+    """The translated line of one WeCom timeline event (HTML, values escaped)."""
+    data = event.data or {}
+    employee = escape(employees.get(str(data.get("userid") or ""), data.get("userid") or "—"))
+    if event.kind == FRIEND_ADDED:
+        if data.get("live_code"):
+            return _("Added employee %(employee)s as a WeCom friend through live code %(code)s",
+                     employee=employee, code=escape(data["live_code"]))
+        return _("Added employee %(employee)s as a WeCom friend", employee=employee)
+    if event.kind == TAGGED:
+        return _("Tagged by %(employee)s: %(tags)s", employee=employee,
+                 tags=escape("、".join(str(t) for t in data.get("tags") or [])))
+    if event.kind == WELCOME_SENT:
+        return _("Welcome message sent on behalf of %(employee)s", employee=employee)
+    if event.kind == JOINED_GROUP:
+        return _("Joined group chat %(chat)s", chat=escape(data.get("chat") or "—"))
+    if event.kind == LEFT_GROUP:
+        return _("Left group chat %(chat)s", chat=escape(data.get("chat") or "—"))
+    if event.kind == FRIEND_LOST:
+        if data.get("loss") == "deleted":
+            return _("Was deleted by employee %(employee)s", employee=employee)
+        return _("Deleted employee %(employee)s (churned)", employee=employee)
+    return escape(event.summary)
+
+
+def timeline_entries(tenant, events: Sequence[CustomerEvent], session: Session) -> list[TimelineEntry]:
+    """The ``timeline_entries`` hook: a line for each of ``events`` this plugin wrote (the tenant's only)."""
+    mine = [e for e in events if e.plugin == PLUGIN and e.kind in KINDS and e.tenant_id == tenant.id]
+    if not mine:
+        return []
+    employees = _employee_names(session, tenant.id, (str((e.data or {}).get("userid") or "") for e in mine))
+    return [TimelineEntry(e.id, str(line(e, employees)), ICONS.get(e.kind, "")) for e in mine]
