@@ -140,3 +140,24 @@ def test_removing_a_customer_out_of_scope_changes_nothing(client, db, org, viewe
     db.expire_all()
     remaining = member_names(db, manual.id)
     assert ("South-customer" in remaining) is (scope != "admin")
+
+
+def test_tag_metrics_count_only_visible_customers(client, db, org, viewer, members_tenant):  # noqa: F811
+    from scrm_members.segments.models import TagEvent
+
+    from scrm.core.models import CustomerTag, Tag, TagGroup
+
+    _scope, expected = viewer
+    group = TagGroup(tenant_id=members_tenant.id, name="Scope", source="manual")
+    db.add(group)
+    db.flush()
+    tag = Tag(tenant_id=members_tenant.id, group_id=group.id, name="Everyone", source="manual")
+    db.add(tag)
+    db.flush()
+    for customer in org["customers"].values():
+        db.add(CustomerTag(tenant_id=members_tenant.id, customer_id=customer.id, tag_id=tag.id))
+        db.add(TagEvent(tenant_id=members_tenant.id, customer_id=customer.id, tag_id=tag.id))
+    db.commit()
+    html = client.get("/t/acme/members/tags/").get_data(as_text=True)
+    assert f'data-testid="tagged-people">{len(expected)}<' in html
+    assert f'data-testid="tagged-times">{len(expected)}<' in html

@@ -272,9 +272,10 @@ def creators(session: Session, tenant_id: int, tab: str) -> list[tuple[int, str]
 
 def tag_rows(session: Session, tenant_id: int, tab: str, visible_groups: set[int] | None = None,
              category_id: int | None = None, q: str = "", newest_first: bool = True, limit: int = 20,
-             offset: int = 0, creator_id: int | None = None) -> tuple[list[TagRow], int]:
+             offset: int = 0, creator_id: int | None = None, scope: Any = None) -> tuple[list[TagRow], int]:
     """One page of the tab's tags with their metrics and applicable scope (4 queries, whatever the page size), and
-    the total. ``visible_groups`` limits the categories (visibility, department filter); ``creator_id`` the creator."""
+    the total. ``visible_groups`` limits the categories (visibility, department filter); ``creator_id`` the creator;
+    ``scope`` (the user's customer visibility, None for all) the customers the metrics count."""
     creator = User.__table__.alias("creator")
     updater = User.__table__.alias("updater")
     updated = func.coalesce(TagMeta.updated_at, Tag.created_at)
@@ -298,13 +299,16 @@ def tag_rows(session: Session, tenant_id: int, tab: str, visible_groups: set[int
     query = query.order_by(updated.desc() if newest_first else updated.asc(), Tag.id.desc())
     rows = session.execute(query.limit(limit).offset(offset)).all()
     ids = [r[0].id for r in rows]
-    people = dict(session.execute(
-        select(CustomerTag.tag_id, func.count(func.distinct(CustomerTag.customer_id)))
-        .join(Customer, Customer.id == CustomerTag.customer_id)
-        .where(CustomerTag.tag_id.in_(ids), Customer.merged_into_id.is_(None))
-        .group_by(CustomerTag.tag_id)).all()) if ids else {}
-    times = dict(session.execute(select(TagEvent.tag_id, func.count()).where(TagEvent.tag_id.in_(ids))
-                                 .group_by(TagEvent.tag_id)).all()) if ids else {}
+    people_query = (select(CustomerTag.tag_id, func.count(func.distinct(CustomerTag.customer_id)))
+                    .join(Customer, Customer.id == CustomerTag.customer_id)
+                    .where(CustomerTag.tag_id.in_(ids), Customer.merged_into_id.is_(None))
+                    .group_by(CustomerTag.tag_id))
+    times_query = select(TagEvent.tag_id, func.count()).where(TagEvent.tag_id.in_(ids)).group_by(TagEvent.tag_id)
+    if scope is not None:
+        people_query = people_query.where(scope)
+        times_query = times_query.join(Customer, Customer.id == TagEvent.customer_id).where(scope)
+    people = dict(session.execute(people_query).all()) if ids else {}
+    times = dict(session.execute(times_query).all()) if ids else {}
     scopes = scope_labels(session, tenant_id, {r[0].group_id for r in rows})
     out = [TagRow(tag, category, people.get(tag.id, 0), times.get(tag.id, 0), c_name or c_email or "",
                   u_name or u_email or "", upd, rule or {}, scopes.get(tag.group_id, []))

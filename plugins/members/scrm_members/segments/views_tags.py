@@ -17,6 +17,7 @@ from scrm.sdk.web import (
     audit_action,
     current_membership,
     current_tenant,
+    customer_visibility,
     db,
     role_required,
     tenant_hooks,
@@ -83,7 +84,8 @@ def _render_index(errors: dict[str, str] | None = None, status: int = 200, form:
     newest_first = request.args.get("sort", "updated_desc") != "updated_asc"
     page = page_number()
     rows, total = catalog.tag_rows(db(), tenant.id, tab, listed, category_id, request.args.get("q", ""),
-                                   newest_first, TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE, creator_id=creator_id)
+                                   newest_first, TAG_PAGE_SIZE, (page - 1) * TAG_PAGE_SIZE, creator_id=creator_id,
+                                   scope=customer_visibility())
     tree = catalog.category_tree(db(), tenant.id, tab, visible)
     selected = catalog.get_category(db(), tenant.id, category_id) if category_id else None
     departments = db().execute(select(Department).where(Department.tenant_id == tenant.id)

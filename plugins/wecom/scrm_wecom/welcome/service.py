@@ -138,13 +138,16 @@ def employees_by_message(session: Session, tenant_id: int, ids: list[int]) -> di
     return out
 
 
-def recent_sends(session: Session, tenant_id: int, limit: int = 20) -> list[tuple[MessageDelivery, str | None]]:
-    """The tenant's latest welcome deliveries (the ledger rows of kind ``welcome``) with the customer's name."""
-    return list(session.exec(select(MessageDelivery, Customer.name)
-                             .outerjoin(Customer, Customer.id == MessageDelivery.customer_id)
-                             .where(MessageDelivery.tenant_id == tenant_id, MessageDelivery.channel == "wecom",
-                                    MessageDelivery.kind == "welcome")
-                             .order_by(MessageDelivery.id.desc()).limit(limit)))
+def recent_sends(session: Session, tenant_id: int, limit: int = 20,
+                 scope: Any = None) -> list[tuple[MessageDelivery, str | None]]:
+    """The tenant's latest welcome deliveries (the ledger rows of kind ``welcome``) with the customer's name; with
+    ``scope`` (the user's customer visibility) only those to customers the user may see."""
+    query = (select(MessageDelivery, Customer.name).outerjoin(Customer, Customer.id == MessageDelivery.customer_id)
+             .where(MessageDelivery.tenant_id == tenant_id, MessageDelivery.channel == "wecom",
+                    MessageDelivery.kind == "welcome"))
+    if scope is not None:
+        query = query.where(scope)  # a send to no known customer has no owner: out of every limited scope
+    return list(session.exec(query.order_by(MessageDelivery.id.desc()).limit(limit)))
 
 
 def active_employees(session: Session, tenant_id: int) -> list[Employee]:

@@ -6,7 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    current_user,
+    customer_visibility,
+    db,
+    role_required,
+)
 
 from . import service
 from .content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, item_count, preview
@@ -26,8 +34,8 @@ def index():
     messages = service.newest_first(db(), tenant.id)
     employees = service.employees_by_message(db(), tenant.id, [m.id for m in messages])
     rows = [{"message": m, "preview": preview(_shown_content(m)), "employees": employees[m.id]} for m in messages]
-    return render_template("wecom/welcome/index.html", rows=rows, sends=service.recent_sends(db(), tenant.id),
-                           status_labels=SEND_STATUS_LABELS)
+    sends = service.recent_sends(db(), tenant.id, scope=customer_visibility())
+    return render_template("wecom/welcome/index.html", rows=rows, sends=sends, status_labels=SEND_STATUS_LABELS)
 
 
 def _shown_content(message) -> dict:
