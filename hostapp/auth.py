@@ -12,6 +12,7 @@ from scrm.core.services import audit
 from scrm.core.services.users import find_user, touch_login, verify_password
 
 from .platform_ext import db, platform
+from .redirects import next_target
 
 bp = Blueprint("auth", __name__)
 
@@ -113,10 +114,7 @@ def login():
                 touch_login(db(), user)
                 audit.record(db(), "auth.login", user_id=user.id, actor=user.email, ip=request.remote_addr)
                 db().commit()
-                target = request.args.get("next") or ""
-                if not target.startswith("/") or target.startswith("//"):
-                    target = url_for("host.index")
-                return redirect(target)
+                return redirect(next_target(url_for("host.index")))
             for key, _limit in _limit_keys(email):
                 cache.incr(key, window)
             error = _("Email or password is incorrect.")

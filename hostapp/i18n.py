@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 
+from .redirects import next_target
+
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LOCALE = "zh_CN"
 
@@ -31,10 +33,7 @@ def init_i18n(app: Flask, translation_dirs: list[str]) -> None:
     def set_language(code: str):
         if code in LANGUAGES:
             session["lang"] = code
-        target = request.args.get("next") or request.referrer or url_for("host.index")
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("host.index")
-        return redirect(target)
+        return redirect(next_target(url_for("host.index"), referrer=True))
 
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale

@@ -15,6 +15,10 @@ from scrm.hostapp.api.openapi import registry as _openapi
 from scrm.hostapp.auth import has_role, login_required, role_required
 from scrm.hostapp.pagination import Page, keyset_page
 from scrm.hostapp.platform_ext import db, platform
+from scrm.hostapp.redirects import next_target, safe_redirect_target
+
+# Redirects: ``safe_redirect_target(target, default)`` and ``next_target(default)`` (the request's ``next``) are the
+# one check for a redirect target that comes from the request; a plugin never redirects to request input otherwise.
 
 STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
 ADMIN = (Role.TENANT_ADMIN,)
@@ -81,4 +85,6 @@ __all__ = [
     "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "api_operation", "audit_action", "body",
     "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
+    # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)
+    "next_target", "safe_redirect_target",
 ]

@@ -40,8 +40,10 @@ from scrm.sdk.web import (
     customer_visibility,
     db,
     keyset_page,
+    next_target,
     platform,
     role_required,
+    safe_redirect_target,
     tenant_hooks,
 )
 
@@ -121,7 +123,8 @@ class Selection:
         return [("customer_id", i) for i in self.ids]
 
     def back(self) -> str:
-        return url_for("members.customers.index") + (f"?{self.filter_qs}" if self.filter_qs else "")
+        index = url_for("members.customers.index")
+        return safe_redirect_target(index + (f"?{self.filter_qs}" if self.filter_qs else ""), index)
 
 
 def _tag_groups() -> list[tuple[str, list[Tag]]]:
@@ -182,8 +185,7 @@ def bulk_transfer():
                         n=result.pending, m=result.effective), "success")
             else:
                 flash(_("%(n)s customers transferred.", n=result.effective), "success")
-            target = values.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else selection.back())
+            return redirect(next_target(selection.back()))
         except TransferError as exc:
             db().rollback()
             errors[exc.field], status = str(exc), 422

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from scrm.sdk.web import ADMIN, STAFF, audit_action, current_tenant, db, role_required
+from scrm.sdk.web import ADMIN, STAFF, audit_action, current_tenant, db, next_target, role_required
 
 from . import levels
 from .models import MemberLevel
@@ -128,9 +128,7 @@ def level_assign():
                     flash(_("The level of %(n)s customers was removed.", n=count), "success")
                 else:
                     flash(_("%(n)s customers now have the level %(name)s.", n=count, name=level.name), "success")
-                target = values.get("next") or ""
-                return redirect(target if target.startswith("/") and not target.startswith("//")
-                                else selection.back())
+                return redirect(next_target(selection.back()))
         status = 422
     return render_template("members/loyalty/level_assign.html", selection=selection,
                            ladder=levels.ladder(db(), tenant.id), errors=errors, form=values,

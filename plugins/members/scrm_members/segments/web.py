@@ -3,8 +3,6 @@ filter types, the condition editor endpoints, a customer picker, and safe redire
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, or_, select
 
@@ -16,6 +14,7 @@ from scrm.sdk.web import (
     current_user,
     customer_visibility,
     db,
+    next_target,
     role_required,
 )
 
@@ -48,12 +47,8 @@ def editor(rule: dict | None, types: list) -> dict:
 
 
 def safe_next(default: str) -> str:
-    """The ``next`` form field when it is a path on this site, else ``default``."""
-    target = request.values.get("next") or ""
-    parsed = urlparse(target)
-    if target.startswith("/") and not target.startswith("//") and not parsed.scheme and not parsed.netloc:
-        return target
-    return default
+    """The ``next`` form field when it is a path on this site, else ``default`` (``scrm.sdk.web.next_target``)."""
+    return next_target(default)
 
 
 def page_number() -> int:
