@@ -2,6 +2,8 @@
  *
  * - Checkbox dropdowns (macros/filters.html): one open at a time, closed by an outside click or Escape, and the
  *   summary shows what is ticked. Without this file they still open and submit as plain <details>.
+ * - data-shown-by="NAME" data-shown-value="VALUE": the element shows only while the form's control NAME has
+ *   VALUE (e.g. a "new category" name field under a category select); without this file it always shows.
  * - data-confirm on a submit button or a form: ask before submitting; "{n}" in the text becomes the number of
  *   ticked boxes named by data-confirm-count (e.g. customer_id) in the form.
  */
@@ -49,6 +51,19 @@
         details.querySelector("summary").focus();
       }
     });
+  });
+
+  function syncShownBy(root) {
+    root.querySelectorAll("[data-shown-by]").forEach(function (element) {
+      var form = element.closest("form");
+      var control = form && form.elements[element.dataset.shownBy];
+      if (control) element.hidden = control.value !== element.dataset.shownValue;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { syncShownBy(document); });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.querySelector("[data-shown-by]")) syncShownBy(form);
   });
 
   function confirmText(element, form) {

@@ -12,6 +12,7 @@ from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibilit
 
 from . import segment_store as store
 from .audiences import describe
+from .inline_category import resolve_new_category
 from .models import Segment, SegmentKind, SegmentMember, SegmentMode, SegmentState
 from .rule_form import parse_rule
 from .segment_profile import profile
@@ -132,6 +133,7 @@ def segment_category_delete(category_id: int):
 def _form_data(types: list) -> dict:
     return {"name": request.form.get("name", ""), "description": request.form.get("description", ""),
             "category_id": request.form.get("category_id", ""), "kind": request.form.get("kind", ""),
+            "new_category": request.form.get("new_category", ""),
             "mode": request.form.get("mode", SegmentMode.CONDITIONS.value), "rule": parse_rule(request.form, types)}
 
 
@@ -151,6 +153,7 @@ def segment_new():
         return _render_form(None, kind, data, types, {}, 200)
     data = _form_data(types)
     try:
+        resolve_new_category(db(), current_tenant().id, kind, data, types)
         clean = store.validate(db(), current_tenant().id, data, types)
         segment = store.create_segment(db(), current_tenant().id, clean, types, user_id())
     except SegmentError as exc:
@@ -188,6 +191,7 @@ def segment_edit(segment_id: int):
         return _render_form(segment, segment.kind, data, types, {}, 200)
     data = {**_form_data(types), "kind": segment.kind, "mode": segment.mode}
     try:
+        resolve_new_category(db(), current_tenant().id, segment.kind, data, types, segment)
         clean = store.validate(db(), current_tenant().id, data, types, segment)
         store.update_segment(db(), segment, clean, types)
     except (SegmentError, AudienceError) as exc:

@@ -16,6 +16,7 @@ from scrm.sdk.web import (
     role_required,
 )
 
+from ..views.customer_links import customer_page_url
 from . import service
 from .content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, item_count, preview
 from .forms import content_from_form, int_list, segments_from_form
@@ -25,6 +26,11 @@ bp = Blueprint("welcome", __name__, url_prefix="/welcome", template_folder="../t
 
 SEND_STATUS_LABELS = {"queued": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
                       "failed": _l("Failed"), "skipped": _l("Not sent")}
+
+
+@bp.context_processor
+def _links() -> dict:
+    return {"profile_url": lambda customer_id: customer_page_url("detail", customer_id) if customer_id else None}
 
 
 @bp.get("/")
