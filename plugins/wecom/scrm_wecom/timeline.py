@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 
 from scrm.sdk import CustomerEvent, Employee, TimelineEntry, utcnow
 
+from .livecodes.models import LiveCode
+
 PLUGIN = "wecom"
 FRIEND_ADDED = "friend_added"
 TAGGED = "tagged"
@@ -65,14 +67,24 @@ def _employee_names(session: Session, tenant_id: int, userids: Iterable[str]) ->
                                                                           Employee.userid.in_(wanted))).all())
 
 
-def line(event: CustomerEvent, employees: dict[str, str]) -> str:
-    """The translated line of one WeCom timeline event (HTML, values escaped)."""
+def _code_names(session: Session, tenant_id: int, states: Iterable[str]) -> dict[str, str]:
+    wanted = sorted({s for s in states if s})
+    if not wanted:
+        return {}
+    return dict(session.exec(select(LiveCode.state, LiveCode.name).where(LiveCode.tenant_id == tenant_id,
+                                                                         LiveCode.state.in_(wanted))).all())
+
+
+def line(event: CustomerEvent, employees: dict[str, str], codes: dict[str, str] | None = None) -> str:
+    """The translated line of one WeCom timeline event (HTML, values escaped); ``codes`` names the live codes by
+    ``state`` (a friend added with the state of a code made later still names it)."""
     data = event.data or {}
     employee = escape(employees.get(str(data.get("userid") or ""), data.get("userid") or "—"))
     if event.kind == FRIEND_ADDED:
-        if data.get("live_code"):
+        code = data.get("live_code") or (codes or {}).get(str(data.get("state") or ""))
+        if code:
             return _("Added employee %(employee)s as a WeCom friend through live code %(code)s",
-                     employee=employee, code=escape(data["live_code"]))
+                     employee=employee, code=escape(code))
         return _("Added employee %(employee)s as a WeCom friend", employee=employee)
     if event.kind == TAGGED:
         return _("Tagged by %(employee)s: %(tags)s", employee=employee,
@@ -96,4 +108,6 @@ def timeline_entries(tenant, events: Sequence[CustomerEvent], session: Session) 
     if not mine:
         return []
     employees = _employee_names(session, tenant.id, (str((e.data or {}).get("userid") or "") for e in mine))
-    return [TimelineEntry(e.id, str(line(e, employees)), ICONS.get(e.kind, "")) for e in mine]
+    codes = _code_names(session, tenant.id, (str((e.data or {}).get("state") or "") for e in mine
+                                             if e.kind == FRIEND_ADDED and not (e.data or {}).get("live_code")))
+    return [TimelineEntry(e.id, str(line(e, employees, codes)), ICONS.get(e.kind, "")) for e in mine]

@@ -317,7 +317,7 @@ class ContactApplier:
             LiveCode.tenant_id == self.tenant_id, LiveCode.state.in_(states))).all()) if states else {}
         timeline.write_many(self.session, [
             timeline.row(self.tenant_id, f["customer_id"], timeline.FRIEND_ADDED, f.get("added_at"),
-                         userid=f["userid"], live_code=codes.get(f.get("state") or ""))
+                         userid=f["userid"], live_code=codes.get(f.get("state") or ""), state=f.get("state"))
             for f in began])
 
     def _tags(self, entries: Sequence[Entry], resolved: Mapping[str, int], result: ContactResult) -> None:
