@@ -179,3 +179,36 @@ def test_an_api_read_leaves_the_request_without_a_write(app, tenant, api_token, 
         assert not session.dirty and not session.new
         session.rollback()
     assert db.exec(select(ApiToken.last_used_at).where(ApiToken.tenant_id == tenant.id)).one() is not None
+
+
+def _sqlite_only(platform) -> None:
+    if platform.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+
+
+def test_a_unit_of_work_that_read_can_write_after_another_commit(platform, tenant):
+    """The case that failed at once with "database is locked": read, another connection commits, then write."""
+    _sqlite_only(platform)
+    with Session(platform.engine) as first, Session(platform.engine) as second:
+        assert first.exec(select(func.count()).select_from(Customer)).one() == 0
+        second.add(Customer(tenant_id=tenant.id, name="Committed meanwhile"))
+        second.commit()
+        first.add(Customer(tenant_id=tenant.id, name="Written after reading"))
+        first.commit()
+        assert first.exec(select(func.count()).select_from(Customer)).one() == 2
+
+
+def test_reads_take_no_lock_and_the_first_write_or_locking_read_takes_it(platform, tenant):
+    _sqlite_only(platform)
+    with Session(platform.engine) as session:
+        session.exec(select(Customer)).all()
+        raw = session.connection().connection.dbapi_connection
+        assert not raw.in_transaction, "a read holds no transaction (and so no stale snapshot)"
+        session.exec(select(Customer).with_for_update()).all()
+        assert raw.in_transaction, "a read that locks rows for an update takes the write lock"
+        session.rollback()
+    with Session(platform.engine) as session:
+        session.add(Customer(tenant_id=tenant.id, name="Writer"))
+        session.flush()
+        assert session.connection().connection.dbapi_connection.in_transaction
+        session.rollback()
