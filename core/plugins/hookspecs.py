@@ -89,7 +89,10 @@ def customer_merged(tenant, survivor_id, merged_id, session):
 
 @hookspec
 def menu_items(tenant, user):
-    """Return a list of ``MenuItem`` for the admin navigation of ``tenant`` as seen by ``user``."""
+    """Return a list of ``MenuItem`` for the admin navigation of ``tenant`` as seen by ``user``.
+
+    Each item names the host's group it belongs to (``group="members.customers"``, ``"ops.wecom"``, ... the README
+    lists the keys) and its ``order`` within it; an item without a known group lands in the ``other`` group."""
 
 
 @hookspec
