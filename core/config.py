@@ -24,6 +24,18 @@ def _persisted_secret(path: Path, generate) -> str:
     return value
 
 
+def _proxy_count(raw: str) -> int:
+    """``SCRM_PROXY_FIX``: unset or ``0`` for none, ``1``/``true`` for one proxy, or the number of proxies."""
+    raw = raw.strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return 0
+    if raw in ("true", "yes", "on"):
+        return 1
+    if not raw.isdigit():
+        raise ValueError(f"SCRM_PROXY_FIX must be a number of proxies, not {raw!r}")
+    return int(raw)
+
+
 @dataclass
 class Settings:
     """What the platform needs to start. Unset values fall back to the embedded defaults."""
@@ -35,8 +47,16 @@ class Settings:
     secret_key: str | None = None
     encryption_key: str | None = None
     plugins_toml: Path | None = None
+    #: failed sign-ins allowed per (client IP, account) within ``login_window_seconds``
     login_max_failures: int = 5
+    #: failed sign-ins allowed per client IP over all accounts (password spraying; high enough for an office NAT)
+    login_max_failures_per_ip: int = 50
     login_window_seconds: int = 900
+    #: how many reverse proxies in front of the host set ``X-Forwarded-For`` / ``-Proto`` / ``-Host`` (0: none;
+    #: never trust those headers without a proxy that overwrites them)
+    proxy_count: int = 0
+    #: the URL users reach the host at; ``https://...`` turns on ``Secure`` cookies (and HSTS on HTTPS requests)
+    public_url: str | None = None
     #: mount every channel plugin's sandbox at ``/sandbox/<plugin>`` (``scrm demo``, ``scrm serve --sandboxes``);
     #: never in production: a sandbox answers anyone, without signing in
     sandboxes: bool = False
@@ -52,6 +72,8 @@ class Settings:
             encryption_key=env.get("SCRM_ENCRYPTION_KEY"),
             plugins_toml=Path(env["SCRM_PLUGINS_TOML"]) if env.get("SCRM_PLUGINS_TOML") else None,
             sandboxes=env.get("SCRM_SANDBOXES", "").strip().lower() in ("1", "true", "yes", "on"),
+            proxy_count=_proxy_count(env.get("SCRM_PROXY_FIX", "")),
+            public_url=env.get("SCRM_PUBLIC_URL") or None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

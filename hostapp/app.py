@@ -24,6 +24,7 @@ from .builtin import HostPlugin
 from .navigation import sidebar
 from .platform_ext import close_db
 from .sandboxes import mount_sandboxes
+from .security import behind_proxies, init_security
 from .views import brand as brand_views
 from .views import platform as platform_views
 from .views import tenant as tenant_views
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     app.extensions["scrm"] = plat
 
     csrf = _init_csrf(app)
+    init_security(app, settings)
     translation_dirs = [str(HERE / "translations")]
     for record in plat.registry.active():
         if record.plugin.translations_path:
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     _template_helpers(app)
     _error_pages(app)
     app.wsgi_app = callbacks.CallbackGateway(app, app.wsgi_app)
+    app.wsgi_app = behind_proxies(app.wsgi_app, settings)  # outermost: callbacks see the client address too
     return app
 
 

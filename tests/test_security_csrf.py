@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from flask_wtf.csrf import CSRFProtect
 from sqlmodel import select
+from werkzeug.routing.converters import NumberConverter
 
 from scrm.core.models import AuditLog
 from scrm.sdk.testing import ADMIN_PASSWORD
@@ -57,8 +58,7 @@ def _api_writes(app) -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        values = {name: 1 if type(conv).__name__ in ("IntegerConverter", "NumberConverter") else "x"
-                  for name, conv in rule._converters.items()}
+        values = {name: 1 if isinstance(conv, NumberConverter) else "x" for name, conv in rule._converters.items()}
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted((rule.methods or set()) & WRITE_METHODS):
             writes.append((method, url, rule.endpoint))
