@@ -1,11 +1,17 @@
 # make run: start the platform on embedded defaults (SQLite, in-process worker, demo tenant, channel sandboxes).
-# make test: lint, then the test suite on SQLite; again on PostgreSQL + Redis when SCRM_TEST_DATABASE_URL is set.
+# make test: lint, the test suite on SQLite, then again on PostgreSQL + Redis whenever those answer (the URLs in
+# SCRM_TEST_DATABASE_URL / SCRM_TEST_REDIS_URL, by default the local services); a loud warning when they do not,
+# a failure under CI=true. Both legs run on $(TEST_WORKERS) pytest-xdist workers (TEST_WORKERS=0: one process).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PLUGIN_DISTS := $(wildcard plugins/*/pyproject.toml)
 TRANSLATIONS := $(wildcard hostapp/translations plugins/*/scrm_*/translations)
+SCRM_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SCRM_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 .PHONY: install run test test-sqlite test-postgres lint translations messages vendor bench clean
 
@@ -41,14 +47,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-sqlite: install
-	env -u SCRM_TEST_DATABASE_URL -u SCRM_TEST_REDIS_URL $(BIN)/python -m pytest -q
+	env -u SCRM_TEST_DATABASE_URL -u SCRM_TEST_REDIS_URL $(PYTEST)
 
 test-postgres: install
-	$(BIN)/python -m pytest -q -m "not browser"
+	SCRM_TEST_DATABASE_URL="$(SCRM_TEST_DATABASE_URL)" SCRM_TEST_REDIS_URL="$(SCRM_TEST_REDIS_URL)" \
+	  $(PYTEST) -m "not browser"
 
 test: lint test-sqlite
-	@if [ -n "$$SCRM_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "SCRM_TEST_DATABASE_URL not set: PostgreSQL + Redis run skipped"; fi
+	@if $(BIN)/python .ci/services.py "$(SCRM_TEST_DATABASE_URL)" "$(SCRM_TEST_REDIS_URL)"; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	else \
+	  { echo; echo "############################################################################"; \
+	    echo "##  WARNING: the PostgreSQL + Redis leg of the tests did NOT run."; \
+	    echo "##  Code that runs only on PostgreSQL or on the Redis broker was not tested."; \
+	    echo "##  Start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, or set"; \
+	    echo "##  SCRM_TEST_DATABASE_URL and SCRM_TEST_REDIS_URL, then run make test again."; \
+	    echo "############################################################################"; echo; } >&2; \
+	  if [ "$$CI" = "true" ]; then echo "error: CI=true needs PostgreSQL and Redis" >&2; exit 1; fi; \
+	fi
 
 vendor:
 	mkdir -p $(VENV)/vendor && cd $(VENV)/vendor && npm pack htmx.org@2 chart.js@4 --silent
