@@ -209,6 +209,18 @@ def test_hidden_example_plugins_show_to_platform_admins_only(client, login, tena
     assert 'data-plugin="example"' in plugins and 'data-plugin="example_broken"' in plugins
 
 
+def test_brand_admins_do_not_see_plugins_left_out_of_the_manifest(client, login, tenant_admin, admin_user, platform):
+    platform.registry.records["stray"] = PluginRecord("stray", PluginStatus.NOT_LISTED,
+                                                      "installed but not listed in plugins.toml")
+    try:
+        login(tenant_admin)
+        assert 'data-plugin="stray"' not in client.get("/t/acme/plugins").get_data(as_text=True)
+        login(admin_user)
+        assert 'data-plugin="stray"' in client.get("/t/acme/plugins").get_data(as_text=True)
+    finally:
+        del platform.registry.records["stray"]
+
+
 def test_the_home_page_merges_the_cards_and_the_members_statistics(client, login, tenant_admin, full_tenant):
     login(tenant_admin)
     html = client.get("/t/acme/").get_data(as_text=True)

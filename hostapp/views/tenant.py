@@ -15,6 +15,7 @@ from scrm.core.plugins.enablement import (
     tenant_settings,
     update_settings,
 )
+from scrm.core.plugins.registry import PluginStatus
 from scrm.core.services import audit
 from scrm.core.services.scoping import scoped
 from scrm.core.services.tokens import issue_token
@@ -61,15 +62,20 @@ def customers():
 def plugins():
     registry = platform().registry
     enabled = platform().enabled_plugins(db(), g.tenant.id)
-    records = sorted((r for r in registry.records.values()
-                      if not r.builtin and (g.user.is_platform_admin or not _hidden(r))),
-                     key=lambda r: (r.category, r.name))
+    records = sorted((r for r in registry.records.values() if _shown(r, g.user)), key=lambda r: (r.category, r.name))
     return render_template("tenant/plugins.html", records=records, enabled=enabled)
 
 
-def _hidden(record) -> bool:
-    """An example or test plugin (``Plugin.hidden``): only platform admins see it on this page and in the menu."""
-    return bool(record.plugin is not None and getattr(record.plugin, "hidden", False))
+def _shown(record, user) -> bool:
+    """Whether ``user`` sees ``record`` on a tenant's plugins page. Brand admins see what the platform offers: not an
+    example or test plugin (``Plugin.hidden``) and not one installed but left out of plugins.toml; platform admins
+    see everything."""
+    if record.builtin:
+        return False
+    if user.is_platform_admin:
+        return True
+    hidden = record.plugin is not None and getattr(record.plugin, "hidden", False)
+    return not hidden and record.status != PluginStatus.NOT_LISTED
 
 
 @bp.post("/plugins/<name>/enable")
