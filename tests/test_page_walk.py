@@ -14,6 +14,7 @@ import itertools
 import os
 import re
 import uuid
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -107,7 +108,7 @@ def _row_ids(app) -> dict[str, Any]:
     """The id to put in each URL parameter: real rows of the demo brand (a run id depends on the endpoint)."""
     from scrm_members.customers.models import CustomField, ImportJob
     from scrm_members.loyalty.models import MemberLevel, OrderImport, Stage
-    from scrm_members.segments.models import Segment
+    from scrm_members.segments.models import BlacklistEntry, Segment
     from scrm_wecom.churn.models import FriendLoss
     from scrm_wecom.groupchats.models import GroupChat, GroupChatSync, GroupMember
     from scrm_wecom.livecodes.models import LiveCode
@@ -123,6 +124,14 @@ def _row_ids(app) -> dict[str, Any]:
         befriended = session.exec(select(CustomerIdentity.customer_id).where(
             CustomerIdentity.tenant_id == tid, CustomerIdentity.kind.like("external_userid%"))
             .order_by(CustomerIdentity.customer_id)).first()
+        blacklisted = session.exec(select(BlacklistEntry.customer_id).where(
+            BlacklistEntry.tenant_id == tid, BlacklistEntry.removed_at.is_(None))).first()
+        # delete asks for confirmation only for customers without channel identities (a friend would come back)
+        deletable = session.exec(select(Customer.id).where(
+            Customer.tenant_id == tid, Customer.merged_into_id.is_(None),
+            Customer.id.not_in(select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.tenant_id == tid, CustomerIdentity.kind != "mobile")))
+            .order_by(Customer.id)).first()
         busiest_chat = session.exec(select(GroupMember.group_chat_id).where(GroupMember.tenant_id == tid)
                                     .group_by(GroupMember.group_chat_id).order_by(func.count().desc())).first()
         return {
@@ -141,6 +150,8 @@ def _row_ids(app) -> dict[str, Any]:
             "chat_pk": busiest_chat or _first_id(session, GroupChat, tid),
             "code_id": _first_id(session, LiveCode, tid),
             "welcome_id": _first_id(session, WelcomeMessage, tid),
+            ("members.segments.blacklist_remove", "customer_id"): blacklisted,
+            ("members.customers.delete_customer", "customer_id"): deletable,
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
         }
@@ -206,6 +217,8 @@ def test_every_get_page_of_the_demo_brand_renders_in_both_languages(demo_site):
             if response.status_code >= 500:
                 failures.append(f"{language} {url}: {response.status_code}")
     assert not failures, "\n".join(failures)
+    print(f"{len(urls)} pages x {len(LANGUAGES)} languages: {sorted(Counter(statuses.values()).items())}; not 200:",
+          sorted({(url, code) for (_language, url), code in statuses.items() if code != 200}))
     rendered = sum(1 for code in statuses.values() if code == 200)
     assert rendered >= 0.8 * len(statuses), sorted((k, v) for k, v in statuses.items() if v != 200)
 
