@@ -31,6 +31,7 @@ from scrm.sdk import (
     Department,
     Employee,
     IdentityKind,
+    day_span,
     utcnow,
 )
 
@@ -57,6 +58,8 @@ GROUP_CHATS = (("南京西路旗舰店·茶友会", "上海南京西路旗舰店
                ("新街口店会员日", "南京新街口店", 35))
 """Group chats: name, store (owned by its manager), members wanted (the store's friends, as many as there are)."""
 MANAGER = "店长"
+REMARKS = ("爱喝乌龙", "龙井老客", "送礼需求", "办公室团购", "周末到店", "普洱收藏", "冷泡茶控", "会员日常客")
+"""What store staff note about a friend (half of the friends have a remark: name·note)."""
 
 
 def _utc(moment: datetime) -> datetime:
@@ -82,7 +85,8 @@ def brand_friends(session: Session, tenant_id: int, employees: list[Employee], n
         owner = by_id[owner_id]
         added = min(_utc(created_at) + timedelta(minutes=rng.randint(1, 36 * 60)), now - timedelta(minutes=30))
         follows = [{"userid": owner.userid, "add_way": rng.choice((1, 1, 1, 1, 2, 3, 4, 202)),
-                    "createtime": int(added.timestamp()), "remark": name}]
+                    "createtime": int(added.timestamp()),
+                    "remark": f"{name}·{rng.choice(REMARKS)}" if rng.random() < 0.5 else ""}]
         others = [e for e in colleagues.get(owner.department_id, []) if e.id != owner.id]
         if others and rng.random() < SECOND_EMPLOYEE_SHARE:
             later = min(added + timedelta(days=rng.randint(1, 40)), now - timedelta(minutes=10))
@@ -178,7 +182,8 @@ class History:
         ended = []
         for n, follow in enumerate(picked):
             days = (now - _utc(follow.added_at)).days
-            lost_at = now - timedelta(days=rng.uniform(0.5, min(75.0, days - 1.0)))
+            back = rng.randint(1, max(1, min(75, days - 1)))  # a local day, at a waking hour
+            lost_at = day_span(now, back).start + timedelta(hours=rng.uniform(8.0, 23.5))
             ended.append((follow.userid, follow.external_userid, follow.customer_id, lost_at,
                           "customer" if n < CHURNED else "employee"))
         self.session.commit()
