@@ -161,3 +161,26 @@ def test_tag_metrics_count_only_visible_customers(client, db, org, viewer, membe
     html = client.get("/t/acme/members/tags/").get_data(as_text=True)
     assert f'data-testid="tagged-people">{len(expected)}<' in html
     assert f'data-testid="tagged-times">{len(expected)}<' in html
+
+
+def test_segment_products_count_only_visible_buyers(client, db, org, viewer, members_tenant):  # noqa: F811
+    from scrm_members.loyalty.models import Order, OrderItem
+
+    from scrm.sdk import utcnow
+
+    _scope, expected = viewer
+    for number, customer in enumerate(org["customers"].values()):
+        order = Order(tenant_id=members_tenant.id, source="store", order_no=f"SC-{number}", customer_id=customer.id,
+                      item_count=1, goods_cents=1000, paid_cents=1000, paid_at=utcnow())
+        db.add(order)
+        db.flush()
+        db.add(OrderItem(tenant_id=members_tenant.id, order_id=order.id, line_no=1, product_code="SKU-SCOPE",
+                         product_name="Scope cream", quantity=1, unit_price_cents=1000, paid_cents=1000))
+    db.commit()
+    response = client.get(f"/t/acme/members/segments/{org['dynamic'].id}/products.csv")
+    assert response.status_code == 200
+    header, *rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1
+    assert rows[0][header.index("Buyers")] == str(len(expected))
+    html = client.get(f"/t/acme/members/segments/{org['dynamic'].id}").get_data(as_text=True)
+    assert f"segment&#39;s {len(expected)} customers bought" in html or f"segment's {len(expected)} customers" in html

@@ -78,19 +78,21 @@ def _live_members(tenant_id: int, segment_id: int) -> Any:
                 Customer.id == SegmentMember.customer_id, Customer.merged_into_id.is_(None))
 
 
-def member_count(session: Session, tenant_id: int, segment_id: int) -> int:
-    """The segment's live members: the purchase rate's denominator."""
-    return session.execute(select(func.count()).select_from(SegmentMember).join(Customer, Customer.id ==
-                                                                                  SegmentMember.customer_id)
-                           .where(_live_members(tenant_id, segment_id))).scalar_one()
+def member_count(session: Session, tenant_id: int, segment_id: int, scope: Any = None) -> int:
+    """The segment's live members (those ``scope``, the user's customer visibility, lets the user see): the purchase
+    rate's denominator."""
+    query = (select(func.count()).select_from(SegmentMember).join(Customer, Customer.id == SegmentMember.customer_id)
+             .where(_live_members(tenant_id, segment_id)))
+    return session.execute(query.where(scope) if scope is not None else query).scalar_one()
 
 
 def segment_products(session: Session, tenant_id: int, segment_id: int, *, name: str = "", category: str = "",
                      sort: str = "buyers", descending: bool = True, page: int = 1,
-                     limit: int | None = PAGE_SIZE) -> SegmentProducts:
+                     limit: int | None = PAGE_SIZE, scope: Any = None) -> SegmentProducts:
     """The products the segment's members bought: quantity, buyers, purchase rate, amount and the amount per unit
-    (购买客单价, spec: amount / quantity). Filters: product name or code (contains), category (exact)."""
-    members = member_count(session, tenant_id, segment_id)
+    (购买客单价, spec: amount / quantity). Filters: product name or code (contains), category (exact). With ``scope``
+    (the user's customer visibility) only the members the user may see count."""
+    members = member_count(session, tenant_id, segment_id, scope)
     quantity = func.sum(OrderItem.quantity)
     buyers = func.count(func.distinct(Order.customer_id))
     amount = func.sum(OrderItem.paid_cents)
@@ -110,6 +112,8 @@ def segment_products(session: Session, tenant_id: int, segment_id: int, *, name:
         query = query.where(OrderItem.product_name.ilike(like) | OrderItem.product_code.ilike(like))
     if category:
         query = query.where(OrderItem.category == category)
+    if scope is not None:
+        query = query.where(scope)
     if limit is not None:
         query = query.limit(limit + 1).offset((max(page, 1) - 1) * limit)
     rows = session.execute(query).all()

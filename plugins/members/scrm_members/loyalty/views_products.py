@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from scrm.sdk import ProfilePanel, tabular
-from scrm.sdk.web import STAFF, audit_action, current_tenant, db, role_required
+from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
 
 from ..segments.segment_store import get_segment
 from . import products
@@ -34,7 +34,7 @@ def _state(args) -> dict[str, str]:
 
 
 def _query(session, tenant_id: int, segment_id: int, state: dict[str, str], limit: int | None = products.PAGE_SIZE):
-    return products.segment_products(session, tenant_id, segment_id, name=state["pp_name"],
+    return products.segment_products(session, tenant_id, segment_id, scope=customer_visibility(), name=state["pp_name"],
                                      category=state["pp_category"], sort=state["pp_sort"],
                                      descending=state["pp_dir"] == "desc", page=int(state["pp_page"]), limit=limit)
 
