@@ -158,14 +158,14 @@ def test_operator_tags_a_new_customer_segments_it_and_sees_the_dashboard_count_i
     shoot(page, "segment-desktop")
 
     # 4. the dashboard counts the customer after "Refresh", and a second customer after the next one
-    open_menu(page, "members.loyalty.dashboard_page")
+    open_menu(page, "tenant.dashboard")  # the statistics are on the home page
     refresh_dashboard(page, worker)
     assert page.locator("[data-testid=users]").inner_text() == "1"
     first_update = page.locator("[data-testid=updated-at]").inner_text()
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", first_update), first_update
 
     create_customer(page, "Zhao Min", "13900139000")
-    open_menu(page, "members.loyalty.dashboard_page")
+    open_menu(page, "tenant.dashboard")  # the statistics are on the home page
     assert page.locator("[data-testid=users]").inner_text() == "1"  # the snapshot, until the next refresh
     refresh_dashboard(page, worker)
     assert page.locator("[data-testid=users]").inner_text() == "2"
