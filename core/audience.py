@@ -24,6 +24,7 @@ from sqlalchemy import and_, exists, false, func, intersect, not_, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
+from .messages import N_, Message
 from .models import Customer, CustomerIdentity, CustomerTag
 from .timeutil import as_utc
 
@@ -32,7 +33,12 @@ INTERSECT_FROM = 3
 
 
 class AudienceError(ValueError):
-    """The condition tree is malformed; the message names the condition."""
+    """The condition tree is malformed; the message names the condition. ``message`` is a ``Message`` the host
+    translates (``str(error)`` is its English text, for logs and the API)."""
+
+    def __init__(self, message: Message | str) -> None:
+        self.message = message if isinstance(message, Message) else Message(message)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class FilterType:
     the customer matches any of ``values``; ``value_kind`` tells the editor what to ask for."""
 
     key: str
+    #: a message id (core, ``N_``) or a lazy string (plugins); the host shows it translated (``hostapp.labels``)
     label: str
     compile: Callable[[list[Any], AudienceContext], ColumnElement[bool]]
     value_kind: str = "choice"  # choice | text | date_range | number_range | bool
@@ -64,26 +71,28 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
     ctx = AudienceContext(tenant_id)
     conditions = tree.get("conditions")
     if conditions is None or not isinstance(conditions, list):
-        raise AudienceError("an audience needs a list of conditions")
+        raise AudienceError(Message(N_("an audience needs a list of conditions")))
     clauses: list[ColumnElement[bool]] = [Customer.tenant_id == tenant_id, Customer.merged_into_id.is_(None)]
     id_sets: list[tuple[ColumnElement[bool], Select]] = []  # (the condition as a clause, as an id set)
     for index, condition in enumerate(conditions, 1):
         if not isinstance(condition, dict):
-            raise AudienceError(f"condition {index} must be an object")
+            raise AudienceError(Message(N_("condition %(index)s must be an object"), {"index": index}))
         key = condition.get("type")
         filter_type = types.get(key)
         if filter_type is None:
-            raise AudienceError(f"condition {index}: unknown type '{key}'")
+            raise AudienceError(Message(N_("condition %(index)s: unknown type '%(type)s'"), {"index": index, "type": key}))
         values = condition.get("values")
         if not isinstance(values, list) or not values:
-            raise AudienceError(f"condition {index} ({key}): choose at least one value")
+            raise AudienceError(Message(N_("condition %(index)s (%(type)s): choose at least one value"),
+                                       {"index": index, "type": key}))
         try:
             clause = filter_type.compile(values, ctx)
             if filter_type.customer_ids is not None and not condition.get("negate"):
                 id_sets.append((clause, filter_type.customer_ids(values, ctx)))
                 continue
         except (TypeError, ValueError) as exc:
-            raise AudienceError(f"condition {index} ({key}): {exc}") from exc
+            raise AudienceError(Message(N_("condition %(index)s (%(type)s): %(error)s"),
+                                       {"index": index, "type": key, "error": str(exc)})) from exc
         clauses.append(not_(clause) if condition.get("negate") else clause)
     if len(id_sets) >= INTERSECT_FROM:
         clauses.append(Customer.id.in_(intersect(*(ids for _clause, ids in id_sets))))
@@ -163,10 +172,10 @@ def _created(values: list[Any], ctx: AudienceContext) -> ColumnElement[bool]:
 
 def core_filter_types() -> list[FilterType]:
     return [
-        FilterType("tag", "Tags", _tag, "choice", "tags", customer_ids=_tag_customers),
-        FilterType("source", "Source channel", _source, "choice", "basic"),
-        FilterType("identity", "Has identity", _identity, "choice", "basic"),
-        FilterType("owner", "Owner employee", _owner, "choice", "basic"),
-        FilterType("member", "Member", _member, "bool", "member"),
-        FilterType("created", "Created between", _created, "date_range", "basic"),
+        FilterType("tag", N_("Tags"), _tag, "choice", "tags", customer_ids=_tag_customers),
+        FilterType("source", N_("Source channel"), _source, "choice", "basic"),
+        FilterType("identity", N_("Has identity"), _identity, "choice", "basic"),
+        FilterType("owner", N_("Owner employee"), _owner, "choice", "basic"),
+        FilterType("member", N_("Member"), _member, "bool", "member"),
+        FilterType("created", N_("Created between"), _created, "date_range", "basic"),
     ]

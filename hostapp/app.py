@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 
 from scrm.core.config import Settings
+from scrm.core.messages import N_, Message
 from scrm.core.platform import Platform
 from scrm.core.plugins.registry import Candidate
 from scrm.core.services.identity import mask_mobile
@@ -21,6 +22,7 @@ from . import auth, callbacks, i18n, tenancy
 from .api import ApiError, has_bearer_token, init_api, is_api_request, mount_plugin_api
 from .auth import has_role
 from .builtin import HostPlugin
+from .labels import init_labels
 from .navigation import sidebar
 from .platform_ext import close_db
 from .sandboxes import mount_sandboxes
@@ -121,7 +123,7 @@ def _mount_plugins(app: Flask, plat: Platform) -> None:
                 mount_plugin_api(app, name, bp)
         except Exception as exc:  # a plugin whose routes fail to mount is blocked, the host still starts
             log.exception("plugin %s: routes failed", name)
-            plat.registry._block(record, f"routes failed: {type(exc).__name__}: {exc}")
+            plat.registry._block(record, Message(N_("routes failed: %(error)s"), {"error": f"{type(exc).__name__}: {exc}"}))
 
 
 def _template_helpers(app: Flask) -> None:
@@ -136,6 +138,7 @@ def _template_helpers(app: Flask) -> None:
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.globals["has_role"] = has_role
 
+    init_labels(app)
 
 def _error_pages(app: Flask) -> None:
     def page(status: int, title: str):

@@ -11,7 +11,7 @@ from scrm.core.models import Customer, Role
 from scrm.core.plugins.base import Plugin
 from scrm.core.plugins.contributions import DashboardCard, MenuItem
 from scrm.core.plugins.hookspecs import hookimpl
-from scrm.core.timeutil import utcnow
+from scrm.core.timeutil import day_span
 
 ADMIN = (Role.TENANT_ADMIN,)
 
@@ -25,6 +25,8 @@ class HostPlugin(Plugin):
     def menu_items(self, tenant, user):
         return [
             MenuItem(_l("Home"), "tenant.dashboard", order=0, group="home"),
+            MenuItem(_l("Brand settings"), "brand.settings", order=890, section="settings", group="settings.platform",
+                     roles=ADMIN),
             MenuItem(_l("Plugins"), "tenant.plugins", order=10, group="settings.platform", roles=ADMIN),
             MenuItem(_l("API tokens"), "tenant.tokens", order=20, group="settings.platform", roles=ADMIN),
             MenuItem(_l("Audit log"), "tenant.audit_log", order=30, group="settings.platform", roles=ADMIN),
@@ -34,11 +36,12 @@ class HostPlugin(Plugin):
     def dashboard_cards(self, tenant, session):
         live = (Customer.tenant_id == tenant.id) & Customer.merged_into_id.is_(None)
         total = session.exec(select(func.count()).select_from(Customer).where(live)).one()
-        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        new = session.exec(select(func.count()).select_from(Customer).where(live, Customer.created_at >= today)).one()
+        today = day_span()  # the tenant's day, in its time zone
+        new = session.exec(select(func.count()).select_from(Customer)
+                           .where(live, Customer.created_at >= today.start, Customer.created_at < today.end)).one()
         return [
             DashboardCard(str(_l("Customers")), f"{total:,}", str(_l("in total")), "tenant.customers", order=0),
-            DashboardCard(str(_l("New customers")), f"{new:,}", str(_l("today (UTC)")), order=1),
+            DashboardCard(str(_l("New customers")), f"{new:,}", str(_l("today")), order=1),
         ]
 
     @hookimpl

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, g, has_app_context, redirect, request, session, url_for
+from flask_babel import Babel, force_locale, get_locale
+
+from scrm.core.timeutil import format_local
 
 from .redirects import next_target
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LOCALE = "zh_CN"
+
+
+@contextmanager
+def seeding_language(language: str | None) -> Iterator[None]:
+    """Lazy strings turned into text inside the block are in ``language`` (a tenant's language of seeded data;
+    zh_CN when None or unknown): how plugins seed a stage ladder or levels in the tenant's language."""
+    locale = language if language in LANGUAGES else DEFAULT_LOCALE
+    app = _babel_app() if not has_app_context() else None
+    if app is None:
+        with force_locale(locale):
+            yield
+        return
+    with app.app_context(), force_locale(locale):  # the CLI and jobs enable plugins outside a request
+        yield
+
+
+_apps: list[weakref.ref] = []
+
+
+def _babel_app() -> Flask | None:
+    """The last application with Babel set up in this process (None when there is none)."""
+    return _apps[-1]() if _apps else None
 
 
 def select_locale() -> str:
@@ -28,6 +56,7 @@ def init_i18n(app: Flask, translation_dirs: list[str]) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
     Babel(app, locale_selector=select_locale)
+    _apps[:] = [weakref.ref(app)]
 
     @app.get("/lang/<code>")
     def set_language(code: str):
@@ -37,3 +66,7 @@ def init_i18n(app: Flask, translation_dirs: list[str]) -> None:
 
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
+    # the one way a template shows a stored time: ``{{ value|localtime }}`` or ``{{ value|localtime('%Y-%m-%d') }}``,
+    # in the tenant's zone (``local_time(value)`` is the same as a function)
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.globals["local_time"] = format_local

@@ -7,9 +7,10 @@ blueprint also answers 404 when the tenant has not enabled the plugin.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, g, redirect, request, url_for
+from flask import Blueprint, Flask, abort, g, has_app_context, redirect, request, url_for
 
 from scrm.core.services.users import find_tenant, membership_of
+from scrm.core.timeutil import reset_zone, set_zone, set_zone_resolver
 
 from .platform_ext import db, platform
 
@@ -45,6 +46,7 @@ def load_tenant() -> None:
         abort(404)
     g.tenant = tenant
     g.membership = membership
+    g.zone_token = set_zone(tenant.timezone)
     g.hooks = platform().hooks(db(), tenant)
     return None
 
@@ -69,5 +71,20 @@ def mount_tenant_blueprint(app: Flask, bp: Blueprint, url_prefix: str, plugin: s
         funcs.insert(1, plugin_gate(plugin))
 
 
+def _reset_zone(_exc=None) -> None:
+    """Leave the tenant's time zone with its request (the thread serves other tenants next)."""
+    token = g.pop("zone_token", None)
+    if token is not None:
+        reset_zone(token)
+
+
+def _request_zone() -> str | None:
+    """The time zone of the request's tenant, when there is one."""
+    tenant = g.get("tenant") if has_app_context() else None
+    return getattr(tenant, "timezone", None)
+
+
 def init_tenancy(app: Flask) -> None:
     app.url_default_functions.setdefault(None, []).append(_add_tenant)
+    app.teardown_request(_reset_zone)
+    set_zone_resolver(_request_zone)

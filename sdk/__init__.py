@@ -19,6 +19,8 @@ from scrm.core.jobs import Job, actor, current_bus, job_session
 from scrm.core.jobs.middleware import current_tenant_id
 from scrm.core.jobs.scheduler import cancel as cancel_schedule
 from scrm.core.jobs.scheduler import schedule
+from scrm.core.labels import register_labels
+from scrm.core.messages import N_, Message
 from scrm.core.models import (
     ChannelAccount,
     Customer,
@@ -65,7 +67,25 @@ from scrm.core.services.distinct import distinct_values
 from scrm.core.services.identity import IdentityError, mask_mobile, match_or_create, normalize_mobile
 from scrm.core.services.merge import MergeError, merge_customers
 from scrm.core.services.scoping import customer_scope, department_subtree, get_scoped, scoped
-from scrm.core.timeutil import utcnow
+from scrm.core.timeutil import (
+    Span,
+    current_zone,
+    date_span,
+    day_span,
+    export_time,
+    format_local,
+    local,
+    local_datetime,
+    local_midnight,
+    local_now,
+    local_today,
+    month_span,
+    offset_label,
+    use_zone,
+    utc_offset_hours,
+    utcnow,
+    zone_title,
+)
 
 __all__ = [
     "DataScope", "EmployeeStatus", "Membership", "MergeError", "Role", "User", "core_filter_types",
@@ -78,4 +98,10 @@ __all__ = [
     "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",
+    # the tenant's time zone (scrm.core.timeutil): shown times, "today" and "this month"
+    "Span", "current_zone", "date_span", "day_span", "format_local", "local", "local_datetime", "local_midnight",
+    "local_now", "local_today", "month_span", "offset_label", "use_zone", "utc_offset_hours", "export_time",
+    "zone_title",
+    # labels of codes (scrm.core.labels) and message ids (scrm.core.messages)
+    "Message", "N_", "register_labels",
 ]

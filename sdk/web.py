@@ -13,6 +13,8 @@ from scrm.core.models import DataScope, Role
 from scrm.hostapp.api import ApiError, api_actor, body, error_response
 from scrm.hostapp.api.openapi import registry as _openapi
 from scrm.hostapp.auth import has_role, login_required, role_required
+from scrm.hostapp.i18n import seeding_language
+from scrm.hostapp.labels import code_label, translate, translated_filter_types
 from scrm.hostapp.pagination import Page, keyset_page
 from scrm.hostapp.platform_ext import db, platform
 from scrm.hostapp.redirects import next_target, safe_redirect_target
@@ -85,6 +87,8 @@ __all__ = [
     "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "api_operation", "audit_action", "body",
     "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
+    # core's message ids and code labels in the user's language (scrm.hostapp.labels)
+    "code_label", "translate", "translated_filter_types", "seeding_language",
     # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)
     "next_target", "safe_redirect_target",
 ]

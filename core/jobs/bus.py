@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..db import session_scope
+from ..memo import Memo
 from .actors import ACTORS, Job, ScrmActor
 from .batch import enqueue_many
 from .enablement_cache import EnablementCache
@@ -70,6 +71,7 @@ class JobBus:
         self.plugin_resolver = plugin_resolver or (lambda module: None)
         self.enabled_checker = enabled_checker or (lambda tenant_id, plugin: True)
         self.enablement = EnablementCache(lambda tenant_id, plugin: self.enabled_checker(tenant_id, plugin))
+        self.zones = Memo(self._load_zone)
         self.skipped: deque = deque(maxlen=1000)
         if broker_url:
             from dramatiq.brokers.redis import RedisBroker
@@ -92,6 +94,17 @@ class JobBus:
     @property
     def embedded(self) -> bool:
         return not self.broker_url
+
+    def _load_zone(self, tenant_id: int) -> str | None:
+        from ..models.tenancy import Tenant
+
+        with Session(self.engine) as session:
+            tenant = session.get(Tenant, tenant_id)
+            return tenant.timezone if tenant is not None else None
+
+    def tenant_zone(self, tenant_id: int) -> str | None:
+        """The time zone name of ``tenant_id`` (remembered 2 seconds): a tenant's jobs run in its zone."""
+        return self.zones.get(tenant_id)
 
     def plugin_enabled(self, tenant_id: int, plugin: str) -> bool:
         """Whether ``plugin`` is enabled for ``tenant_id``, answered from the bus's enablement cache (see

@@ -1,4 +1,4 @@
-"""Dramatiq middleware: sets the tenant context and skips messages of plugins the tenant has disabled."""
+"""Dramatiq middleware: sets the tenant context (its id and its time zone) and skips messages of plugins the tenant has disabled."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 
 import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
+
+from ..timeutil import reset_zone, set_zone
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,7 @@ class TenantMiddleware(Middleware):
     def __init__(self, bus) -> None:
         self.bus = bus
         self._tokens: dict[str, contextvars.Token] = {}
+        self._zone_tokens: dict[str, contextvars.Token] = {}
 
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         tenant_id = message.options.get("scrm_tenant_id")
@@ -26,8 +29,13 @@ class TenantMiddleware(Middleware):
             self.bus.skipped.append((message.actor_name, tenant_id))
             raise SkipMessage()
         self._tokens[message.message_id] = current_tenant_id.set(tenant_id)
+        if tenant_id is not None:  # the tenant's "today" and shown times are in its zone
+            self._zone_tokens[message.message_id] = set_zone(self.bus.tenant_zone(tenant_id))
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        zone_token = self._zone_tokens.pop(message.message_id, None)
+        if zone_token is not None:
+            reset_zone(zone_token)
         token = self._tokens.pop(message.message_id, None)
         if token is not None:
             try:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..timeutil import utcnow
+from ..timeutil import DEFAULT_TIMEZONE, utcnow
 from .base import TenantScoped, Timestamped
 
 
@@ -20,6 +20,10 @@ class Tenant(Timestamped, table=True):
     plugin_revision: int = 0
     # mask mobile numbers in lists, forms and exports (138****0000)
     mask_mobiles: bool = True
+    # the IANA zone every time is shown in and every "today" is computed in (times are stored in UTC)
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
+    # the language of data seeded for the tenant (stage ladder, levels ...); the UI language is the user's
+    language: str = Field(default="zh_CN", max_length=10)
 
 
 class Role(StrEnum):

@@ -20,6 +20,7 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from ..messages import N_, Message
 from . import hookspecs
 from .base import Plugin
 from .manifest import Manifest
@@ -36,6 +37,10 @@ class PluginStatus:
     MISSING = "missing"
 
 
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 @dataclass
 class PluginRecord:
     """What the host knows of one plugin: its metadata, status and, when blocked, why."""
@@ -43,6 +48,8 @@ class PluginRecord:
     name: str
     status: str
     reason: str = ""
+    #: the reason as a message the host translates (``reason`` is its English text, for logs, the CLI and the API)
+    reason_message: Message | None = None
     distribution: str | None = None
     version: str = ""
     plugin: Plugin | None = None
@@ -136,8 +143,8 @@ class PluginRegistry:
                 self._register(record)
         self.records.update(seen)
 
-    def _block(self, record: PluginRecord, reason: str) -> PluginRecord:
-        record.status, record.reason = PluginStatus.BLOCKED, reason
+    def _block(self, record: PluginRecord, reason: Message) -> PluginRecord:
+        record.status, record.reason, record.reason_message = PluginStatus.BLOCKED, str(reason), reason
         log.warning("plugin %s blocked: %s", record.name, reason)
         return record
 
@@ -150,38 +157,41 @@ class PluginRegistry:
             except importlib.metadata.PackageNotFoundError:
                 record.version = ""
         if not self.manifest.allows(name):
-            record.status, record.reason = PluginStatus.NOT_LISTED, "installed but not listed in plugins.toml"
+            record.reason_message = Message(N_("installed but not listed in plugins.toml"))
+            record.status, record.reason = PluginStatus.NOT_LISTED, str(record.reason_message)
             return record if name not in seen else None
         if name in seen or name in self.records:
             other = seen.get(name) or self.records[name]
-            self._block(other, f"duplicate plugin name '{name}' (distributions {other.distribution} and "
-                               f"{candidate.distribution})")
+            self._block(other, Message(N_("duplicate plugin name '%(name)s' (distributions %(first)s and %(second)s)"),
+                                       {"name": name, "first": other.distribution, "second": candidate.distribution}))
             if other.plugin is not None and self.pm.is_registered(other.plugin):
                 self.pm.unregister(other.plugin)
             return None
         try:
             cls = candidate.load()
         except Exception as exc:
-            return self._block(record, f"import error: {type(exc).__name__}: {exc}")
+            return self._block(record, Message(N_("import error: %(error)s"), {"error": _error(exc)}))
         if not (isinstance(cls, type) and issubclass(cls, Plugin)):
-            return self._block(record, "entry point is not a scrm.sdk.Plugin subclass")
+            return self._block(record, Message(N_("entry point is not a scrm.sdk.Plugin subclass")))
         try:
             record.plugin = cls(name, candidate.distribution)
         except Exception as exc:
-            return self._block(record, f"could not be created: {type(exc).__name__}: {exc}")
+            return self._block(record, Message(N_("could not be created: %(error)s"), {"error": _error(exc)}))
         wanted = self.manifest.entries[name].version
         if record.version and wanted and Version(record.version) not in wanted:
-            return self._block(record, f"version {record.version} is outside '{wanted}' required by plugins.toml")
+            return self._block(record, Message(N_("version %(version)s is outside '%(wanted)s' required by plugins.toml"),
+                                               {"version": record.version, "wanted": str(wanted)}))
         try:
             api = SpecifierSet(cls.api)
         except InvalidSpecifier:
-            return self._block(record, f"invalid api specifier '{cls.api}'")
+            return self._block(record, Message(N_("invalid api specifier '%(api)s'"), {"api": cls.api}))
         if Version(hookspecs.HOOK_API_VERSION) not in api:
-            return self._block(record, f"needs hook API '{cls.api}', the host provides {hookspecs.HOOK_API_VERSION}")
+            return self._block(record, Message(N_("needs hook API '%(api)s', the host provides %(host)s"),
+                                               {"api": cls.api, "host": hookspecs.HOOK_API_VERSION}))
         known = set(hookspecs.hook_names())
         unknown = [h for h in implemented_hooks(record.plugin) if h not in known]
         if unknown:
-            return self._block(record, f"unknown hook(s): {', '.join(unknown)}")
+            return self._block(record, Message(N_("unknown hook(s): %(hooks)s"), {"hooks": ", ".join(unknown)}))
         return record
 
     def _check_requirements(self, records: dict[str, PluginRecord]) -> None:
@@ -194,8 +204,12 @@ class PluginRegistry:
                 for req in record.requires:
                     dep = records.get(req) or self.records.get(req)
                     if dep is None or dep.status != PluginStatus.ACTIVE:
-                        state = "not installed" if dep is None else dep.status.replace("_", " ")
-                        self._block(record, f"requires plugin '{req}', which is {state}")
+                        if dep is None:
+                            reason = Message(N_("requires plugin '%(name)s', which is not installed"), {"name": req})
+                        else:
+                            reason = Message(N_("requires plugin '%(name)s', which is %(state)s"),
+                                             {"name": req, "state": dep.status.replace("_", " ")})
+                        self._block(record, reason)
                         changed = True
                         break
 
@@ -203,14 +217,15 @@ class PluginRegistry:
         try:
             record.plugin.import_jobs()
         except Exception as exc:
-            self._block(record, f"import error in its jobs: {type(exc).__name__}: {exc}")
+            self._block(record, Message(N_("import error in its jobs: %(error)s"), {"error": _error(exc)}))
             return
         try:
             self.pm.register(record.plugin, name=record.name)
         except pluggy.PluginValidationError as exc:
-            self._block(record, f"invalid hook implementation: {exc}")
+            self._block(record, Message(N_("invalid hook implementation: %(error)s"), {"error": str(exc)}))
         except Exception as exc:  # pragma: no cover - defensive
-            self._block(record, f"registration failed: {exc}\n{traceback.format_exc(limit=2)}")
+            self._block(record, Message(N_("registration failed: %(error)s"),
+                                        {"error": f"{exc}\n{traceback.format_exc(limit=2)}"}))
 
     # -- queries -----------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import logging
 
 from flask import Blueprint
 
-from scrm.sdk import Plugin, hookimpl
+from scrm.sdk import N_, Plugin, hookimpl
 
 from .area import Area
 
@@ -32,9 +32,10 @@ def _collect(attr: str, *args) -> list:
 
 
 class MembersPlugin(Plugin):
-    title = "会员 Members"
-    description = ("Customers and their 360 profile, custom fields, tags, segments, blacklist, lifecycle stages, "
-                   "orders and points, and the home dashboard.")
+    # message ids of the plugin's catalogue: the host shows them translated
+    title = N_("Members")
+    description = N_("Customers and their 360 profile, custom fields, tags, segments, blacklist, lifecycle stages, "
+                     "orders and points, and the home dashboard.")
     category = "feature"
     permissions = ("members.export", "members.import", "members.merge", "members.blacklist")
 
@@ -99,9 +100,10 @@ class MembersPlugin(Plugin):
             if area.domain_event is not None:
                 area.domain_event(event, session)
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def demo_data(self, tenant, session, demo):
-        """The members part of the demo brand: orders, levels, stages, points, targets, segments."""
+        """The members part of the demo brand: orders, levels, stages, points, targets, segments. Last, after the
+        channels' parts, so the statistics count the customers they brought too."""
         from .demo import seed_demo
 
         seed_demo(tenant, session, demo)

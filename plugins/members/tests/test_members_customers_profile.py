@@ -207,6 +207,6 @@ def test_the_profile_shows_panels_identities_tags_and_the_timeline(client, admin
     db.add(CustomerEvent(tenant_id=acme.id, customer_id=anna.id, plugin="other", kind="note", summary="newer"))
     db.commit()
     page = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True)
-    assert "VIP" in page and "mobile: 138****0001" in page
+    assert "VIP" in page and "Mobile: 138****0001" in page  # the identity kind through its label
     timeline = page.split('data-testid="timeline"')[1]
     assert timeline.index("newer") < timeline.index("older")

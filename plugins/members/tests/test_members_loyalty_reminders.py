@@ -111,7 +111,7 @@ def test_a_realtime_change_reminder_is_sent_at_once_to_owner_and_admins(db, loya
     reminders.change_reminders(db, loyalty_tenant.id, [change])
     sent = notes(db, loyalty_tenant)
     assert {(n.recipient_employee_id, n.status) for n in sent} == {(guide.id, "sent"), (boss.id, "sent")}
-    assert all("First order" in n.text for n in sent)
+    assert all("首单客户" in n.text for n in sent)
 
 
 def test_a_delayed_change_reminder_waits_for_its_due_time(db, loyalty_tenant, customer, employee):

@@ -46,10 +46,31 @@ def current(db, customer_id: int) -> int | None:
 
 def test_enabling_seeds_the_sample_ladder_once(db, loyalty_tenant, enable_plugins):
     names = [s.name for s in ladder(db, loyalty_tenant)]
-    assert names == ["Initial contact", "Intending", "First order", "Loyal", "Super customer"]
+    assert names == ["初步接触", "意向客户", "首单客户", "忠诚客户", "超级客户"]
     assert not any(s.automation_enabled for s in ladder(db, loyalty_tenant))
     enable_plugins(loyalty_tenant, "members")
     assert len(ladder(db, loyalty_tenant)) == 5
+
+
+def test_the_sample_ladder_follows_the_tenants_language(db, make_tenant, enable_plugins):
+    """Seeded data is written in the tenant's language of seeded data: Chinese by default (the manual's names), English
+    for a tenant set to English."""
+    from scrm.sdk import Tenant
+
+    english = make_tenant("english", "English Brand")
+    row = db.get(Tenant, english.id)
+    row.language = "en"
+    db.add(row)
+    db.commit()
+    enable_plugins(row, "members")
+    seeded = ladder(db, row)
+    assert [s.name for s in seeded] == ["Initial contact", "Intending", "First order", "Loyal", "Super customer"]
+    assert seeded[0].description == "Customers in first contact with the brand."
+    chinese = make_tenant("chinese", "中文品牌")
+    enable_plugins(chinese, "members")
+    seeded = ladder(db, chinese)
+    assert [s.description for s in seeded][:2] == ["与品牌初步建立联系的客户", "有购买意向的客户"]
+    assert seeded[0].plan_description.startswith("1. 注册有礼")
 
 
 def test_a_customer_with_one_order_enters_first_order(db, loyalty_tenant, customer, order, app):
@@ -71,7 +92,7 @@ def test_a_customer_with_one_order_enters_first_order(db, loyalty_tenant, custom
     assert [(h.stage_id, h.left_at is None) for h in history] == [(contact.id, False), (first.id, True)]
     event = db.exec(select(CustomerEvent).where(CustomerEvent.customer_id == ann.id,
                                                 CustomerEvent.kind == "stage_changed")).all()[-1]
-    assert event.summary == "Stage: Initial contact → First order"
+    assert event.summary == "Stage: 初步接触 → 首单客户"
     published = db.exec(select(Outbox).where(Outbox.type == "members.stage_changed")).all()[-1]
     assert published.payload["to_stage_id"] == first.id and published.payload["customer_id"] == ann.id
     with app.app_context():
@@ -123,7 +144,7 @@ def test_stage_settings_save_rules_and_refuse_bad_input(client, admin, loyalty_t
     first = ladder(db, loyalty_tenant)[2]
     url = f"/t/acme/members/stages/{first.id}/edit"
     assert client.get(url).status_code == 200
-    form = {"name": "First order", "ordinal": "3", "automation_enabled": "1", "c": "0",
+    form = {"name": "首单客户", "ordinal": "3", "automation_enabled": "1", "c": "0",
             "c0_type": "purchase_count", "c0_min": "1", "c0_max": "1", "follow_up_enabled": "1",
             "follow_up_employee": "1", "r_condition": ["stay_time"], "r_days": ["3"], "r_time": ["10:00:00"],
             "change_employee": "1", "change_employee_mode": "realtime", "change_employee_delay": "0"}
@@ -131,7 +152,7 @@ def test_stage_settings_save_rules_and_refuse_bad_input(client, admin, loyalty_t
     db.commit()
     db.refresh(first)
     assert first.automation_enabled and first.entry_rule["conditions"][0]["values"] == [{"min": 1, "max": 1}]
-    for bad, testid in (({"name": ""}, "name-error"), ({"name": "Loyal"}, "name-error"),
+    for bad, testid in (({"name": ""}, "name-error"), ({"name": "忠诚客户"}, "name-error"),
                         ({"ordinal": "9"}, "ordinal-error"), ({"ordinal": "4"}, "ordinal-error"),
                         ({"c0_type": ""}, "rule-error"), ({"r_time": ["25:00"]}, "follow-up-error"),
                         ({"change_employee_delay": "-5"}, "change-error")):
@@ -140,7 +161,7 @@ def test_stage_settings_save_rules_and_refuse_bad_input(client, admin, loyalty_t
         assert f'data-testid="{testid}"' in response.get_data(as_text=True), bad
     db.commit()
     db.refresh(first)
-    assert first.name == "First order" and first.ordinal == 3
+    assert first.name == "首单客户" and first.ordinal == 3
 
 
 def test_at_most_eight_stages(client, admin, loyalty_tenant, db):

@@ -6,13 +6,14 @@ from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 
-from scrm.sdk import ChannelPlugin, MenuItem, hookimpl
+from scrm.sdk import N_, ChannelPlugin, MenuItem, hookimpl
 
 
 class WeComPlugin(ChannelPlugin):
-    title = "企业微信 WeCom"
-    description = ("WeCom channel: corp accounts, the API client, callbacks turned into domain events, and a local "
-                   "WeCom sandbox.")
+    # message ids of the plugin's catalogue: the host shows them translated
+    title = N_("WeCom")
+    description = N_("WeCom channel: corp accounts, the API client, callbacks turned into domain events, and a local "
+                     "WeCom sandbox.")
     capabilities = ("text", "textcard", "welcome", "mass_template")
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")

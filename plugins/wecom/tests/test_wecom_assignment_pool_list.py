@@ -55,7 +55,7 @@ def test_pool_rows_show_the_spec_columns_with_members_values(db, tenant, assignm
     row.gender, row.mobile = 2, "13800000001"
     db.commit()
     _level(db, tenant.id, [ann.id], "Gold", until=date(2031, 5, 31))
-    _stage(db, worker, tenant.id, ann.id, "Intending")
+    _stage(db, worker, tenant.id, ann.id, "意向客户")
     html = client.get(BASE).get_data(as_text=True)
     header = html[html.index("<thead>"):html.index("</thead>")]
     for title in ("No.", "Name", "Member type", "Member level", "Gender", "Mobile", "Source", "Current stage",
@@ -63,7 +63,7 @@ def test_pool_rows_show_the_spec_columns_with_members_values(db, tenant, assignm
         assert f">{title}<" in header, title
     ann_row = _row(html, ann.id)
     assert ">Member<" in ann_row and "Gold (until 2031-05-31)" in ann_row and ">Female<" in ann_row
-    assert mask_mobile("13800000001") in ann_row and ">Intending<" in ann_row  # the tenant masks mobiles and ">manual<" in ann_row
+    assert mask_mobile("13800000001") in ann_row and ">意向客户<" in ann_row  # the tenant masks mobiles and ">manual<" in ann_row
     assert f'href="/t/acme/members/customers/{ann.id}"' in ann_row  # Detail: the members 360 profile
     assert f'href="/t/acme/members/customers/{ann.id}/edit"' in ann_row
     assert f'href="/t/acme/members/customers/{ann.id}/delete"' in ann_row  # More → Delete (its confirmation page)

@@ -37,11 +37,11 @@ def public_url(monkeypatch):
 
 @pytest.fixture
 def staged(db, churn_account, worker):
-    """Alice is "Intending", Carol "Initial contact" (the members plugin's sample stages)."""
+    """Alice is "意向客户", Carol "初步接触" (the members plugin's sample stages)."""
     worker.join()
     tenant_id = churn_account.tenant_id
-    set_stage(db, tenant_id, customer_of(db, tenant_id, "wmAlice").id, "Intending")
-    set_stage(db, tenant_id, customer_of(db, tenant_id, "wmCarol").id, "Initial contact")
+    set_stage(db, tenant_id, customer_of(db, tenant_id, "wmAlice").id, "意向客户")
+    set_stage(db, tenant_id, customer_of(db, tenant_id, "wmCarol").id, "初步接触")
     worker.join()
     return churn_account
 
@@ -54,7 +54,7 @@ def save_reminder(client, db, tenant, **form):
 def test_a_churned_intending_customer_reminds_the_employee_with_retain_and_initial_contact_sends_nothing(
         db, tenant, staged, client, make_user, login, sandbox, wsgi_http, worker, public_url):
     signed_in(make_user, login, tenant, "admin@acme.test")
-    save_reminder(client, db, tenant, enabled="1", employee_stages=[stage_id(db, tenant.id, "Intending")])
+    save_reminder(client, db, tenant, enabled="1", employee_stages=[stage_id(db, tenant.id, "意向客户")])
     churn(wsgi_http, staged, "lisi", "wmAlice", at=1763600000)
     churn(wsgi_http, staged, "zhangsan", "wmCarol", at=1763600100)
     worker.join()
@@ -73,7 +73,7 @@ def test_a_churned_intending_customer_reminds_the_employee_with_retain_and_initi
 def test_the_superior_reminder_goes_to_the_employees_superior(db, tenant, staged, client, make_user, login, sandbox,
                                                               wsgi_http, worker, public_url):
     signed_in(make_user, login, tenant, "admin@acme.test")
-    save_reminder(client, db, tenant, enabled="1", superior_stages=[stage_id(db, tenant.id, "Intending")])
+    save_reminder(client, db, tenant, enabled="1", superior_stages=[stage_id(db, tenant.id, "意向客户")])
     churn(wsgi_http, staged, "lisi", "wmAlice", at=1763600000)
     worker.join()
     messages = app_messages(sandbox[1])
@@ -89,7 +89,7 @@ def test_without_a_public_address_the_reminder_is_text(db, tenant, staged, clien
     db.commit()
     from scrm_wecom.churn.settings import save_churn_reminder
 
-    intending = stage_id(db, tenant.id, "Intending")
+    intending = stage_id(db, tenant.id, "意向客户")
     save_churn_reminder(db, tenant.id, enabled=True, employee_stages=[intending], superior_stages=[],
                         known_stages=[intending])
     db.commit()
@@ -102,7 +102,7 @@ def test_without_a_public_address_the_reminder_is_text(db, tenant, staged, clien
 def test_with_the_reminder_off_nothing_is_sent(db, tenant, staged, client, make_user, login, sandbox, wsgi_http,
                                                 worker, public_url):
     signed_in(make_user, login, tenant, "admin@acme.test")
-    save_reminder(client, db, tenant, employee_stages=[stage_id(db, tenant.id, "Intending")])
+    save_reminder(client, db, tenant, employee_stages=[stage_id(db, tenant.id, "意向客户")])
     churn(wsgi_http, staged, "lisi", "wmAlice", at=1763600000)
     worker.join()
     assert app_messages(sandbox[1]) == [] and len(losses(db, tenant.id)) == 1
@@ -115,7 +115,7 @@ def test_reminder_settings_refuse_unknown_stages_and_an_empty_choice_when_on(db,
     assert client.post(url, data={"enabled": "1"}).status_code == 422
     assert client.post(url, data={"employee_stages": ["999999"]}).status_code == 422
     page = client.get(url).get_data(as_text=True)
-    assert "Intending" in page and "Superior reminder" in page
+    assert "意向客户" in page and "Superior reminder" in page
 
 
 def save_notice(client, tenant, **form):

@@ -61,10 +61,10 @@ def test_the_retain_page_and_the_lists_work_on_a_phone(page, db, tenant, churn_a
 
     page.goto("/t/acme/wecom/churn/churned/settings")
     page.check("input[name=enabled]")
-    page.check("[data-field=employee_stages] label:has-text('02 Intending') input")
+    page.check("[data-field=employee_stages] label:has-text('02 意向客户') input")
     page.click("form[data-testid=churn-settings] button[type=submit]")
     page.wait_for_selector("[data-testid=churned-list]")
     assert no_horizontal_scroll(page)
     page.goto("/t/acme/wecom/churn/churned/settings")
-    assert page.is_checked("[data-field=employee_stages] label:has-text('02 Intending') input")
+    assert page.is_checked("[data-field=employee_stages] label:has-text('02 意向客户') input")
     assert page.is_checked("input[name=enabled]") and no_horizontal_scroll(page)

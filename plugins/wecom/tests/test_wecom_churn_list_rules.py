@@ -145,7 +145,8 @@ def test_owner_and_last_follow_up_are_shown_on_the_page_and_in_the_csv(db, tenan
                          "2026-11-01 10:00", "10"]
     body = client.get(f"{CHURNED}/export.csv?sort=lost_at&dir=asc").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert rows[0] == ["Name", "Owner", "Added by", "Added at", "Last follow-up", "Churned at", "Days not followed up"]
+    assert rows[0] == ["Name", "Owner", "Added by", "Added at (Asia/Shanghai)", "Last follow-up (Asia/Shanghai)",
+                       "Churned at (Asia/Shanghai)", "Days not followed up"]
     assert rows[1] == ["Alice", "张三", "李四", "2023-11-15 06:21:40", shown.strftime("%Y-%m-%d %H:%M:%S"),
                        "2026-11-01 10:00:00", "10"]
 

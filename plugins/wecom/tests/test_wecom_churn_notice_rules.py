@@ -140,11 +140,11 @@ def test_with_only_wecom_enabled_the_reminder_settings_offer_no_stages_and_say_w
 def test_a_superior_reminder_for_an_employee_without_a_superior_sends_nothing_and_is_recorded(
         db, tenant, churn_account, client, make_user, login, sandbox, wsgi_http, worker):
     worker.join()
-    set_stage(db, tenant.id, customer_of(db, tenant.id, "wmAlice").id, "Intending")
+    set_stage(db, tenant.id, customer_of(db, tenant.id, "wmAlice").id, "意向客户")
     worker.join()
     signed_in(make_user, login, tenant, "admin@acme.test")
     response = client.post(f"/t/{tenant.slug}/wecom/churn/churned/settings",
-                           data={"enabled": "1", "superior_stages": [stage_id(db, tenant.id, "Intending")]})
+                           data={"enabled": "1", "superior_stages": [stage_id(db, tenant.id, "意向客户")]})
     assert response.status_code == 302
     churn(wsgi_http, churn_account, "zhangsan", "wmAlice", at=1763600000)  # zhangsan reports to no one
     worker.join()
@@ -158,7 +158,7 @@ def test_a_superior_reminder_for_an_employee_without_a_superior_sends_nothing_an
 def test_settings_forms_are_for_tenant_admins_only(db, tenant, other_tenant, churn_account, enable_plugins, client,
                                                    make_user, login, worker):
     worker.join()
-    intending = stage_id(db, tenant.id, "Intending")
+    intending = stage_id(db, tenant.id, "意向客户")
     zhangsan = employee(db, tenant.id, "zhangsan").id
     forms = {"churned": {"enabled": "1", "employee_stages": [intending]},
              "deleted": {"enabled": "1", "admin_ids": [zhangsan], "frequency": "daily_digest"}}

@@ -130,7 +130,7 @@ def test_members_notifications_become_app_messages_once_per_notification(db, ten
     lisi = employee(db, tenant.id, "lisi").id
     alice = customer_of(db, tenant.id, "wmAlice").id
     note = {"recipient_employee_id": lisi, "recipient_userid": "lisi", "kind": "stage_change",
-            "text": "Customer Alice moved from stage Initial contact to Intending.", "customer_id": alice}
+            "text": "Customer Alice moved from stage 初步接触 to 意向客户.", "customer_id": alice}
     notify(db, tenant.id, 41, **note)
     notify(db, tenant.id, 41, **note)  # the same notification published twice
     notify(db, tenant.id, 42, recipient_employee_id=lisi, kind="stage_follow_up", text="Follow up Bob.")

@@ -21,10 +21,13 @@ from scrm.sdk import (
     Tag,
     TagGroup,
     distinct_values,
+    register_labels,
 )
+from scrm.sdk.web import code_label
 
 from .fields import SELECT_TYPES, custom_fields
 
+CUSTOMER_SOURCE = "customer.source"  # the code set (scrm.core.labels)
 SOURCE_LABELS = {
     "manual": _l("Manually created"), "import": _l("Imported"), "wecom": _l("WeCom external contact import"),
     "official_account": _l("Official Account follower"), "miniapp": _l("Mini-program user"),
@@ -35,8 +38,12 @@ SOURCE_LABELS = {
 }
 
 
+register_labels(CUSTOMER_SOURCE, SOURCE_LABELS)
+
+
 def source_label(source: str) -> str:
-    return str(SOURCE_LABELS.get(source, source))
+    """The label of a customer source (the one label function of the code set, ``code_label``)."""
+    return code_label(CUSTOMER_SOURCE, source)
 
 
 # -- department: the owner's department and its sub-departments ------------------------------------------------------
@@ -137,7 +144,7 @@ def source_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
 def _identity_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
     kinds = distinct_values(session, CustomerIdentity.kind, CustomerIdentity.tenant_id, tenant_id)
     values = sorted({f"{k.split('@', 1)[0]}@*" if "@" in k else k for k in kinds})
-    return [(v, v.replace("@*", "")) for v in values]
+    return [(v, code_label("identity.kind", v.replace("@*", ""))) for v in values]
 
 
 def choices_for(session: Session, tenant_id: int, filter_type: FilterType) -> list[tuple[Any, str]] | None:

@@ -9,14 +9,14 @@ from flask import Blueprint, abort, g
 from sqlmodel import select
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, FilterType, get_scoped, mask_mobile
-from scrm.sdk.web import current_tenant, customer_visibility, db, tenant_hooks
+from scrm.sdk.web import current_tenant, customer_visibility, db, tenant_hooks, translated_filter_types
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 
 def filter_types() -> list[FilterType]:
     """Every filter type the tenant's enabled plugins contribute."""
-    return tenant_hooks().contribute("audience_filters", tenant=current_tenant())
+    return translated_filter_types(tenant_hooks().contribute("audience_filters", tenant=current_tenant()))
 
 
 def visible_customer(customer_id: int) -> Customer:

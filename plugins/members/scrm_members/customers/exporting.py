@@ -12,7 +12,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from scrm.sdk import Customer, CustomerIdentity, Employee, IdentityKind, mask_mobile, tabular
+from scrm.sdk import (
+    Customer,
+    CustomerIdentity,
+    Employee,
+    IdentityKind,
+    export_time,
+    mask_mobile,
+    tabular,
+    zone_title,
+)
 
 from ..loyalty import levels
 from .audience import source_label
@@ -26,7 +35,7 @@ def header(session: Session, tenant_id: int) -> tuple[list[str], list[Any]]:
     fields = custom_fields(session, tenant_id)
     labels = {f.key: str(f.label) for f in SYSTEM_FIELDS}
     titles = ["ID", labels["name"], labels["gender"], labels["mobile"], _("Other mobiles"), _("Source"),
-              _("Member"), _("Member level"), _("Level valid until"), _("Owner"), _("Created at"),
+              _("Member"), _("Member level"), _("Level valid until"), _("Owner"), zone_title(_("Created at")),
               *[labels[k] for k in PROFILE_KEYS], *[f.name for f in fields]]
     return titles, fields
 
@@ -57,7 +66,7 @@ def rows(session: Session, tenant_id: int, where: Any, mask: bool, fields: list[
                    " ".join(show(m) for m in others), source_label(customer.source),
                    _("Yes") if customer.is_member else _("No"), *_level_cells(held.get(customer.id)),
                    owners.get(customer.owner_employee_id, ""),
-                   customer.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                   export_time(customer.created_at),
                    *[display_value_of(attributes.get(k)) for k in PROFILE_KEYS],
                    *[display_value(f, attributes.get(f.key)) for f in fields]]
         last_id = ids[-1]

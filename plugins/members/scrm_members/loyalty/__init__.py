@@ -75,7 +75,7 @@ def customer_merged(tenant, survivor_id: int, merged_id: int, session) -> None:
 
 
 def enabled(tenant, settings, session) -> None:
-    stages.seed_sample_ladder(session, tenant.id)
+    stages.seed_sample_ladder(session, tenant.id, tenant.language)
     jobs.ensure_schedules(session, tenant.id)
 
 

@@ -1,6 +1,6 @@
 """The home dashboard's figures (spec A §5.1–§5.6), computed in SQL into one snapshot per tenant.
 
-Definitions (periods are local days and months, Asia/Shanghai):
+Definitions (periods are days and months of the tenant time zone):
 * customers are the tenant's live (not merged) customers; a member has the member flag, everyone else is a non-member;
 * a sale is an order with a payment time; after-sales (refunded) orders are not excluded (R27);
 * "sales this month / today" sum the paid amount of the orders *created* in the period (the spec's "produced"),

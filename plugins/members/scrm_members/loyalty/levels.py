@@ -1,7 +1,7 @@
 """Member levels (会员等级): the tenant's ladder, a customer's level with its validity, and the ``member_level``
 audience filter type.
 
-A customer has at most one level (``CustomerLevel``), valid through a local day (Asia/Shanghai, inclusive) or
+A customer has at most one level (``CustomerLevel``), valid through a local day (tenant time zone, inclusive) or
 permanently. A level whose day has passed reads as *no level* everywhere (list, filters, segments, profile, export,
 API) without a job having to remove it: every query compares with today, so an audience evaluated on a later day
 drops the customer. The expired row stays until the customer is given a level again or the level is deleted.
@@ -63,7 +63,7 @@ class Held:
 
 
 def today() -> date:
-    """The local (Beijing) day."""
+    """Today in the tenant's time zone."""
     return local_now(utcnow()).date()
 
 

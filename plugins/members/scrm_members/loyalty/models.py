@@ -3,7 +3,7 @@ membership history and reminder settings, notifications, performance targets, th
 levels with the customers' levels, and order lines (products).
 
 Money is stored as integer fen (1 yuan = 100 fen), like WeChat Pay: sums stay exact in SQL on every database.
-Times are aware UTC datetimes; periods (today, this month) are days of the tenant's local time, Asia/Shanghai.
+Times are aware UTC datetimes; periods (today, this month) are days of the tenant's time zone (Asia/Shanghai by default).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class FollowUpCondition(StrEnum):
 
 
 class StageFollowUpRule(TenantScoped, table=True):
-    """"[stay time | no-contact time] exceeds ``days`` days → remind at ``send_time`` (HH:MM:SS, Asia/Shanghai)"."""
+    """"[stay time | no-contact time] exceeds ``days`` days → remind at ``send_time`` (HH:MM:SS, tenant time zone)"."""
 
     __tablename__ = "members_stage_follow_up_rule"
     id: int | None = Field(default=None, primary_key=True)

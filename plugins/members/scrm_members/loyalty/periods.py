@@ -1,49 +1,19 @@
-"""Local time and money of the loyalty area: periods are days and months of the tenant's local time (Asia/Shanghai,
-the platform's one market), money is integer fen shown as yuan with two decimals."""
+"""Local time and money of the loyalty area: periods are days and months of the tenant's time zone (the tenant
+setting, Asia/Shanghai by default; the SDK's time helpers), money is integer fen shown as yuan with two decimals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from scrm.sdk import Span, current_zone, day_span, local_midnight, local_now, month_span
 
-
-@dataclass(frozen=True)
-class Span:
-    """A half-open UTC interval ``[start, end)``."""
-
-    start: datetime
-    end: datetime
-
-
-def local_now(now: datetime) -> datetime:
-    return now.astimezone(LOCAL_TZ)
-
-
-def local_midnight(day: date) -> datetime:
-    """00:00 of ``day`` in local time, as UTC."""
-    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
-
-
-def day_span(now: datetime, days_back: int = 0) -> Span:
-    """The local day of ``now`` (``days_back`` days earlier)."""
-    day = local_now(now).date() - timedelta(days=days_back)
-    return Span(local_midnight(day), local_midnight(day + timedelta(days=1)))
-
-
-def month_span(now: datetime, months_back: int = 0) -> Span:
-    """The local calendar month of ``now`` (``months_back`` months earlier)."""
-    first = local_now(now).date().replace(day=1)
-    for _ in range(months_back):
-        first = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return Span(local_midnight(first), local_midnight(following))
+__all__ = ["Span", "day_span", "local_midnight", "local_now", "month_span", "year_span", "parse_local_datetime",
+           "to_cents", "yuan", "wan", "ratio", "divide"]
 
 
 def year_span(year: int) -> Span:
+    """The tenant's calendar year ``year`` as a UTC span."""
     return Span(local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1)))
 
 
@@ -54,7 +24,7 @@ def parse_local_datetime(raw: str) -> datetime:
         text += "T00:00:00"
     value = datetime.fromisoformat(text)
     if value.utcoffset() is None:
-        value = value.replace(tzinfo=LOCAL_TZ)
+        value = value.replace(tzinfo=current_zone())
     return value.astimezone(UTC)
 
 

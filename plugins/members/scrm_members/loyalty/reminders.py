@@ -32,7 +32,7 @@ from .models import (
     StageMembership,
     StageReminderSettings,
 )
-from .periods import LOCAL_TZ, local_now
+from .periods import local_now
 
 NOTIFICATION_EVENT = "members.notification"
 TIME_FORMAT = "%H:%M:%S"
@@ -61,7 +61,7 @@ def parse_send_time(raw: str) -> str:
 def next_local_time(send_time: str, now: datetime) -> datetime:
     """The next moment (UTC, after ``now``) the local clock shows ``send_time``."""
     local = local_now(now)
-    at = datetime.combine(local.date(), time.fromisoformat(send_time), LOCAL_TZ)
+    at = datetime.combine(local.date(), time.fromisoformat(send_time), local.tzinfo)
     if at <= local:
         at += timedelta(days=1)
     return at.astimezone(now.tzinfo)

@@ -7,7 +7,7 @@ customers whose current stage differs: their open membership is closed and a new
 written and ``members.stage_changed`` published. A customer who matches no rule keeps the stage they are in (stages
 are sticky: a rule moves customers into a stage, never out into nothing).
 
-Board figures use the local day (Asia/Shanghai) of ``now``: "new" counts entries into the stage today, "flow" counts
+Board figures use the local day (tenant time zone) of ``now``: "new" counts entries into the stage today, "flow" counts
 customers who left the stage for another one today.
 """
 
@@ -32,6 +32,7 @@ from scrm.sdk import (
     publish,
     utcnow,
 )
+from scrm.sdk.web import seeding_language
 
 from .models import Stage, StageFollowUpRule, StageMembership
 from .periods import day_span
@@ -45,28 +46,30 @@ PLAN_MAX = 2000
 CHUNK = 1000
 STAGE_CHANGED = "members.stage_changed"
 
+# The sample ladder of the manual (spec B §4.8), seeded in the tenant's language (its "language of seeded data"):
+# the names, descriptions and plan scenarios are the manual's (初步接触, 意向客户, 首单客户, 忠诚客户, 超级客户).
 SAMPLE_LADDER = (
-    ("Initial contact", "Customers in first contact with the brand.",
-     "1. Registration gift: friend added, 3 days without registering → push the join-gift page.\n"
-     "2. Drive to mini-program: friend added, 3 days without logging in → push the join-gift page.\n"
-     "3. Complete profile: friend added, 3 days without mobile, gender and birthday → push the join-gift page.",
+    (_l("Initial contact"), _l("Customers in first contact with the brand."),
+     _l("1. Registration gift: friend added, 3 days without registering → push the join-gift page.\n"
+        "2. Drive to mini-program: friend added, 3 days without logging in → push the join-gift page.\n"
+        "3. Complete profile: friend added, 3 days without mobile, gender and birthday → push the join-gift page."),
      None),
-    ("Intending", "Customers with purchase intent.",
-     "1. First-order push: 7 days after registering without a purchase → push a spend-threshold coupon.\n"
-     "2. Purchase nudge: item in the cart for 3 days without a purchase → push an instant discount or a gift.",
+    (_l("Intending"), _l("Customers with purchase intent."),
+     _l("1. First-order push: 7 days after registering without a purchase → push a spend-threshold coupon.\n"
+        "2. Purchase nudge: item in the cart for 3 days without a purchase → push an instant discount or a gift."),
      None),
-    ("First order", "Customers with exactly one completed order.",
-     "1. Repurchase: purchased within 85 days but not within 35 days → push the purchase zone or a coupon.\n"
-     "2. Invite to group: purchased within 7 days but never joined a group → send the group invitation.",
+    (_l("First order"), _l("Customers with exactly one completed order."),
+     _l("1. Repurchase: purchased within 85 days but not within 35 days → push the purchase zone or a coupon.\n"
+        "2. Invite to group: purchased within 7 days but never joined a group → send the group invitation."),
      {"conditions": [{"type": "purchase_count", "values": [{"min": 1, "max": 1}]}]}),
-    ("Loyal", "Customers with 10 orders or more and a paid amount under 10,000 yuan.",
-     "1. Birthday gift: birthday next month → a coupon or one lucky-wheel draw.\n"
-     "2. Repurchase: purchased within 85 days but not within 35 days → push the purchase zone or a coupon.",
+    (_l("Loyal"), _l("Customers with 10 orders or more and a paid amount under 10,000 yuan."),
+     _l("1. Birthday gift: birthday next month → a coupon or one lucky-wheel draw.\n"
+        "2. Repurchase: purchased within 85 days but not within 35 days → push the purchase zone or a coupon."),
      {"conditions": [{"type": "purchase_count", "values": [{"min": 10}]},
                      {"type": "paid_amount", "values": [{"max": 9999.99}]}]}),
-    ("Super customer", "Customers with 10 orders or more and a paid amount of 10,000 yuan or more.",
-     "1. Birthday gift: birthday next month → a coupon or one lucky-wheel draw.\n"
-     "2. Churn wake-up: no purchase for 3 months → push the purchase zone or a spend-threshold coupon.",
+    (_l("Super customer"), _l("Customers with 10 orders or more and a paid amount of 10,000 yuan or more."),
+     _l("1. Birthday gift: birthday next month → a coupon or one lucky-wheel draw.\n"
+        "2. Churn wake-up: no purchase for 3 months → push the purchase zone or a spend-threshold coupon."),
      {"conditions": [{"type": "purchase_count", "values": [{"min": 10}]},
                      {"type": "paid_amount", "values": [{"min": 10000}]}]}),
 )
@@ -94,14 +97,16 @@ def get_stage(session: Session, tenant_id: int, stage_id: int) -> Stage | None:
     return stage if stage is not None and stage.tenant_id == tenant_id else None
 
 
-def seed_sample_ladder(session: Session, tenant_id: int) -> int:
-    """Create the sample ladder (spec B §4.8) when the tenant has no stage yet; automation stays off until an admin
-    turns it on. Returns how many stages were created."""
+def seed_sample_ladder(session: Session, tenant_id: int, language: str | None = None) -> int:
+    """Create the sample ladder (spec B §4.8) in ``language`` (the tenant's language of seeded data, Chinese by
+    default) when the tenant has no stage yet; automation stays off until an admin turns it on. Returns how many
+    stages were created."""
     if session.execute(select(Stage.id).where(Stage.tenant_id == tenant_id).limit(1)).first() is not None:
         return 0
-    for ordinal, (name, description, plan, rule) in enumerate(SAMPLE_LADDER, 1):
-        session.add(Stage(tenant_id=tenant_id, ordinal=ordinal, name=name, description=description,
-                          plan_description=plan, entry_rule=rule or {}))
+    with seeding_language(language):
+        for ordinal, (name, description, plan, rule) in enumerate(SAMPLE_LADDER, 1):
+            session.add(Stage(tenant_id=tenant_id, ordinal=ordinal, name=str(name), description=str(description),
+                              plan_description=str(plan), entry_rule=rule or {}))
     session.flush()
     return len(SAMPLE_LADDER)
 

@@ -54,10 +54,10 @@ def visible_customers(ids: list[str]) -> list[Customer]:
 
 
 def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An aware datetime in the tenant's local time (Asia/Shanghai); '—' for None."""
-    from .periods import LOCAL_TZ
+    """A stored time in the tenant's time zone; '—' for None (the SDK's ``format_local``)."""
+    from scrm.sdk import format_local
 
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value is not None else "—"
+    return format_local(value, fmt)
 
 
 def customer_url(customer_id: int) -> str | None:

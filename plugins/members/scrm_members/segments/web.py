@@ -16,6 +16,7 @@ from scrm.sdk.web import (
     db,
     next_target,
     role_required,
+    translated_filter_types,
 )
 
 from .audiences import estimate, tenant_filter_types, validate_rule
@@ -33,7 +34,7 @@ def user_id() -> int | None:
 
 
 def filter_types() -> list:
-    return tenant_filter_types(db(), current_tenant())
+    return translated_filter_types(tenant_filter_types(db(), current_tenant()))
 
 
 def visible_tag_ids() -> set[int]:

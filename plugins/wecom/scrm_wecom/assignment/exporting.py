@@ -1,5 +1,5 @@
-"""The assignment records as CSV (UTF-8 with BOM, streamed) or XLSX (openpyxl write-only mode); times in
-Asia/Shanghai."""
+"""The assignment records as CSV (UTF-8 with BOM, streamed) or XLSX (openpyxl write-only mode); times in the
+tenant's time zone (named in the column titles)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from scrm.sdk import tabular
+from scrm.sdk import export_time, tabular, zone_title
 
-from ..welcome.segments import local_time
 from . import records
 
 BATCH = 1000
 
 
 def _titles() -> list[str]:
-    return [_("Customer"), _("Kind"), _("From"), _("Takeover employee"), _("Status"), _("Assigned at"),
-            _("Finished at"), _("Note")]
+    return [_("Customer"), _("Kind"), _("From"), _("Takeover employee"), _("Status"), zone_title(_("Assigned at")),
+            zone_title(_("Finished at")), _("Note")]
 
 
 def _rows(session: Session, tenant_id: int, where: Any) -> Iterator[list[Any]]:
@@ -28,9 +27,7 @@ def _rows(session: Session, tenant_id: int, where: Any) -> Iterator[list[Any]]:
         batch = records.rows(session, tenant_id, where, offset, BATCH)
         for row in batch:
             yield [row.customer_name, row.kind_label, row.from_label, row.takeover_label, row.status_label,
-                   local_time(row.record.assigned_at).strftime("%Y-%m-%d %H:%M:%S"),
-                   local_time(row.record.finished_at).strftime("%Y-%m-%d %H:%M:%S") if row.record.finished_at
-                   else "",
+                   export_time(row.record.assigned_at), export_time(row.record.finished_at),
                    row.record.error]
         if len(batch) < BATCH:
             return

@@ -38,13 +38,13 @@ from scrm.sdk import (
     EmployeeStatus,
     FilterType,
     IdentityKind,
+    current_zone,
     department_subtree,
     distinct_values,
 )
 
 from ..sync.contacts import CORP_NAME_KEY
 from ..sync.models import Follow, FollowStatus
-from ..welcome.segments import TIMEZONE
 
 UNASSIGNED, RESIGNED, ONJOB = "unassigned", "resigned", "onjob"
 TABS = (UNASSIGNED, RESIGNED, ONJOB)
@@ -129,8 +129,8 @@ def level_choices(session: Session, tenant_id: int, types: list[FilterType] | No
 
 
 def local_start(day: date) -> datetime:
-    """00:00 of ``day`` in Asia/Shanghai, as UTC (SQLite compares the stored UTC text, dropping any offset)."""
-    return datetime.combine(day, time.min, TIMEZONE).astimezone(UTC)
+    """00:00 of ``day`` in the tenant's time zone, as UTC (SQLite compares the stored UTC text, dropping any offset)."""
+    return datetime.combine(day, time.min, current_zone()).astimezone(UTC)
 
 
 def _owner_status(tenant_id: int, status: EmployeeStatus) -> Any:

@@ -11,9 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from scrm.sdk import Customer, Employee, EmployeeStatus
+from scrm.sdk import Customer, Employee, EmployeeStatus, current_zone
 
-from ..welcome.segments import TIMEZONE
 from .models import AssignmentRecord, Kind, Status
 
 KIND_LABELS = {Kind.POOL_CLAIM: _l("Claimed"), Kind.POOL_ASSIGN: _l("Assigned"),
@@ -42,7 +41,7 @@ def _day(value: Any, end: bool) -> datetime | None:
     if day is None:
         return None
     # as UTC: SQLite compares the stored UTC text and would drop the offset
-    return datetime.combine(day + timedelta(days=1) if end else day, time.min, TIMEZONE).astimezone(UTC)
+    return datetime.combine(day + timedelta(days=1) if end else day, time.min, current_zone()).astimezone(UTC)
 
 
 def where(tenant_id: int, args, visibility: Any = None) -> Any:

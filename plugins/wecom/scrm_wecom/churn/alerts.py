@@ -18,7 +18,7 @@ from html import escape
 
 from sqlmodel import Session, select
 
-from scrm.sdk import Customer, Employee, Tenant, actor, audit, job_session
+from scrm.sdk import Customer, Employee, Tenant, actor, audit, current_zone, job_session
 
 from ..messaging import Text, TextCard, queue_app_message
 from ..messaging.content import DESCRIPTION_BYTES
@@ -27,7 +27,7 @@ from ..messaging.links import page_url
 from ..messaging.outbound import account_for
 from . import stages
 from .models import DigestFrequency, FriendLoss, LossKind
-from .settings import LOCAL_TZ, settings_of
+from .settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ MORE = '<div class="normal">…</div>'
 
 
 def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return moment.astimezone(current_zone()).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def card_or_text(title: str, lines: list[str], url: str | None, button: str | None):

@@ -10,25 +10,24 @@ from flask_babel import gettext as _
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from scrm.sdk import tabular
+from scrm.sdk import format_local, tabular, zone_title
 
 from . import listing
 from .models import LossKind
-from .settings import LOCAL_TZ
 
 BATCH = 1000
 
 
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """``moment`` in Asia/Shanghai time ("" without one)."""
-    return moment.astimezone(LOCAL_TZ).strftime(fmt) if moment else ""
+    """``moment`` in the tenant's time zone ("" without one)."""
+    return format_local(moment, fmt, "")
 
 
 def header(kind: LossKind) -> list[str]:
     if kind is LossKind.CHURNED:
-        return [_("Name"), _("Owner"), _("Added by"), _("Added at"), _("Last follow-up"), _("Churned at"),
-                _("Days not followed up")]
-    return [_("Name"), _("Operator"), _("Deleted at"), _("Added at")]
+        return [_("Name"), _("Owner"), _("Added by"), zone_title(_("Added at")), zone_title(_("Last follow-up")),
+                zone_title(_("Churned at")), _("Days not followed up")]
+    return [_("Name"), _("Operator"), zone_title(_("Deleted at")), zone_title(_("Added at"))]
 
 
 def table(session: Session, tenant_id: int, kind: LossKind, query: Select) -> Iterator[list[Any]]:

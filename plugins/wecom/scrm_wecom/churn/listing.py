@@ -3,7 +3,7 @@
 Last follow-up: the customer's latest timeline event (``customer_event``) other than the platform's own bookkeeping
 (created, imported, merged, stage changed, owner transfer, and the WeCom relation's own entries: friend added, tagged,
 welcome sent, group joined or left, friend lost) — a note, a profile edit, a message, an order, whatever
-another module records about the customer. Days not followed up = today − that event's date, in whole Asia/Shanghai
+another module records about the customer. Days not followed up = today − that event's date, in whole tenant-time-zone
 days; empty when there is none. The days filters count a never-followed-up row from the day the relation was added
 (a customer added 40 days ago and never followed up has gone 40 days without a follow-up); a row with neither a
 follow-up nor an add time matches no days filter. Filtering and sorting by days compare times with local midnights,
@@ -27,11 +27,10 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from scrm.sdk import Customer, CustomerEvent, Employee, utcnow
+from scrm.sdk import Customer, CustomerEvent, Employee, current_zone, utcnow
 
 from .. import timeline
 from .models import FriendLoss, LossKind
-from .settings import LOCAL_TZ
 
 NOT_FOLLOW_UPS = ("created", "imported", "merged", "stage_changed", "transfer", *timeline.KINDS)
 SCOPES = ("all", "mine", "subordinates")
@@ -56,17 +55,17 @@ def _int(raw: str | None) -> int | None:
 
 
 def local_midnight(day: date) -> datetime:
-    """The start of ``day`` in Asia/Shanghai, in UTC (as every stored time)."""
-    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
+    """The start of ``day`` in the tenant's time zone, in UTC (as every stored time)."""
+    return datetime.combine(day, time.min, current_zone()).astimezone(UTC)
 
 
 def today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LOCAL_TZ).date()
+    return (now or utcnow()).astimezone(current_zone()).date()
 
 
 def days_since(moment: datetime | None, now: datetime | None = None) -> int | None:
-    """Whole Asia/Shanghai days from ``moment``'s date to today; None without a moment."""
-    return (today(now) - moment.astimezone(LOCAL_TZ).date()).days if moment else None
+    """Whole days of the tenant's time zone from ``moment``'s date to today; None without a moment."""
+    return (today(now) - moment.astimezone(current_zone()).date()).days if moment else None
 
 
 @dataclass

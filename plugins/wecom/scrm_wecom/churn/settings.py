@@ -1,5 +1,5 @@
 """The tenant's churn settings: the churn reminder (switch, employee stages, superior stages) and the deleted-user
-notification (switch, admin recipients, every event or a daily digest at 08:00 Asia/Shanghai).
+notification (switch, admin recipients, every event or a daily digest at 08:00 tenant time).
 
 The digest is a durable daily schedule (key ``wecom:deleted_digest:<tenant>``) created when the digest is switched
 on and cancelled when it is switched off or the frequency changes. A digest covers the deletions recorded since the
@@ -11,17 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from scrm.sdk import Employee, EmployeeStatus, cancel_schedule, schedule, utcnow
+from scrm.sdk import Employee, EmployeeStatus, cancel_schedule, current_zone, schedule, utcnow
 
 from .models import ChurnSettings, DigestFrequency, FriendLoss, LossKind
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DIGEST_TIME = time(8, 0)
 DIGEST_ACTOR = "scrm_wecom.churn.alerts.send_deleted_digest"
 
@@ -83,9 +81,9 @@ def save_churn_reminder(session: Session, tenant_id: int, *, enabled: bool, empl
 
 
 def next_digest_at(now: datetime) -> datetime:
-    """The next 08:00 Asia/Shanghai after ``now``, in UTC."""
-    local = now.astimezone(LOCAL_TZ)
-    at = datetime.combine(local.date(), DIGEST_TIME, LOCAL_TZ)
+    """The next 08:00 of the tenant's time zone after ``now``, in UTC."""
+    local = now.astimezone(current_zone())
+    at = datetime.combine(local.date(), DIGEST_TIME, current_zone())
     if at <= local:
         at += timedelta(days=1)
     return at.astimezone(UTC)

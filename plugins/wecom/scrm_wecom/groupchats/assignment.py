@@ -21,12 +21,11 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from scrm.sdk import Employee, EmployeeStatus, utcnow
+from scrm.sdk import Employee, EmployeeStatus, current_zone, utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..sync.models import SyncMember
 from ..sync.org import DISABLED_STATUS
-from ..welcome.segments import TIMEZONE
 from .models import AssignmentStatus, ChatStatus, GroupAssignment, GroupChat
 from .tags import with_tags
 
@@ -253,7 +252,7 @@ class RecordFilter:
 
 def _local_midnight(day: date) -> datetime:
     """The start of a China-time day, in UTC (stored times are UTC; SQLite compares them as text)."""
-    return datetime.combine(day, time.min, TIMEZONE).astimezone(UTC)
+    return datetime.combine(day, time.min, current_zone()).astimezone(UTC)
 
 
 def records_query(tenant_id: int, filters: RecordFilter):

@@ -9,9 +9,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from scrm.sdk import EmployeeStatus, tabular
+from scrm.sdk import EmployeeStatus, export_time, tabular, zone_title
 
-from ..welcome.segments import local_time
 from .assignment import NOT_CONFIRMED, SUPERSEDED
 from .models import AssignmentStatus
 
@@ -39,7 +38,7 @@ def employee_label(employee: Any, fallback: str = "") -> str:
 
 
 def header() -> list[str]:
-    return [_("Group chat"), _("Takeover employee"), _("Members"), _("Assigned at"), _("Status"), _("Error"),
+    return [_("Group chat"), _("Takeover employee"), _("Members"), zone_title(_("Assigned at")), _("Status"), _("Error"),
             _("Previous owner"), _("Operator")]
 
 
@@ -51,7 +50,7 @@ def rows(session: Session, query) -> Iterator[list[Any]]:
             return
         for record, takeover, chat in batch:
             yield [record.chat_name or chat.name, employee_label(takeover, record.takeover_userid),
-                   record.member_count, local_time(record.assigned_at).strftime("%Y-%m-%d %H:%M:%S"),
+                   record.member_count, export_time(record.assigned_at),
                    status_label(record.status), error_label(record),
                    record.handover_userid, record.operator]
         offset += BATCH

@@ -20,13 +20,14 @@ from scrm.sdk import (
     Employee,
     IdentityKind,
     Tag,
+    current_zone,
     match_or_create,
+    utc_offset_hours,
     utcnow,
 )
 
 from .. import timeline
 from ..welcome.routing import NewFriend, WelcomeChoice, register_state_prefix
-from ..welcome.segments import TIMEZONE
 from . import service
 from .models import LiveCodeFriendEvent
 
@@ -139,16 +140,16 @@ def totals(session: Session, tenant_id: int, code_ids: list[int]) -> dict[int, d
 def _local_day(session: Session):
     column = LiveCodeFriendEvent.occurred_at
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(str(TIMEZONE), column), Date)
-    return func.date(column, "+8 hours")  # SQLite keeps UTC text; Asia/Shanghai has no daylight saving time
+        return cast(func.timezone(str(current_zone()), column), Date)
+    return func.date(column, f"{utc_offset_hours():+.2f} hours")  # SQLite keeps UTC text; the offset of today
 
 
 def daily(session: Session, tenant_id: int, code_id: int, days: int = 30,
           today: date | None = None) -> dict[str, list[Any]]:
-    """Adds and deletions per local (Asia/Shanghai) day over the last ``days`` days, for the chart."""
-    today = today or utcnow().astimezone(TIMEZONE).date()
+    """Adds and deletions per local day (tenant time zone) over the last ``days`` days, for the chart."""
+    today = today or utcnow().astimezone(current_zone()).date()
     first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, datetime.min.time(), TIMEZONE)
+    since = datetime.combine(first, datetime.min.time(), current_zone())
     day = _local_day(session)
     rows = session.exec(select(day, LiveCodeFriendEvent.kind, func.count())
                         .where(LiveCodeFriendEvent.tenant_id == tenant_id, LiveCodeFriendEvent.live_code_id == code_id,

@@ -4,12 +4,10 @@ the customer is a WeCom friend of."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, render_template
 from sqlalchemy import exists, select
 
-from scrm.sdk import Customer, CustomerEvent, Employee, get_scoped
+from scrm.sdk import Customer, CustomerEvent, Employee, format_local, get_scoped
 from scrm.sdk.web import (
     Role,
     current_membership,
@@ -26,7 +24,6 @@ bp = Blueprint("messaging", __name__, url_prefix="/messages", template_folder=".
 
 MEMBERS = (Role.TENANT_ADMIN, Role.OPERATOR, Role.EMPLOYEE)
 RECENT = 5
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _may_open(customer: Customer, follows: list[Follow]) -> bool:
@@ -55,5 +52,5 @@ def customer(customer_id: int):
                                .order_by(CustomerEvent.occurred_at.desc()).limit(RECENT)).scalars())
     return render_template("wecom/messaging/customer.html", customer=row, follows=follows, names=names, events=events,
                            active=FollowStatus.ACTIVE.value,
-                           local_time=lambda m: m.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if m else "-")
+                           local_time=lambda m: format_local(m, empty="-"))
 

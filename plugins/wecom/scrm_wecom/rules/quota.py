@@ -9,7 +9,7 @@ Conventions for the rows a WeCom mass send records (channel ``wecom``, one row p
   :func:`personal_task_ref` (``<task>@<sender userid>``), so the daily cap can be read per sender.
 
 Queued, sent and delivered rows count; failed and skipped rows do not. Natural days, weeks (Monday to Sunday) and
-months are China time (Asia/Shanghai). Everything is counted in SQL, a grouped query per chunk of customers.
+months are the tenant's time zone (Asia/Shanghai by default). Everything is counted in SQL, a grouped query per chunk of customers.
 """
 
 from __future__ import annotations
@@ -17,17 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from scrm.sdk import DeliveryStatus, MessageDelivery
+from scrm.sdk import DeliveryStatus, MessageDelivery, current_zone
 
 from .settings import limits
 
 CHANNEL = "wecom"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 900
 COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
@@ -43,7 +41,7 @@ def personal_task_ref(task: str, sender_userid: str) -> str:
 
 
 def day_window(now: datetime) -> tuple[datetime, datetime]:
-    local = now.astimezone(LOCAL_TZ)
+    local = now.astimezone(current_zone())
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 

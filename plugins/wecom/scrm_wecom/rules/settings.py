@@ -52,7 +52,7 @@ SPECS: tuple[LimitSpec, ...] = (
     LimitSpec("personal_mass_per_day", _l("Personal mass messages per customer per day"),
               _l("From one employee to one customer."), 1, 10, "mass"),
     LimitSpec("enterprise_mass_per_week", _l("Enterprise mass messages per customer per natural week"),
-              _l("Monday to Sunday, China time. A customer who is a friend of several employees counts once per send."),
+              _l("Monday to Sunday in the brand's time zone. A customer who is a friend of several employees counts once per send."),
               1, 10, "mass"),
     LimitSpec("enterprise_mass_per_month", _l("Enterprise mass messages per customer per natural month"),
               _l("WeCom's older rule; both the weekly and the monthly limit apply."), 1, 40, "mass"),

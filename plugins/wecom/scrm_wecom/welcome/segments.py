@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from scrm.sdk import current_zone
+
 from .content import ContentError, validate_content
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_SEGMENTS = 12
 END_OF_DAY = time(23, 59)  # an end written 23:59 includes the day's last minute
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: 1 Monday ... 7 Sunday
@@ -64,10 +64,10 @@ def validate_segments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def local_time(moment: datetime) -> datetime:
-    """``moment`` (aware, or naive UTC) in Asia/Shanghai."""
+    """``moment`` (aware, or naive UTC) in the tenant's time zone."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TIMEZONE)
+    return moment.astimezone(current_zone())
 
 
 def _minutes(value: str) -> int:

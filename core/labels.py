@@ -1,0 +1,64 @@
+"""Labels of codes: one label per code, for every code set a user sees (customer sources, identity kinds, delivery
+statuses, audit actions, employee statuses ...), registered once and used by every page, export and filter.
+
+Core registers its own code sets with message ids (``scrm.core.messages.N_``); a plugin registers the codes it adds
+(``scrm.sdk.register_labels("customer.source", {"wecom": _l("WeCom external contact")})``) with lazy strings of
+its own catalogue. The host renders a label in the user's language (``scrm.hostapp.labels.code_label``, the Jinja
+global ``code_label(set, code)``); an unknown code shows as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .messages import N_
+
+CUSTOMER_SOURCE = "customer.source"
+IDENTITY_KIND = "identity.kind"
+DELIVERY_STATUS = "delivery.status"
+EMPLOYEE_STATUS = "employee.status"
+AUDIT_ACTION = "audit.action"
+ROLE = "membership.role"
+DATA_SCOPE = "membership.scope"
+
+_labels: dict[str, dict[str, Any]] = {}
+
+
+def register_labels(code_set: str, labels: Mapping[str, Any]) -> None:
+    """Give the codes of ``code_set`` their labels (message ids or lazy strings); later registrations of a code win."""
+    _labels.setdefault(code_set, {}).update({str(code): label for code, label in labels.items()})
+
+
+def label_of(code_set: str, code: Any) -> Any | None:
+    """The registered label (message id or lazy string) of ``code`` in ``code_set``; None when it has none."""
+    if code is None:
+        return None
+    value = str(getattr(code, "value", code))
+    labels = _labels.get(code_set, {})
+    if value in labels:
+        return labels[value]
+    kind, at, _account = value.partition("@")  # channel-scoped codes: ``openid@<appid>``
+    return labels.get(kind) if at else None
+
+
+def registered(code_set: str) -> dict[str, Any]:
+    """Every code of ``code_set`` with its label."""
+    return dict(_labels.get(code_set, {}))
+
+
+register_labels(CUSTOMER_SOURCE, {"manual": N_("Manually created"), "import": N_("Imported"), "api": N_("API")})
+register_labels(IDENTITY_KIND, {"mobile": N_("Mobile"), "unionid": N_("WeChat UnionID"), "openid": N_("Official Account OpenID"),
+                               "external_userid": N_("WeCom external contact")})
+register_labels(DELIVERY_STATUS, {"queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"),
+                                  "delivered": N_("Delivered"), "failed": N_("Failed"), "skipped": N_("Skipped"),
+                                  "read": N_("Read")})
+register_labels(EMPLOYEE_STATUS, {"active": N_("Active"), "left": N_("Left"), "inactive": N_("Not activated")})
+register_labels(ROLE, {"tenant_admin": N_("Brand admin"), "operator": N_("Operator"), "employee": N_("Employee")})
+register_labels(DATA_SCOPE, {"all": N_("All customers"), "department": N_("Own department"),
+                             "mine": N_("Own customers")})
+register_labels(AUDIT_ACTION, {
+    "plugin.enable": N_("Plugin enabled"), "plugin.disable": N_("Plugin disabled"),
+    "plugin.settings": N_("Plugin settings changed"), "token.create": N_("API token created"),
+    "token.revoke": N_("API token revoked"), "tenant.settings": N_("Brand settings changed"),
+})
