@@ -22,8 +22,17 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 from werkzeug.routing import BuildError
 
-from scrm.sdk import Employee
-from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+from scrm.sdk import Customer, Employee
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    current_user,
+    customer_visibility,
+    db,
+    platform,
+    role_required,
+)
 
 from ..accounts import find_account, list_accounts
 from ..client import WeComClient
@@ -314,6 +323,16 @@ def export_records(fmt: str):
 
 # -- detail --------------------------------------------------------------------------------------------------------------
 
+def _visible_members(tenant_id: int, members: list[GroupMember]) -> list[GroupMember]:
+    """The roster without the customers outside the user's data scope (employees and unknown external users stay)."""
+    scope = customer_visibility()
+    ids = {m.customer_id for m in members if m.customer_id}
+    if scope is None or not ids:
+        return members
+    visible = set(db().exec(select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids), scope)))
+    return [m for m in members if not m.customer_id or m.customer_id in visible]
+
+
 @bp.get("/<int:chat_pk>")
 @role_required(*STAFF)
 def detail(chat_pk: int):
@@ -324,10 +343,12 @@ def detail(chat_pk: int):
     members = list(db().exec(select(GroupMember).where(GroupMember.tenant_id == tenant.id,
                                                        GroupMember.group_chat_id == chat.id)
                              .order_by(GroupMember.type, GroupMember.join_time, GroupMember.id)))
+    shown = _visible_members(tenant.id, members)
+    hidden, members = len(members) - len(shown), shown
     history = list(db().exec(assignment.records_query(tenant.id, assignment.RecordFilter()).where(
         assignment.GroupAssignment.group_chat_id == chat.id)))
     employees = _employees([chat.owner_employee_id, *(m.employee_id for m in members)])
-    return render_template("wecom/groupchats/detail.html", chat=chat, members=members, history=history,
+    return render_template("wecom/groupchats/detail.html", chat=chat, members=members, hidden=hidden, history=history,
                            tag_groups=tags.tag_groups(db(), tenant.id),
                            chat_tags=tags.tags_by_chat(db(), tenant.id, [chat.id]).get(chat.id, []),
                            owner=employees.get(chat.owner_employee_id), employees=employees,
