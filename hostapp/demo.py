@@ -1,6 +1,7 @@
-"""The demo tenant: a brand with an org tree, tags and customers, and an admin who can sign in; every installed plugin
-enabled for it, each adding its own part through the ``demo_data`` hook (WeCom: a sandbox corp, synced contacts, a
-live code and customers adding through it who receive their welcome message).
+"""The demo tenant: a brand (a tea-house chain: org tree, tags, customers over six months, see ``demo_brand``) and an
+admin who can sign in; every installed plugin enabled for it, each adding its own part through the ``demo_data`` hook
+(members: orders, levels, stages, points, segments; WeCom: a sandbox corp, synced friends, live codes, customers
+adding through them who receive their welcome message, lost friends and group chats).
 
 While plugins seed, the platform is served at the demo address with the channel sandboxes mounted (so callbacks and
 API calls go over HTTP exactly as they will under ``scrm serve --sandboxes``) and a job worker runs in this process.
