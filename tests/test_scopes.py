@@ -8,7 +8,8 @@ from scrm.core.models import Customer, Department, Employee
 
 
 @pytest.fixture
-def org(db, tenant):
+def org(db, tenant, enable_plugins):
+    enable_plugins(tenant, "members")  # the customer list is the members plugin's
     north = Department(tenant_id=tenant.id, name="North")
     db.add(north)
     db.flush()
@@ -29,7 +30,7 @@ def org(db, tenant):
 
 def visible_names(client, login, user) -> set[str]:
     login(user)
-    html = client.get("/t/acme/customers").get_data(as_text=True)
+    html = client.get("/t/acme/members/customers/").get_data(as_text=True)
     return {n for n in ("Lead-customer", "Clerk-customer", "South-customer") if n in html}
 
 
