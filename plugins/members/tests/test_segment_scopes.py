@@ -184,3 +184,17 @@ def test_segment_products_count_only_visible_buyers(client, db, org, viewer, mem
     assert rows[0][header.index("Buyers")] == str(len(expected))
     html = client.get(f"/t/acme/members/segments/{org['dynamic'].id}").get_data(as_text=True)
     assert f"segment&#39;s {len(expected)} customers bought" in html or f"segment's {len(expected)} customers" in html
+
+
+def test_level_holders_count_only_visible_customers(client, db, org, viewer, members_tenant):  # noqa: F811
+    from scrm_members.loyalty.models import CustomerLevel, MemberLevel
+
+    _scope, expected = viewer
+    level = MemberLevel(tenant_id=members_tenant.id, name="Scope gold", rank=90)
+    db.add(level)
+    db.flush()
+    db.add_all([CustomerLevel(tenant_id=members_tenant.id, customer_id=c.id, level_id=level.id)
+                for c in org["customers"].values()])
+    db.commit()
+    html = client.get("/t/acme/members/levels/").get_data(as_text=True)
+    assert f'f_member_level={level.id}">{len(expected)}</a>' in html

@@ -100,10 +100,13 @@ def by_name(session: Session, tenant_id: int) -> dict[str, MemberLevel]:
     return {level.name.casefold(): level for level in ladder(session, tenant_id)}
 
 
-def holder_counts(session: Session, tenant_id: int) -> dict[int, int]:
-    """Customers holding each level today (one grouped query; merged customers' rows are moved or dropped)."""
-    rows = session.execute(select(CustomerLevel.level_id, func.count()).where(active_clause(tenant_id))
-                           .group_by(CustomerLevel.level_id)).all()
+def holder_counts(session: Session, tenant_id: int, scope: Any = None) -> dict[int, int]:
+    """Customers holding each level today (one grouped query; merged customers' rows are moved or dropped); with
+    ``scope`` (the user's customer visibility) only the customers the user may see."""
+    query = select(CustomerLevel.level_id, func.count()).where(active_clause(tenant_id))
+    if scope is not None:
+        query = query.join(Customer, Customer.id == CustomerLevel.customer_id).where(scope)
+    rows = session.execute(query.group_by(CustomerLevel.level_id)).all()
     return {level_id: count for level_id, count in rows}
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from scrm.sdk.web import ADMIN, STAFF, audit_action, current_tenant, db, next_target, role_required
+from scrm.sdk.web import (
+    ADMIN,
+    STAFF,
+    audit_action,
+    current_tenant,
+    customer_visibility,
+    db,
+    next_target,
+    role_required,
+)
 
 from . import levels
 from .models import MemberLevel
@@ -25,7 +34,8 @@ def _level_or_404(level_id: int) -> MemberLevel:
 def levels_page():
     tenant = current_tenant()
     return render_template("members/loyalty/levels.html", ladder=levels.ladder(db(), tenant.id),
-                           holders=levels.holder_counts(db(), tenant.id), validity_text=levels.validity_text)
+                           holders=levels.holder_counts(db(), tenant.id, customer_visibility()),
+                           validity_text=levels.validity_text)
 
 
 def _form(level: MemberLevel | None, data: dict, errors: dict, status: int = 200):
