@@ -153,3 +153,15 @@ def test_no_panel_for_a_customer_who_never_was_a_wecom_friend(db, tenant, churn_
     signed_in(make_user, login, tenant, "admin@acme.test")
     page = client.get(f"/t/acme/members/customers/{walk_in.id}").get_data(as_text=True)
     assert "门店散客" in page and 'data-testid="wecom-relations"' not in page
+
+
+def test_with_wecom_disabled_the_profile_has_no_wecom_panel_nor_lines(db, platform, tenant, alice, client, make_user,
+                                                                      login):
+    from scrm.core.plugins.enablement import disable_plugin
+
+    disable_plugin(db, platform.registry, db.merge(tenant), "wecom")
+    db.commit()
+    signed_in(make_user, login, tenant, "admin@acme.test")
+    page = client.get(f"/t/acme/members/customers/{alice.id}").get_data(as_text=True)
+    assert 'data-testid="wecom-relations"' not in page and "as a WeCom friend" not in page
+    assert "WeCom friend added" in page  # the entries stay, as their plain summaries
