@@ -165,3 +165,15 @@ def test_with_wecom_disabled_the_profile_has_no_wecom_panel_nor_lines(db, platfo
     page = client.get(f"/t/acme/members/customers/{alice.id}").get_data(as_text=True)
     assert 'data-testid="wecom-relations"' not in page and "as a WeCom friend" not in page
     assert "WeCom friend added" in page  # the entries stay, as their plain summaries
+
+
+def test_timeline_lines_escape_what_wecom_sends(app):
+    event = CustomerEvent(tenant_id=1, customer_id=1, plugin="wecom", kind=timeline.JOINED_GROUP,
+                          data={"chat": "<script>alert(1)</script>", "userid": "x"})
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        line = str(timeline.line(event, {"x": "<b>员工</b>"}))
+        lost = str(timeline.line(CustomerEvent(tenant_id=1, customer_id=1, plugin="wecom",
+                                               kind=timeline.FRIEND_LOST, data={"userid": "x", "loss": "deleted"}),
+                                 {"x": "<b>员工</b>"}))
+    assert "<script>" not in line and "&lt;script&gt;alert(1)&lt;/script&gt;" in line
+    assert "<b>" not in lost and "Was deleted by employee &lt;b&gt;员工&lt;/b&gt;" == lost
