@@ -4,6 +4,7 @@
  *   summary shows what is ticked. Without this file they still open and submit as plain <details>.
  * - data-shown-by="NAME" data-shown-value="VALUE": the element shows only while the form's control NAME has
  *   VALUE (e.g. a "new category" name field under a category select); without this file it always shows.
+ * - data-remove-closest="SELECTOR" on a button: remove the closest such ancestor (e.g. a condition row).
  * - data-confirm on a submit button or a form: ask before submitting; "{n}" in the text becomes the number of
  *   ticked boxes named by data-confirm-count (e.g. customer_id) in the form.
  */
@@ -64,6 +65,13 @@
   document.addEventListener("change", function (event) {
     var form = event.target.form;
     if (form && form.querySelector("[data-shown-by]")) syncShownBy(form);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-remove-closest]");
+    if (!button) return;
+    var target = button.closest(button.dataset.removeClosest);
+    if (target) target.remove();
   });
 
   function confirmText(element, form) {

@@ -140,8 +140,9 @@ def test_operator_tags_a_new_customer_segments_it_and_sees_the_dashboard_count_i
     form.locator("input[name=name]").fill("Dry skin customers")
     form.locator("select[name=category_id]").select_option(label="Skin care")
     form.locator("select[name=c0_type]").select_option("tag")
-    values = form.locator("select[name=c0_values]")  # the row is swapped in by htmx once the type is chosen
-    values.select_option(tag_id)
+    values = form.locator("[data-testid=condition-values-0]")  # swapped in by htmx once the type is chosen
+    values.locator("summary").click()  # a checkbox dropdown, not a Ctrl-click listbox
+    values.locator(f"input[value='{tag_id}']").check()
     form.locator("[data-testid=estimate]").click()
     page.wait_for_function("document.getElementById('estimate').textContent.includes('1')")
     form.locator("button[type=submit]").click()

@@ -50,7 +50,11 @@ def test_claim_and_assign_on_a_phone(chromium, live_server, db, tenant, assignme
         page.goto("/t/acme/wecom/assignment/")
         for customer in pool[1:]:
             page.check(f"tr[data-customer-id='{customer.id}'] input[type=checkbox]")
-        page.select_option("select[name=employee_ids]", [str(amy.id), str(ben.id)])
+        dropdown = page.locator("[data-testid=assign-to]")  # a checkbox dropdown, not a Ctrl-click listbox
+        dropdown.locator("summary").click()
+        dropdown.locator(f"input[value='{amy.id}']").check()
+        dropdown.locator(f"input[value='{ben.id}']").check()
+        assert dropdown.locator("summary").inner_text().strip() == f"{amy.name}, {ben.name}"
         page.click("text=Assign customers")
         assert "Selected records 2, selected members 2, expected to assign 2" in page.inner_text(
             "[data-testid=assign-preview]")
