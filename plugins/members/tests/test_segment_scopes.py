@@ -198,3 +198,21 @@ def test_level_holders_count_only_visible_customers(client, db, org, viewer, mem
     db.commit()
     html = client.get("/t/acme/members/levels/").get_data(as_text=True)
     assert f'f_member_level={level.id}">{len(expected)}</a>' in html
+
+
+def test_stage_board_counts_only_visible_customers(client, db, org, viewer, members_tenant):  # noqa: F811
+    from scrm_members.loyalty.models import Stage, StageMembership
+
+    _scope, expected = viewer
+    stage = db.exec(select(Stage).where(Stage.tenant_id == members_tenant.id).order_by(Stage.ordinal)).first()
+    if stage is None:
+        stage = Stage(tenant_id=members_tenant.id, ordinal=1, name="Scope stage", entry_rule={})
+        db.add(stage)
+        db.flush()
+    db.add_all([StageMembership(tenant_id=members_tenant.id, customer_id=c.id, stage_id=stage.id)
+                for c in org["customers"].values()])
+    db.commit()
+    html = client.get("/t/acme/members/stages/").get_data(as_text=True)
+    card = html.split(f'data-stage="{stage.id}"', 1)[1].split("</section>", 1)[0]
+    assert f"{len(expected)} in this stage" in card
+    assert f"New: {len(expected)}" in card

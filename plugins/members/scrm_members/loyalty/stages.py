@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
@@ -253,12 +254,16 @@ class BoardFigures:
     flow: int
 
 
-def board(session: Session, tenant_id: int, now: datetime | None = None) -> dict[int, BoardFigures]:
-    """Per stage id: customers in it now, entered today, left today (three grouped queries)."""
+def board(session: Session, tenant_id: int, now: datetime | None = None,
+          scope: Any = None) -> dict[int, BoardFigures]:
+    """Per stage id: customers in it now, entered today, left today (three grouped queries); with ``scope`` (the
+    user's customer visibility) only the customers the user may see."""
     today = day_span(now or utcnow())
     live = and_(Customer.id == StageMembership.customer_id, Customer.merged_into_id.is_(None))
     base = select(StageMembership.stage_id, func.count()).join(Customer, live).where(
         StageMembership.tenant_id == tenant_id).group_by(StageMembership.stage_id)
+    if scope is not None:
+        base = base.where(scope)
     members = dict(session.execute(base.where(StageMembership.left_at.is_(None))).all())
     new = dict(session.execute(base.where(StageMembership.entered_at >= today.start,
                                           StageMembership.entered_at < today.end)).all())

@@ -34,7 +34,7 @@ def _editor(rule: dict | None, types: list) -> dict:
 def stages_board():
     tenant = current_tenant()
     return render_template("members/loyalty/stages.html", stages=stages.tenant_stages(db(), tenant.id),
-                           figures=stages.board(db(), tenant.id), max_stages=stages.MAX_STAGES,
+                           figures=stages.board(db(), tenant.id, scope=customer_visibility()), max_stages=stages.MAX_STAGES,
                            master=reminders.settings(db(), tenant.id).master_enabled)
 
 
