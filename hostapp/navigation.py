@@ -160,16 +160,28 @@ class Navigation:
         return [link for module in self.modules for group in module.groups for link in group.links]
 
 
+_warned: set[tuple[str, str, str]] = set()
+
+
+def _warn_once(plugin: str, item: MenuItem, message: str, *args) -> None:
+    """Log a placement warning once per process and entry (the menu is built on every page)."""
+    key = (plugin, item.endpoint, getattr(item, "group", "") or "")
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
+
+
 def group_key(item: MenuItem, plugin: str, registry: NavigationRegistry = HOST_NAVIGATION) -> str:
-    """The registered group ``item`` goes to; a missing or unknown key is logged and gets a fallback."""
+    """The registered group ``item`` goes to; a missing or unknown key is logged (once) and gets a fallback."""
     key = getattr(item, "group", "") or ""
     if not key:
         fallback = LEGACY_SECTIONS.get(getattr(item, "section", ""), FALLBACK_GROUP)
-        log.warning("menu item %r of plugin %s has no group; shown under %r", item.endpoint, plugin, fallback)
+        _warn_once(plugin, item, "menu item %r of plugin %s has no group; shown under %r", item.endpoint, plugin,
+                   fallback)
         return fallback
     if key not in registry.groups:
-        log.warning("menu item %r of plugin %s names unknown group %r; shown under %r",
-                    item.endpoint, plugin, key, FALLBACK_GROUP)
+        _warn_once(plugin, item, "menu item %r of plugin %s names unknown group %r; shown under %r",
+                   item.endpoint, plugin, key, FALLBACK_GROUP)
         return FALLBACK_GROUP
     return key
 

@@ -93,11 +93,14 @@ def test_groups_without_entries_and_entries_without_a_url_are_left_out():
     assert not nav and nav.modules == []
 
 
-def test_an_unknown_group_key_falls_back_to_other_with_a_warning(caplog):
+def test_an_unknown_group_key_falls_back_to_other_with_a_warning_once(caplog):
+    entries = [("thirdparty", item("x", "loyalty.nowhere"))]
     with caplog.at_level(logging.WARNING, logger="scrm.hostapp.navigation"):
-        nav = build_navigation([("thirdparty", item("x", "loyalty.nowhere"))], urls({"x": "/t/x/x"}), "/", "/t/x/")
+        nav = build_navigation(entries, urls({"x": "/t/x/x"}), "/", "/t/x/")
+        build_navigation(entries, urls({"x": "/t/x/x"}), "/t/x/x", "/t/x/")  # the next page: no second warning
     assert [(g.key, g.label) for m in nav.modules for g in m.groups] == [(FALLBACK_GROUP, "Other")]
     assert "thirdparty" in caplog.text and "loyalty.nowhere" in caplog.text
+    assert caplog.text.count("unknown group") == 1
 
 
 def test_an_entry_without_a_group_is_placed_by_its_old_section_with_a_warning(caplog):
