@@ -22,7 +22,7 @@ EXPECTED_GROUPS = ["members.customers", "members.groups", "members.lifecycle", "
                    "settings.channels", "settings.sync", "settings.platform"]
 #: the entries of each group, in order
 EXPECTED_ENTRIES = {
-    "members.customers": ["members.customers.index", "wecom.assignment.unassigned", "wecom.churn.churned",
+    "members.customers": ["members.customers.index", "wecom.assignment.unassigned", "wecom.churn.index",
                           "members.segments.blacklist", "members.customers.fields"],
     "members.groups": ["members.segments.tags", "members.segments.index"],
     "members.lifecycle": ["members.loyalty.stages_board", "members.loyalty.notifications",
@@ -163,7 +163,7 @@ def test_every_page_of_the_navigation_has_exactly_one_active_entry_in_an_open_gr
     links = LINK_RE.findall(sidebar(client.get("/t/acme/").get_data(as_text=True)))
     assert len(links) == 1 + sum(len(v) for v in expected_entries.values())
     for url, endpoint in links:
-        html = client.get(url).get_data(as_text=True)
+        html = client.get(url, follow_redirects=True).get_data(as_text=True)
         nav = sidebar(html)
         assert nav.count('aria-current="page"') == 1, url
         current = re.search(r'<a href="([^"]+)" data-endpoint="([^"]+)" class="active" aria-current="page"', nav)
@@ -177,9 +177,11 @@ def test_every_page_of_the_navigation_has_exactly_one_active_entry_in_an_open_gr
 
 def test_a_page_below_an_entry_activates_that_entry(client, login, tenant_admin, full_tenant):
     login(tenant_admin)
-    nav = sidebar(client.get("/t/acme/members/customers/fields/new").get_data(as_text=True))
-    assert re.findall(r'data-endpoint="([^"]+)" class="active" aria-current="page"', nav) == [
-        "members.customers.fields"]
+    for url, endpoint in (("/t/acme/members/customers/fields/new", "members.customers.fields"),
+                          ("/t/acme/wecom/churn/deleted", "wecom.churn.index"),
+                          ("/t/acme/wecom/assignment/records", "wecom.assignment.unassigned")):
+        nav = sidebar(client.get(url).get_data(as_text=True))
+        assert re.findall(r'data-endpoint="([^"]+)" class="active" aria-current="page"', nav) == [endpoint], url
 
 
 def test_an_operator_sees_no_admin_entries_and_no_empty_group(client, login, make_user, full_tenant):

@@ -32,7 +32,7 @@ class WeComPlugin(ChannelPlugin):
         admin, everyone = ("tenant_admin",), ("tenant_admin", "operator", "employee")
         return [MenuItem(_l("Unassigned users"), "wecom.assignment.unassigned", order=20, group="members.customers",
                          roles=everyone),
-                MenuItem(_l("Churned customers"), "wecom.churn.churned", order=30, group="members.customers",
+                MenuItem(_l("Churned customers"), "wecom.churn.index", order=30, group="members.customers",
                          roles=everyone),
                 MenuItem(_l("Live codes"), "wecom.livecodes.index", order=10, group="ops.wecom"),
                 MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
