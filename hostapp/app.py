@@ -20,6 +20,7 @@ from scrm.sdk import log_redaction
 
 from . import auth, callbacks, i18n, tenancy
 from .api import ApiError, has_bearer_token, init_api, is_api_request, mount_plugin_api
+from .api.inputs import install_inputs
 from .auth import has_role
 from .builtin import HostPlugin
 from .labels import init_labels
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     log_redaction.install()  # no credential in any log line, httpx's request URLs included
     settings = settings or Settings.from_env()
     app = Flask("scrm.hostapp", root_path=str(HERE), instance_path=str(settings.instance_path))
+    install_inputs(app)  # bounded <int:...> in every URL rule, strict JSON bodies: before any blueprint
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=testing,

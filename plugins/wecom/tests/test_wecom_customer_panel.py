@@ -177,3 +177,16 @@ def test_timeline_lines_escape_what_wecom_sends(app):
                                  {"x": "<b>员工</b>"}))
     assert "<script>" not in line and "&lt;script&gt;alert(1)&lt;/script&gt;" in line
     assert "<b>" not in lost and "Was deleted by employee &lt;b&gt;员工&lt;/b&gt;" == lost
+
+
+def test_a_welcome_still_being_sent_is_linked_but_its_entry_is_left_to_the_sender(db, churn_account):
+    tenant_id = churn_account.tenant_id
+    row, _created = record_delivery(db, tenant_id, channel="wecom", recipient="wmBob", account_id=churn_account.id,
+                                    kind="welcome", idempotency_key="welcome:WC-bob", task_ref="welcome:1@lisi")
+    db.flush()
+    welcomed_before_known(db, db.get(ChannelAccount, churn_account.id), "wmBob", "lisi")
+    db.commit()
+    bob = customer_of(db, tenant_id, "wmBob")
+    assert row.customer_id == bob.id
+    assert db.execute(select(CustomerEvent.id).where(CustomerEvent.customer_id == bob.id,
+                                                     CustomerEvent.kind == timeline.WELCOME_SENT)).all() == []

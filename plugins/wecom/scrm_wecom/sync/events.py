@@ -69,12 +69,14 @@ def friend_upserted(session: Session, account: ChannelAccount, payload: dict[str
 
 
 def welcomed_before_known(session: Session, account: ChannelAccount, external_userid: str, userid: str) -> None:
-    """A welcome sent before the friend's customer existed (the fast path can be first) joins the customer's ledger
-    and timeline now."""
+    """A welcome the fast path sent (or is sending) before the friend's customer existed joins the customer: the
+    ledger row gets the customer, and a sent one its timeline entry (one being sent gets it from the sender, which
+    takes the same row lock before it looks)."""
     rows = session.exec(select(MessageDelivery).where(
         MessageDelivery.tenant_id == account.tenant_id, MessageDelivery.kind == "welcome",
         MessageDelivery.recipient == external_userid, MessageDelivery.customer_id.is_(None),
-        MessageDelivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.DELIVERED]))).all()
+        MessageDelivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED]))
+        .with_for_update()).all()
     if not rows:
         return
     customer_id = session.exec(select(Follow.customer_id).where(
@@ -82,8 +84,9 @@ def welcomed_before_known(session: Session, account: ChannelAccount, external_us
     for row in rows:
         row.customer_id = customer_id
         session.add(row)
-        timeline.write(session, account.tenant_id, customer_id, timeline.WELCOME_SENT, row.sent_at,
-                       userid=row.task_ref.rpartition("@")[2] if row.task_ref else userid)
+        if row.status != DeliveryStatus.QUEUED:
+            timeline.write(session, account.tenant_id, customer_id, timeline.WELCOME_SENT, row.sent_at,
+                           userid=row.task_ref.rpartition("@")[2] if row.task_ref else userid)
     session.flush()
 
 

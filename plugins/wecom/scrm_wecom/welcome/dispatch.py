@@ -242,10 +242,13 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         session.commit()
         outcome = _send(client, welcome_code, choice.content, recipient, external_userid, friend.added_at)
         if outcome[0] == DeliveryStatus.SENT:
-            if customer_id is None:  # the fast path may send before the friend event made the customer
+            # the fast path may send before the friend event made the customer: the row lock orders this with the
+            # event's linking (``sync.events.welcomed_before_known``), so exactly one of the two writes the entry
+            session.refresh(row, with_for_update=True)
+            if row.customer_id is None and customer_id is None:
                 found = _customer(session, tenant_id, account.external_id, external_userid, None)
-                customer_id = row.customer_id = found.id if found is not None else None
-            timeline.write(session, tenant_id, customer_id, timeline.WELCOME_SENT, userid=userid)
+                row.customer_id = found.id if found is not None else None
+            timeline.write(session, tenant_id, row.customer_id or customer_id, timeline.WELCOME_SENT, userid=userid)
         mark_delivery(session, row, outcome[0], error_code=outcome[1], error=outcome[2])
 
 
