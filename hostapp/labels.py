@@ -26,6 +26,16 @@ CORE_MESSAGES = (
     _l("an audience needs a list of conditions"), _l("condition %(index)s must be an object"),
     _l("condition %(index)s: unknown type '%(type)s'"), _l("condition %(index)s (%(type)s): choose at least one value"),
     _l("condition %(index)s (%(type)s): %(error)s"),
+    _l("condition %(index)s (%(type)s): a number is too large or not finite"),
+    # why a plugin is blocked (scrm.core.plugins.registry)
+    _l("installed but not listed in plugins.toml"),
+    _l("duplicate plugin name '%(name)s' (distributions %(first)s and %(second)s)"), _l("import error: %(error)s"),
+    _l("entry point is not a scrm.sdk.Plugin subclass"), _l("could not be created: %(error)s"),
+    _l("version %(version)s is outside '%(wanted)s' required by plugins.toml"), _l("invalid api specifier '%(api)s'"),
+    _l("needs hook API '%(api)s', the host provides %(host)s"), _l("unknown hook(s): %(hooks)s"),
+    _l("requires plugin '%(name)s', which is not installed"), _l("requires plugin '%(name)s', which is %(state)s"),
+    _l("import error in its jobs: %(error)s"), _l("invalid hook implementation: %(error)s"),
+    _l("registration failed: %(error)s"),
     # code labels (scrm.core.labels)
     _l("Manually created"), _l("Imported"), _l("API"),
     _l("Mobile"), _l("WeChat UnionID"), _l("Official Account OpenID"), _l("WeCom external contact"),

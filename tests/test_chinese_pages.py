@@ -23,7 +23,8 @@ from scrm.core.timeutil import is_valid_zone
 ALLOWED = {
     "SCRM",   # the product
     "WeCom",  # 企业微信's own English name, used in Chinese UIs
-    "SOP", "API", "CSV", "XLSX", "URL", "UTM", "RSA", "AES", "ISO",  # abbreviations Chinese users read as they are
+    "SOP", "API", "CSV", "XLSX", "URL", "UTM", "RSA", "AES", "ISO", "HTML",  # abbreviations Chinese users read as they are
+    # (abbreviations in any case: a file name's ``.csv``)
     "UTC", "UTF",  # the time standard; UTF-8 (the encoding of CSV files)
     "ERP", "OpenAPI",  # what API tokens connect; the API description standard
     # field names WeCom's and WeChat's own Chinese admin consoles show in Latin letters (users copy them from there)
@@ -36,8 +37,10 @@ SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 # name, a file's column keys, a token prefix), never words to translate
 SKIPPED_ELEMENTS = {"script", "style", "template", "noscript", "code", "kbd"}
 WORD = re.compile(r"[A-Za-z]{3,}")
-# data, not chrome: e-mail addresses, URLs and paths, IANA time zone names offered by the zone picker
-NOT_CHROME = re.compile(r"[\w.+-]+@[\w.-]+|https?://\S+|(?<!\w)/[\w/.<>{}%-]+|\b[A-Z][a-z]+/[A-Za-z_/+-]+\b|\bEtc/\S+")
+# data, not chrome: e-mail addresses, URLs and paths, IANA time zone names offered by the zone picker; and identifiers
+# written as users type them: a ``{customer_name}`` placeholder, a ``media_id`` field name (snake_case is never a word)
+NOT_CHROME = re.compile(r"[\w.+-]+@[\w.-]+|https?://\S+|(?<!\w)/[\w/.<>{}%-]+|\b[A-Z][a-z]+/[A-Za-z_/+-]+\b|\bEtc/\S+"
+                        r"|\{\w+\}|\b[a-z]+(?:_[a-z]+)+\b")
 
 
 class ShownText(HTMLParser):
@@ -70,17 +73,18 @@ def english_words(html: str) -> list[str]:
     parser.feed(html)
     found = []
     for part in parser.parts:
-        text = NOT_CHROME.sub(lambda m: "" if "/" not in m.group(0) or "@" in m.group(0)
+        text = NOT_CHROME.sub(lambda m: "" if "/" not in m.group(0) or "@" in m.group(0) or "{" in m.group(0)
                               or m.group(0).startswith(("/", "http")) or is_valid_zone(m.group(0).rstrip(".,)"))
                               else m.group(0), part)
-        found += [w for w in WORD.findall(text) if w not in ALLOWED]
+        found += [w for w in WORD.findall(text) if w not in ALLOWED and w.upper() not in ALLOWED]
     return found
 
 
 def test_the_check_finds_english_and_lets_chinese_pass():
     page = ('<html><head><title>客户</title><script>var label = "Customers";</script></head><body>'
             '<h1>客户</h1><input placeholder="Search by name"><button aria-label="Close">×</button>'
-            '<p>导出 CSV · WeCom 客户 · boss@acme.test · /t/t1/members · Asia/Shanghai · <code>order_no</code></p>'
+            '<p>导出 CSV · WeCom 客户 · boss@acme.test · /t/t1/members · Asia/Shanghai · <code>order</code> · {customer_name}'
+            ' · media_id</p>'
             '<span title="Status">已发送</span><td>sent</td></body></html>')
     assert english_words(page) == ["Search", "name", "Close", "Status", "sent"]
 
@@ -106,6 +110,21 @@ def seeded(app, db, make_tenant, make_user, enable_plugins, login, client):
     db.add(CustomerIdentity(tenant_id=tenant.id, customer_id=customers[0].id, kind=IdentityKind.MOBILE,
                             value="13800000000"))
     db.commit()
+    from scrm_members.loyalty.models import Notification, Order, OrderImport
+    from scrm_members.segments.models import Segment, SegmentCategory
+
+    for index, status in enumerate(("paid", "refunded", "created")):
+        db.add(Order(tenant_id=tenant.id, customer_id=customers[0].id, source="天猫旗舰店", order_no=f"{index}0001",
+                     status=status, paid_cents=9900))
+    db.add(OrderImport(tenant_id=tenant.id, filename="订单.csv", content=b"", status="done"))
+    db.add(Notification(tenant_id=tenant.id, recipient_employee_id=employee.id, kind="stage_change", text="阶段变化提醒",
+                        status="pending", dedupe_key="n1"))
+    category = SegmentCategory(tenant_id=tenant.id, kind="dynamic", name="高价值")
+    db.add(category)
+    db.flush()
+    db.add(Segment(tenant_id=tenant.id, category_id=category.id, name="近期购买", kind="dynamic",
+                   rule={"conditions": [{"type": "source", "values": ["manual"]}]}))
+    db.commit()
     admin = make_user("boss@example.test", tenant, role="tenant_admin")
     admin.name = "张经理"
     db.add(admin)
@@ -124,8 +143,17 @@ def _tenant_pages(app) -> list[str]:
 
 
 def _detail_pages(db, tenant) -> list[str]:
-    customer = db.exec(select(Customer).where(Customer.tenant_id == tenant.id)).first()
-    return [f"/t/t1/members/customers/{customer.id}"]
+    from scrm_members.loyalty.models import OrderImport, Stage
+    from scrm_members.segments.models import Segment
+
+    def first(model):
+        return db.exec(select(model).where(model.tenant_id == tenant.id)).first().id
+
+    customer = first(Customer)
+    return [f"/t/t1/members/customers/{customer}", f"/t/t1/members/customers/{customer}/edit",
+            f"/t/t1/members/segments/{first(Segment)}", f"/t/t1/members/segments/{first(Segment)}/edit",
+            f"/t/t1/members/stages/{first(Stage)}", f"/t/t1/members/stages/{first(Stage)}/edit",
+            f"/t/t1/members/orders/import/{first(OrderImport)}", f"/t/t1/wecom/messages/customers/{customer}"]
 
 
 def test_zh_cn_pages_show_no_english(app, client, db, seeded):

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from scrm.sdk import N_, ChannelPlugin, MenuItem, hookimpl
 
+from . import labels  # noqa: F401  (the code labels of WeCom's codes)
+
 
 class WeComPlugin(ChannelPlugin):
     # message ids of the plugin's catalogue: the host shows them translated

@@ -14,10 +14,11 @@ from scrm.sdk import DashboardCard, MenuItem
 from scrm.sdk.web import STAFF
 
 from ..area import Area
-from . import (  # noqa: F401  (routes)
+from . import (  # noqa: F401  (routes, code labels)
     api_levels,
     columns,
     jobs,
+    labels,
     levels,
     orders,
     points,

@@ -76,11 +76,13 @@ def _delay(form, name: str) -> tuple[int, str | None]:
 @bp.route("/stages/<int:stage_id>/edit", methods=["GET", "POST"])
 @role_required(*ADMIN)
 def stage_form(stage_id: int | None):
+    from scrm.sdk.web import translated_filter_types
+
     from ..segments.rule_form import parse_rule
 
     tenant = current_tenant()
     stage = _stage_or_404(stage_id) if stage_id is not None else None
-    types = stages.tenant_filter_types(db(), tenant)
+    types = translated_filter_types(stages.tenant_filter_types(db(), tenant))
     errors: dict[str, str] = {}
     if request.method == "GET":
         data = stage or Stage(tenant_id=tenant.id, ordinal=len(stages.tenant_stages(db(), tenant.id)) + 1, name="")

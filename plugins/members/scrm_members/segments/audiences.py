@@ -88,7 +88,10 @@ def _employee_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]
 
 
 def _source_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
-    return [(s, s) for s in distinct_values(session, Customer.source, Customer.tenant_id, tenant_id)]
+    from scrm.sdk.web import code_label
+
+    return [(s, code_label("customer.source", s))
+            for s in distinct_values(session, Customer.source, Customer.tenant_id, tenant_id)]
 
 
 def choices_for(session: Session, tenant_id: int, filter_type: FilterType,
