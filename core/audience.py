@@ -15,9 +15,11 @@ one or two such conditions the EXISTS form is as fast and lets the list page sto
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, intersect, not_, or_, select
@@ -28,6 +30,8 @@ from .messages import N_, Message
 from .models import Customer, CustomerIdentity, CustomerTag
 from .timeutil import as_utc
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # an INTEGER column (32-bit on PostgreSQL)
+MAX_VALUE_DEPTH = 8
 #: from this many positive id-set conditions in one tree, compile_audience intersects them (see the module docstring)
 INTERSECT_FROM = 3
 
@@ -85,12 +89,15 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
         if not isinstance(values, list) or not values:
             raise AudienceError(Message(N_("condition %(index)s (%(type)s): choose at least one value"),
                                        {"index": index, "type": key}))
+        if not storable(values):
+            raise AudienceError(Message(N_("condition %(index)s (%(type)s): a number is too large or not finite"),
+                                       {"index": index, "type": key}))
         try:
             clause = filter_type.compile(values, ctx)
             if filter_type.customer_ids is not None and not condition.get("negate"):
                 id_sets.append((clause, filter_type.customer_ids(values, ctx)))
                 continue
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise AudienceError(Message(N_("condition %(index)s (%(type)s): %(error)s"),
                                        {"index": index, "type": key, "error": str(exc)})) from exc
         clauses.append(not_(clause) if condition.get("negate") else clause)
@@ -99,6 +106,27 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
     else:
         clauses.extend(clause for clause, _ids in id_sets)
     return select(Customer.id).where(and_(*clauses))
+
+
+def storable(value: Any, depth: int = 0) -> bool:
+    """Whether every number in ``value`` (nested lists and mappings included) is finite and, for an integer, fits an
+    INTEGER column: ``1e999`` or ``2**63`` in a rule is refused instead of reaching the database or being written
+    into JSON as ``Infinity``."""
+    if depth > MAX_VALUE_DEPTH:
+        return False
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return INT_MIN <= value <= INT_MAX
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, dict):
+        return all(storable(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(storable(v, depth + 1) for v in value)
+    return True
 
 
 def count_audience(session: Session, tenant_id: int, tree: dict[str, Any], filter_types: Iterable[FilterType]) -> int:

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from .api.inputs import parse_int
+
 
 @dataclass
 class Page:
@@ -15,11 +17,9 @@ class Page:
 
 
 def keyset_page(session: Session, query, model, after: str | None, limit: int = 50) -> Page:
-    if after:
-        try:
-            query = query.where(model.id < int(after))
-        except ValueError:
-            pass
+    after_id = parse_int(after)  # anything but a 64-bit integer is ignored
+    if after_id is not None:
+        query = query.where(model.id < after_id)
     rows = list(session.exec(query.order_by(model.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -11,6 +11,7 @@ from flask import g
 
 from scrm.core.models import DataScope, Role
 from scrm.hostapp.api import ApiError, api_actor, body, error_response
+from scrm.hostapp.api.inputs import INT_MAX, InvalidParameter, parse_int, query_int
 from scrm.hostapp.api.openapi import registry as _openapi
 from scrm.hostapp.auth import has_role, login_required, role_required
 from scrm.hostapp.i18n import seeding_language
@@ -21,6 +22,9 @@ from scrm.hostapp.redirects import next_target, safe_redirect_target
 
 # Redirects: ``safe_redirect_target(target, default)`` and ``next_target(default)`` (the request's ``next``) are the
 # one check for a redirect target that comes from the request; a plugin never redirects to request input otherwise.
+
+# Integers from the request: ``parse_int(raw, default)`` (None or ``default`` for anything but an integer an
+# INTEGER column holds) and ``query_int(name, default, low=, high=)`` (``InvalidParameter``, answered with a 400, for a bad value).
 
 STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
 ADMIN = (Role.TENANT_ADMIN,)
@@ -91,4 +95,6 @@ __all__ = [
     "code_label", "translate", "translated_filter_types", "seeding_language",
     # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)
     "next_target", "safe_redirect_target",
+    # integers from the request within an integer column (scrm.hostapp.api.inputs)
+    "INT_MAX", "InvalidParameter", "parse_int", "query_int",
 ]

@@ -14,6 +14,7 @@ from scrm.core.services.tokens import hash_token, touch_token
 from scrm.core.timeutil import utcnow
 
 from ..platform_ext import db, platform
+from .inputs import InvalidParameter, check_values, strict_loads
 from .openapi import registry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -81,14 +82,25 @@ def platform_required(view):
 
 
 def body(model: type[BaseModel]) -> BaseModel:
-    data = request.get_json(silent=True)
+    """The request's JSON object validated by ``model``: 400 ``invalid_json`` for a body that is not a JSON object
+    (NaN, Infinity, ``1e999``, integers beyond 64 bits and nesting deeper than ``MAX_JSON_DEPTH`` included), 422
+    ``validation_error`` naming each field the model refuses or no column could hold."""
+    raw = request.get_data(cache=True)
+    try:
+        data = strict_loads(raw) if raw else None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"the request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in exc.errors()}
         raise ApiError(422, "validation_error", "; ".join(f"{k}: {v}" for k, v in fields.items()), fields) from exc
+    problem = check_values(result.model_dump(), "body")
+    if problem is not None:
+        raise ApiError(422, "validation_error", problem)
+    return result
 
 
 def api_actor() -> str:
@@ -120,6 +132,13 @@ def _api_error_handlers(app: Flask) -> None:
     def handle_api_error(exc: ApiError):
         db().rollback()
         return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(InvalidParameter)
+    def handle_invalid_parameter(exc: InvalidParameter):
+        db().rollback()
+        if is_api_request(request.path):
+            return error_response(400, "invalid_parameter", str(exc))
+        return str(exc), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def mount_plugin_api(app: Flask, plugin: str, bp_plugin: Blueprint) -> None:

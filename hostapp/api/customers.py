@@ -16,6 +16,7 @@ from scrm.core.timeutil import utcnow
 
 from ..platform_ext import db
 from . import ApiError, api_actor, body, bp, tenant_required
+from .inputs import INT_MAX, InvalidParameter, query_int
 from .openapi import registry
 from .schemas import CustomerIn, CustomerMatch, CustomerOut, CustomerPage, CustomerPatch, MergeIn
 
@@ -37,24 +38,20 @@ def _get(customer_id: int) -> Customer:
     return customer
 
 
-def _int_arg(name: str, default: int | None, low: int = 1, high: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
+def _int_arg(name: str, default: int | None, low: int = 1, high: int = INT_MAX) -> int | None:
     try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_parameter", f"{name} must be an integer") from exc
-    if value < low or (high is not None and value > high):
-        raise ApiError(400, "invalid_parameter", f"{name} must be between {low} and {high}")
-    return value
+        return query_int(name, default, low=low, high=high)
+    except InvalidParameter as exc:
+        raise ApiError(400, "invalid_parameter", str(exc)) from exc
 
 
 @bp.get("/customers")
 @registry.operation("/customers", "get", "List customers, newest first (keyset pagination)", "customers",
                     response=CustomerPage, params=[
-                        {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": MAX_LIMIT}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                     "maximum": INT_MAX}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                    "maximum": MAX_LIMIT}},
                         {"name": "q", "in": "query", "schema": {"type": "string"},
                          "description": "name or mobile contains"}])
 @tenant_required

@@ -82,12 +82,14 @@ class CustomerIn(BaseModel):
 
 
 class CustomerPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=100)
+    """Only the fields sent change; ``mobile`` and ``owner_employee_id`` may be null (cleared), the others may not."""
+
+    name: str = Field(default=None, max_length=100)  # type: ignore[assignment]  (absent = unchanged)
     mobile: str | None = None
-    gender: int | None = Field(default=None, ge=0, le=2)
-    is_member: bool | None = None
+    gender: int = Field(default=None, ge=0, le=2)  # type: ignore[assignment]
+    is_member: bool = Field(default=None)  # type: ignore[assignment]
     owner_employee_id: int | None = None
-    attributes: dict[str, Any] | None = None
+    attributes: dict[str, Any] = Field(default=None)  # type: ignore[assignment]
 
 
 class MergeIn(BaseModel):

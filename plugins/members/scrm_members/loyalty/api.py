@@ -8,7 +8,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from sqlalchemy import select
 
-from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db
+from scrm.sdk.web import ApiError, api_actor, api_operation, audit_action, body, current_tenant, db, query_int
 
 from . import orders, points
 from .models import Order, OrderItem, PointsEntry
@@ -211,21 +211,15 @@ def create_orders():
 @api_operation("members", "/orders", "get", "The tenant's orders, newest first (filters: customer_id, source)",
                response=OrderList, params=ORDER_LIST_PARAMS)
 def list_orders():
-    raw_limit = request.args.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise ApiError(400, "invalid_parameter", f"limit must be between 1 and {MAX_LIMIT}")
+    limit = query_int("limit", 50, low=1, high=MAX_LIMIT)
+    cursor, customer_id = query_int("cursor", low=1), query_int("customer_id", low=1)
     query = select(Order).where(Order.tenant_id == current_tenant().id)
-    for name in ("cursor", "customer_id"):
-        raw = request.args.get(name, "")
-        if raw and not raw.isdigit():
-            raise ApiError(400, "invalid_parameter", f"{name} must be an integer")
-    if request.args.get("cursor"):
-        query = query.where(Order.id < int(request.args["cursor"]))
-    if request.args.get("customer_id"):
-        query = query.where(Order.customer_id == int(request.args["customer_id"]))
+    if cursor is not None:
+        query = query.where(Order.id < cursor)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
     if request.args.get("source"):
         query = query.where(Order.source == request.args["source"])
-    limit = int(raw_limit)
     rows = list(db().execute(query.order_by(Order.id.desc()).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

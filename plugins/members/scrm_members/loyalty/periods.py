@@ -28,6 +28,9 @@ def parse_local_datetime(raw: str) -> datetime:
     return value.astimezone(UTC)
 
 
+MAX_YUAN = Decimal(10_000_000)  # its fen fit an INTEGER column (32-bit on PostgreSQL)
+
+
 def to_cents(raw: str | int | float | Decimal) -> int:
     """Yuan (at most 2 decimals, not negative) as fen. Raises ValueError."""
     try:
@@ -36,6 +39,8 @@ def to_cents(raw: str | int | float | Decimal) -> int:
         raise ValueError(f"'{raw}' is not an amount") from exc
     if not value.is_finite() or value < 0:
         raise ValueError(f"'{raw}' is not an amount of zero or more")
+    if value > MAX_YUAN:
+        raise ValueError(f"'{raw}' is larger than {MAX_YUAN:,} yuan")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError(f"'{raw}' has more than 2 decimals")
     return int(value * 100)

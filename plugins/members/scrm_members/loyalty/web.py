@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from scrm.sdk import Customer
-from scrm.sdk.web import current_tenant, current_user, customer_visibility, db
+from scrm.sdk.web import current_tenant, current_user, customer_visibility, db, parse_int
 
 bp = Blueprint("loyalty", __name__)
 
@@ -24,15 +24,15 @@ def actor_name() -> str:
 
 
 def after_id() -> int | None:
-    raw = request.args.get("after", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(request.args.get("after"))
 
 
 def visible_customer(customer_id: int | str | None) -> Customer | None:
     """The tenant's live customer ``customer_id`` if the signed-in user may see it."""
-    if customer_id is None or not str(customer_id).isdigit():
+    customer_id = parse_int(customer_id)
+    if customer_id is None:
         return None
-    query = select(Customer).where(Customer.tenant_id == current_tenant().id, Customer.id == int(customer_id),
+    query = select(Customer).where(Customer.tenant_id == current_tenant().id, Customer.id == customer_id,
                                    Customer.merged_into_id.is_(None))
     scope = customer_visibility()
     if scope is not None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from scrm.sdk import AudienceError, Customer
-from scrm.sdk.web import ApiError, api_operation, audit_action, body, current_tenant, db
+from scrm.sdk.web import ApiError, api_operation, audit_action, body, current_tenant, db, query_int
 
 from . import blacklist as blacklist_service
 from . import segment_store as store
@@ -37,19 +37,11 @@ def _types() -> list:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, "invalid_parameter", f"limit must be between 1 and {MAX_LIMIT}")
-    return int(raw)
+    return query_int("limit", 50, low=1, high=MAX_LIMIT)
 
 
 def _cursor() -> int | None:
-    raw = request.args.get("cursor", "")
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise ApiError(400, "invalid_parameter", "cursor must be an integer")
-    return int(raw)
+    return query_int("cursor", low=1)
 
 
 # -- tags ------------------------------------------------------------------------------------------------------------

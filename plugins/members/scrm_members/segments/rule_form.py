@@ -8,6 +8,7 @@ or ``c<i>_min`` / ``c<i>_max`` (numbers). Several values of one row are OR; rows
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ def _number(raw: str) -> Any:
     try:
         value = float(raw)
     except ValueError:
+        return raw
+    if not math.isfinite(value):  # "1e999", "inf", "nan": kept as typed, refused by the filter, never Infinity in JSON
         return raw
     return int(value) if value.is_integer() else value
 

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, false, func, select
 from sqlmodel import Session
 
 from scrm.sdk import (
@@ -42,6 +42,7 @@ from scrm.sdk import (
     department_subtree,
     distinct_values,
 )
+from scrm.sdk.web import parse_int
 
 from ..sync.contacts import CORP_NAME_KEY
 from ..sync.models import Follow, FollowStatus
@@ -78,10 +79,7 @@ class TabFilter:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)
 
 
 def _day(value: Any) -> date | None:
@@ -171,7 +169,10 @@ def tab_clause(session: Session, tenant_id: int, tab: str, flt: TabFilter, visib
                        else Customer.is_member == flt.member)
     level_type = filter_type(filter_types, LEVEL_FILTER)
     if flt.levels and level_type is not None:
-        clauses.append(level_type.compile(list(flt.levels), ctx))
+        try:
+            clauses.append(level_type.compile(list(flt.levels), ctx))
+        except (TypeError, ValueError, OverflowError):  # a level the filter type does not know (?level=x)
+            clauses.append(false())
     if flt.gender is not None:
         clauses.append(Customer.gender == flt.gender)
     if flt.source:

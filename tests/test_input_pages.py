@@ -1,0 +1,54 @@
+"""Every GET page of a tenant with every first-party plugin enabled answers hostile query parameters (integers past a
+column, 2**63, ``1e999``, letters where numbers go, such as ``?level=x``) without a server error (issue 11, finding 9)."""
+
+from __future__ import annotations
+
+import pytest
+
+HOSTILE = {"level": "x", "member_level": "x", "after": str(2**63), "page": str(2**63), "cursor": str(2**31),
+           "tag": str(2**63), "owner": "1e999", "department": str(2**31), "category": "x", "size": "1e999",
+           "gender": str(2**63), "customer_id": str(2**63), "segment_id": "x", "id": str(2**40), "limit": "1e999",
+           "created_from": "x", "created_to": "2024-13-45", "min": "1e999", "max": "NaN", "q": "\x00"}
+
+
+@pytest.fixture
+def admin_client(client, login, make_user, tenant, enable_plugins):
+    enable_plugins(tenant, "members", "wecom")
+    login(make_user("boss@acme.test", tenant, role="tenant_admin"))
+    return client
+
+
+def tenant_pages(app, slug: str) -> list[str]:
+    pages = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not rule.rule.startswith("/t/<tenant>/"):
+            continue
+        if set(rule.arguments) - {"tenant"}:
+            continue
+        if rule.rule.endswith((".csv", ".xlsx")) or "logout" in rule.rule:
+            continue
+        pages.append(rule.rule.replace("<tenant>", slug))
+    return sorted(set(pages))
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of the project's code in the exception's traceback."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/site-packages/" not in f.filename]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+
+
+def test_no_page_fails_on_hostile_query_parameters(app, admin_client, tenant):
+    pages = tenant_pages(app, tenant.slug)
+    assert len(pages) > 20
+    failures = []
+    for page in pages:
+        try:
+            status = admin_client.get(page, query_string=HOSTILE).status_code
+        except Exception as exc:  # noqa: BLE001  (the test app propagates errors: each is reported with its page)
+            failures.append(f"{page}: {type(exc).__name__}: {str(exc)[:200]} at {_where(exc)}")
+            continue
+        if status >= 500:
+            failures.append(f"{page}: {status}")
+    assert failures == [], "\n".join(failures)
