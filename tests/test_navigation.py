@@ -339,14 +339,14 @@ def test_on_a_phone_the_sidebar_is_a_drawer_behind_a_menu_button(chromium, live_
         toggle.click()
         assert toggle.get_attribute("aria-expanded") == "true"
         drawer = page.locator("#sidebar")
-        page.wait_for_function("document.getElementById('sidebar').checkVisibility({visibilityProperty: true, "
+        page.wait_for_function("() => document.getElementById('sidebar').checkVisibility({visibilityProperty: true, "
                                "checkVisibilityCSS: true})")
         assert drawer.is_visible()
         box = drawer.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375
         page.keyboard.press("Escape")
         assert toggle.get_attribute("aria-expanded") == "false"
-        page.wait_for_function("!document.getElementById('sidebar').checkVisibility({visibilityProperty: true, "
+        page.wait_for_function("() => !document.getElementById('sidebar').checkVisibility({visibilityProperty: true, "
                                "checkVisibilityCSS: true})")
         follow_menu(page, "wecom.livecodes.index")
         assert "/wecom/livecodes" in page.url

@@ -144,7 +144,7 @@ def test_operator_tags_a_new_customer_segments_it_and_sees_the_dashboard_count_i
     values.locator("summary").click()  # a checkbox dropdown, not a Ctrl-click listbox
     values.locator(f"input[value='{tag_id}']").check()
     form.locator("[data-testid=estimate]").click()
-    page.wait_for_function("document.getElementById('estimate').textContent.includes('1')")
+    page.wait_for_function("() => document.getElementById('estimate').textContent.includes('1')")
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/members/segments/\d+$"))
     segment_url = page.url

@@ -45,7 +45,7 @@ def test_a_level_is_given_from_the_profile_and_products_sort_in_place(page, boss
     rows = page.locator("[data-testid=segment-products-table] tbody tr")
     assert rows.first.get_attribute("data-product") == "SKU-A"  # equal buyers: by code
     page.click("[data-testid=segment-products-table] th a:has-text('Amount (yuan)')")
-    page.wait_for_function("document.querySelector('[data-testid=segment-products-table] tbody tr')"
+    page.wait_for_function("() => document.querySelector('[data-testid=segment-products-table] tbody tr')"
                            ".dataset.product === 'SKU-B'")
     assert f"/segments/{segment.id}" in page.url and "pp_sort" not in page.url  # replaced in place by htmx
 

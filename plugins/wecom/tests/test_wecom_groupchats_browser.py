@@ -44,7 +44,7 @@ def test_an_operator_syncs_and_assigns_group_chats_on_a_phone(page, db, platform
     page.check("tr[data-chat-id=wrLeftA] input[name=chat_ids]")
     page.check("tr[data-chat-id=wrLeftB] input[name=chat_ids]")
     page.fill("[data-testid=takeover-search]", "lis")  # the picker searches active employees as one types
-    page.wait_for_function("document.querySelectorAll('#takeover_id option').length == 2")
+    page.wait_for_function("() => document.querySelectorAll('#takeover_id option').length == 2")
     assert page.eval_on_selector_all("#takeover_id option", "os => os.map(o => o.textContent.trim())") == [
         "Choose an employee", "李四 (lisi)"]
     page.select_option("select[name=takeover_id]", label="李四 (lisi)")

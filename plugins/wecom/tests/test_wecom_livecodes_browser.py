@@ -38,10 +38,10 @@ def test_an_operator_creates_a_live_code_and_a_welcome_on_a_phone(page, world, m
     page.fill("input[name='welcome-att-0-url']", "https://shop.example.com")
     page.click("form[data-testid=livecode-form] button[type=submit]")
     page.wait_for_selector("img[data-testid=livecode-qr]")
-    page.wait_for_function("(() => { const img = document.querySelector('img[data-testid=livecode-qr]');"
+    page.wait_for_function("() => (() => { const img = document.querySelector('img[data-testid=livecode-qr]');"
                            " return img && img.complete && img.naturalWidth > 0; })()")
     assert page.evaluate("document.querySelector('img[data-testid=livecode-qr]').naturalWidth") == 258
-    page.wait_for_function("window.Chart !== undefined")
+    page.wait_for_function("() => window.Chart !== undefined")
     assert no_horizontal_scroll(page)
 
     page.goto("/t/acme/wecom/welcome/new")
