@@ -164,11 +164,17 @@ def utc_offset_hours(tz: ZoneInfo | None = None, at: datetime | None = None) -> 
     return offset.total_seconds() / 3600
 
 
-def format_local(moment: datetime | None, fmt: str = DISPLAY_FORMAT, empty: str = "—",
+def format_local(moment: datetime | str | None, fmt: str = DISPLAY_FORMAT, empty: str = "—",
                  tz: ZoneInfo | None = None) -> str:
-    """``moment`` shown in the current zone (``empty`` for None): the one way templates and exports show a time."""
-    if moment is None:
+    """``moment`` shown in the current zone (``empty`` for None or ""): the one way templates and exports show a time.
+    An ISO 8601 text (as kept in JSON settings) is read first; without an offset it is UTC."""
+    if moment is None or moment == "":
         return empty
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
     if not isinstance(moment, datetime):  # a date has no zone
         return moment.strftime(fmt if "%H" not in fmt else "%Y-%m-%d")
     return local(moment, tz).strftime(fmt)

@@ -61,6 +61,9 @@ def test_local_day_and_display_follow_the_zone():
     naive_utc = EVENT.replace(tzinfo=None)  # as SQLite hands it back
     assert timeutil.format_local(naive_utc, tz=new_york) == "2026-12-05 21:00"
     assert timeutil.format_local(None) == "—"
+    # ISO text kept in JSON settings (a WeCom account's check time) is shown in the zone too; without offset it is UTC
+    assert timeutil.format_local("2026-12-06T02:00:00+00:00", tz=new_york) == "2026-12-05 21:00"
+    assert timeutil.format_local("2026-12-06T02:00:00", tz=new_york) == "2026-12-05 21:00"
 
 
 @pytest.mark.parametrize("name", ["", " Asia/Shanghai", "Mars/Olympus", "../etc/passwd", "/etc/localtime",

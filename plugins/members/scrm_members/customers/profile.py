@@ -22,6 +22,7 @@ from scrm.sdk import (
     EventTypes,
     IdentityError,
     IdentityKind,
+    local_today,
     normalize_mobile,
     publish,
     utcnow,
@@ -156,7 +157,7 @@ def clean_profile(session: Session, tenant_id: int, data: dict[str, Any], custom
         else:
             try:
                 day = clean_date(raw)
-                if day > utcnow().date():
+                if day > local_today():  # the tenant's today
                     raise ValueError(_("A birthday cannot be in the future."))
                 clean["birthday"] = day.isoformat()
             except ValueError as exc:

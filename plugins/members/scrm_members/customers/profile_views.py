@@ -24,8 +24,8 @@ from scrm.sdk import (
     IdentityKind,
     Role,
     Tag,
+    local_today,
     publish,
-    utcnow,
 )
 from scrm.sdk.web import (
     ADMIN,
@@ -165,7 +165,7 @@ def detail(customer_id: int):
     owners = employee_names({customer.owner_employee_id, *[t.to_employee_id for t in transfers],
                              *[t.from_employee_id for t in transfers]})
     wecom = any(i.kind.startswith("external_userid@") for i in identities)
-    age = age_on(attributes.get("birthday"), utcnow().date())
+    age = age_on(attributes.get("birthday"), local_today())  # on the tenant's today
     deletable = all(i.kind == IdentityKind.MOBILE for i in identities)
     return render_template(
         "members/customers/detail.html", customer=customer, identities=identities, tags=tags, panels=panels,
