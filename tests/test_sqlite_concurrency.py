@@ -132,7 +132,7 @@ def test_eight_clients_and_the_busy_worker_get_no_server_error(app, platform, te
     worker.join(timeout=120)
 
     assert not failures, f"{len(failures)} server errors of {sum(statuses.values())} requests: {failures[:5]}"
-    assert sum(statuses.values()) >= 50, statuses
+    assert sum(statuses.values()) >= 3 * CLIENTS, statuses  # the load really ran
     assert created and renamed
     print(f"{sum(statuses.values())} requests {dict(statuses)}, {jobs_sent} jobs")
     with Session(platform.engine) as session:
