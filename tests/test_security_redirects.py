@@ -45,16 +45,16 @@ HOSTILE = [
 SAFE = ["/t/acme/", "/t/acme/members/customers?q=a%20b&page=2", "/admin/plugins"]
 
 
-def assert_stays(response, expected_path: str) -> None:
-    assert response.status_code in (301, 302, 303, 400), response.status_code
+def assert_stays(response, expected_path: str, target: str = "") -> None:
+    assert response.status_code in (301, 302, 303, 400), (target, response.status_code)
     if response.status_code == 400:
         return
     location = response.headers["Location"]
     parts = urlsplit(location)
-    assert parts.netloc in ("", "localhost"), location
-    assert parts.scheme in ("", "http"), location
+    assert parts.netloc in ("", "localhost"), (target, location)
+    assert parts.scheme in ("", "http"), (target, location)
     assert location == expected_path or (parts.path + (f"?{parts.query}" if parts.query else "")) == expected_path, \
-        location
+        (target, location)
 
 
 @pytest.mark.parametrize("target", HOSTILE)
@@ -67,10 +67,10 @@ def test_the_helper_keeps_paths_on_this_site(target):
     assert safe_redirect_target(target, "/default") == target
 
 
-@pytest.mark.parametrize("target", HOSTILE)
-def test_language_switch_never_leaves_the_site(client, target):
-    response = client.get("/lang/en", query_string={"next": target})
-    assert_stays(response, "/")
+def test_language_switch_never_leaves_the_site(client):
+    for target in HOSTILE:
+        response = client.get("/lang/en", query_string={"next": target})
+        assert_stays(response, "/", target)
 
 
 def test_language_switch_follows_a_safe_next_or_a_same_site_referrer(client):
@@ -81,12 +81,12 @@ def test_language_switch_follows_a_safe_next_or_a_same_site_referrer(client):
     assert response.headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("target", HOSTILE)
-def test_sign_in_never_redirects_off_the_site(client, make_user, tenant, target):
+def test_sign_in_never_redirects_off_the_site(client, make_user, tenant):
     user = make_user("op@acme.test", tenant)
-    response = client.post("/login", query_string={"next": target},
-                           data={"email": user.email, "password": ADMIN_PASSWORD})
-    assert_stays(response, "/")
+    for target in HOSTILE:
+        response = client.post("/login", query_string={"next": target},
+                               data={"email": user.email, "password": ADMIN_PASSWORD})
+        assert_stays(response, "/", target)
 
 
 def test_sign_in_follows_a_safe_next(client, make_user, tenant):
@@ -105,11 +105,11 @@ def staff_with_customer(client, login, make_user, tenant, enable_plugins, api_to
     return created.get_json()["customer"]["id"]
 
 
-@pytest.mark.parametrize("target", HOSTILE)
-def test_bulk_blacklist_never_redirects_off_the_site(client, staff_with_customer, target):
-    response = client.post("/t/acme/members/blacklist/add",
-                           data={"customer_id": staff_with_customer, "reason": "spam", "next": target})
-    assert_stays(response, "/t/acme/members/blacklist/")
+def test_bulk_blacklist_never_redirects_off_the_site(client, staff_with_customer):
+    for target in HOSTILE:
+        response = client.post("/t/acme/members/blacklist/add",
+                               data={"customer_id": staff_with_customer, "reason": "spam", "next": target})
+        assert_stays(response, "/t/acme/members/blacklist/", target)
 
 
 @pytest.mark.parametrize("target", ["/\t/evil.example", "/x\r\nSet-Cookie: a=b", "/%5Cevil.example"])
