@@ -103,12 +103,26 @@ def test_eight_clients_and_the_busy_worker_get_no_server_error(app, platform, te
                 if response.status_code == 200:
                     renamed[own_id] = new_name
 
-    def page_client() -> None:
+    def page_client(number: int) -> None:
         browser = _sign_in(base, "ops@acme.test", ADMIN_PASSWORD)
+        round_ = 0
         while not stop.is_set():
+            round_ += 1
             for path in ("/t/acme/", "/t/acme/members/customers/", "/api/v1/customers?limit=5"):
                 headers = api if path.startswith("/api/") else {}
                 record(browser.get(f"{base}{path}", headers=headers, timeout=REQUEST_TIMEOUT), path)
+            form = browser.get(f"{base}/t/acme/members/customers/new", timeout=REQUEST_TIMEOUT)
+            record(form, "new customer form")
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
+            mobile = f"137{number:02d}{round_:06d}"
+            response = browser.post(f"{base}/t/acme/members/customers/new", allow_redirects=False,
+                                    timeout=REQUEST_TIMEOUT, data={
+                                        "csrf_token": token.group(1) if token else "", "name": f"Form {mobile}",
+                                        "gender": "0", "mobiles": mobile})
+            record(response, "create through the form")
+            if response.status_code == 302:
+                with lock:
+                    created.add(mobile)
 
     def guarded(target, *args) -> threading.Thread:
         def run() -> None:
@@ -121,7 +135,7 @@ def test_eight_clients_and_the_busy_worker_get_no_server_error(app, platform, te
 
     threads = [guarded(busy_worker)]
     threads += [guarded(api_client, n) for n in range(CLIENTS - 2)]
-    threads += [guarded(page_client) for _ in range(2)]
+    threads += [guarded(page_client, n) for n in range(2)]
     for thread in threads:
         thread.start()
     time.sleep(DURATION)
@@ -133,7 +147,7 @@ def test_eight_clients_and_the_busy_worker_get_no_server_error(app, platform, te
 
     assert not failures, f"{len(failures)} server errors of {sum(statuses.values())} requests: {failures[:5]}"
     assert sum(statuses.values()) >= 3 * CLIENTS, statuses  # the load really ran
-    assert created and renamed
+    assert renamed and any(m.startswith("139") for m in created) and any(m.startswith("137") for m in created)
     print(f"{sum(statuses.values())} requests {dict(statuses)}, {jobs_sent} jobs")
     with Session(platform.engine) as session:
         stored = set(session.exec(select(Customer.mobile).where(Customer.tenant_id == tenant.id)))
