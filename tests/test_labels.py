@@ -84,3 +84,10 @@ def test_a_blocked_plugins_reason_is_shown_in_chinese(client, admin_user, login)
     client.get("/lang/zh_CN")
     html = client.get("/admin/plugins").get_data(as_text=True)
     assert "需要钩子 API" in html or "需要 hook API" in html, re.findall(r'data-testid="reason">([^<]*)', html)
+
+
+def test_the_segment_editor_shows_core_audience_errors_in_chinese(in_chinese):
+    from scrm_members.segments.audiences import validate_rule
+
+    message = validate_rule(None, 1, {"conditions": [{"type": "source", "values": []}]}, core_filter_types())
+    assert message == "条件 1（source）：请至少选择一个值"

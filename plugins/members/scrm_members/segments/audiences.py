@@ -64,7 +64,9 @@ def validate_rule(session: Session, tenant_id: int, rule: dict[str, Any], types:
     try:
         compile_audience(tenant_id, rule, types)
     except AudienceError as exc:
-        return str(exc)
+        from scrm.sdk.web import translate
+
+        return translate(exc.message)  # core's message, in the user's language
     return None
 
 

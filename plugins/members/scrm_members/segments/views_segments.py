@@ -8,7 +8,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from scrm.sdk import AudienceError, Customer, User, mask_mobile, tabular
-from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    customer_visibility,
+    db,
+    role_required,
+    translate,
+)
 
 from . import segment_store as store
 from .audiences import describe
@@ -196,7 +204,7 @@ def segment_edit(segment_id: int):
         store.update_segment(db(), segment, clean, types)
     except (SegmentError, AudienceError) as exc:
         db().rollback()
-        fields = exc.fields if isinstance(exc, SegmentError) else {"rule": str(exc)}
+        fields = exc.fields if isinstance(exc, SegmentError) else {"rule": translate(exc.message)}
         return _render_form(_segment_or_404(segment_id), segment.kind, data, types, fields, 422)
     audit_action("members.segment.update", segment.name)
     db().commit()
@@ -249,7 +257,7 @@ def refresh(segment_id: int):
         count = store.materialize(db(), segment, filter_types())
     except AudienceError as exc:
         db().rollback()
-        flash(_("The conditions cannot be evaluated: %(error)s", error=str(exc)), "error")
+        flash(_("The conditions cannot be evaluated: %(error)s", error=translate(exc.message)), "error")
         return redirect(url_for("members.segments.detail", segment_id=segment_id))
     audit_action("members.segment.refresh", segment.name, members=count)
     db().commit()
