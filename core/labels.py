@@ -21,6 +21,7 @@ EMPLOYEE_STATUS = "employee.status"
 AUDIT_ACTION = "audit.action"
 ROLE = "membership.role"
 DATA_SCOPE = "membership.scope"
+PLUGIN_CATEGORY = "plugin.category"
 
 _labels: dict[str, dict[str, Any]] = {}
 
@@ -57,6 +58,7 @@ register_labels(EMPLOYEE_STATUS, {"active": N_("Active"), "left": N_("Left"), "i
 register_labels(ROLE, {"tenant_admin": N_("Brand admin"), "operator": N_("Operator"), "employee": N_("Employee")})
 register_labels(DATA_SCOPE, {"all": N_("All customers"), "department": N_("Own department"),
                              "mine": N_("Own customers")})
+register_labels(PLUGIN_CATEGORY, {"channel": N_("Channel"), "feature": N_("Feature")})
 register_labels(AUDIT_ACTION, {
     "plugin.enable": N_("Plugin enabled"), "plugin.disable": N_("Plugin disabled"),
     "plugin.settings": N_("Plugin settings changed"), "token.create": N_("API token created"),

@@ -42,7 +42,7 @@ CORE_MESSAGES = (
     _l("Queued"), _l("Sending"), _l("Sent"), _l("Delivered"), _l("Failed"), _l("Skipped"), _l("Read"),
     _l("Active"), _l("Left"), _l("Not activated"),
     _l("Brand admin"), _l("Operator"), _l("Employee"),
-    _l("All customers"), _l("Own department"), _l("Own customers"),
+    _l("All customers"), _l("Own department"), _l("Own customers"), _l("Channel"), _l("Feature"),
     _l("Plugin enabled"), _l("Plugin disabled"), _l("Plugin settings changed"), _l("API token created"),
     _l("API token revoked"), _l("Brand settings changed"),
 )

@@ -156,6 +156,26 @@ def _detail_pages(db, tenant) -> list[str]:
             f"/t/t1/members/orders/import/{first(OrderImport)}", f"/t/t1/wecom/messages/customers/{customer}"]
 
 
+def test_the_platform_admin_pages_show_no_english(app, client, db, seeded, admin_user, login):
+    """The platform's own pages (the start page and the plugin catalogue with its first-party plugins)."""
+    admin_user.name = "平台管理员"
+    db.add(admin_user)
+    db.commit()
+    login(admin_user)
+    client.get("/lang/zh_CN")
+    problems = {}
+    for url in ("/", "/admin/plugins/members", "/admin/plugins/wecom"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        words = english_words(response.get_data(as_text=True))
+        if words:
+            problems[url] = sorted(set(words))
+    html = client.get("/admin/plugins").get_data(as_text=True)
+    first_party = "".join(re.findall(r'<tr data-plugin="(?:members|wecom)".*?</tr>', html, re.S))
+    assert first_party and not english_words(first_party), sorted(set(english_words(first_party)))
+    assert not problems, problems
+
+
 def test_zh_cn_pages_show_no_english(app, client, db, seeded):
     pages = _tenant_pages(app) + _detail_pages(db, seeded)
     assert len(pages) > 30, pages
