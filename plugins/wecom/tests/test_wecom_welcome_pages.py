@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from scrm_wecom.welcome.models import WelcomeMessage, WelcomeMessageEmployee
 from sqlmodel import select
 from wecom_livecodes_fixtures import *  # noqa: F403
 from wecom_livecodes_fixtures import fresh
 
-from scrm.sdk import Employee
+from scrm.sdk import Employee, format_local
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the tenant's default zone: times are shown in it
 
 LINK = {"att-0-type": "link", "att-0-title": "Spring sale", "att-0-url": "https://shop.example.com/spring"}
 
@@ -100,7 +104,7 @@ def test_the_details_page_shows_content_attachments_segments_scope_and_times(db,
     for expected in ("[3 items] Hello {customer_name}", "Li Si, Zhang San", "Spring sale",
                      "https://shop.example.com/spring", "Mini shop", "wx8bd80126147dfa00", "pages/index.html",
                      "MEDIA_COVER", "Sat, Sun", "10:00–22:00", "Weekend hello", "operator@acme.test",
-                     message.created_at.strftime("%Y-%m-%d %H:%M"), message.updated_at.strftime("%Y-%m-%d %H:%M")):
+                     format_local(message.created_at, tz=SHANGHAI), format_local(message.updated_at, tz=SHANGHAI)):
         assert expected in page, expected
     assert "<form" not in page.split('data-testid="welcome-facts"')[1]  # read only
 
