@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,20 +65,42 @@ def publish(session: Session, tenant_id: int, type: str, payload: dict[str, Any]
     return row.event_id
 
 
+#: outbox kinds: the session-info key their pending row ids wait under, and what hands those ids to the broker after
+#: the commit (``engine, ids -> taken``). Domain events are one kind; the outbound ledger (``scrm.core.outbound``)
+#: registers another: the same machinery, one relay per kind for what the broker never took.
+_AFTER_COMMIT: dict[str, Callable[[Any, list[int]], int]] = {}
+
+
+def register_outbox(key: str, enqueue: Callable[[Any, list[int]], int]) -> None:
+    """Declare an outbox kind: ids added with ``enqueue_after_commit(session, key, id)`` are passed to ``enqueue``
+    once the transaction commits (dropped on rollback; the kind's relay finds any the broker did not take)."""
+    _AFTER_COMMIT[key] = enqueue
+
+
+def enqueue_after_commit(session: Session, key: str, row_id: int) -> None:
+    """Hand ``row_id`` of outbox kind ``key`` to the broker when ``session`` commits."""
+    session.info.setdefault(key, []).append(row_id)
+
+
 @sa_event.listens_for(OrmSession, "after_commit")
 def _after_commit(session: OrmSession) -> None:
     if session.in_nested_transaction():  # a savepoint was released; the events wait for the real commit
         return
     # an id published inside a savepoint that was rolled back names no row any more, and dispatch ignores it
-    ids = session.info.pop(_PENDING_KEY, None)
-    if ids:
-        enqueue_dispatch(session.get_bind(), ids)
+    for key, enqueue in _AFTER_COMMIT.items():
+        ids = session.info.pop(key, None)
+        if ids:
+            try:
+                enqueue(session.get_bind(), ids)
+            except Exception:  # the relay of the kind takes over
+                log.exception("handing %s rows to the broker failed; the relay will retry", key)
 
 
 @sa_event.listens_for(OrmSession, "after_rollback")
 def _after_rollback(session: OrmSession) -> None:
     if not session.in_transaction():
-        session.info.pop(_PENDING_KEY, None)
+        for key in _AFTER_COMMIT:
+            session.info.pop(key, None)
 
 
 def enqueue_dispatch(engine, outbox_ids: list[int]) -> int:
@@ -98,6 +121,9 @@ def enqueue_dispatch(engine, outbox_ids: list[int]) -> int:
         with engine.begin() as conn:
             conn.execute(update(Outbox).where(Outbox.id.in_(taken)).values(enqueued_at=utcnow()))
     return len(taken)
+
+
+register_outbox(_PENDING_KEY, enqueue_dispatch)
 
 
 def relay_outbox(engine, now: datetime | None = None, grace: timedelta = timedelta(seconds=30),

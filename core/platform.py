@@ -22,6 +22,7 @@ from .jobs import (
     scheduler,
 )
 from .models import Tenant, TenantPlugin
+from .outbound import jobs as outbound_jobs  # declares the send job
 from .plugins.manifest import Manifest
 from .plugins.registry import Candidate, PluginRegistry
 from .plugins.relay import RelayCache, TenantHooks
@@ -71,9 +72,12 @@ class Platform:
     # -- periodic work -----------------------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> int:
-        """One scheduler tick: enqueue due jobs and relay outbox events the broker never took."""
+        """One scheduler tick: enqueue due jobs, relay outbox events and send jobs the broker never took, and settle
+        sends a dead worker left with an unknown outcome."""
         enqueued = scheduler.tick(self.engine, self.bus, now=now)
         relay_outbox(self.engine, now=now)
+        outbound_jobs.relay_deliveries(self.engine, now=now)
+        outbound_jobs.resolve_unknown(self.engine, self, now=now)
         return enqueued
 
     def close(self) -> None:

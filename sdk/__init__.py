@@ -46,6 +46,22 @@ from scrm.core.models import (
     User,
     json_column,
 )
+from scrm.core.outbound import (
+    BulkPlan,
+    MessageKind,
+    OutboundError,
+    OutboundMessage,
+    Outgoing,
+    SendResult,
+    UnknownChannel,
+    UnsupportedMessageKind,
+    daily_cap,
+    mark_delivery_report,
+    plan_bulk_send,
+    send_message,
+    set_daily_cap,
+)
+from scrm.core.outbound import advance as advance_delivery
 from scrm.core.plugins.base import ChannelPlugin, Plugin
 from scrm.core.plugins.contributions import (
     CustomerColumn,
@@ -104,4 +120,8 @@ __all__ = [
     "zone_title",
     # labels of codes (scrm.core.labels) and message ids (scrm.core.messages)
     "Message", "N_", "register_labels",
+    # the one outbound path (scrm.core.outbound): sending, the bulk form, ledger moves, delivery reports, caps
+    "BulkPlan", "MessageKind", "OutboundError", "OutboundMessage", "Outgoing", "SendResult", "UnknownChannel",
+    "UnsupportedMessageKind", "advance_delivery", "daily_cap", "mark_delivery_report", "plan_bulk_send",
+    "send_message", "set_daily_cap",
 ]

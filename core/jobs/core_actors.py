@@ -77,7 +77,9 @@ def run_scheduled(tenant_id, *, job_id: int) -> None:
 
 @actor(name="scrm.core.relay", plugin="core", queue="core", max_retries=0)
 def relay(tenant_id) -> None:
-    """The periodic housekeeping job: re-enqueue outbox events the broker never took."""
+    """The periodic housekeeping job: re-enqueue outbox events and send jobs the broker never took."""
     from ..events import relay_outbox
+    from ..outbound.jobs import relay_deliveries
 
     relay_outbox(current_bus().engine)
+    relay_deliveries(current_bus().engine)

@@ -10,6 +10,7 @@ from .platform import (
     EventDelivery,
     InboundCallback,
     JobStatus,
+    MessageCap,
     MessageDelivery,
     Outbox,
     ScheduledJob,
@@ -23,13 +24,13 @@ CORE_TABLES = frozenset(
     for m in (
         Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
         TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
-        MessageDelivery, AuditLog, InboundCallback,
+        MessageDelivery, MessageCap, AuditLog, InboundCallback,
     )
 )
 
 __all__ = [
     "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
     "CustomerTag", "DataScope", "DeliveryStatus", "Department", "Employee", "EmployeeStatus", "EventDelivery",
-    "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageDelivery", "Outbox", "Role",
+    "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageCap", "MessageDelivery", "Outbox", "Role",
     "ScheduledJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
 ]

@@ -108,9 +108,14 @@ class ScheduledJob(SQLModel, table=True):
 
 
 class DeliveryStatus(StrEnum):
+    """A ledger row's status. It moves only forward: queued -> sending -> sent -> delivered -> read, or ends as
+    failed or skipped with a reason (``scrm.core.outbound.ledger.advance`` applies the moves)."""
+
     QUEUED = "queued"
+    SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
+    READ = "read"
     FAILED = "failed"
     SKIPPED = "skipped"
 
@@ -125,6 +130,10 @@ class MessageDelivery(TenantScoped, table=True):
         Index("ix_delivery_task", "tenant_id", "task_ref"),
         # a recipient's messages on a channel (e.g. the welcome a WeCom friendship already got), customer known or not
         Index("ix_delivery_recipient", "tenant_id", "recipient", "channel"),
+        # delivery reports find their row by the provider's message id
+        Index("ix_delivery_provider", "channel", "provider_id"),
+        # the outbound relay: queued rows the broker never took, "sending" rows a crashed worker left
+        Index("ix_delivery_pending", "status", "enqueued_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=40)
@@ -138,9 +147,34 @@ class MessageDelivery(TenantScoped, table=True):
     provider_id: str | None = Field(default=None, max_length=128)
     error_code: str | None = Field(default=None, max_length=40)
     error: str | None = Field(default=None, max_length=500)
+    #: why the message is sent (``mass_send``, ``welcome``, ``notification`` ...): the exclusion hook and the
+    #: frequency caps are asked for it; None on rows written before the outbound path
+    purpose: str | None = Field(default=None, max_length=40)
+    #: the message: ``{"kind": "text", "payload": {...}}`` (``OutboundMessage.to_json``); {} on older rows
+    message: dict[str, Any] = json_column()
+    #: provider calls started for this row (the claim counts them); the last allowed one marks the row failed
+    attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    #: when the broker took the send job (None: not yet, the outbound relay enqueues it)
+    enqueued_at: datetime | None = None
+    #: when a worker claimed the row for its provider call (status ``sending``)
+    sending_at: datetime | None = None
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
+    read_at: datetime | None = None
+
+
+class MessageCap(TenantScoped, table=True):
+    """A tenant's frequency cap: at most ``per_day`` messages of ``purpose`` to one customer on ``channel`` per day
+    (the tenant's day). ``channel`` "*" applies to every channel without its own row; ``per_day`` None lifts the
+    default cap. Read through ``scrm.core.outbound.caps``."""
+
+    __tablename__ = "message_cap"
+    __table_args__ = (UniqueConstraint("tenant_id", "purpose", "channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=40)
+    channel: str = Field(default="*", max_length=40)
+    per_day: int | None = Field(default=None, ge=0)
 
 
 class AuditLog(Timestamped, table=True):

@@ -86,13 +86,34 @@ class Plugin:
 class ChannelPlugin(Plugin):
     """A plugin that connects an external channel (WeCom, an official account, SMS, pay ...).
 
-    ``capabilities`` lists the message kinds it can send. ``handle_callback`` receives the provider's callbacks routed
-    by the host gateway ``/callbacks/<plugin>/<account_id>``; ``sandbox_app`` returns a WSGI app that simulates the
-    provider for tests and demos.
+    Sending: features never call a provider; they call ``scrm.sdk.send_message`` (or ``plan_bulk_send``), which
+    checks ``capabilities``, writes the ledger row and enqueues the send job; the job waits for the account's rate
+    (``rate_limit``) and calls ``deliver`` once per message. Delivery reports arriving in callbacks go to
+    ``scrm.sdk.mark_delivery_report``.
+
+    Receiving: ``handle_callback`` receives the provider's callbacks routed by the host gateway
+    ``/callbacks/<plugin>/<account_id>``; ``sandbox_app`` returns a WSGI app that simulates the provider for tests and
+    demos.
     """
 
     category: ClassVar[str] = "channel"
+    #: the message kinds this channel can send (``MessageKind`` values or the channel's own kinds); the platform
+    #: refuses any other kind with ``UnsupportedMessageKind`` before writing anything
     capabilities: ClassVar[tuple[str, ...]] = ()
+    #: messages per second one account may send (None: unlimited); an account overrides it with
+    #: ``config["rate_limit"]``. The platform spaces each account's provider calls to this rate across every worker
+    #: process (Redis when configured, in process otherwise)
+    rate_limit: ClassVar[float | None] = None
+
+    def account_rate_limit(self, account) -> float | None:
+        """The rate (messages per second) the platform holds ``account`` to: its ``config["rate_limit"]`` when set
+        (a positive number), else the class's ``rate_limit``."""
+        value = (getattr(account, "config", None) or {}).get("rate_limit")
+        try:
+            rate = float(value) if value is not None else None
+        except (TypeError, ValueError):
+            rate = None
+        return rate if rate and rate > 0 else self.rate_limit
 
     def handle_callback(self, account, request, session):  # pragma: no cover - interface
         """Verify, decrypt, store and enqueue one callback; return a Flask response within a second.
@@ -102,9 +123,27 @@ class ChannelPlugin(Plugin):
         callbacks arriving together, its jobs enqueued in the same broker round trip."""
         raise NotImplementedError
 
-    def send(self, account, batch, session):  # pragma: no cover - interface
-        """Send a batch of outbound messages; return one result per message."""
+    def deliver(self, account, outgoing):  # pragma: no cover - interface
+        """Make the provider call for ONE message and return a ``SendResult`` (``scrm.sdk``).
+
+        ``account`` is a detached ``ChannelAccount`` (read credentials with ``scrm.sdk.account_credentials``);
+        ``outgoing`` is an ``Outgoing``: recipient address, ``OutboundMessage``, idempotency key, attempt number.
+        Called by the platform's send job, outside any database transaction, after the account's rate allows it and
+        after the ledger row was claimed (``sending``), so it runs at most once per claim.
+
+        Return ``SendResult.sent(provider_message_id)`` when the provider took the message, or
+        ``SendResult.failed(code, message, retryable=...)``: ``retryable=True`` only when the provider surely did not
+        take it (rate limited, busy, connection refused); the platform retries with backoff and marks the row failed
+        with the code after the last attempt. Raising an exception means the outcome is unknown (a timeout after the
+        request went out): the row is resolved by ``query_outcome``, or failed with ``unknown_outcome``; it is never
+        sent again blindly."""
         raise NotImplementedError
+
+    def query_outcome(self, account, outgoing):
+        """Ask the provider what became of a send whose outcome is unknown (the worker died mid-call, or ``deliver``
+        raised). Return a ``SendResult`` when the provider knows (e.g. looked up by the idempotency key), or None:
+        the row is then marked failed with ``unknown_outcome``. The default knows nothing."""
+        return None
 
     def sandbox_app(self, state_path=None):  # pragma: no cover - interface
         """A WSGI app simulating the provider's API, following its documented protocol.

@@ -153,11 +153,19 @@ def customer_exclusion_reason(tenant, customer_id, purpose, session):
     or None. The blacklist answers here."""
 
 
+@hookspec
+def customer_exclusion_reasons(tenant, customer_ids, purpose, session):
+    """The batch form of ``customer_exclusion_reason``, asked by the bulk outbound path (``plan_bulk_send``) once per
+    chunk of about 1,000 customers. Return a dict {customer_id: reason} of the customers in ``customer_ids`` that must
+    not be reached for ``purpose`` (others absent). Optional: a plugin that implements only the single form is asked
+    customer by customer; one that implements both must give the same answers through each."""
+
+
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "customer_columns", "tag_sources", "domain_event"})
-DECISION_HOOKS = frozenset({"customer_exclusion_reason"})
+DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 
 

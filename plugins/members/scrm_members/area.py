@@ -24,6 +24,8 @@ class Area:
     customer_columns: Callable[[Any, Any, Any], list] | None = None
     customer_merged: Callable[[Any, int, int, Any], None] | None = None
     exclusion_reason: Callable[[Any, int, str, Any], str | None] | None = None
+    #: the batch form (tenant, customer ids, purpose, session) -> {customer_id: reason}; same answers as the above
+    exclusion_reasons: Callable[[Any, list, str, Any], dict] | None = None
     domain_event: Callable[[Any, Any], None] | None = None
     enabled: Callable[[Any, dict, Any], None] | None = None
     disabled: Callable[[Any, Any], None] | None = None

@@ -116,3 +116,17 @@ class MembersPlugin(Plugin):
                 if reason:
                     return reason
         return None
+
+    @hookimpl
+    def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
+        reasons: dict[int, str] = {}
+        for area in areas():
+            open_ids = [cid for cid in customer_ids if cid not in reasons]
+            if area.exclusion_reasons is not None:
+                found = area.exclusion_reasons(tenant, open_ids, purpose, session)
+            elif area.exclusion_reason is not None:
+                found = {cid: area.exclusion_reason(tenant, cid, purpose, session) for cid in open_ids}
+            else:
+                continue
+            reasons.update({cid: reason for cid, reason in found.items() if reason})
+        return reasons

@@ -128,6 +128,13 @@ class ExamplePlugin(Plugin):
             ExampleNote.body == OPT_OUT)).first()
         return "the customer opted out in a note" if opted_out else None
 
+    @hookimpl
+    def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
+        opted_out = session.execute(select(ExampleNote.customer_id).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id.in_(list(customer_ids)),
+            ExampleNote.body == OPT_OUT)).scalars()
+        return {customer_id: "the customer opted out in a note" for customer_id in opted_out}
+
 
 class FuturePlugin(Plugin):
     """Written for a hook API this host does not provide: blocked at start with the reason."""

@@ -60,6 +60,7 @@ AREA = Area(
     customer_panels=customer_panels,
     customer_merged=customer_merged,
     exclusion_reason=blacklist.exclusion_reason,
+    exclusion_reasons=blacklist.exclusion_reasons,
     domain_event=domain_event,
     enabled=enabled,
     disabled=disabled,

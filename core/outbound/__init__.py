@@ -1,0 +1,31 @@
+"""The one outbound path: every message to a customer, from any feature, through any channel.
+
+- ``send_message``: one message to one recipient, in the caller's transaction (exclusion, caps, ledger row, send job
+  enqueued after the commit; the row is its own outbox entry).
+- ``plan_bulk_send``: the same for a large audience, in committed chunks, resumable.
+- ``advance`` / ``mark_delivery_report``: forward-only ledger moves, delivery reports by provider message id.
+- ``set_daily_cap`` / ``daily_cap``: the tenant's frequency caps.
+- the send job, the relay and the throttle: ``jobs`` and ``throttle`` (the platform runs them).
+"""
+
+from .bulk import BulkPlan, plan_bulk_send
+from .caps import DEFAULT_DAILY_CAPS, daily_cap, set_daily_cap
+from .jobs import MAX_ATTEMPTS, UNKNOWN_OUTCOME, relay_deliveries, resolve_unknown, send_delivery
+from .ledger import advance, find_by_provider_id, mark_delivery_report
+from .message import (
+    MessageKind,
+    OutboundError,
+    OutboundMessage,
+    Outgoing,
+    SendResult,
+    UnknownChannel,
+    UnsupportedMessageKind,
+)
+from .sending import CAPPED, EXCLUDED, send_message
+
+__all__ = [
+    "CAPPED", "DEFAULT_DAILY_CAPS", "EXCLUDED", "MAX_ATTEMPTS", "UNKNOWN_OUTCOME", "BulkPlan", "MessageKind",
+    "OutboundError", "OutboundMessage", "Outgoing", "SendResult", "UnknownChannel", "UnsupportedMessageKind",
+    "advance", "daily_cap", "find_by_provider_id", "mark_delivery_report", "plan_bulk_send", "relay_deliveries",
+    "resolve_unknown", "send_delivery", "send_message", "set_daily_cap",
+]

@@ -1,0 +1,210 @@
+"""The send job and the outbound relay.
+
+``send_delivery`` runs once per ledger row: it waits for the account's rate, claims the row (queued -> sending, a
+conditional UPDATE: one worker wins), calls ``ChannelPlugin.deliver`` outside any transaction and records the
+answer. A redelivered job finds the row no longer queued and does nothing, so a message is never sent twice.
+
+What a crash leaves behind:
+- a row ``queued`` whose job the broker never got (broker down at commit, process killed before the hand-over):
+  ``relay_deliveries`` (every scheduler tick) enqueues it again;
+- a row ``sending`` (the worker died during the provider call): the provider may or may not have the message, so
+  it is NOT sent again. ``resolve_unknown`` (every tick, for rows sending longer than ``UNKNOWN_AFTER``) asks the
+  channel's ``query_outcome``; when the channel cannot tell, the row ends ``failed`` with code ``unknown_outcome``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from ..db import session_scope
+from ..events import register_outbox
+from ..jobs.actors import actor
+from ..jobs.bus import current_bus
+from ..models import ChannelAccount, DeliveryStatus, MessageDelivery
+from ..timeutil import utcnow
+from . import ledger
+from .message import OutboundMessage, Outgoing, SendResult
+from .sending import PENDING_KEY
+from .throttle import make_throttle
+
+log = logging.getLogger(__name__)
+
+SEND_ACTOR = "scrm.core.send_delivery"
+#: provider calls per row: a retryable failure of the last one marks the row failed with the provider's code
+MAX_ATTEMPTS = 5
+#: the longest a send job sleeps for its rate slot; a slot further away re-enqueues the job for later
+MAX_THROTTLE_WAIT = 2.0
+#: a row ``sending`` for longer than this was left by a dead worker (well past the send job's time limit)
+UNKNOWN_AFTER = timedelta(minutes=5)
+UNKNOWN_OUTCOME = "unknown_outcome"
+
+_throttles: dict[int, object] = {}
+
+
+def throttle_of(platform):
+    """The platform's throttle (Redis when its cache is Redis), made once per platform."""
+    key = id(platform)
+    if key not in _throttles:
+        _throttles[key] = make_throttle(platform.cache)
+    return _throttles[key]
+
+
+def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, int] | None = None) -> int:
+    """Hand the send jobs of ledger rows to the broker in one round trip and stamp them enqueued; returns how many
+    the broker took (0 when it refused: the rows stay un-stamped and the relay tries again)."""
+    from ..jobs.bus import _current
+
+    if _current is None or not delivery_ids:
+        return 0
+    if tenant_ids is None:
+        with Session(engine) as session:
+            tenant_ids = dict(session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id).where(
+                MessageDelivery.id.in_(delivery_ids))).all())
+    jobs = [send_delivery.job(tenant_ids[i], delivery_id=i) for i in delivery_ids if i in tenant_ids]
+    try:
+        _current.send_many(jobs)
+    except Exception as exc:
+        log.warning("broker did not take %d send jobs (%s): the outbound relay will retry", len(jobs), exc)
+        return 0
+    with engine.begin() as conn:
+        conn.execute(update(MessageDelivery.__table__).where(
+            MessageDelivery.__table__.c.id.in_([job.kwargs["delivery_id"] for job in jobs])).values(
+            enqueued_at=utcnow()))
+    return len(jobs)
+
+
+register_outbox(PENDING_KEY, lambda engine, ids: enqueue_deliveries(engine, ids))
+
+
+def relay_deliveries(engine, now: datetime | None = None, grace: timedelta = timedelta(seconds=30),
+                     stale: timedelta = timedelta(minutes=15), limit: int = 5000) -> int:
+    """Enqueue again queued rows of the outbound path whose job the broker never took (older than ``grace``), or
+    took longer than ``stale`` ago without the row moving. Returns how many were handed over."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        rows = session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id).where(
+            MessageDelivery.status == DeliveryStatus.QUEUED, MessageDelivery.purpose.is_not(None),
+            MessageDelivery.created_at <= now - grace,
+            or_(MessageDelivery.enqueued_at.is_(None), MessageDelivery.enqueued_at <= now - stale),
+        ).order_by(MessageDelivery.id).limit(limit)).all()
+    return enqueue_deliveries(engine, [r[0] for r in rows], {r[0]: r[1] for r in rows}) if rows else 0
+
+
+def resolve_unknown(engine, platform, now: datetime | None = None, after: timedelta = UNKNOWN_AFTER,
+                    limit: int = 500) -> int:
+    """Settle rows left ``sending`` by a dead worker: the channel's ``query_outcome`` answer, else failed with
+    ``unknown_outcome``. Never sends. Returns how many rows were settled."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        ids = list(session.exec(select(MessageDelivery.id).where(
+            MessageDelivery.status == DeliveryStatus.SENDING, MessageDelivery.purpose.is_not(None),
+            MessageDelivery.sending_at <= now - after).order_by(MessageDelivery.id).limit(limit)))
+    settled = 0
+    for delivery_id in ids:
+        loaded = _load(engine, delivery_id)
+        if loaded is None:
+            continue
+        row, account, plugin = loaded
+        result = None
+        if plugin is not None and account is not None:
+            try:
+                result = plugin.query_outcome(account, _outgoing(row))
+            except Exception:
+                log.exception("query_outcome of %s failed for delivery %s", row.channel, delivery_id)
+        if result is None:
+            result = SendResult.failed(UNKNOWN_OUTCOME, "the worker stopped during the provider call; not resent")
+        settled += _record(engine, row, result, final=True)
+    return settled
+
+
+def _load(engine, delivery_id: int):
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(MessageDelivery, delivery_id)
+        if row is None:
+            return None
+        account = session.get(ChannelAccount, row.account_id) if row.account_id else None
+        session.expunge_all()
+    platform = current_bus().platform
+    plugin = platform.registry.plugin(row.channel)
+    return row, account, plugin
+
+
+def _outgoing(row: MessageDelivery, attempt: int | None = None) -> Outgoing:
+    return Outgoing(delivery_id=row.id, tenant_id=row.tenant_id, idempotency_key=row.idempotency_key,
+                    recipient=row.recipient, message=OutboundMessage.from_json(row.message or {}),
+                    attempt=attempt or max(row.attempts, 1), customer_id=row.customer_id, purpose=row.purpose)
+
+
+def _record(engine, row: MessageDelivery, result: SendResult, *, final: bool) -> int:
+    """Write a provider answer for a claimed row; True if the row moved."""
+    with session_scope(engine) as session:
+        if result.ok:
+            status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
+            return int(ledger.advance(session, row.id, status, provider_id=result.provider_id,
+                                      expect=DeliveryStatus.SENDING))
+        if result.retryable and not final:
+            return int(ledger.release(session, row.id, row.attempts, result.error_code, result.error))
+        return int(ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code=result.error_code or "failed",
+                                  error=result.error, expect=DeliveryStatus.SENDING))
+
+
+class RetryLater(Exception):
+    """A retryable provider failure: the broker retries the job with backoff."""
+
+
+@actor(name=SEND_ACTOR, plugin="core", queue="outbound", max_retries=MAX_ATTEMPTS + 2, min_backoff=1_000,
+       max_backoff=60_000, time_limit=120_000)
+def send_delivery(tenant_id, *, delivery_id: int) -> None:
+    """Send one ledger row through its channel (see the module documentation)."""
+    bus = current_bus()
+    platform, engine = bus.platform, bus.engine
+    loaded = _load(engine, delivery_id)
+    if loaded is None:
+        return
+    row, account, plugin = loaded
+    if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
+        return
+    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
+        with session_scope(engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code="channel_disabled",
+                           error=f"channel {row.channel} is not enabled", expect=DeliveryStatus.QUEUED)
+        return
+    if account is None or not account.active:
+        with session_scope(engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
+                           error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+        return
+    rate = plugin.account_rate_limit(account)
+    if rate:
+        wait = throttle_of(platform).reserve(f"account:{account.id}", rate, MAX_THROTTLE_WAIT)
+        if wait is None:  # the next free slot is far: come back later instead of holding a worker thread
+            send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id},
+                                            delay=int(MAX_THROTTLE_WAIT * 1000))
+            return
+        if wait > 0:
+            time.sleep(wait)
+    with session_scope(engine) as session:
+        if not ledger.claim(session, delivery_id):
+            return
+    row.attempts += 1
+    outgoing = _outgoing(row, row.attempts)
+    try:
+        result = plugin.deliver(account, outgoing)
+        if not isinstance(result, SendResult):
+            raise TypeError(f"{row.channel}.deliver returned {type(result).__name__}, not a SendResult")
+    except Exception:
+        log.exception("delivery %s: %s.deliver raised; the outcome is unknown", delivery_id, row.channel)
+        try:
+            result = plugin.query_outcome(account, outgoing)
+        except Exception:
+            result = None
+        result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    final = row.attempts >= MAX_ATTEMPTS
+    _record(engine, row, result, final=final)
+    if not result.ok and result.retryable and not final:
+        raise RetryLater(f"delivery {delivery_id}: {result.error_code} {result.error or ''}".strip())
