@@ -91,3 +91,20 @@ def test_the_segment_editor_shows_core_audience_errors_in_chinese(in_chinese):
 
     message = validate_rule(None, 1, {"conditions": [{"type": "source", "values": []}]}, core_filter_types())
     assert message == "条件 1（source）：请至少选择一个值"
+
+
+def test_the_500_page_is_translated(app, client, db, make_tenant, make_user, login, monkeypatch):
+    login(make_user("boss@acme.test", make_tenant("acme", "Acme"), role="tenant_admin"))
+
+    def broken(**_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "host.index", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    client.get("/lang/zh_CN")
+    response = client.get("/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "服务器出错了" in html and "Internal Server Error" not in html and "boom" not in html
+    client.get("/lang/en")
+    assert "Something went wrong on our side" in client.get("/").get_data(as_text=True)
