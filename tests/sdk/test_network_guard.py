@@ -3,6 +3,7 @@ lookup elsewhere raises at once, and the test fails at teardown even when the co
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -79,8 +80,10 @@ def test_a_test_that_swallows_the_refusal_still_fails(tmp_path):
         def test_stays_home():
             socket.getaddrinfo("127.0.0.1", 80)
     """), encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_leaks.py"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    # only this plugin: the other installed pytest plugins would cost seconds of imports
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "scrm.sdk.testing",
+                          "test_leaks.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "ERROR at teardown of test_swallows" in run.stdout and "2 passed, 1 error" in run.stdout, run.stdout
     assert "the test tried to leave the machine" in run.stdout and "192.0.2.1:80 refused" in run.stdout
