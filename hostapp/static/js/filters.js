@@ -31,6 +31,11 @@
     var opened = event.target;
     if (!opened.matches || !opened.matches("details[data-check-dropdown]") || !opened.open) return;
     dropdowns().forEach(function (other) { if (other !== opened) other.open = false; });
+    var panel = opened.querySelector(".check-dropdown-panel");  // keep the panel on a narrow screen
+    if (panel) {
+      panel.classList.remove("align-end");
+      if (panel.getBoundingClientRect().right > document.documentElement.clientWidth) panel.classList.add("align-end");
+    }
   }, true);
 
   document.addEventListener("change", function (event) {
