@@ -450,5 +450,21 @@ def plugin_new(name: str, directory: Path) -> None:
     click.echo(f"created {target}\nnext: pip install -e {target} && add [plugins.{name}] to plugins.toml")
 
 
+@plugin.command("check")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@friendly
+def plugin_check(path: Path) -> None:
+    """Check the imports of the plugin distribution (or package) at PATH against the platform's rules: one line per
+    violation (file:line), exit code 1; "ok" and exit code 0 when it follows them."""
+    from .plugin_check import check_path
+
+    violations = check_path(path)
+    for violation in violations:
+        click.echo(violation.render(Path(path).resolve()))
+    if violations:
+        raise SystemExit(1)
+    click.echo("ok")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -209,6 +209,7 @@ def find_account(session: Session, tenant_id: int, account_id: int) -> ChannelAc
 
 
 def list_accounts(session: Session, tenant_id: int) -> list[ChannelAccount]:
+    """The tenant's WeCom corp accounts (``ChannelAccount`` rows of this plugin, active or not), oldest first."""
     return list(session.exec(select(ChannelAccount).where(
         ChannelAccount.tenant_id == tenant_id, ChannelAccount.plugin == PLUGIN).order_by(ChannelAccount.id)))
 

@@ -14,6 +14,8 @@ from scrm.sdk import TenantScoped, json_column, utcnow
 
 
 class ChatStatus(StrEnum):
+    """Whether a group chat still exists in WeCom (``normal``) or was dismissed."""
+
     NORMAL = "normal"
     DISMISSED = "dismissed"
 

@@ -28,6 +28,8 @@ def cut_bytes(value: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class Text:
+    """A plain-text app message (cut to WeCom's byte limit when sent)."""
+
     content: str
 
     msgtype = "text"

@@ -63,11 +63,13 @@ class TagResult:
 
 
 def wecom_groups(session: Session, tenant_id: int) -> list[TagGroup]:
+    """The tenant's corp tag groups synced from WeCom (core ``TagGroup`` rows of source ``wecom``), in WeCom's order."""
     return list(session.exec(select(TagGroup).where(TagGroup.tenant_id == tenant_id, TagGroup.source == SOURCE)
                              .order_by(TagGroup.order.desc(), TagGroup.id)))
 
 
 def wecom_tags(session: Session, tenant_id: int) -> list[Tag]:
+    """The tenant's corp tags synced from WeCom (core ``Tag`` rows of source ``wecom``), in WeCom's order."""
     return list(session.exec(select(Tag).where(Tag.tenant_id == tenant_id, Tag.source == SOURCE)
                              .order_by(Tag.order.desc(), Tag.id)))
 
