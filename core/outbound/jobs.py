@@ -42,6 +42,8 @@ MAX_THROTTLE_WAIT = 2.0
 #: a row ``sending`` for longer than this was left by a dead worker (well past the send job's time limit)
 UNKNOWN_AFTER = timedelta(minutes=5)
 UNKNOWN_OUTCOME = "unknown_outcome"
+#: the skip code of a row whose channel the tenant disabled (the same as the job bus's skips of disabled plugins)
+CHANNEL_DISABLED = "plugin_disabled"
 
 _throttles: dict[int, object] = {}
 
@@ -171,8 +173,8 @@ def send_delivery(tenant_id, *, delivery_id: int) -> None:
         return
     if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
         with session_scope(engine) as session:
-            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code="channel_disabled",
-                           error=f"channel {row.channel} is not enabled", expect=DeliveryStatus.QUEUED)
+            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
+                           error="plugin disabled", expect=DeliveryStatus.QUEUED)
         return
     if account is None or not account.active:
         with session_scope(engine) as session:

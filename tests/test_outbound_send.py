@@ -1,0 +1,364 @@
+"""The one outbound path in one process (SQLite, or PostgreSQL + Redis under SCRM_TEST_*): send_message, exclusions
+and caps, the ledger's forward-only moves and delivery reports, retries, the outbox relay, the bulk form, tenant
+isolation."""
+# ruff: noqa: F811  (fixtures imported from outbound_support are named as test arguments)
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from outbound_support import CHANNEL, make_account, outtest, provider  # noqa: F401  (fixtures)
+from sqlmodel import select
+
+from scrm.core.models import Customer, DeliveryStatus, MessageDelivery
+from scrm.core.outbound import caps
+from scrm.core.outbound import jobs as outbound_jobs
+from scrm.core.timeutil import utcnow
+from scrm.sdk import (
+    OutboundMessage,
+    UnknownChannel,
+    UnsupportedMessageKind,
+    advance_delivery,
+    mark_delivery_report,
+    plan_bulk_send,
+    send_message,
+    set_daily_cap,
+)
+
+HELLO = OutboundMessage.text("hello")
+
+
+def _customer(db, tenant, name="Ann", mobile="13800000001"):
+    customer = Customer(tenant_id=tenant.id, name=name, mobile=mobile)
+    db.add(customer)
+    db.flush()
+    return customer
+
+
+def _rows(db, tenant_id=None):
+    db.expire_all()
+    query = select(MessageDelivery).order_by(MessageDelivery.id)
+    if tenant_id is not None:
+        query = query.where(MessageDelivery.tenant_id == tenant_id)
+    return list(db.exec(query))
+
+
+def test_a_send_is_ledgered_then_delivered_once(db, tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    customer = _customer(db, tenant)
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id,
+                       message=HELLO, purpose="notification", idempotency_key="order:1")
+    assert row.status == DeliveryStatus.QUEUED and provider.count() == 0  # nothing leaves before the commit
+    db.commit()
+    worker.join(timeout=20)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.SENT and row.provider_id == "m1" and row.attempts == 1
+    assert row.message == {"kind": "text", "payload": {"content": "hello"}} and row.purpose == "notification"
+    assert provider.requests[0]["key"] == "order:1"
+    again = send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id,
+                         message=HELLO, purpose="notification", idempotency_key="order:1")
+    db.commit()
+    worker.join(timeout=20)
+    assert again.id == row.id and provider.count() == 1 and len(_rows(db)) == 1
+
+
+def test_a_blacklisted_customer_gets_a_skipped_row_and_no_provider_call(db, tenant, enable_plugins, make_account,
+                                                                         provider, worker):
+    from scrm_members.segments import blacklist
+
+    enable_plugins(tenant, "members")
+    account = make_account(tenant)
+    customer = _customer(db, tenant)
+    blacklist.add(db, tenant.id, [customer.id], "complained twice", None)
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id,
+                       message=HELLO, purpose="mass_send")
+    db.commit()
+    worker.join(timeout=20)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.SKIPPED and row.error_code == "excluded"
+    assert "complained twice" in row.error
+    assert provider.count() == 0
+    # the same customer for a purpose the blacklist does not refuse is sent
+    send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id, message=HELLO,
+                 purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    assert provider.count() == 1
+
+
+def test_over_the_daily_cap_a_send_is_skipped_and_calls_no_provider(db, tenant, make_account, provider, worker):
+    assert caps.DEFAULT_DAILY_CAPS["mass_send"] == 1
+    account = make_account(tenant)
+    customer = _customer(db, tenant)
+
+    def send():
+        send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id,
+                     message=HELLO, purpose="mass_send")
+        db.commit()
+        worker.join(timeout=20)
+        return _rows(db)[-1]
+
+    assert send().status == DeliveryStatus.SENT
+    capped = send()
+    assert capped.status == DeliveryStatus.SKIPPED and capped.error_code == "frequency_cap"
+    assert "1 of 1" in capped.error and provider.count() == 1
+    set_daily_cap(db, tenant.id, "mass_send", 2, channel=CHANNEL)  # the tenant allows two a day on this channel
+    db.commit()
+    assert send().status == DeliveryStatus.SENT and provider.count() == 2
+    assert send().status == DeliveryStatus.SKIPPED and provider.count() == 2
+    # another purpose is not capped by default
+    assert caps.daily_cap(db, tenant.id, "notification", CHANNEL) is None
+
+
+def test_a_failed_send_does_not_use_up_the_cap(db, tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    customer = _customer(db, tenant)
+    send_message(db, tenant.id, account=account, recipient="bad-1", customer_id=customer.id, message=HELLO,
+                 purpose="mass_send")
+    db.commit()
+    worker.join(timeout=20)
+    send_message(db, tenant.id, account=account, recipient="13800000001", customer_id=customer.id, message=HELLO,
+                 purpose="mass_send")
+    db.commit()
+    worker.join(timeout=20)
+    first, second = _rows(db)
+    assert first.status == DeliveryStatus.FAILED and first.error_code == "invalid_recipient" and first.attempts == 1
+    assert second.status == DeliveryStatus.SENT
+
+
+def test_an_unsupported_kind_is_refused_before_anything_is_written(db, tenant, make_account, provider):
+    account = make_account(tenant)
+    with pytest.raises(UnsupportedMessageKind, match="cannot send 'redpacket'") as caught:
+        send_message(db, tenant.id, account=account, recipient="13800000001", purpose="notification",
+                     message=OutboundMessage("redpacket", {"amount": 100}))
+    assert caught.value.capabilities == ("text", "link")
+    with pytest.raises(UnsupportedMessageKind):
+        plan_bulk_send(db, tenant.id, account=account, message=OutboundMessage("image", {"url": "x"}),
+                       purpose="mass_send", task_ref="t:1", audience=[(None, "1")])
+    db.commit()
+    assert _rows(db) == []
+
+
+def test_another_tenants_account_is_refused(db, tenant, other_tenant, make_account, provider):
+    theirs = make_account(other_tenant)
+    with pytest.raises(UnknownChannel):
+        send_message(db, tenant.id, account=theirs.id, recipient="1", message=HELLO, purpose="notification")
+    db.commit()
+    assert _rows(db) == []
+
+
+def test_status_never_moves_backwards(db, tenant, other_tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO,
+                       purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    assert mark_delivery_report(db, tenant.id, CHANNEL, "m1", "delivered").status == DeliveryStatus.DELIVERED
+    late = mark_delivery_report(db, tenant.id, CHANNEL, "m1", "sent")  # a late "sent" report
+    assert late.status == DeliveryStatus.DELIVERED and late.delivered_at is not None
+    assert not advance_delivery(db, row.id, DeliveryStatus.FAILED)  # no failure after delivery
+    assert advance_delivery(db, row.id, DeliveryStatus.READ)
+    assert not advance_delivery(db, row.id, DeliveryStatus.DELIVERED)
+    db.commit()
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.READ and row.read_at is not None
+    # the report lookup is the tenant's: another tenant's report for the same provider id finds nothing
+    make_account(other_tenant)
+    assert mark_delivery_report(db, other_tenant.id, CHANNEL, "m1", "failed") is None
+    db.commit()
+    assert _rows(db)[0].status == DeliveryStatus.READ
+
+
+def test_a_skipped_or_failed_row_stays_so(db, tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    row = send_message(db, tenant.id, account=account, recipient="bad-2", message=HELLO, purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    for status in ("queued", "sending", "sent", "delivered", "read", "skipped"):
+        if status == "queued":
+            continue
+        assert not advance_delivery(db, row.id, status)
+    db.commit()
+    assert _rows(db)[0].status == DeliveryStatus.FAILED
+
+
+def test_retryable_failures_end_failed_with_the_providers_code_after_the_last_attempt(
+        db, tenant, make_account, provider, worker, monkeypatch):
+    monkeypatch.setattr(outbound_jobs, "MAX_ATTEMPTS", 2)
+    monkeypatch.setitem(outbound_jobs.send_delivery.options, "min_backoff", 100)
+    monkeypatch.setitem(outbound_jobs.send_delivery.options, "max_backoff", 200)
+    account = make_account(tenant)
+    send_message(db, tenant.id, account=account, recipient="busy-1", message=HELLO, purpose="notification")
+    db.commit()
+    worker.join(timeout=30)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.FAILED and row.error_code == "busy" and row.attempts == 2
+    assert provider.count() == 2
+
+
+def test_the_broker_down_at_commit_loses_no_send(db, tenant, make_account, provider, worker, monkeypatch):
+    account = make_account(tenant)
+
+    def down(jobs):
+        raise ConnectionError("broker unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "send_many", down)
+        send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO,
+                     purpose="notification")
+        db.commit()  # the commit succeeds; the hand-over fails
+    worker.join(timeout=20)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.QUEUED and row.enqueued_at is None and provider.count() == 0
+    assert outbound_jobs.relay_deliveries(worker.engine) == 0  # too young: the commit's own hand-over may be running
+    assert outbound_jobs.relay_deliveries(worker.engine, now=utcnow() + timedelta(minutes=1)) == 1
+    worker.join(timeout=20)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.SENT and provider.count() == 1
+    assert outbound_jobs.relay_deliveries(worker.engine, now=utcnow() + timedelta(hours=1)) == 0
+
+
+def test_a_send_left_in_flight_is_settled_without_sending_again(db, tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO,
+                       purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    # a worker died after claiming a second row (sending) and maybe after the provider call
+    lost = send_message(db, tenant.id, account=account, recipient="13800000002", message=HELLO,
+                        purpose="notification", idempotency_key="lost")
+    lost.status, lost.attempts, lost.sending_at = DeliveryStatus.SENDING, 1, utcnow()
+    db.add(lost)
+    db.commit()
+    worker.join(timeout=20)
+    platform = worker.platform
+    assert outbound_jobs.resolve_unknown(worker.engine, platform) == 0  # not stale yet
+    outbound_jobs.send_delivery.send(tenant.id, delivery_id=lost.id)  # a redelivered job
+    worker.join(timeout=20)
+    assert provider.count() == 1
+    assert outbound_jobs.resolve_unknown(worker.engine, platform, now=utcnow() + timedelta(minutes=10)) == 1
+    rows = _rows(db)
+    assert rows[1].status == DeliveryStatus.FAILED and rows[1].error_code == "unknown_outcome"
+    assert provider.count() == 1 and rows[0].id == row.id
+
+
+def test_a_channel_that_can_be_asked_settles_an_unknown_outcome(db, tenant, make_account, provider, worker):
+    account = make_account(tenant, queryable=True)
+    send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO, purpose="notification",
+                 idempotency_key="k1")
+    db.commit()
+    worker.join(timeout=20)
+    db.exec(select(MessageDelivery)).one()
+    # the provider took "k1" but the worker died before recording it
+    db.execute(MessageDelivery.__table__.update().values(status=DeliveryStatus.SENDING, provider_id=None))
+    db.commit()
+    assert outbound_jobs.resolve_unknown(worker.engine, worker.platform, now=utcnow() + timedelta(minutes=10)) == 1
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.SENT and row.provider_id == "m1" and provider.count() == 1
+
+
+def test_a_send_job_of_a_disabled_channel_skips_its_row(db, tenant, make_account, provider, worker):
+    from scrm.core.models import TenantPlugin
+
+    account = make_account(tenant)
+    send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO, purpose="notification")
+    # the channel is switched off between the commit and the job (another process disabled it)
+    db.execute(TenantPlugin.__table__.update().where(TenantPlugin.__table__.c.tenant_id == tenant.id,
+                                                     TenantPlugin.__table__.c.plugin == CHANNEL).values(enabled=False))
+    db.commit()
+    worker.enablement.forget()
+    worker.join(timeout=20)
+    [row] = _rows(db)
+    assert row.status == DeliveryStatus.SKIPPED and row.error_code == "plugin_disabled" and provider.count() == 0
+
+
+def test_bulk_plans_in_chunks_with_exclusions_and_resumes(db, tenant, enable_plugins, make_account, provider,
+                                                          broker):
+    from scrm_members.segments import blacklist
+
+    enable_plugins(tenant, "members")
+    account = make_account(tenant)
+    customers = [Customer(tenant_id=tenant.id, name=f"c{i}", mobile=f"139{i:08d}") for i in range(2500)]
+    db.add_all(customers)
+    db.flush()
+    blacklist.add(db, tenant.id, [customers[10].id, customers[2400].id], "asked to stop", None)
+    db.commit()
+    audience = select(Customer.id, Customer.mobile).where(Customer.tenant_id == tenant.id)
+    calls = []
+    real = outbound_jobs.enqueue_deliveries
+
+    def crash_on_second_chunk(engine, ids, tenant_ids=None):
+        calls.append(len(ids))
+        if len(calls) == 2:
+            raise RuntimeError("process killed")
+        return real(engine, ids, tenant_ids)
+
+    import scrm.core.outbound.jobs as jobs_module
+
+    jobs_module.enqueue_deliveries = crash_on_second_chunk
+    try:
+        with pytest.raises(RuntimeError):
+            plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
+                           audience=audience)
+    finally:
+        jobs_module.enqueue_deliveries = real
+    assert len(_rows(db)) == 2000  # two chunks committed; the second's jobs never reached the broker
+    plan = plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
+                          audience=audience)
+    assert (plan.queued, plan.skipped, plan.chunks) == (499, 1, 1)  # resumed after the last planned customer
+    rows = _rows(db)
+    assert len(rows) == 2500 and len({r.idempotency_key for r in rows}) == 2500
+    skipped = [r for r in rows if r.status == DeliveryStatus.SKIPPED]
+    assert {r.customer_id for r in skipped} == {customers[10].id, customers[2400].id}
+    assert all(r.error_code == "excluded" and "asked to stop" in r.error for r in skipped)
+    stranded = [r for r in rows if r.status == DeliveryStatus.QUEUED and r.enqueued_at is None]
+    assert len(stranded) == 1000  # the second chunk: the relay's part
+    assert outbound_jobs.relay_deliveries(broker.engine, now=utcnow() + timedelta(minutes=1)) == 1000
+    again = plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
+                           audience=iter([(c.id, c.mobile) for c in customers[:5]]))
+    assert again.already == 5 and again.queued == 0 and len(_rows(db)) == 2500
+    # the cap of one mass send a day applies to the next task
+    capped = plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:2",
+                            audience=iter([(c.id, c.mobile) for c in customers[:3]]))
+    assert capped.skipped == 3 and capped.queued == 0
+    broker.flush()
+
+
+def test_bulk_rows_and_report_lookups_stay_in_their_tenant(db, tenant, other_tenant, make_account, provider, worker):
+    mine, theirs = make_account(tenant), make_account(other_tenant)
+    plan_bulk_send(db, tenant.id, account=mine, message=HELLO, purpose="notification", task_ref="n:1",
+                   audience=[(None, "a1"), (None, "a2")])
+    plan_bulk_send(db, other_tenant.id, account=theirs, message=HELLO, purpose="notification", task_ref="n:1",
+                   audience=[(None, "b1")])
+    worker.join(timeout=20)
+    assert {r.recipient for r in _rows(db, tenant.id)} == {"a1", "a2"}
+    assert {r.recipient for r in _rows(db, other_tenant.id)} == {"b1"}
+    theirs_row = _rows(db, other_tenant.id)[0]
+    assert mark_delivery_report(db, tenant.id, CHANNEL, theirs_row.provider_id, "delivered") is None
+    assert mark_delivery_report(db, other_tenant.id, CHANNEL, theirs_row.provider_id, "delivered") is not None
+    db.commit()
+    assert all(r.status == DeliveryStatus.SENT for r in _rows(db, tenant.id))
+    with pytest.raises(UnknownChannel):
+        plan_bulk_send(db, tenant.id, account=theirs, message=HELLO, purpose="notification", task_ref="n:2",
+                       audience=[(None, "x")])
+
+
+def test_the_batch_exclusion_hook_answers_like_the_single_one(db, platform, tenant, enable_plugins):
+    """``customer_exclusion_reasons`` (members' blacklist) gives the answers ``customer_exclusion_reason`` gives."""
+    from scrm_members.segments import blacklist
+
+    from scrm.core.outbound.exclusion import exclusion_reason, exclusion_reasons
+
+    enable_plugins(tenant, "members")
+    people = [_customer(db, tenant, f"p{i}", f"1370000000{i}") for i in range(4)]
+    blacklist.add(db, tenant.id, [people[1].id, people[3].id], "no", None)
+    db.commit()
+    t = db.merge(tenant)
+    hooks = platform.hooks(db, t)
+    ids = [p.id for p in people]
+    for purpose in ("mass_send", "notification"):
+        batch = exclusion_reasons(hooks, db, t, ids, purpose)
+        single = {cid: exclusion_reason(hooks, db, t, cid, purpose) for cid in ids}
+        assert batch == {cid: reason for cid, reason in single.items() if reason}
+    assert set(exclusion_reasons(hooks, db, t, ids, "mass_send")) == {people[1].id, people[3].id}
