@@ -208,6 +208,8 @@ def test_members_export_as_csv(client, staff, members_tenant, add_customer, db):
     body = response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
     assert "Anna" in body and "138****0000" in body and len(body.strip().splitlines()) == 2
+    header, row = [line.split(",") for line in body.lstrip("\ufeff").strip().splitlines()]
+    assert header[-1] == "Joined (Asia/Shanghai)" and row[-2] == "Manually created"  # the zone named, the source's label
 
 
 def test_another_tenants_segments_are_out_of_reach(client, staff, members_tenant, other_tenant, add_customer, db):

@@ -7,10 +7,11 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from scrm.sdk import AudienceError, Customer, User, mask_mobile, tabular
+from scrm.sdk import AudienceError, Customer, User, export_time, mask_mobile, tabular, zone_title
 from scrm.sdk.web import (
     STAFF,
     audit_action,
+    code_label,
     current_tenant,
     customer_visibility,
     db,
@@ -355,7 +356,7 @@ def export(segment_id: int):
     segment = _segment_or_404(segment_id)
     tenant = current_tenant()
     scope = customer_visibility()
-    header = [_("Customer ID"), _("Name"), _("Mobile"), _("Gender"), _("Member"), _("Source"), _("Joined")]
+    header = [_("Customer ID"), _("Name"), _("Mobile"), _("Gender"), _("Member"), _("Source"), zone_title(_("Joined"))]
     session = db()
 
     def rows():
@@ -371,7 +372,7 @@ def export(segment_id: int):
             for customer, added_at in batch:
                 mobile = mask_mobile(customer.mobile) if tenant.mask_mobiles else (customer.mobile or "")
                 yield [customer.id, customer.name, mobile, customer.gender, int(customer.is_member),
-                       customer.source, added_at.isoformat(timespec="seconds")]
+                       code_label("customer.source", customer.source), export_time(added_at)]
             last = batch[-1][0].id
         session.commit()  # end the read transaction before the connection goes back to the pool
 
