@@ -36,6 +36,10 @@ def _proxy_count(raw: str) -> int:
     return int(raw)
 
 
+INBOX_ENV = {"inbox_grace_seconds": "SCRM_INBOX_GRACE_SECONDS", "inbox_recovery_batch": "SCRM_INBOX_RECOVERY_BATCH",
+             "inbox_max_attempts": "SCRM_INBOX_MAX_ATTEMPTS"}
+
+
 @dataclass
 class Settings:
     """What the platform needs to start. Unset values fall back to the embedded defaults."""
@@ -60,6 +64,13 @@ class Settings:
     #: mount every channel plugin's sandbox at ``/sandbox/<plugin>`` (``scrm demo``, ``scrm serve --sandboxes``);
     #: never in production: a sandbox answers anyone, without signing in
     sandboxes: bool = False
+    #: seconds a stored callback may wait for its processing before the inbox recovery counts it as stuck
+    #: (``SCRM_INBOX_GRACE_SECONDS``)
+    inbox_grace_seconds: int = 120
+    #: stuck callbacks the inbox recovery re-runs per tick at most (``SCRM_INBOX_RECOVERY_BATCH``)
+    inbox_recovery_batch: int = 500
+    #: re-runs after which a callback that still is not processed ends failed (``SCRM_INBOX_MAX_ATTEMPTS``)
+    inbox_max_attempts: int = 5
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -74,6 +85,7 @@ class Settings:
             sandboxes=env.get("SCRM_SANDBOXES", "").strip().lower() in ("1", "true", "yes", "on"),
             proxy_count=_proxy_count(env.get("SCRM_PROXY_FIX", "")),
             public_url=env.get("SCRM_PUBLIC_URL") or None,
+            **{name: int(env[var]) for name, var in INBOX_ENV.items() if env.get(var, "").strip()},
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

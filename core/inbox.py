@@ -9,8 +9,8 @@ callback costs a share of one commit and one enqueue instead of a commit and a r
 
 Nothing is answered before its row is committed. Answering before the jobs are on the broker loses nothing either:
 if the process died in between, the provider's retry would find the row (a duplicate, not enqueued again) exactly
-as if it had died just before answering, and the channel's recovery job enqueues what was stored and never
-processed.
+as if it had died just before answering, and the platform's inbox recovery (``scrm.core.inbox_recovery``) re-runs
+what was stored and never processed.
 
 The batch is whatever is waiting when the previous one is done (at most ``max_batch``): a lone callback is written
 at once, and a burst forms batches by itself. While callbacks arrive together (the previous batch held more than
@@ -21,8 +21,8 @@ and lowered the 99th-percentile latency, for 2 ms more per callback under load a
 * A duplicate (the same account and dedupe key stored before, or twice in one batch) stores and enqueues nothing and
   is reported as such: the provider's retries are harmless.
 * When a batch cannot be written, each of its callbacks is retried alone, so one bad row fails only its own request.
-* When the broker refuses the jobs, the rows stay stored and unprocessed (logged), and the channel's recovery job
-  (e.g. wecom's ``process_pending``) enqueues them later: nothing is lost.
+* When the broker refuses the jobs, the rows stay stored and unprocessed (logged), and the platform's inbox recovery
+  re-runs their ``process`` job later (the row stores its name): nothing is lost.
 * A request that waits longer than ``timeout`` gets :class:`InboxTimeout` (the gateway answers 503 and the provider
   retries; the dedupe key makes that harmless whether or not the first attempt was stored after all).
 """
@@ -70,7 +70,9 @@ class Inbound:
 
     Once it is stored (never for a duplicate): ``process`` is the job that turns stored callbacks into events; the
     batch enqueues it once per tenant with every new row's id (``process.job(tenant_id, inbound_ids=[...])``,
-    oldest first). ``batched(inbound_id)`` names further work of this callback as ``(actor, item)`` pairs (a
+    oldest first). Its name is stored on the row, so the platform's inbox recovery re-runs it (with the same
+    ``inbound_ids`` argument) for a row still unprocessed after the grace period; it must set the row's
+    ``processed_at`` and skip rows already processed. ``batched(inbound_id)`` names further work of this callback as ``(actor, item)`` pairs (a
     welcome that cannot wait for the processing, say); the batch enqueues one ``actor.job(tenant_id, items=[...])``
     per actor and tenant with the items in arrival order, before the processing when the actor's priority is
     higher. It is called by the request writing the batch and must only build values."""
@@ -255,7 +257,9 @@ class CallbackInbox:
     def _insert(self, waiters: list[_Waiter]) -> dict[tuple[int, str], Any]:
         now = utcnow()
         rows = [{"tenant_id": w.inbound.tenant_id, "account_id": w.inbound.account_id, "plugin": w.inbound.plugin,
-                 "dedupe_key": w.inbound.dedupe_key, "body": w.inbound.body, "created_at": now} for w in waiters]
+                 "dedupe_key": w.inbound.dedupe_key, "body": w.inbound.body, "created_at": now,
+                 "process_actor": w.inbound.process.name if w.inbound.process is not None else None}
+                for w in waiters]
         conn = self._connection()
         try:
             with conn.begin():
@@ -323,11 +327,11 @@ class CallbackInbox:
             return
         try:
             self.bus.send_many(jobs)
-        except Exception as exc:  # the rows stay unprocessed: the channel's recovery job enqueues them later
+        except Exception as exc:  # the rows stay unprocessed: the platform's inbox recovery re-runs them later
             log.warning("%s callback jobs stored but not enqueued: %s", len(jobs), exc)
 
 
-COLUMNS = ("tenant_id", "account_id", "plugin", "dedupe_key", "body", "created_at")
+COLUMNS = ("tenant_id", "account_id", "plugin", "dedupe_key", "body", "created_at", "process_actor")
 
 
 @functools.lru_cache(maxsize=MAX_BATCH)

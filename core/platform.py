@@ -16,6 +16,7 @@ from .config import Settings
 from .db import make_engine
 from .events import relay_outbox
 from .inbox import CallbackInbox
+from .inbox_recovery import ensure_schedule as ensure_inbox_recovery
 from .jobs import (
     JobBus,
     core_actors,  # noqa: F401  (declares the core jobs)
@@ -73,7 +74,9 @@ class Platform:
 
     def tick(self, now: datetime | None = None) -> int:
         """One scheduler tick: enqueue due jobs, relay outbox events and send jobs the broker never took, and settle
-        sends a dead worker left with an unknown outcome."""
+        sends a dead worker left with an unknown outcome. The platform's own recurring jobs (the inbox recovery)
+        are scheduled first when their row is missing."""
+        ensure_inbox_recovery(self.engine, now=now)
         enqueued = scheduler.tick(self.engine, self.bus, now=now)
         relay_outbox(self.engine, now=now)
         outbound_jobs.relay_deliveries(self.engine, now=now)

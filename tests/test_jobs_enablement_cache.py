@@ -72,16 +72,16 @@ def test_the_bus_answers_from_the_cache_and_a_disable_applies_at_once(app, db, p
 
 
 def test_a_job_of_a_plugin_disabled_while_cached_is_skipped(app, db, platform, tenant, worker):
-    from scrm_wecom.jobs import process_pending
+    from scrm_wecom.jobs import process_callbacks
 
     enable_plugin(db, platform.registry, db.merge(tenant), "wecom")
     db.commit()
-    process_pending.send(tenant.id)
+    process_callbacks.send(tenant.id, inbound_ids=[])
     worker.join()
     assert platform.bus.plugin_enabled(tenant.id, "wecom")  # cached now
     skipped_before = len(platform.bus.skipped)
     disable_plugin(db, platform.registry, db.merge(tenant), "wecom")
     db.commit()
-    process_pending.send(tenant.id)
+    process_callbacks.send(tenant.id, inbound_ids=[])
     worker.join()
-    assert list(platform.bus.skipped)[skipped_before:] == [("scrm_wecom.jobs.process_pending", tenant.id)]
+    assert list(platform.bus.skipped)[skipped_before:] == [("scrm_wecom.jobs.process_callbacks", tenant.id)]

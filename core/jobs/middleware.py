@@ -1,4 +1,5 @@
-"""Dramatiq middleware: sets the tenant context (its id and its time zone) and skips messages of plugins the tenant has disabled."""
+"""Dramatiq middleware: sets the tenant context (its id and its time zone) and skips messages of plugins the tenant has
+disabled, recording each skip (``skips.record_skip``: a ``skipped_job`` row, and its ledger row ended as skipped)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dramatiq
 from dramatiq.middleware import Middleware, SkipMessage
 
 from ..timeutil import reset_zone, set_zone
+from .skips import record_skip
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,11 @@ class TenantMiddleware(Middleware):
         if tenant_id is not None and plugin and not self.bus.plugin_enabled(tenant_id, plugin):
             log.info("skipping %s: plugin %s is disabled for tenant %s", message.actor_name, plugin, tenant_id)
             self.bus.skipped.append((message.actor_name, tenant_id))
+            try:
+                record_skip(self.bus.engine, tenant_id, plugin, message.actor_name, message.message_id,
+                            message.kwargs)
+            except Exception:  # the skip stands; only its record is missing
+                log.exception("could not record the skip of %s for tenant %s", message.actor_name, tenant_id)
             raise SkipMessage()
         self._tokens[message.message_id] = current_tenant_id.set(tenant_id)
         if tenant_id is not None:  # the tenant's "today" and shown times are in its zone

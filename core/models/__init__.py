@@ -14,6 +14,7 @@ from .platform import (
     MessageDelivery,
     Outbox,
     ScheduledJob,
+    SkippedJob,
     TenantPlugin,
 )
 from .tags import CustomerTag, Tag, TagGroup
@@ -24,7 +25,7 @@ CORE_TABLES = frozenset(
     for m in (
         Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
         TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
-        MessageDelivery, MessageCap, AuditLog, InboundCallback,
+        MessageDelivery, MessageCap, AuditLog, InboundCallback, SkippedJob,
     )
 )
 
@@ -32,5 +33,5 @@ __all__ = [
     "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
     "CustomerTag", "DataScope", "DeliveryStatus", "Department", "Employee", "EmployeeStatus", "EventDelivery",
     "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageCap", "MessageDelivery", "Outbox", "Role",
-    "ScheduledJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
+    "ScheduledJob", "SkippedJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
 ]

@@ -203,3 +203,24 @@ class InboundCallback(Timestamped, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     processed_at: datetime | None = None
     error: str | None = Field(default=None, max_length=500)
+    #: the job that processes the row (``Inbound.process``): the inbox recovery re-runs it with ``inbound_ids``
+    process_actor: str | None = Field(default=None, max_length=120)
+    #: times the inbox recovery re-ran the row; at ``Settings.inbox_max_attempts`` it ends failed
+    attempts: int = 0
+    retried_at: datetime | None = None
+    #: set when the recovery gave up on the row (``error`` says why): failed rows are never re-run
+    failed_at: datetime | None = None
+
+
+class SkippedJob(TenantScoped, table=True):
+    """A job the worker skipped because its tenant had disabled its plugin (the tenant middleware records it)."""
+
+    __tablename__ = "skipped_job"
+    __table_args__ = (Index("ix_skipped_job_tenant_time", "tenant_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plugin: str = Field(max_length=40)
+    actor: str = Field(max_length=120)
+    message_id: str = Field(default="", max_length=64)
+    #: the ledger row the job would have sent (``delivery_id`` in its arguments), marked skipped with it
+    delivery_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)

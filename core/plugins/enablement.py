@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from ..jobs.enablement_cache import forget_tenant
+from ..jobs.skips import skip_queued_deliveries
 from ..models import Tenant, TenantPlugin
 from ..timeutil import utcnow
 from .registry import PluginRegistry
@@ -118,6 +119,7 @@ def disable_plugin(session: Session, registry: PluginRegistry, tenant: Tenant, n
     session.add_all([row, tenant])
     session.flush()
     forget_tenant(tenant.id, session)
+    skip_queued_deliveries(session, tenant.id, name)  # its queued messages will never be sent: skipped, not queued
     registry.pm.subset_hook_caller(
         "plugin_disabled", remove_plugins=[p for p in registry.pm.get_plugins() if p is not plugin]
     )(tenant=tenant, session=session)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import functools
 import threading
-from datetime import datetime
 from typing import Any
 
 from flask import Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from scrm.sdk import ChannelAccount, Inbound, InboundCallback
+from scrm.sdk import ChannelAccount, Inbound
 from scrm.sdk.wechat import (
     ValidateReceiveIdError,
     ValidateSignatureError,
@@ -127,16 +126,3 @@ def callback_batched(account_id: int, message: dict, inbound_id: int) -> list[tu
 
     kwargs = callback_welcome_kwargs(account_id, message)
     return [(send_welcomes, kwargs)] if kwargs is not None else []
-
-
-def pending_callbacks(session: Session, tenant_id: int, limit: int = 500,
-                      received_before: datetime | None = None) -> list[int]:
-    """Ids of the tenant's stored WeCom callbacks not processed yet (stored before ``received_before`` when given),
-    oldest first."""
-    query = select(InboundCallback.id).where(
-        InboundCallback.tenant_id == tenant_id, InboundCallback.plugin == PLUGIN,
-        InboundCallback.processed_at.is_(None))
-    if received_before is not None:
-        query = query.where(InboundCallback.created_at < received_before)
-    return list(session.exec(query.order_by(InboundCallback.id).limit(limit)))
-

@@ -1,27 +1,22 @@
-"""The plugin's jobs (queue ``wecom``): processing stored callbacks into domain events, and the recurring recovery of
-stored callbacks the broker never took."""
+"""The plugin's jobs (queue ``wecom``): processing stored callbacks into domain events. Callbacks stored but never
+processed (the broker was down) are re-run by the platform's inbox recovery (``scrm.core.inbox_recovery``)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from scrm.sdk import (
     ChannelAccount,
     InboundCallback,
     actor,
-    cancel_schedule,
-    current_bus,
     job_session,
-    schedule,
     utcnow,
 )
 from scrm.sdk.wechat import ParseXmlError, parse_xml
 
 from .accounts import PLUGIN
-from .callbacks import pending_callbacks
 from .churn import alerts as _churn_alerts  # noqa: F401  (declares the deleted-user digest)
 from .events import CallbackContext, dispatch
 from .messaging import dispatch as _messaging_dispatch  # noqa: F401  (declares the app-message sender)
@@ -69,38 +64,3 @@ def process_callbacks(tenant_id: int, *, inbound_ids: list[int]) -> None:
         except Exception as exc:
             log.warning("wecom callback %s failed (%s); retried on its own", inbound_id, exc)
             process_callback.send(tenant_id, inbound_id=inbound_id)
-
-
-PENDING_INTERVAL = 60
-"""Seconds between two recoveries of a tenant's stored-but-unprocessed callbacks."""
-PENDING_BATCH = 64
-PENDING_GRACE = timedelta(minutes=2)
-"""A callback stored more recently than this is left to the job enqueued when it arrived (it may still be queued)."""
-
-
-@actor(max_retries=3)
-def process_pending(tenant_id: int) -> int:
-    """Re-enqueue the tenant's stored callbacks that were never processed (e.g. the broker was down when they
-    arrived); callbacks younger than ``PENDING_GRACE`` are left alone. Returns how many were enqueued (in
-    ``process_callbacks`` jobs of up to ``PENDING_BATCH``, one broker round trip); a broker error fails the job,
-    which is retried."""
-    with job_session() as session:
-        ids = pending_callbacks(session, tenant_id, received_before=utcnow() - PENDING_GRACE)
-    current_bus().send_many(process_callbacks.job(tenant_id, inbound_ids=ids[start:start + PENDING_BATCH])
-                            for start in range(0, len(ids), PENDING_BATCH))
-    return len(ids)
-
-
-def pending_schedule_key(tenant_id: int) -> str:
-    return f"wecom.pending:{tenant_id}"
-
-
-def schedule_pending(session: Session, tenant_id: int) -> None:
-    """Run ``process_pending`` for the tenant every ``PENDING_INTERVAL`` seconds, durably (one row per tenant: the
-    key replaces an existing schedule instead of adding a second one)."""
-    schedule(session, process_pending.name, utcnow() + timedelta(seconds=PENDING_INTERVAL), tenant_id=tenant_id,
-             key=pending_schedule_key(tenant_id), interval_seconds=PENDING_INTERVAL)
-
-
-def cancel_pending(session: Session, tenant_id: int) -> bool:
-    return cancel_schedule(session, pending_schedule_key(tenant_id))

@@ -101,18 +101,9 @@ class WeComPlugin(ChannelPlugin):
 
     @hookimpl
     def plugin_enabled(self, tenant, settings, session):
-        from .jobs import schedule_pending
-
-        schedule_pending(session, tenant.id)
         from .assignment.tracking import resume
 
         resume(session, tenant.id)
-
-    @hookimpl
-    def plugin_disabled(self, tenant, session):
-        from .jobs import cancel_pending
-
-        cancel_pending(session, tenant.id)
 
     @hookimpl
     def demo_data(self, tenant, session, demo):

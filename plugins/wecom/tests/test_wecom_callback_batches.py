@@ -1,18 +1,21 @@
 """Callbacks stored together are processed together: ``process_callbacks`` and ``send_welcomes`` (what the callback
-inbox enqueues per batch), the recovery job's batches, and one bad callback never holding back the others."""
+inbox enqueues per batch), the platform recovery's batches of WeCom callbacks, and one bad callback never holding back the others."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import scrm_wecom.jobs as wecom_jobs
 import scrm_wecom.welcome.dispatch as welcome_dispatch
-from scrm_wecom.jobs import PENDING_BATCH, PENDING_GRACE, process_callbacks, process_pending
+from scrm_wecom.jobs import process_callbacks
 from scrm_wecom.sandbox import CallbackTarget, event_xml
 from scrm_wecom.welcome.dispatch import send_welcomes
 from sqlalchemy import select
 from wecom_foundation_fixtures import *  # noqa: F403
 from wecom_foundation_fixtures import AES_KEY, CALLBACK_TOKEN, CORP_ID
 
+from scrm.core.inbox_recovery import JOB_BATCH, RecoveryPolicy, recover_inbox
 from scrm.sdk import InboundCallback, utcnow
 
 TARGET = CallbackTarget(CORP_ID, CALLBACK_TOKEN, AES_KEY)
@@ -24,9 +27,9 @@ def account(tenant, enable_plugins, make_account):
     return make_account(tenant)
 
 
-def store(db, account, key: str, xml: str, age=PENDING_GRACE) -> int:
+def store(db, account, key: str, xml: str, age=timedelta(hours=1)) -> int:
     row = InboundCallback(tenant_id=account.tenant_id, account_id=account.id, plugin="wecom", dedupe_key=key,
-                          body=xml, created_at=utcnow() - age)
+                          body=xml, process_actor=process_callbacks.name, created_at=utcnow() - age)
     db.add(row)
     db.commit()
     return row.id
@@ -90,12 +93,12 @@ def test_another_tenants_ids_in_a_batch_are_left_alone(db, account, other_tenant
     assert processed(db, [their_id]) == [False]
 
 
-def test_the_recovery_job_enqueues_batches(db, account, platform, monkeypatch):
-    ids = [store(db, account, f"event:{n}", "<xml><MsgType>event</MsgType></xml>") for n in range(PENDING_BATCH + 5)]
+def test_the_platform_recovery_re_runs_wecom_callbacks_in_batches(db, account, platform, monkeypatch):
+    ids = [store(db, account, f"event:{n}", "<xml><MsgType>event</MsgType></xml>") for n in range(JOB_BATCH + 5)]
     sent = []
     monkeypatch.setattr(platform.bus, "send_many", lambda jobs: sent.extend(jobs) or len(sent))
-    assert process_pending(account.tenant_id) == len(ids)
-    assert [len(job.kwargs["inbound_ids"]) for job in sent] == [PENDING_BATCH, 5]
+    assert recover_inbox(platform.engine, platform.bus, RecoveryPolicy(), platform.bus.plugin_enabled).rerun == len(ids)
+    assert [len(job.kwargs["inbound_ids"]) for job in sent] == [JOB_BATCH, 5]
     assert {job.actor.name for job in sent} == {process_callbacks.name}
     assert sorted(i for job in sent for i in job.kwargs["inbound_ids"]) == ids
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from scrm_wecom.events import DOMAIN_EVENTS
-from scrm_wecom.jobs import PENDING_GRACE, process_callback, process_pending
+from scrm_wecom.jobs import process_callback, process_callbacks
 from scrm_wecom.sandbox import CallbackTarget, event_xml, fire_callback, verify_url
 from sqlalchemy import JSON, column, select, table
 from wecom_foundation_fixtures import *  # noqa: F403
@@ -261,18 +261,24 @@ def test_an_unknown_event_is_stored_and_processed_without_domain_event(account, 
     assert events(db, account.tenant_id) == [] and stored(db, account.id)[0].processed_at is not None
 
 
-def test_stored_but_unprocessed_callbacks_are_reenqueued_per_tenant(
-        tenant, other_tenant, enable_plugins, make_account, worker, db):
+def test_stored_but_unprocessed_callbacks_are_rerun_by_the_platform_recovery(
+        tenant, other_tenant, enable_plugins, make_account, worker, platform, db):
+    from datetime import timedelta
+
+    from scrm.core.inbox_recovery import RecoveryPolicy, recover_inbox
+
     enable_plugins(tenant, "wecom")
     enable_plugins(other_tenant, "wecom")
     mine = make_account(tenant)
     make_account(other_tenant, corp_id=OTHER_CORP_ID)
     db.add(InboundCallback(tenant_id=tenant.id, account_id=mine.id, plugin="wecom", dedupe_key="event:lost",
-                           body=friend_added_xml(), created_at=utcnow() - PENDING_GRACE))
+                           body=friend_added_xml(), process_actor=process_callbacks.name,
+                           created_at=utcnow() - timedelta(hours=1)))
     db.commit()
-    assert process_pending(other_tenant.id) == 0
-    assert events(db, other_tenant.id) == []
-    assert process_pending(tenant.id) == 1
+    bus = platform.bus
+    assert recover_inbox(platform.engine, bus, RecoveryPolicy(), bus.plugin_enabled).rerun == 1
     worker.join()
+    assert events(db, other_tenant.id) == []
     assert [e["type"] for e in events(db, tenant.id)] == ["wecom.friend_added"]
-    assert process_pending(tenant.id) == 0
+    later = utcnow() + timedelta(hours=1)
+    assert recover_inbox(platform.engine, bus, RecoveryPolicy(), bus.plugin_enabled, now=later).rerun == 0
