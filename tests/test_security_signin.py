@@ -5,12 +5,12 @@ equal work for unknown accounts, proxy headers only when configured, server-side
 from __future__ import annotations
 
 import dataclasses
-import uuid
 
 import pytest
 
 from scrm.core.config import Settings, _proxy_count
 from scrm.hostapp import auth
+from scrm.hostapp.security import behind_proxies, secure_cookies
 from scrm.sdk.testing import ADMIN_PASSWORD
 
 WRONG = "wrong-password"
@@ -112,23 +112,34 @@ def test_a_bad_proxy_fix_setting_is_an_error():
 
 
 @pytest.fixture
-def https_proxied_app(scrm_settings):
-    """A second host on the same database, behind one proxy, published at an HTTPS URL."""
-    from scrm.hostapp import create_app
-
+def https_proxied_app(app, scrm_settings):
+    """The host configured as ``create_app`` does for one proxy and an HTTPS public URL (the same functions, applied
+    to the session's app for the test: a second app would rebind the process-wide job bus)."""
     settings = dataclasses.replace(scrm_settings, proxy_count=1, public_url="https://crm.example.com")
-    app = create_app(settings, broker_namespace=f"scrm-test-{uuid.uuid4().hex[:8]}", testing=True)
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app
-    app.extensions["scrm"].close()
+    wsgi_app, secure = app.wsgi_app, app.config["SESSION_COOKIE_SECURE"]
+    app.wsgi_app = behind_proxies(app.wsgi_app, settings)
+    app.config["SESSION_COOKIE_SECURE"] = secure_cookies(settings)
+    try:
+        yield app
+    finally:
+        app.wsgi_app, app.config["SESSION_COOKIE_SECURE"] = wsgi_app, secure
 
 
-def test_forwarded_addresses_count_only_behind_a_configured_proxy(client, operator, https_proxied_app):
-    # no proxy configured: X-Forwarded-For is ignored, the limit follows the real peer
+def test_the_factory_trusts_no_proxy_and_sets_no_secure_flag_by_default(app, scrm_settings):
+    assert scrm_settings.proxy_count == 0 and not scrm_settings.public_url
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert behind_proxies(app.wsgi_app, scrm_settings) is app.wsgi_app
+    assert secure_cookies(dataclasses.replace(scrm_settings, public_url="https://crm.example.com"))
+    assert not secure_cookies(dataclasses.replace(scrm_settings, public_url="http://crm.example.com"))
+
+
+def test_forwarded_addresses_are_ignored_without_a_configured_proxy(client, operator):
     for n in range(5):
         sign_in(client, operator.email, WRONG, **{"X-Forwarded-For": f"198.51.100.{n}"})
     assert sign_in(client, operator.email, ADMIN_PASSWORD, **{"X-Forwarded-For": "198.51.100.99"}).status_code == 429
-    # behind one proxy: the client address comes from the header the proxy sets
+
+
+def test_forwarded_addresses_count_behind_a_configured_proxy(operator, https_proxied_app):
     proxied = https_proxied_app.test_client()
     for _ in range(5):
         sign_in(proxied, operator.email, WRONG, ip="10.9.9.9", **{"X-Forwarded-For": "203.0.113.7"})
@@ -138,12 +149,15 @@ def test_forwarded_addresses_count_only_behind_a_configured_proxy(client, operat
                    **{"X-Forwarded-For": "203.0.113.8"}).status_code == 302
 
 
-def test_cookies_are_secure_and_hsts_is_sent_when_published_over_https(operator, https_proxied_app, client):
+def test_cookies_are_not_secure_over_plain_http_by_default(client, operator):
+    plain = sign_in(client, operator.email, ADMIN_PASSWORD)
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_cookies_are_secure_and_hsts_is_sent_when_published_over_https(operator, https_proxied_app):
     proxied = https_proxied_app.test_client()
     response = sign_in(proxied, operator.email, ADMIN_PASSWORD, **{"X-Forwarded-Proto": "https"})
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    plain = sign_in(client, operator.email, ADMIN_PASSWORD)
-    assert "Secure" not in plain.headers["Set-Cookie"]
-    assert "Strict-Transport-Security" not in plain.headers
