@@ -51,9 +51,8 @@ def registered(code_set: str) -> dict[str, Any]:
 register_labels(CUSTOMER_SOURCE, {"manual": N_("Manually created"), "import": N_("Imported"), "api": N_("API")})
 register_labels(IDENTITY_KIND, {"mobile": N_("Mobile"), "unionid": N_("WeChat UnionID"), "openid": N_("Official Account OpenID"),
                                "external_userid": N_("WeCom external contact")})
-register_labels(DELIVERY_STATUS, {"queued": N_("Queued"), "sending": N_("Sending"), "sent": N_("Sent"),
-                                  "delivered": N_("Delivered"), "failed": N_("Failed"), "skipped": N_("Skipped"),
-                                  "read": N_("Read")})
+register_labels(DELIVERY_STATUS, {"queued": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"),
+                                  "failed": N_("Failed"), "skipped": N_("Not sent")})
 register_labels(EMPLOYEE_STATUS, {"active": N_("Active"), "left": N_("Left"), "inactive": N_("Not activated")})
 register_labels(ROLE, {"tenant_admin": N_("Brand admin"), "operator": N_("Operator"), "employee": N_("Employee")})
 register_labels(DATA_SCOPE, {"all": N_("All customers"), "department": N_("Own department"),

@@ -39,7 +39,7 @@ CORE_MESSAGES = (
     # code labels (scrm.core.labels)
     _l("Manually created"), _l("Imported"), _l("API"),
     _l("Mobile"), _l("WeChat UnionID"), _l("Official Account OpenID"), _l("WeCom external contact"),
-    _l("Queued"), _l("Sending"), _l("Sent"), _l("Delivered"), _l("Failed"), _l("Skipped"), _l("Read"),
+    _l("Sending"), _l("Sent"), _l("Delivered"), _l("Failed"), _l("Not sent"),
     _l("Active"), _l("Left"), _l("Not activated"),
     _l("Brand admin"), _l("Operator"), _l("Employee"),
     _l("All customers"), _l("Own department"), _l("Own customers"), _l("Channel"), _l("Feature"),

@@ -51,7 +51,7 @@ def test_code_labels_in_the_users_language(in_chinese):
     assert code_label("identity.kind", "mobile") == "手机号"
     assert code_label("identity.kind", "openid@wx123") == "公众号 OpenID"  # a channel-scoped kind: its kind's label
     assert code_label("audit.action", "tenant.settings") == "修改品牌设置"
-    assert code_label("delivery.status", "sent") == "已发送"
+    assert code_label("delivery.status", "sent") == "已发送" and code_label("delivery.status", "skipped") == "未发送"
     assert code_label("customer.source", "mystery") == "mystery"  # unknown: as it is
     assert code_label("customer.source", None) == ""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from scrm.sdk.web import (
     STAFF,
@@ -24,10 +23,6 @@ from .segments import MAX_SEGMENTS, WEEKDAY_LABELS
 
 bp = Blueprint("welcome", __name__, url_prefix="/welcome", template_folder="../templates")
 
-SEND_STATUS_LABELS = {"queued": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
-                      "failed": _l("Failed"), "skipped": _l("Not sent")}
-
-
 @bp.context_processor
 def _links() -> dict:
     return {"profile_url": lambda customer_id: customer_page_url("detail", customer_id) if customer_id else None}
@@ -41,7 +36,7 @@ def index():
     employees = service.employees_by_message(db(), tenant.id, [m.id for m in messages])
     rows = [{"message": m, "preview": preview(_shown_content(m)), "employees": employees[m.id]} for m in messages]
     sends = service.recent_sends(db(), tenant.id, scope=customer_visibility())
-    return render_template("wecom/welcome/index.html", rows=rows, sends=sends, status_labels=SEND_STATUS_LABELS)
+    return render_template("wecom/welcome/index.html", rows=rows, sends=sends)
 
 
 def _shown_content(message) -> dict:
