@@ -56,6 +56,7 @@ from scrm.core.outbound import (
     UnknownChannel,
     UnsupportedMessageKind,
     daily_cap,
+    deliver_now,
     mark_delivery_report,
     plan_bulk_send,
     send_message,
@@ -122,6 +123,6 @@ __all__ = [
     "Message", "N_", "register_labels",
     # the one outbound path (scrm.core.outbound): sending, the bulk form, ledger moves, delivery reports, caps
     "BulkPlan", "MessageKind", "OutboundError", "OutboundMessage", "Outgoing", "SendResult", "UnknownChannel",
-    "UnsupportedMessageKind", "advance_delivery", "daily_cap", "mark_delivery_report", "plan_bulk_send",
-    "send_message", "set_daily_cap",
+    "UnsupportedMessageKind", "advance_delivery", "daily_cap", "deliver_now", "mark_delivery_report",
+    "plan_bulk_send", "send_message", "set_daily_cap",
 ]

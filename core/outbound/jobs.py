@@ -149,6 +149,9 @@ def _record(engine, row: MessageDelivery, result: SendResult, *, final: bool) ->
             status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
             return int(ledger.advance(session, row.id, status, provider_id=result.provider_id,
                                       expect=DeliveryStatus.SENDING))
+        if result.skipped:
+            return int(ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=result.error_code,
+                                      error=result.error, expect=DeliveryStatus.SENDING))
         if result.retryable and not final:
             return int(ledger.release(session, row.id, row.attempts, result.error_code, result.error))
         return int(ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code=result.error_code or "failed",
@@ -193,6 +196,9 @@ def send_delivery(tenant_id, *, delivery_id: int) -> None:
     with session_scope(engine) as session:
         if not ledger.claim(session, delivery_id):
             return
+    if rate:  # the guard of the declared limit, right before the call (see ``throttle``)
+        while (wait := throttle_of(platform).admit(f"account:{account.id}", rate)) > 0:
+            time.sleep(wait)
     row.attempts += 1
     outgoing = _outgoing(row, row.attempts)
     try:

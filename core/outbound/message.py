@@ -70,6 +70,9 @@ class SendResult:
     retryable: bool = False
     #: the provider already reports the message delivered (some APIs answer synchronously)
     delivered: bool = False
+    #: the provider declined the message for a reason that is no error (nothing was sent, nothing to retry: WeCom's
+    #: 41051 "the customer already chats" for a welcome); the row ends ``skipped`` with the code
+    skipped: bool = False
 
     @classmethod
     def sent(cls, provider_id: str | None, *, delivered: bool = False) -> SendResult:
@@ -78,6 +81,11 @@ class SendResult:
     @classmethod
     def failed(cls, code: str, message: str = "", *, retryable: bool = False) -> SendResult:
         return cls(False, error_code=str(code)[:40], error=(message or None) and message[:500], retryable=retryable)
+
+    @classmethod
+    def declined(cls, code: str, message: str = "") -> SendResult:
+        """The provider took nothing and nothing went wrong (see ``skipped``): the row ends skipped with ``code``."""
+        return cls(False, error_code=str(code)[:40], error=(message or None) and message[:500], skipped=True)
 
 
 class OutboundError(ValueError):

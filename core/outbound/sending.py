@@ -56,7 +56,7 @@ def load_account(session: Session, tenant_id: int, account: ChannelAccount | int
 def send_message(session: Session, tenant_id: int, *, account: ChannelAccount | int, recipient: str,
                  message: OutboundMessage, purpose: str, customer_id: int | None = None,
                  idempotency_key: str | None = None, task_ref: str | None = None,
-                 kind: str = "message") -> MessageDelivery:
+                 kind: str = "message", deliver_inline: bool = False) -> MessageDelivery:
     """Send ``message`` to one recipient through a channel account: the one outbound path.
 
     Runs in the caller's transaction (``session``) and sends nothing itself. In order:
@@ -75,6 +75,9 @@ def send_message(session: Session, tenant_id: int, *, account: ChannelAccount | 
     it belongs to, when known (exclusion and caps need it; without it only the cap, by recipient, applies).
     ``idempotency_key`` defaults to a new unique key; pass a stable one (``"welcome:<state>"``) when the caller may
     run twice. ``task_ref`` names the sending task (``"mass_task:12"``); ``kind`` is the ledger's coarse kind.
+    ``deliver_inline`` is for a reply the provider accepts only for a moment (a WeCom welcome code lives 20 s): no
+    send job is enqueued at the commit; the caller commits and sends the row in its own job with
+    ``scrm.core.outbound.inline.deliver_now`` (the relay still picks the row up if the caller dies before that).
     Returns the row (flushed, with its id and status)."""
     platform = _platform()
     account_row = load_account(session, tenant_id, account)
@@ -99,7 +102,7 @@ def send_message(session: Session, tenant_id: int, *, account: ChannelAccount | 
     except IntegrityError:  # the same key written concurrently: the first row stands
         return session.exec(select(MessageDelivery).where(
             MessageDelivery.tenant_id == tenant_id, MessageDelivery.idempotency_key == key[:120])).one()
-    if row.status == DeliveryStatus.QUEUED:
+    if row.status == DeliveryStatus.QUEUED and not deliver_inline:
         enqueue_after_commit(session, PENDING_KEY, row.id)
     return row
 

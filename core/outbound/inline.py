@@ -1,0 +1,93 @@
+"""Sending a ledger row in the calling job: for replies that cannot wait for the send queue.
+
+Some sends are answers the provider accepts only for a moment: WeCom's welcome message must use its welcome code
+within 20 seconds of the friend's add. The feature then writes its row with ``send_message(..., deliver_inline=True)``
+(same exclusion, caps, idempotency and ledger row as every send, but no send job is enqueued at the commit), commits,
+and calls ``deliver_now`` in the same job. ``deliver_now`` takes the same steps as the send job: the account's rate
+slot, the claim (queued -> sending: one caller wins, so a retried job never sends twice), ``ChannelPlugin.deliver``
+outside any transaction, and the forward-only record of the answer.
+
+Nothing is lost when the job dies between its commit and ``deliver_now``: the row is queued and was never handed to
+the broker, so the outbound relay enqueues it for the ordinary send job after its grace period (the channel's
+``deliver`` then decides whether the message can still go out, e.g. WeCom refuses an expired welcome code without a
+call). A rate slot further away than ``max_wait``, or a retryable failure, also hands the row to the send job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..db import session_scope
+from ..jobs.bus import current_bus
+from ..models import DeliveryStatus
+from . import ledger
+from .jobs import (
+    CHANNEL_DISABLED,
+    MAX_THROTTLE_WAIT,
+    UNKNOWN_OUTCOME,
+    _load,
+    _outgoing,
+    _record,
+    send_delivery,
+    throttle_of,
+)
+from .message import SendResult
+
+log = logging.getLogger(__name__)
+
+
+def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROTTLE_WAIT) -> SendResult | None:
+    """Send the tenant's queued ledger row ``delivery_id`` now, in the calling job (see the module documentation).
+
+    Call it after the transaction that wrote the row (``send_message(..., deliver_inline=True)``) has committed, with
+    no transaction open. Waits at most ``max_wait`` seconds for the account's rate slot. Returns the channel's
+    ``SendResult`` as recorded on the row, or None when this call did not send: the row was not queued any more
+    (another job sent it, or it was skipped), it belongs to another tenant, its channel is disabled (the row ends
+    ``skipped``), its account is gone (``failed``), or it was handed to the send job (rate slot too far away)."""
+    bus = current_bus()
+    engine = bus.engine
+    loaded = _load(engine, delivery_id)
+    if loaded is None:
+        return None
+    row, account, plugin = loaded
+    if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
+        return None
+    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
+        with session_scope(engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
+                           error="plugin disabled", expect=DeliveryStatus.QUEUED)
+        return None
+    if account is None or not account.active:
+        with session_scope(engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
+                           error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+        return None
+    rate = plugin.account_rate_limit(account)
+    if rate:
+        wait = throttle_of(bus.platform).reserve(f"account:{account.id}", rate, max_wait)
+        if wait is None:
+            send_delivery.send(tenant_id, delivery_id=delivery_id)
+            return None
+        if wait > 0:
+            time.sleep(wait)
+    with session_scope(engine) as session:
+        if not ledger.claim(session, delivery_id):
+            return None
+    row.attempts += 1
+    outgoing = _outgoing(row, row.attempts)
+    try:
+        result = plugin.deliver(account, outgoing)
+        if not isinstance(result, SendResult):
+            raise TypeError(f"{row.channel}.deliver returned {type(result).__name__}, not a SendResult")
+    except Exception:
+        log.exception("delivery %s: %s.deliver raised; the outcome is unknown", delivery_id, row.channel)
+        try:
+            result = plugin.query_outcome(account, outgoing)
+        except Exception:
+            result = None
+        result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    _record(engine, row, result, final=False)
+    if not result.ok and result.retryable:  # released to queued: the send job tries again with its backoff
+        send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id}, delay=1_000)
+    return result
