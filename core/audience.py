@@ -47,6 +47,8 @@ class AudienceError(ValueError):
 
 @dataclass(frozen=True)
 class AudienceContext:
+    """What an audience filter's compiler may read: the tenant (``tenant_id``) the audience is compiled for."""
+
     tenant_id: int
 
 
@@ -130,6 +132,7 @@ def storable(value: Any, depth: int = 0) -> bool:
 
 
 def count_audience(session: Session, tenant_id: int, tree: dict[str, Any], filter_types: Iterable[FilterType]) -> int:
+    """How many customers of ``tenant_id`` match the condition ``tree``: one SQL ``COUNT``, never a Python loop."""
     query = compile_audience(tenant_id, tree, filter_types).subquery()
     return session.execute(select(func.count()).select_from(query)).scalar_one()
 
@@ -199,6 +202,8 @@ def _created(values: list[Any], ctx: AudienceContext) -> ColumnElement[bool]:
 
 
 def core_filter_types() -> list[FilterType]:
+    """The audience condition types the platform itself offers (tags, source, identity, owner, member,
+    created between, ...); plugins add theirs through the ``audience_filters`` hook."""
     return [
         FilterType("tag", N_("Tags"), _tag, "choice", "tags", customer_ids=_tag_customers),
         FilterType("source", N_("Source channel"), _source, "choice", "basic"),

@@ -45,6 +45,9 @@ class EventTypes:
 
 @dataclass(frozen=True)
 class DomainEvent:
+    """One published domain event as subscribers receive it: ``event_id`` (for idempotency), ``type``
+    (an ``EventTypes`` value or a plugin's own), ``tenant_id``, ``payload`` (JSON) and ``occurred_at``."""
+
     event_id: str
     type: str
     tenant_id: int

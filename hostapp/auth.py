@@ -70,6 +70,8 @@ def load_user() -> None:
 
 
 def login_required(view):
+    """View decorator: redirect to the sign-in page (then back) unless a user is signed in."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
@@ -106,6 +108,7 @@ def role_required(*roles: Role):
 
 
 def has_role(*roles: Role) -> bool:
+    """Whether the signed-in user has one of ``roles`` in the request's tenant (platform admins always do)."""
     user = g.get("user")
     if user is None:
         return False

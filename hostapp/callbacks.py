@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.local import LocalProxy
+from werkzeug.wrappers import Response as BaseResponse
 
 from scrm.core.inbox import InboxTimeout
 from scrm.core.plugins.base import ChannelPlugin
@@ -59,7 +60,8 @@ def dispatch(plugin: str, account_id: int, callback_request: Any) -> Response:
     """Hand one callback to the channel plugin that owns the account (inside an application context): 404 for an
     unknown, inactive or other plugin's account, a tenant that is inactive or has not enabled the plugin; 503 when
     the inbox could not confirm the callback stored in time (the provider retries); 500, logged, when the handler
-    failed."""
+    failed or returned something that is not a response (the log names the plugin and the type returned; nothing
+    the handler left uncommitted in the request's session is committed)."""
     plat = platform()
     entry = plat.accounts.find(account_id)  # memory first: see core.services.account_directory
     if entry is None or entry.account.plugin != plugin or not entry.usable:
@@ -69,6 +71,11 @@ def dispatch(plugin: str, account_id: int, callback_request: Any) -> Response:
         return _text("not found", 404)
     try:
         response = channel.handle_callback(account=entry.account, request=callback_request, session=REQUEST_SESSION)
+        if not isinstance(response, BaseResponse):
+            log.error("channel plugin '%s' handle_callback returned %s for account %s, not a Response: answered 500 "
+                      "(return a flask.Response, e.g. Response('success'))", plugin, type(response).__name__,
+                      account_id)
+            return _text("internal error", 500)
         if "db" in g and g.db.in_transaction():
             g.db.commit()
     except InboxTimeout:

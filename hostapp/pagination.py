@@ -12,11 +12,15 @@ from .api.inputs import parse_int
 
 @dataclass
 class Page:
+    """One page of a keyset-paginated list: its ``items`` and the ``next_after`` cursor (None on the last page)."""
+
     items: list[Any]
     next_after: int | None
 
 
 def keyset_page(session: Session, query, model, after: str | None, limit: int = 50) -> Page:
+    """One page of ``query`` (rows of ``model``, newest id first) after the id cursor ``after`` (from the
+    request; anything but an integer is ignored), at most ``limit`` rows."""
     after_id = parse_int(after)  # anything but a 64-bit integer is ignored
     if after_id is not None:
         query = query.where(model.id < after_id)

@@ -2,7 +2,12 @@
 
 Hook API v1 (``hookimpl``), the ``Plugin`` and ``ChannelPlugin`` bases, the tenant-scoped model mixin, jobs
 (``actor``), domain events, schedules, the delivery ledger, audiences, and contribution types. WeChat-family protocol
-helpers live in ``scrm.sdk.wechat``; the pytest fixtures in ``scrm.sdk.testing``; Flask helpers in ``scrm.sdk.web``.
+helpers live in ``scrm.sdk.wechat``; the pytest fixtures in ``scrm.sdk.testing``; Flask helpers in ``scrm.sdk.web``;
+the customer timeline in ``scrm.sdk.timeline``. Every hook, with a worked example, is in ``docs/hooks.md``.
+
+Constants: ``HOOK_API_VERSION``, the version of the hook API this platform offers (a plugin's ``api`` specifier is
+checked against it); ``current_tenant_id``, a ``ContextVar`` holding the tenant id of the running job (set by the
+job middleware; ``current_tenant_id.get()`` inside an actor).
 """
 
 from scrm.core.audience import (

@@ -8,6 +8,8 @@ Fixtures: ``scrm_app`` / ``app`` (the Flask host, one per test session, schema m
 (a session; every table is emptied after each test), ``tenant`` and ``other_tenant``, ``enable_plugins``,
 ``admin_user``, ``login``, ``api_token``, ``broker`` and ``worker`` (the job bus with a running worker),
 ``channel_sandbox``, and for browser tests ``live_server`` and ``page`` (Playwright on Debian's Chromium).
+For channel plugins: ``make_customer``, ``make_channel_account`` and ``signed_callback`` (at the end of this module,
+with what a plugin's tests need to know about SQLite's writer lock).
 
 No test leaves the machine: a connection or name lookup for a host outside loopback raises
 ``NetworkAccessBlocked`` and fails the test (see ``install_network_guard``).
@@ -537,3 +539,81 @@ def follow_menu(page: Any, endpoint: str) -> None:
         group.locator("summary").click()
     link.click()
     page.wait_for_load_state()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Channel kit fixtures: a customer, a channel account and a signed callback
+#
+# SQLite and the writer lock (what a plugin's tests need to know): SQLite has one writer at a time. Reads run outside a
+# transaction and never wait; a session takes the write lock at its first write (``BEGIN IMMEDIATE``) and holds it
+# until it commits or rolls back. So a test that writes with ``db`` and then waits for a job that writes (``worker``,
+# ``broker.join``, a callback whose handler enqueues work) must ``db.commit()`` first: an open write transaction
+# makes the job wait on the busy timeout (30 s) and then fail with "database is locked". The fixtures below commit
+# what they create. Nothing else is needed: no lock to take, no retry to write (PostgreSQL behaves the same way
+# minus the waiting, so a test that commits before waiting passes on both).
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_customer(db) -> Callable[..., Any]:
+    """``make_customer(tenant, name="Li Lei", mobile="13800000000", **fields)``: a committed core ``Customer`` of
+    ``tenant`` (any other column of ``Customer`` may be given)."""
+    from scrm.core.models import Customer
+
+    def make(tenant, name: str = "Li Lei", mobile: str | None = None, **fields: Any):
+        customer = Customer(tenant_id=tenant.id, name=name, mobile=mobile, **fields)
+        db.add(customer)
+        db.commit()
+        db.refresh(customer)
+        return customer
+
+    return make
+
+
+@pytest.fixture
+def make_channel_account(app, db) -> Callable[..., Any]:
+    """``make_channel_account(tenant, "sms", credentials={...}, config={...}, name=..., external_id=...)``: a
+    committed ``ChannelAccount`` of the channel plugin, its credentials encrypted like the accounts page stores them
+    (read them back with ``scrm.sdk.account_credentials``). The callback gateway sees it at once."""
+    from scrm.core.services.channels import create_account
+
+    def make(tenant, plugin: str, *, credentials: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
+             name: str = "Test account", external_id: str | None = None):
+        account = create_account(db, app.extensions["scrm"].secrets, tenant.id, plugin, name,
+                                 external_id or f"{plugin}-{uuid.uuid4().hex[:8]}", credentials or {}, config)
+        db.commit()
+        db.refresh(account)
+        return account
+
+    return make
+
+
+@pytest.fixture
+def signed_callback(client) -> Callable[..., Any]:
+    """``signed_callback(account, message, token=..., encoding_aes_key=..., receive_id="")``: POST ``message`` to the
+    account's callback URL ``/callbacks/<plugin>/<account_id>`` signed and encrypted the WeChat way (safe mode, the
+    scheme of ``scrm.sdk.wechat.WeChatCrypto``: ``?msg_signature=&timestamp=&nonce=`` and an ``<Encrypt>`` envelope)
+    and return the test client's response.
+
+    ``message`` is a dict (sent as XML, ``scrm.sdk.wechat.build_xml``) or text (JSON or XML, sent as is).
+    ``timestamp`` (default now) and ``nonce`` may be given; ``tamper=True`` spoils the signature, for the refusal
+    tests. A channel with a scheme of its own signs its requests in its tests the same way, by hand."""
+    import time
+
+    from scrm.sdk.wechat import WeChatCrypto, build_xml
+
+    def post(account, message: Any, *, token: str, encoding_aes_key: str, receive_id: str = "",
+             timestamp: int | None = None, nonce: str | None = None, tamper: bool = False):
+        plaintext = build_xml(message) if isinstance(message, dict) else str(message)
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        nonce = nonce or uuid.uuid4().hex[:10]
+        encrypt, signature = WeChatCrypto(token, encoding_aes_key, receive_id).encrypt_message(
+            plaintext, timestamp, nonce)
+        if tamper:
+            signature = ("0" if signature[0] != "0" else "1") + signature[1:]
+        body = build_xml({"ToUserName": receive_id, "Encrypt": encrypt})
+        return client.post(f"/callbacks/{account.plugin}/{account.id}", data=body.encode("utf-8"),
+                           query_string={"msg_signature": signature, "timestamp": str(timestamp), "nonce": nonce},
+                           content_type="text/xml")
+
+    return post

@@ -3,6 +3,9 @@
 A plugin's blueprint (from ``register_routes``) is mounted at ``/t/<tenant>/<plugin>/``; before any of its views run
 the host has loaded the tenant from the URL, checked the user's membership and the plugin's enablement. A plugin's
 API blueprint (from ``register_api``) is mounted at ``/api/v1/<plugin>/`` behind tenant token authentication.
+
+Constants: ``STAFF`` (the roles of the business pages: tenant admin and operator) and ``ADMIN`` (tenant admin only),
+for ``role_required(*STAFF)``; ``INT_MAX``, the largest value an INTEGER column holds (the bound of ``parse_int``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from scrm.hostapp.auth import has_role, login_required, role_required
 from scrm.hostapp.i18n import seeding_language
 from scrm.hostapp.labels import code_label, translate, translated_filter_types
 from scrm.hostapp.pagination import Page, keyset_page
-from scrm.hostapp.platform_ext import db, platform
+from scrm.hostapp.platform_ext import db
+from scrm.hostapp.platform_ext import platform as _platform
 from scrm.hostapp.redirects import next_target, safe_redirect_target
 
 # Redirects: ``safe_redirect_target(target, default)`` and ``next_target(default)`` (the request's ``next``) are the
@@ -28,6 +32,28 @@ from scrm.hostapp.redirects import next_target, safe_redirect_target
 
 STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
 ADMIN = (Role.TENANT_ADMIN,)
+
+
+def platform():
+    """The running platform of the current application (in jobs: ``scrm.sdk.current_bus().platform``).
+
+    What a plugin may use of it:
+
+    * ``secrets``: the secret box; ``secrets.encrypt_json`` / ``decrypt_json`` for credentials kept at rest (prefer
+      ``scrm.sdk.account_credentials`` / ``set_account_credentials`` for channel accounts);
+    * ``cache``: the shared cache (Redis when configured, in process otherwise): ``get``, ``set`` with a TTL,
+      ``delete``; keys are namespaced per deployment, prefix yours with the plugin name;
+    * ``inbox``: the callback inbox; a channel's ``handle_callback`` stores each callback with
+      ``inbox.store(Inbound(...))``;
+    * ``hooks(session, tenant)``: the tenant's hook relay (``contribute``, ``decide``, ``lifecycle``), and
+      ``plugin_enabled(tenant_id, name)``: whether a tenant enabled a plugin;
+    * ``engine``: the SQLAlchemy engine, for a session of one's own outside a request or job (prefer ``db()`` in
+      requests and ``scrm.sdk.job_session`` in jobs);
+    * ``settings`` and ``registry``: read only (configuration; the plugins loaded and their metadata).
+
+    Everything else (the job bus's internals, the relay cache, the account directory, ``tick``, ``close``) belongs to
+    the host and may change without notice."""
+    return _platform()
 
 
 def current_tenant():

@@ -30,6 +30,8 @@ _current: JobBus | None = None
 
 
 def current_bus() -> JobBus:
+    """The application's job bus (``JobBus``); in jobs, ``current_bus().platform`` is the running platform.
+    Raises ``RuntimeError`` before an application was created."""
     if _current is None:
         raise RuntimeError("no job bus: create the application (scrm.hostapp.create_app) first")
     return _current

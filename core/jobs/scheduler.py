@@ -60,6 +60,7 @@ def schedule(
 
 
 def cancel(session: Session, key: str) -> bool:
+    """Cancel the pending scheduled job ``key``; False when there is none (unknown, done or already cancelled)."""
     job = session.exec(select(ScheduledJob).where(ScheduledJob.key == key)).first()
     if job is None or job.status in (JobStatus.DONE, JobStatus.CANCELLED):
         return False

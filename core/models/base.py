@@ -24,4 +24,6 @@ class TenantScoped(SQLModel):
 
 
 class Timestamped(SQLModel):
+    """Mixin of a ``created_at`` column (UTC, set on insert)."""
+
     created_at: datetime = Field(default_factory=utcnow, nullable=False)

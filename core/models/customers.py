@@ -13,6 +13,9 @@ from .base import TenantScoped, Timestamped, json_column
 
 
 class Customer(TenantScoped, Timestamped, table=True):
+    """One person the brand reaches (One-ID): identities, tags, events and plugin rows point to it; a merged
+    customer keeps ``merged_into_id``."""
+
     __table_args__ = (
         Index("ix_customer_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_customer_tenant_mobile", "tenant_id", "mobile"),
@@ -48,6 +51,9 @@ class IdentityKind:
 
 
 class CustomerIdentity(TenantScoped, Timestamped, table=True):
+    """One way to reach a customer: ``kind`` (``mobile``, ``unionid``, ``openid@<appid>``,
+    ``external_userid@<corpid>``, ...) and ``value``, unique per tenant."""
+
     __tablename__ = "customer_identity"
     __table_args__ = (UniqueConstraint("tenant_id", "kind", "value"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -10,6 +10,8 @@ from .base import TenantScoped, Timestamped
 
 
 class Department(TenantScoped, Timestamped, table=True):
+    """A node of the tenant's org tree (``parent_id``); ``external_id`` is the channel's department id."""
+
     __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
@@ -19,12 +21,16 @@ class Department(TenantScoped, Timestamped, table=True):
 
 
 class EmployeeStatus(StrEnum):
+    """Whether an employee works (``active``), is disabled in the channel (``inactive``) or has left."""
+
     ACTIVE = "active"
     INACTIVE = "inactive"
     LEFT = "left"
 
 
 class Employee(TenantScoped, Timestamped, table=True):
+    """A staff member of the tenant, identified by the channel's ``userid`` (e.g. the WeCom userid)."""
+
     __table_args__ = (UniqueConstraint("tenant_id", "userid"),)
     id: int | None = Field(default=None, primary_key=True)
     userid: str = Field(max_length=64, description="the channel's employee id, e.g. WeCom userid")

@@ -23,6 +23,9 @@ class TagGroup(TenantScoped, Timestamped, table=True):
 
 
 class Tag(TenantScoped, Timestamped, table=True):
+    """A customer tag in a ``TagGroup``; ``source`` names its owner (``manual``, or a channel such as ``wecom``,
+    whose tags only the channel changes) and ``external_id`` the channel's tag id."""
+
     __table_args__ = (UniqueConstraint("tenant_id", "group_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="tag_group.id", index=True, ondelete="CASCADE")

@@ -12,6 +12,8 @@ from .base import TenantScoped, Timestamped
 
 
 class Tenant(Timestamped, table=True):
+    """A brand: the owner of every business row (``tenant_id``); ``slug`` is its URL segment (``/t/<slug>/``)."""
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=100)
@@ -27,18 +29,24 @@ class Tenant(Timestamped, table=True):
 
 
 class Role(StrEnum):
+    """A user's role in one tenant: tenant admin (everything), operator (the business pages) or employee (mobile pages)."""
+
     TENANT_ADMIN = "tenant_admin"
     OPERATOR = "operator"
     EMPLOYEE = "employee"
 
 
 class DataScope(StrEnum):
+    """What a membership's user sees of the tenant's customers: all, their department's subtree, or their own."""
+
     ALL = "all"
     DEPARTMENT = "department"
     MINE = "mine"
 
 
 class User(Timestamped, table=True):
+    """A person who signs in: platform admin or member of tenants through ``Membership`` rows."""
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=200, unique=True, index=True)
     name: str = Field(default="", max_length=100)

@@ -36,6 +36,8 @@ def record_delivery(session: Session, tenant_id: int, *, channel: str, recipient
 
 def mark(session: Session, row: MessageDelivery, status: DeliveryStatus, *, provider_id: str | None = None,
          error_code: str | None = None, error: str | None = None) -> MessageDelivery:
+    """Set a ledger row's status as a channel reports it (and its sent or delivered time, provider id, error).
+    The one outbound path moves rows with ``advance_delivery`` / ``mark_delivery_report``, which never go back."""
     row.status = status
     now = utcnow()
     if status == DeliveryStatus.SENT:

@@ -16,7 +16,7 @@ MATCH_ORDER = (IdentityKind.UNIONID, IdentityKind.MOBILE)
 
 
 class IdentityError(ValueError):
-    pass
+    """An identity value that cannot be used (a malformed mobile number, an unknown kind)."""
 
 
 def normalize_mobile(value: str) -> str:

@@ -16,7 +16,7 @@ MERGEABLE_FIELDS = ("name", "mobile", "gender", "avatar", "source", "owner_emplo
 
 
 class MergeError(ValueError):
-    pass
+    """A merge that cannot be done (same customer, another tenant's, already merged); the message says why."""
 
 
 def merge_customers(session: Session, hooks, survivor: Customer, merged: Customer,

@@ -32,12 +32,15 @@ def has_bearer_token() -> bool:
 
 
 class ApiError(Exception):
+    """Raise in an API view to answer ``status`` with ``{"error": {"code", "message", "fields"}}``."""
+
     def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None):
+    """The JSON error response ``{"error": {"code", "message"[, "fields"]}}`` with ``status``."""
     body = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
@@ -104,6 +107,7 @@ def body(model: type[BaseModel]) -> BaseModel:
 
 
 def api_actor() -> str:
+    """The audit actor of the request's API token (``api:<prefix>``)."""
     return f"api:{g.api_token.prefix}"
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from scrm.sdk import CustomerEvent, Employee, TimelineEntry, utcnow
+from scrm.sdk import CustomerEvent, Employee, TimelineEntry
+from scrm.sdk.timeline import EntryKind, add_entries, add_entry, entry_kind, entry_row
 
 from .livecodes.models import LiveCode
 
@@ -35,26 +35,33 @@ ICONS = {FRIEND_ADDED: "user-plus", TAGGED: "tag", WELCOME_SENT: "message", JOIN
 SUMMARIES = {FRIEND_ADDED: "WeCom friend added", TAGGED: "tagged in WeCom", WELCOME_SENT: "WeCom welcome sent",
              JOINED_GROUP: "joined a WeCom group chat", LEFT_GROUP: "left a WeCom group chat",
              FRIEND_LOST: "WeCom friend lost"}
+DESCRIPTIONS = {
+    FRIEND_ADDED: "The customer became a WeCom friend of an employee; data: userid, state or live_code.",
+    TAGGED: "Corp tags were given to the customer (through a live code); data: userid, tags.",
+    WELCOME_SENT: "A friend welcome message was sent on behalf of an employee; data: userid.",
+    JOINED_GROUP: "The customer joined a customer group chat; data: chat (its name).",
+    LEFT_GROUP: "The customer left a customer group chat; data: chat (its name).",
+    FRIEND_LOST: "The friendship ended; data: userid, loss ('deleted' by the employee, else churned).",
+}
+ENTRY_KINDS: dict[str, EntryKind] = {kind: entry_kind(PLUGIN, kind, SUMMARIES[kind], DESCRIPTIONS[kind])
+                                     for kind in KINDS}
 
 
 def row(tenant_id: int, customer_id: int, kind: str, occurred_at: datetime | None, **data: Any) -> dict[str, Any]:
     """One timeline row as insert values (for ``write_many``)."""
-    return {"tenant_id": tenant_id, "customer_id": customer_id, "plugin": PLUGIN, "kind": kind,
-            "summary": SUMMARIES[kind], "data": {k: v for k, v in data.items() if v not in (None, "", [])},
-            "occurred_at": occurred_at or utcnow()}
+    return entry_row(ENTRY_KINDS[kind], tenant_id, customer_id, occurred_at, **data)
 
 
 def write(session: Session, tenant_id: int, customer_id: int | None, kind: str, occurred_at: datetime | None = None,
           **data: Any) -> None:
     """Add one WeCom entry to a customer's timeline in the caller's transaction (nothing without a customer)."""
-    if customer_id:
-        session.add(CustomerEvent(**row(tenant_id, customer_id, kind, occurred_at, **data)))
+    add_entry(session, ENTRY_KINDS[kind], tenant_id=tenant_id, customer_id=customer_id, occurred_at=occurred_at,
+              **data)
 
 
 def write_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add many entries with one bulk statement (the full sync's friends)."""
-    if rows:
-        session.execute(insert(CustomerEvent.__table__), list(rows))
+    add_entries(session, rows)
 
 
 # -- reading -------------------------------------------------------------------------------------------------------------
