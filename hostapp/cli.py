@@ -466,5 +466,27 @@ def plugin_check(path: Path) -> None:
     click.echo("ok")
 
 
+@main.group()
+def docs() -> None:
+    """Generated documentation."""
+
+
+@docs.command("hooks")
+@click.option("--output", default="docs/hooks.md", show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the reference.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file differs from the hookspecs.")
+def docs_hooks(output: Path, check: bool) -> None:
+    """Write the hook reference (every hook with a worked example) generated from the hookspecs."""
+    from .hook_docs import render, write
+
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != render():
+            raise CliError(f"{output} is out of date: run scrm docs hooks")
+        click.echo(f"{output} is up to date")
+        return
+    click.echo(f"{'wrote' if write(output) else 'unchanged'} {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -33,6 +33,26 @@ def register_routes():
 
     The host mounts it at ``/t/<tenant>/<plugin>/`` and answers 404 for tenants that have not enabled the plugin.
     ``g.tenant`` and ``g.db`` are set for every request.
+
+    Example::
+
+        from flask import Blueprint, render_template
+        from scrm.sdk import Plugin, hookimpl
+        from scrm.sdk.web import current_tenant, role_required, STAFF
+
+        bp = Blueprint("parcel", __name__, template_folder="templates")
+
+
+        @bp.get("/")
+        @role_required(*STAFF)
+        def index():
+            return render_template("parcel/index.html", tenant=current_tenant())
+
+
+        class ParcelPlugin(Plugin):
+            @hookimpl
+            def register_routes(self):
+                return bp  # served at /t/<tenant>/parcel/
     """
 
 
@@ -42,6 +62,25 @@ def register_api():
 
     The host mounts it at ``/api/v1/<plugin>/``, authenticates the tenant API token and answers 404 when the plugin is
     disabled for the token's tenant.
+
+    Example::
+
+        from flask import Blueprint, jsonify
+        from sqlmodel import func, select
+        from scrm.sdk.web import current_tenant, db
+
+        api = Blueprint("parcel_api", __name__)
+
+
+        @api.get("/parcels/count")
+        def parcel_count():
+            query = select(func.count()).select_from(Parcel).where(Parcel.tenant_id == current_tenant().id)
+            return jsonify({"count": db().exec(query).one()})
+
+
+        @hookimpl
+        def register_api(self):
+            return api  # GET /api/v1/parcel/parcels/count with a tenant API token
     """
 
 
@@ -55,12 +94,29 @@ def plugin_enabled(tenant, settings, session):
     """The plugin was enabled for ``tenant`` with validated ``settings`` (a dict). Seed the tenant's data here.
 
     Only the plugin being enabled is called. Raising aborts the enabling.
+
+    Example::
+
+        @hookimpl
+        def plugin_enabled(self, tenant, settings, session):
+            # seed the tenant's first carrier from the validated settings
+            session.add(Carrier(tenant_id=tenant.id, name=settings["default_carrier"]))
     """
 
 
 @hookspec
 def plugin_disabled(tenant, session):
-    """The plugin was disabled for ``tenant``. Its data stays; stop what it was doing for the tenant."""
+    """The plugin was disabled for ``tenant``. Its data stays; stop what it was doing for the tenant.
+
+    Example::
+
+        from scrm.sdk import cancel_schedule
+
+
+        @hookimpl
+        def plugin_disabled(self, tenant, session):
+            cancel_schedule(session, f"parcel:digest:{tenant.id}")  # rows stay; the daily digest stops
+    """
 
 
 @hookspec
@@ -71,6 +127,13 @@ def demo_data(tenant, session, demo):
     demo address and returns its base URL (for API bases and callback URLs); ``demo.sandbox_url(plugin)`` is where a
     channel's sandbox answers; ``demo.wait_for_jobs()`` waits until the jobs enqueued so far have run. The plugin may
     commit ``session`` (its jobs must see its rows). Raising stops ``scrm demo`` with the error.
+
+    Example::
+
+        @hookimpl
+        def demo_data(self, tenant, session, demo):
+            if session.exec(select(Parcel).where(Parcel.tenant_id == tenant.id)).first() is None:  # idempotent
+                session.add(Parcel(tenant_id=tenant.id, tracking="SF0001", carrier="SF"))
     """
 
 
@@ -79,6 +142,16 @@ def customer_merged(tenant, survivor_id, merged_id, session):
     """Customer ``merged_id`` was merged into ``survivor_id``: move the plugin's rows that point to the merged customer.
 
     Called in the merge transaction for the enabled plugins; raising aborts the merge.
+
+    Example::
+
+        from sqlalchemy import update
+
+
+        @hookimpl
+        def customer_merged(self, tenant, survivor_id, merged_id, session):
+            session.execute(update(Parcel).where(Parcel.tenant_id == tenant.id, Parcel.customer_id == merged_id)
+                            .values(customer_id=survivor_id))
     """
 
 
@@ -92,30 +165,95 @@ def menu_items(tenant, user):
     """Return a list of ``MenuItem`` for the admin navigation of ``tenant`` as seen by ``user``.
 
     Each item names the host's group it belongs to (``group="members.customers"``, ``"ops.wecom"``, ... the README
-    lists the keys) and its ``order`` within it; an item without a known group lands in the ``other`` group."""
+    lists the keys) and its ``order`` within it; an item without a known group lands in the ``other`` group.
+
+    Example::
+
+        from flask_babel import lazy_gettext as _l
+        from scrm.sdk import MenuItem
+
+
+        @hookimpl
+        def menu_items(self, tenant, user):
+            return [MenuItem(_l("Parcels"), "parcel.index", group="members.customers", order=60, icon="truck")]
+    """
 
 
 @hookspec
 def dashboard_cards(tenant, user, session):
-    """Return a list of ``DashboardCard`` for the tenant's home page."""
+    """Return a list of ``DashboardCard`` for the tenant's home page.
+
+    Example::
+
+        from scrm.sdk import DashboardCard
+
+
+        @hookimpl
+        def dashboard_cards(self, tenant, user, session):
+            shipped = session.exec(select(func.count()).select_from(Parcel).where(Parcel.tenant_id == tenant.id)).one()
+            return [DashboardCard(_l("Parcels shipped"), str(shipped), endpoint="parcel.index")]
+    """
 
 
 @hookspec
 def audience_filters(tenant):
-    """Return a list of ``FilterType``: condition types the audience builder offers and compiles to SQL."""
+    """Return a list of ``FilterType``: condition types the audience builder offers and compiles to SQL.
+
+    Example::
+
+        from scrm.sdk import Customer, FilterType
+
+
+        def received_parcel(values, ctx):
+            receivers = select(Parcel.customer_id).where(Parcel.tenant_id == ctx.tenant_id)
+            return Customer.id.in_(receivers) if values and values[0] else Customer.id.not_in(receivers)
+
+
+        @hookimpl
+        def audience_filters(self, tenant):
+            return [FilterType("parcel_received", _l("Received a parcel"), received_parcel, "bool", plugin="parcel")]
+    """
 
 
 @hookspec
 def customer_panels(tenant, customer, user, session):
     """Return a list of ``ProfilePanel`` for the 360 profile of ``customer`` (a core ``Customer``): the plugin's view
-    of that customer (orders, friends, group chats, ...)."""
+    of that customer (orders, friends, group chats, ...).
+
+    Example::
+
+        from flask import render_template
+        from scrm.sdk import ProfilePanel
+
+
+        @hookimpl
+        def customer_panels(self, tenant, customer, user, session):
+            parcels = session.exec(select(Parcel).where(Parcel.tenant_id == tenant.id,
+                                                        Parcel.customer_id == customer.id)).all()
+            return [ProfilePanel(_l("Parcels"), render_template("parcel/panel.html", parcels=parcels), order=50)]
+    """
 
 
 @hookspec
 def timeline_entries(tenant, events, session):
     """Return a list of ``TimelineEntry`` for those of ``events`` (``CustomerEvent`` rows) the plugin wrote.
 
-    The profile shows each event with the entry its plugin returned, and falls back to the event's summary."""
+    The profile shows each event with the entry its plugin returned, and falls back to the event's summary.
+
+    Example::
+
+        from flask_babel import gettext as _
+        from markupsafe import escape
+        from scrm.sdk import TimelineEntry
+
+
+        @hookimpl
+        def timeline_entries(self, tenant, events, session):
+            # rows written with scrm.sdk.timeline.add_entry(session, SHIPPED, ..., carrier="SF")
+            return [TimelineEntry(e.id, str(_("Parcel shipped with %(carrier)s", carrier=escape(e.data.get("carrier")))),
+                                  "truck")
+                    for e in events if e.plugin == "parcel" and e.kind == "shipped"]
+    """
 
 
 @hookspec
@@ -123,14 +261,38 @@ def customer_columns(tenant, customer_ids, session):
     """Return a list of ``CustomerColumn``: display values the plugin holds about some of ``customer_ids`` (member
     level, lifecycle stage, ...), for list pages that other plugins render (one call per page, never per row).
 
-    A customer without a value is left out of the column's ``values``; a page must render without the column."""
+    A customer without a value is left out of the column's ``values``; a page must render without the column.
+
+    Example::
+
+        from scrm.sdk import CustomerColumn
+
+
+        @hookimpl
+        def customer_columns(self, tenant, customer_ids, session):
+            counts = session.exec(select(Parcel.customer_id, func.count())
+                                  .where(Parcel.tenant_id == tenant.id, Parcel.customer_id.in_(customer_ids))
+                                  .group_by(Parcel.customer_id)).all()
+            return [CustomerColumn("parcels", _l("Parcels"), {customer_id: str(n) for customer_id, n in counts})]
+    """
 
 
 @hookspec
 def tag_sources(tenant):
     """Return a list of ``TagSource``: the tag sources the plugin owns (``TagGroup.source`` / ``Tag.source``, e.g.
     ``'wecom'`` for synced WeCom corp tags). The tag screens list them in a tab of their own and send every change
-    of such a tag to the plugin's ``manage_endpoint``; they never edit a channel's tags locally."""
+    of such a tag to the plugin's ``manage_endpoint``; they never edit a channel's tags locally.
+
+    Example::
+
+        from scrm.sdk import TagSource
+
+
+        @hookimpl
+        def tag_sources(self, tenant):
+            # tags with source "parcel" are listed in their own tab; edits go to the parcel.carrier_tags page
+            return [TagSource("parcel", _l("Carrier tags"), "parcel.carrier_tags")]
+    """
 
 
 @hookspec
@@ -139,6 +301,19 @@ def domain_event(event, session):
 
     Delivery is at least once: use ``event.event_id`` to stay idempotent. The session commits when the hook returns;
     raising rolls it back and the delivery is retried with backoff.
+
+    Example::
+
+        from scrm.sdk import EventTypes
+
+
+        @hookimpl
+        def domain_event(self, event, session):
+            if event.type != EventTypes.CUSTOMER_CREATED:
+                return
+            if session.get(WelcomeParcel, event.event_id) is None:  # at least once: keyed by the event id
+                session.add(WelcomeParcel(event_id=event.event_id, tenant_id=event.tenant_id,
+                                          customer_id=event.payload["customer_id"]))
     """
 
 
@@ -150,7 +325,17 @@ def domain_event(event, session):
 @hookspec(firstresult=True)
 def customer_exclusion_reason(tenant, customer_id, purpose, session):
     """Return a reason (str) why ``customer_id`` must not be reached for ``purpose`` (e.g. 'mass_send', 'redpacket'),
-    or None. The blacklist answers here."""
+    or None. The blacklist answers here.
+
+    Example::
+
+        @hookimpl
+        def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
+            if purpose == "mass_send" and session.exec(select(OptOut).where(
+                    OptOut.tenant_id == tenant.id, OptOut.customer_id == customer_id)).first() is not None:
+                return "opted out of parcel news"
+            return None  # no objection: the next plugin is asked
+    """
 
 
 @hookspec
@@ -158,7 +343,18 @@ def customer_exclusion_reasons(tenant, customer_ids, purpose, session):
     """The batch form of ``customer_exclusion_reason``, asked by the bulk outbound path (``plan_bulk_send``) once per
     chunk of about 1,000 customers. Return a dict {customer_id: reason} of the customers in ``customer_ids`` that must
     not be reached for ``purpose`` (others absent). Optional: a plugin that implements only the single form is asked
-    customer by customer; one that implements both must give the same answers through each."""
+    customer by customer; one that implements both must give the same answers through each.
+
+    Example::
+
+        @hookimpl
+        def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
+            if purpose != "mass_send":
+                return {}
+            opted_out = session.exec(select(OptOut.customer_id).where(
+                OptOut.tenant_id == tenant.id, OptOut.customer_id.in_(customer_ids))).all()
+            return {customer_id: "opted out of parcel news" for customer_id in opted_out}
+    """
 
 
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
