@@ -25,7 +25,7 @@ class HostPlugin(Plugin):
     def menu_items(self, tenant, user):
         return [
             MenuItem(_l("Home"), "tenant.dashboard", order=0, group="home"),
-            MenuItem(_l("Brand settings"), "brand.settings", order=890, section="settings", group="settings.platform",
+            MenuItem(_l("Brand settings"), "brand.settings", order=5, section="settings", group="settings.platform",
                      roles=ADMIN),
             MenuItem(_l("Plugins"), "tenant.plugins", order=10, group="settings.platform", roles=ADMIN),
             MenuItem(_l("API tokens"), "tenant.tokens", order=20, group="settings.platform", roles=ADMIN),
