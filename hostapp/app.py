@@ -29,6 +29,7 @@ from .platform_ext import close_db
 from .sandboxes import mount_sandboxes
 from .security import behind_proxies, init_security
 from .views import brand as brand_views
+from .views import channel_accounts as channel_accounts_views
 from .views import platform as platform_views
 from .views import tenant as tenant_views
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     app.register_blueprint(platform_views.bp)
     tenancy.mount_tenant_blueprint(app, tenant_views.bp, "")
     tenancy.mount_tenant_blueprint(app, brand_views.bp, "/settings/brand")
+    tenancy.mount_tenant_blueprint(app, channel_accounts_views.bp, "/channels/<plugin>/accounts")
     app.register_blueprint(callbacks.bp)
     csrf.exempt(callbacks.bp)
     init_api(app)

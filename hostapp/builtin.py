@@ -30,7 +30,24 @@ class HostPlugin(Plugin):
             MenuItem(_l("Plugins"), "tenant.plugins", order=10, group="settings.platform", roles=ADMIN),
             MenuItem(_l("API tokens"), "tenant.tokens", order=20, group="settings.platform", roles=ADMIN),
             MenuItem(_l("Audit log"), "tenant.audit_log", order=30, group="settings.platform", roles=ADMIN),
+            *self._channel_account_items(tenant),
         ]
+
+    @staticmethod
+    def _channel_account_items(tenant) -> list[MenuItem]:
+        """One "accounts" entry per channel the tenant enabled that declares account settings, under its title."""
+        from flask import g
+
+        from .labels import translate
+        from .platform_ext import platform
+        from .views.channel_accounts import channel_menu
+
+        hooks = getattr(g, "hooks", None)
+        if hooks is None:
+            return []
+        return [MenuItem(translate(title), "channel_accounts.index", order=10 + n, group="settings.channels", roles=ADMIN,
+                         values=(("plugin", name),))
+                for n, (name, title) in enumerate(channel_menu(platform().registry, hooks.enabled))]
 
     @hookimpl
     def dashboard_cards(self, tenant, session):

@@ -268,7 +268,7 @@ def sidebar(hooks, tenant, user, path: str) -> Navigation:
 
     def url_for_item(item: MenuItem) -> str | None:
         try:
-            return url_for(item.endpoint, tenant=tenant.slug)
+            return url_for(item.endpoint, tenant=tenant.slug, **dict(getattr(item, "values", ())))
         except BuildError:
             log.warning("menu item %s: unknown endpoint %s", item.label, item.endpoint)
             return None

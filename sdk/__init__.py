@@ -79,6 +79,7 @@ from scrm.core.plugins.contributions import (
 )
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from scrm.core.services.audit import record as audit
+from scrm.core.services.channel_settings import CheckResult
 from scrm.core.services.channels import accounts as channel_accounts
 from scrm.core.services.channels import create_account as create_channel_account
 from scrm.core.services.channels import credentials as account_credentials
@@ -112,7 +113,7 @@ from scrm.core.timeutil import (
 __all__ = [
     "DataScope", "EmployeeStatus", "Membership", "MergeError", "Role", "User", "core_filter_types",
     "customer_scope", "department_subtree", "distinct_values", "merge_customers",
-    "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "Customer",
+    "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "CheckResult", "Customer",
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",

@@ -29,7 +29,7 @@ EXPECTED_ENTRIES = {
                           "members.loyalty.levels_page", "members.loyalty.points_ledger", "members.loyalty.orders"],
     "ops.wecom": ["wecom.livecodes.index", "wecom.welcome.index"],
     "ops.community": ["wecom.groupchats.index"],
-    "settings.channels": ["wecom.index"],
+    "settings.channels": ["channel_accounts.index"],  # one entry per enabled channel (here WeCom)
     "settings.sync": ["wecom.sync.index", "wecom.rules.index"],
     "settings.platform": ["tenant.plugins", "tenant.tokens", "tenant.audit_log"],
 }

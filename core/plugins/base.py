@@ -151,3 +151,34 @@ class ChannelPlugin(Plugin):
         With ``state_path`` (a file), the simulator keeps its state there across restarts (the demo mounts it in the
         served platform); without, it starts empty and lives in memory (tests)."""
         return None
+
+    # -- channel accounts: the host's one accounts UI (list, add, edit, check, rotate, disable) -------------------
+    # The host mounts the pages at /t/<tenant>/channels/<plugin>/accounts for every enabled channel that declares an
+    # ``account_settings_model``, and lists them in the ``settings.channels`` navigation group under ``title``.
+
+    #: the pydantic model of one account's settings: its fields are the form. ``name`` is the account's name; the
+    #: field marked ``json_schema_extra={"account": "external_id"}`` is the provider's id of the account; ``SecretStr``
+    #: fields (or ``json_schema_extra={"secret": True}``) are secrets: write-only (never rendered back; left empty on
+    #: edit, the stored value is kept) and encrypted at rest; the other fields are kept in ``account.config``. A
+    #: ``json_schema_extra={"generate": True}`` secret is one the platform generates (a callback token) and may
+    #: rotate: see ``generate_account_secret``. None: the channel has no accounts pages.
+    account_settings_model: ClassVar[type | None] = None
+
+    def generate_account_secret(self, field: str) -> str:  # pragma: no cover - interface
+        """A fresh random value for secret ``field`` (one marked ``generate``): used when the field is left empty on
+        creation and by "rotate", which shows the new value once so that the provider can be configured with it."""
+        raise NotImplementedError
+
+    def check_account(self, account, credentials):  # pragma: no cover - interface
+        """Check ``account``'s settings against the provider and return a ``CheckResult`` (``scrm.sdk``): ``ok``,
+        a short message (the provider's error code and text when not ok) and details per credential.
+
+        ``account`` is the ``ChannelAccount`` (its ``external_id`` and ``config``), ``credentials`` its decrypted
+        secrets (a dict). Called by the accounts page's "Check credentials" inside a request: keep it to a few
+        seconds (short timeouts), never raise for a provider error (return ``CheckResult(False, ...)``)."""
+        raise NotImplementedError
+
+    def account_links(self, account) -> list[tuple[str, str]]:
+        """Extra pages of one account that the channel serves itself, as ``(label, endpoint)`` pairs: the accounts
+        page links them (``url_for(endpoint, account_id=account.id)``). None by default."""
+        return []

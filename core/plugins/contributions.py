@@ -27,6 +27,9 @@ class MenuItem:
     #: basic one); the replaced entry is left out of the navigation
     replaces: str | None = None
     group: str = ""
+    #: URL values of the endpoint besides the tenant, as ``(name, value)`` pairs (the host's channel accounts
+    #: entries: ``(("plugin", "wecom"),)``)
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
    data-clone-last="selector"        on a button: append a copy of the last matching element (inputs and selects
                                      cleared) into data-into="#target"
    data-copy-option-data="name"      on a <select>: copy the chosen option's data-<name> into the form field <name>
+   data-copy="selector"              on a button: copy the matching field's value to the clipboard (the button
+                                     says so for two seconds through its data-copied label, when given)
 
    (data-confirm on a form or submit button and data-remove-closest are handled by filters.js.)
 */
@@ -24,6 +26,27 @@
       var template = document.getElementById(appender.getAttribute("data-append-template"));
       var into = document.querySelector(appender.getAttribute("data-into"));
       if (template && into) { into.appendChild(template.content.cloneNode(true)); }
+      return;
+    }
+    var copier = closestWith(event.target, "data-copy");
+    if (copier) {
+      var source = document.querySelector(copier.getAttribute("data-copy"));
+      if (source) {
+        source.select();
+        var done = function () {
+          var label = copier.getAttribute("data-copied");
+          if (!label) { return; }
+          var before = copier.textContent;
+          copier.textContent = label;
+          setTimeout(function () { copier.textContent = before; }, 2000);
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(source.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      }
       return;
     }
     var cloner = closestWith(event.target, "data-clone-last");

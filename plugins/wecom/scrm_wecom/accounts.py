@@ -264,13 +264,17 @@ def save_account(session: Session, box: Any, tenant_id: int, values: AccountValu
 
 
 def record_check(session: Session, account: ChannelAccount, results: Mapping[str, Mapping[str, Any]]) -> None:
-    """Store a credential check (``{kind: {"ok", "errcode", "errmsg"}}``) on the account and set ``last_error``
-    to the configuration errors it found (None when there are none)."""
-    config = dict(account.config or {})
-    config["check"] = {"checked_at": utcnow().isoformat(timespec="seconds"), "results": dict(results)}
-    account.config = config
+    """Store a credential check (``{kind: {"ok", "missing", "errcode", "errmsg"}}``, e.g. the demo's) on the account
+    as the host's accounts page shows it, and set ``last_error`` to the configuration errors it found (None when
+    there are none)."""
     problems = [f"{kind}: {r['errcode']} {r['errmsg']}" for kind, r in results.items()
                 if not r.get("ok") and r.get("errcode") in CONFIG_ERROR_CODES]
+    failed = any(not r.get("ok") and not r.get("missing") for r in results.values())
+    config = dict(account.config or {})
+    # the shape the host's accounts page shows (``CheckResult.to_json``)
+    config["check"] = {"ok": not failed, "message": "; ".join(problems)[:500], "details": dict(results),
+                       "checked_at": utcnow().isoformat(timespec="seconds")}
+    account.config = config
     account.last_error = "; ".join(problems)[:500] if problems else None
     session.add(account)
     session.flush()

@@ -22,6 +22,35 @@ class WeComPlugin(ChannelPlugin):
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
                                             "churn", "messaging", "rules")
 
+    # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
+
+    @property
+    def account_settings_model(self):
+        from .account_settings import WeComAccountSettings
+
+        return WeComAccountSettings
+
+    def generate_account_secret(self, field: str) -> str:
+        """A new callback Token or EncodingAESKey (the values WeCom's admin is then configured with)."""
+        from .accounts import generate_callback_token, generate_encoding_aes_key
+
+        generators = {"callback_token": generate_callback_token, "encoding_aes_key": generate_encoding_aes_key}
+        if field not in generators:
+            raise KeyError(field)
+        return generators[field]()
+
+    def check_account(self, account, credentials):
+        """A fresh access token for every configured secret, from the account's API host (the sandbox in tests)."""
+        from scrm.sdk import current_bus
+
+        from .checks import check_result
+
+        return check_result(current_bus().platform, account, credentials)
+
+    def account_links(self, account):
+        """The session-archive private keys of the corp are kept on a WeCom page of their own."""
+        return [(_l("Session archive keys"), "wecom.archive_keys")]
+
     @hookimpl
     def register_routes(self):
         from .views import build_blueprint
@@ -39,7 +68,6 @@ class WeComPlugin(ChannelPlugin):
                 MenuItem(_l("Live codes"), "wecom.livecodes.index", order=10, group="ops.wecom"),
                 MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
                 MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
-                MenuItem(_l("WeCom"), "wecom.index", order=10, group="settings.channels", roles=admin),
                 MenuItem(_l("WeCom sync"), "wecom.sync.index", order=10, group="settings.sync", roles=admin),
                 MenuItem(_l("WeCom platform rules"), "wecom.rules.index", order=20, group="settings.sync",
                          roles=admin)]

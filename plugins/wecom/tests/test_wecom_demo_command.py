@@ -39,7 +39,8 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     with Session(plat.engine) as session:
         [account] = session.exec(select(ChannelAccount).where(ChannelAccount.plugin == "wecom")).all()
         assert account.config["api_base"] == f"{demo_url}/sandbox/wecom"
-        assert account.last_error is None and all(r["ok"] for r in account.config["check"]["results"].values())
+        assert account.last_error is None and account.config["check"]["ok"]
+        assert all(r["ok"] for r in account.config["check"]["details"].values())
         tenant_id = account.tenant_id
         assert count(session, LiveCode, LiveCode.tenant_id == tenant_id) == len(wecom_demo.LIVE_CODES)
         assert count(session, WelcomeMessage, WelcomeMessage.tenant_id == tenant_id) == 1
@@ -74,14 +75,15 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     server = make_server("127.0.0.1", int(demo_url.rsplit(":", 1)[1]), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        check = client.post(f"/t/demo/wecom/accounts/{account.id}/check", follow_redirects=True)
+        check = client.post(f"/t/demo/channels/wecom/accounts/{account.id}/check", follow_redirects=True)
     finally:
         server.shutdown()
         server.server_close()
     assert check.status_code == 200
     with Session(plat.engine) as session:
         account = session.get(ChannelAccount, account.id)
-        assert account.last_error is None and all(r["ok"] for r in account.config["check"]["results"].values())
+        assert account.last_error is None and account.config["check"]["ok"]
+        assert all(r["ok"] for r in account.config["check"]["details"].values())
 
 
 def test_without_the_switch_no_sandbox_is_mounted(demo_app):

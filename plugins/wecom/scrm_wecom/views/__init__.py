@@ -1,6 +1,7 @@
-"""The plugin's pages, mounted at ``/t/<tenant>/wecom/``: the WeCom corp accounts of the tenant.
+"""The plugin's pages, mounted at ``/t/<tenant>/wecom/`` (the corp accounts themselves are managed on the host's
+channel accounts pages, ``/t/<tenant>/channels/wecom/accounts``).
 
-``build_blueprint(features)`` returns the ``wecom`` blueprint with the account pages and the blueprints of the
+``build_blueprint(features)`` returns the ``wecom`` blueprint with the session-archive key pages and the blueprints of the
 feature packages named in ``features`` nested in it (each ``scrm_wecom.<feature>.views.bp``).
 """
 

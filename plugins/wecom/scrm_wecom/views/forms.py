@@ -1,20 +1,16 @@
-"""The account form: parsing and validation of what the settings page posts."""
+"""The session-archive key form: parsing and validation of what the archive keys page posts."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
 from ..accounts import (
-    CALLBACK_FIELDS,
-    DEFAULT_API_BASE,
     MAX_ARCHIVE_KEYS,
     SECRET_FIELDS,
-    AccountValues,
     ArchiveKey,
     InvalidPrivateKey,
     rsa_key_bits,
@@ -26,54 +22,6 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9]{1,32}\Z")
 AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}\Z")
 SECRET_NAMES = tuple(SECRET_FIELDS.values())
 REQUIRED_ON_CREATE = ("agent_secret", "callback_token", "encoding_aes_key")
-
-
-@dataclass
-class AccountForm:
-    """Raw form values (what the page re-renders) and the errors found, keyed by field name."""
-
-    data: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def empty(cls) -> AccountForm:
-        return cls({"name": "", "corp_id": "", "agent_id": "", "api_base": "",
-                    **{name: "" for name in (*SECRET_NAMES, *CALLBACK_FIELDS)}})
-
-    @classmethod
-    def from_request(cls, form: Mapping[str, str]) -> AccountForm:
-        names = ("name", "corp_id", "agent_id", "api_base", *SECRET_NAMES, *CALLBACK_FIELDS)
-        return cls({name: (form.get(name) or "").strip() for name in names})
-
-    def validate(self, creating: bool) -> AccountValues | None:
-        """The validated values, or None with ``errors`` filled in. On update, empty secrets keep the stored ones."""
-        d, errors = self.data, self.errors
-        if not 1 <= len(d["name"]) <= 100:
-            errors["name"] = str(_l("Enter a name of 1 to 100 characters."))
-        if not CORP_ID_RE.match(d["corp_id"]):
-            errors["corp_id"] = str(_l("A CorpId starts with ww (or wx) followed by letters and digits."))
-        agent_id = int(d["agent_id"]) if d["agent_id"].isdigit() else 0
-        if not 1 <= agent_id <= 99_999_999:
-            errors["agent_id"] = str(_l("The AgentId is the number shown on the app's page in the WeCom admin."))
-        for name in SECRET_NAMES:
-            if d[name] and not SECRET_RE.match(d[name]):
-                errors[name] = str(_l("A secret is 1 to 128 visible characters without spaces."))
-        if d["callback_token"] and not TOKEN_RE.match(d["callback_token"]):
-            errors["callback_token"] = str(_l("The Token is 1 to 32 letters or digits."))
-        if d["encoding_aes_key"] and not AES_KEY_RE.match(d["encoding_aes_key"]):
-            errors["encoding_aes_key"] = str(_l("The EncodingAESKey is exactly 43 letters or digits."))
-        if creating:
-            for name in REQUIRED_ON_CREATE:
-                if not d[name] and name not in errors:
-                    errors[name] = str(_l("Required."))
-        api_base = d["api_base"] or DEFAULT_API_BASE
-        parts = urlsplit(api_base)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            errors["api_base"] = str(_l("Enter an http(s) URL such as %(url)s.", url=DEFAULT_API_BASE))
-        if errors:
-            return None
-        return AccountValues(name=d["name"], corp_id=d["corp_id"], agent_id=agent_id, api_base=api_base.rstrip("/"),
-                             secrets={name: d[name] for name in (*SECRET_NAMES, *CALLBACK_FIELDS)})
 
 
 KEY_PROBLEMS = {
