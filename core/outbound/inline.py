@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+
+from sqlmodel import Session
 
 from ..db import session_scope
 from ..jobs.bus import current_bus
@@ -37,11 +40,15 @@ from .message import SendResult
 log = logging.getLogger(__name__)
 
 
-def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROTTLE_WAIT) -> SendResult | None:
+def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROTTLE_WAIT,
+                on_sent: Callable[[Session, int], None] | None = None) -> SendResult | None:
     """Send the tenant's queued ledger row ``delivery_id`` now, in the calling job (see the module documentation).
 
     Call it after the transaction that wrote the row (``send_message(..., deliver_inline=True)``) has committed, with
-    no transaction open. Waits at most ``max_wait`` seconds for the account's rate slot. Returns the channel's
+    no transaction open. Waits at most ``max_wait`` seconds for the account's rate slot. ``on_sent(session, row_id)``
+    runs in the transaction that moves the row to sent (the move holds the row's lock until it commits): work that
+    must commit together with the sent status, such as a timeline entry another job could otherwise write too.
+    Returns the channel's
     ``SendResult`` as recorded on the row, or None when this call did not send: the row was not queued any more
     (another job sent it, or it was skipped), it belongs to another tenant, its channel is disabled (the row ends
     ``skipped``), its account is gone (``failed``), or it was handed to the send job (rate slot too far away)."""
@@ -87,6 +94,12 @@ def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROT
         except Exception:
             result = None
         result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    if result.ok and on_sent is not None:
+        with session_scope(engine) as session:
+            status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
+            if ledger.advance(session, row.id, status, provider_id=result.provider_id, expect=DeliveryStatus.SENDING):
+                on_sent(session, row.id)
+        return result
     _record(engine, row, result, final=False)
     if not result.ok and result.retryable:  # released to queued: the send job tries again with its backoff
         send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id}, delay=1_000)

@@ -16,7 +16,9 @@ class WeComPlugin(ChannelPlugin):
     title = N_("WeCom")
     description = N_("WeCom channel: corp accounts, the API client, callbacks turned into domain events, and a local "
                      "WeCom sandbox.")
-    capabilities = ("text", "textcard", "welcome", "mass_template")
+    #: what ``deliver`` sends and how fast (``messaging.channel``: app messages to employees, welcomes to new friends)
+    capabilities = ("text", "textcard", "welcome")
+    rate_limit = 150.0
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
@@ -156,6 +158,12 @@ class WeComPlugin(ChannelPlugin):
         from .callbacks import handle_callback
 
         return handle_callback(platform(), account, request, session)
+
+    def deliver(self, account, outgoing):
+        """One send of the outbound path: an app message to an employee or a welcome (:mod:`.messaging.channel`)."""
+        from .messaging.channel import deliver
+
+        return deliver(account, outgoing)
 
     def sandbox_app(self, state_path=None):
         """The local WeCom simulator (:mod:`scrm_wecom.sandbox`); ``state_path`` keeps its corps across restarts."""

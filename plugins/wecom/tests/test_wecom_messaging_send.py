@@ -1,6 +1,8 @@
-"""App messages to employees through ``message/send`` (the ``messaging`` module): recorded once per ledger key and
-sent once, WeCom's answer stored, errors recorded (81013, unknown userid, left employee) and retryable, busy WeCom
-retried by a durable schedule; the members plugin's notifications delivered the same way; tenants stay apart."""
+"""App messages to employees through ``message/send`` (the ``messaging`` module), sent through the platform's
+outbound path: recorded once per ledger key and sent once, WeCom's answer stored, errors recorded with WeCom's code
+(81013, unknown userid, left employee) and sent again as new rows, busy WeCom retried by the send job until the last
+attempt, a message the broker refused relayed; the members plugin's notifications delivered the same way; tenants
+stay apart."""
 
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ from wecom_sync_fixtures import *  # noqa: F403
 from wecom_sync_fixtures import customer_of
 
 from scrm.core.db import writer
-from scrm.core.models import ScheduledJob
 from scrm.sdk import Employee, publish, utcnow
 
 PUBLIC = "https://scrm.acme.test"
@@ -46,6 +47,8 @@ def test_a_message_is_sent_once_per_key_and_wecoms_answer_is_kept(db, tenant, ch
     assert len(sent["textcard"]["title"].encode()) <= 128  # cut to WeCom's byte limit
     [row] = deliveries(db, tenant.id)
     assert (row.status, row.provider_id, row.channel) == ("sent", sent["msgid"], "wecom")
+    assert (row.purpose, row.recipient, row.customer_id, row.attempts) == ("notification", "lisi", None, 1)
+    assert row.message["kind"] == "textcard" and row.sent_at is not None
     message = db.execute(select(AppMessage).where(AppMessage.delivery_id == row.id)).scalar_one()
     assert message.response["msgid"] == sent["msgid"] and message.attempts == 1
 
@@ -55,48 +58,54 @@ def test_81013_is_recorded_as_failed_and_a_retry_sends_it(db, tenant, churn_acco
     row_id = queue(db, tenant.id, employee(db, tenant.id, "zhangsan").id, Text("hello"), "test:81013")
     worker.join()
     [row] = deliveries(db, tenant.id)
-    assert (row.status, row.error_code) == ("failed", "81013") and app_messages(sandbox[1]) == []
-    with Session(writer(db.get_bind())) as session:
-        assert retry_failed(session, tenant.id, [row_id]) == 1
-        session.commit()
+    assert (row.status, row.error_code, row.attempts) == ("failed", "81013", 1) and app_messages(sandbox[1]) == []
+    for _ in range(2):  # retrying the same failure twice sends it once
+        with Session(writer(db.get_bind())) as session:
+            retry_failed(session, tenant.id, [row_id])
+            session.commit()
     worker.join()
-    assert [r.status for r in deliveries(db, tenant.id)] == ["sent"]
+    failed, retried = deliveries(db, tenant.id)
+    assert (failed.id, failed.status, failed.error_code) == (row_id, "failed", "81013")  # the ledger never goes back
+    assert (retried.idempotency_key, retried.status) == (f"retry:{row_id}", "sent") and retried.provider_id
     assert to(app_messages(sandbox[1]), "zhangsan")[0]["text"]["content"] == "hello"
+    assert len(app_messages(sandbox[1])) == 1
 
 
-def test_a_busy_wecom_is_retried_by_a_durable_schedule(db, platform, tenant, churn_account, sandbox, worker):
-    sandbox[1].fail_next(SEND, 45009, times=4)  # the client's own three retries fail too
-    row_id = queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("later"), "test:busy")
-    worker.join()
+def test_a_busy_wecom_is_retried_by_the_send_job(db, tenant, churn_account, sandbox, worker):
+    sandbox[1].fail_next(SEND, 45009, times=4)  # the client's own three retries fail too: the first attempt fails
+    queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("later"), "test:busy")
+    worker.join(timeout=60)
     [row] = deliveries(db, tenant.id)
-    assert (row.status, row.error_code) == ("queued", "45009")
-    job = db.execute(select(ScheduledJob).where(ScheduledJob.key == f"wecom:app_message:{row_id}")).scalar_one()
-    assert job.tenant_id == tenant.id
-    platform.tick(now=utcnow() + timedelta(minutes=2))
-    worker.join()
-    assert [r.status for r in deliveries(db, tenant.id)] == ["sent"] and len(app_messages(sandbox[1])) == 1
+    assert (row.status, row.attempts) == ("sent", 2) and len(app_messages(sandbox[1])) == 1
 
 
-def test_a_message_the_broker_refused_is_sent_by_the_sweep(db, platform, tenant, churn_account, sandbox, worker,
-                                                           monkeypatch):
-    from scrm_wecom.messaging import dispatch
+def test_a_busy_wecom_ends_failed_with_its_code_after_the_last_attempt(db, tenant, churn_account, sandbox, worker,
+                                                                       monkeypatch):
+    from scrm.core.outbound import jobs as outbound_jobs
 
+    monkeypatch.setattr(outbound_jobs, "MAX_ATTEMPTS", 2)
+    sandbox[1].fail_next(SEND, 45009, times=8)  # two attempts of four calls each
+    queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("never"), "test:busy-forever")
+    worker.join(timeout=60)
+    [row] = deliveries(db, tenant.id)
+    assert (row.status, row.error_code, row.attempts) == ("failed", "45009", 2) and app_messages(sandbox[1]) == []
+
+
+def test_a_message_the_broker_refused_is_relayed(db, platform, tenant, churn_account, sandbox, worker, monkeypatch):
     def refuse(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(dispatch.deliver_app_message, "send", refuse)
-    row_id = queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("swept"), "test:sweep")
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "send_many", refuse)
+        row_id = queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("relayed"), "test:relay")
     worker.join()
-    monkeypatch.undo()
     [row] = deliveries(db, tenant.id)
-    assert row.status == "queued" and app_messages(sandbox[1]) == []
-    row.created_at = utcnow() - timedelta(minutes=11)
-    db.add(row)
-    db.commit()
-    platform.tick(now=utcnow() + timedelta(minutes=11))
+    assert (row.status, row.enqueued_at) == ("queued", None) and app_messages(sandbox[1]) == []
+    platform.tick(now=utcnow() + timedelta(minutes=1))
     worker.join()
-    assert [r.status for r in deliveries(db, tenant.id)] == ["sent"] and row.id == row_id
-    assert to(app_messages(sandbox[1]), "lisi")[0]["text"]["content"] == "swept"
+    [row] = deliveries(db, tenant.id)
+    assert (row.id, row.status) == (row_id, "sent")
+    assert to(app_messages(sandbox[1]), "lisi")[0]["text"]["content"] == "relayed"
 
 
 def test_unreachable_recipients_are_recorded_without_a_send(db, tenant, churn_account, sandbox, worker):
@@ -173,20 +182,16 @@ def test_the_customer_card_opens_for_friends_and_staff_of_the_tenant_only(db, te
     assert client.get(f"/t/{other_tenant.slug}/wecom/messages/customers/{alice}").status_code == 404
 
 
-def test_jobs_of_another_tenant_neither_send_nor_sweep_this_tenants_messages(db, platform, tenant, other_tenant,
-                                                                           churn_account, sandbox, worker,
-                                                                           monkeypatch):
-    from scrm_wecom.messaging import dispatch
+def test_another_tenants_send_job_does_not_send_this_tenants_message(db, platform, tenant, other_tenant,
+                                                                     churn_account, sandbox, worker, monkeypatch):
+    from scrm.core.outbound import jobs as outbound_jobs
 
-    monkeypatch.setattr(dispatch.deliver_app_message, "send", lambda *a, **k: None)  # the broker lost it
-    row_id = queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("mine"), "test:mine")
-    monkeypatch.undo()
-    [row] = deliveries(db, tenant.id)
-    row.created_at = utcnow() - timedelta(minutes=11)
-    db.add(row)
-    db.commit()
-    dispatch.deliver_app_message.fn(other_tenant.id, delivery_id=row_id)
-    with Session(writer(db.get_bind())) as session:
-        assert dispatch.stale_queued(session, other_tenant.id) == []
-        assert dispatch.stale_queued(session, tenant.id) == [row_id]
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "send_many", lambda jobs: None)  # the broker lost it
+        row_id = queue(db, tenant.id, employee(db, tenant.id, "lisi").id, Text("mine"), "test:mine")
+    outbound_jobs.send_delivery.fn(other_tenant.id, delivery_id=row_id)
     assert app_messages(sandbox[1]) == [] and deliveries(db, tenant.id)[0].status == "queued"
+    with Session(writer(db.get_bind())) as session:  # nor can another tenant retry it
+        assert retry_failed(session, other_tenant.id, [row_id]) == 0
+    outbound_jobs.send_delivery.fn(tenant.id, delivery_id=row_id)
+    assert deliveries(db, tenant.id)[0].status == "sent" and len(app_messages(sandbox[1])) == 1

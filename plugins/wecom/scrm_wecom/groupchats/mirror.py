@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from scrm.sdk import ChannelAccount, CustomerIdentity, Employee, IdentityKind, utcnow
@@ -114,6 +116,34 @@ class Mirror:
                     CustomerIdentity.value.in_(values))).all()))
         return out
 
+    def _insert_new(self, chat: GroupChat, rows: list[GroupMember], *, take_values: bool = False
+                    ) -> list[GroupMember]:
+        """Insert member rows read as missing, race-free: the callback's member change and the re-read it triggers
+        may both find a member missing and insert it, so the insert skips a row another transaction inserted since
+        the read (``ON CONFLICT (group_chat_id, member_id) DO NOTHING``, SQLite and PostgreSQL) instead of failing on
+        the unique key. Returns the rows this call inserted (the joins it counts); with ``take_values`` a row inserted
+        meanwhile by the other side takes the values of ``rows`` (a ``groupchat/get`` answer is the fuller one)."""
+        if not rows:
+            return []
+        table = GroupMember.__table__
+        values = [{c.name: getattr(row, c.name) for c in table.columns if c.name != "id"} for row in rows]
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(values).on_conflict_do_nothing(
+            index_elements=["group_chat_id", "member_id"]).returning(table.c.member_id)
+        inserted = set(self.session.execute(statement).scalars())
+        wanted = {value["member_id"]: value for value in values}
+        order = {member_id: position for position, member_id in enumerate(wanted)}
+        loaded = sorted(self.session.exec(select(GroupMember).where(
+            GroupMember.group_chat_id == chat.id, GroupMember.member_id.in_(list(wanted)))).all(),
+            key=lambda row: order[row.member_id])
+        for row in loaded:
+            if row.member_id not in inserted and take_values:
+                for name, value in wanted[row.member_id].items():
+                    setattr(row, name, value)
+                self.session.add(row)
+        return [row for row in loaded if row.member_id in inserted]
+
     # -- groupchat/get answers -------------------------------------------------------------------------------------------
 
     def apply(self, details: Sequence[dict[str, Any]], *, members: bool = True) -> list[ChatChange]:
@@ -176,15 +206,16 @@ class Mirror:
                        employees: dict[str, int], customers: dict[str, int], today) -> None:
         chat = change.chat
         seen: set[str] = set()
+        new: dict[str, GroupMember] = {}
         for m in listed:
             member_id = _text(m.get("userid"), 64)
             if not member_id or member_id in seen:
                 continue
             seen.add(member_id)
             row = existing.get(member_id)
-            if row is None:
-                row = GroupMember(tenant_id=self.tenant_id, group_chat_id=chat.id, member_id=member_id)
-                change.joined.append(row)
+            if row is None:  # inserted below, all at once and race-free
+                row = new[member_id] = GroupMember(tenant_id=self.tenant_id, group_chat_id=chat.id,
+                                                   member_id=member_id)
             row.type = int(m.get("type") or MemberType.EXTERNAL)
             row.join_time = _time(m.get("join_time")) or row.join_time
             row.join_scene = int(m.get("join_scene") or 0)
@@ -197,7 +228,9 @@ class Mirror:
                 row.employee_id, row.customer_id = employees.get(member_id), None
             else:
                 row.customer_id = customers.get(member_id) or customers.get(row.unionid) or row.customer_id
-            self.session.add(row)
+            if member_id not in new:
+                self.session.add(row)
+        change.joined = self._insert_new(chat, list(new.values()), take_values=True)
         change.left = [row for member_id, row in existing.items() if member_id not in seen]
         for row in change.left:
             self.session.delete(row)
@@ -218,13 +251,12 @@ class Mirror:
         new_ids = [m for m in dict.fromkeys(joined) if m and m not in existing]
         employees = self.employees(new_ids)
         customers = self.customers([m for m in new_ids if m not in employees])
-        for member_id in new_ids:
-            row = GroupMember(tenant_id=self.tenant_id, group_chat_id=chat.id, member_id=member_id[:64],
-                              type=MemberType.EMPLOYEE if member_id in employees else MemberType.EXTERNAL,
-                              join_time=when, join_scene=join_scene, employee_id=employees.get(member_id),
-                              customer_id=customers.get(member_id))
-            self.session.add(row)
-            change.joined.append(row)
+        change.joined = self._insert_new(chat, [
+            GroupMember(tenant_id=self.tenant_id, group_chat_id=chat.id, member_id=member_id[:64],
+                        type=MemberType.EMPLOYEE if member_id in employees else MemberType.EXTERNAL,
+                        join_time=when, join_scene=join_scene, employee_id=employees.get(member_id),
+                        customer_id=customers.get(member_id))
+            for member_id in new_ids])
         gone = [existing[m] for m in dict.fromkeys(left) if m in existing]
         if gone:
             self.session.execute(delete(GroupMember).where(GroupMember.id.in_([row.id for row in gone])))

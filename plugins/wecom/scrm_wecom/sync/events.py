@@ -68,6 +68,10 @@ def friend_upserted(session: Session, account: ChannelAccount, payload: dict[str
     welcomed_before_known(session, account, ext, userid)
 
 
+#: a welcome's ledger states before the sender records it sent (the sender then writes the timeline entry)
+BEING_SENT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+
+
 def welcomed_before_known(session: Session, account: ChannelAccount, external_userid: str, userid: str) -> None:
     """A welcome the fast path sent (or is sending) before the friend's customer existed joins the customer: the
     ledger row gets the customer, and a sent one its timeline entry (one being sent gets it from the sender, which
@@ -75,7 +79,7 @@ def welcomed_before_known(session: Session, account: ChannelAccount, external_us
     rows = session.exec(select(MessageDelivery).where(
         MessageDelivery.tenant_id == account.tenant_id, MessageDelivery.kind == "welcome",
         MessageDelivery.recipient == external_userid, MessageDelivery.customer_id.is_(None),
-        MessageDelivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED]))
+        MessageDelivery.status.in_([*BEING_SENT, DeliveryStatus.SENT, DeliveryStatus.DELIVERED]))
         .with_for_update()).all()
     if not rows:
         return
@@ -84,7 +88,7 @@ def welcomed_before_known(session: Session, account: ChannelAccount, external_us
     for row in rows:
         row.customer_id = customer_id
         session.add(row)
-        if row.status != DeliveryStatus.QUEUED:
+        if row.status not in BEING_SENT:
             timeline.write(session, account.tenant_id, customer_id, timeline.WELCOME_SENT, row.sent_at,
                            userid=row.task_ref.rpartition("@")[2] if row.task_ref else userid)
     session.flush()

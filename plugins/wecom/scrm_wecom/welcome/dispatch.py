@@ -6,9 +6,19 @@ what it needs itself (account, employee, customer when known, the name from WeCo
 ``wecom.friend_added`` handler stays the backup: it enqueues the job again only while the ledger has no row for the
 code (the broker lost the first message, or it has not run yet).
 
+Ledgered through the platform's outbound path: the job writes the row with ``scrm.sdk.send_message`` (purpose
+``welcome``, recipient the customer's external_userid, the customer when known, idempotency key
+``welcome:<welcome_code>``) with ``deliver_inline=True``, commits, and sends it at once with ``scrm.sdk.deliver_now``
+(the code cannot wait for the send queue); the call itself is ``WeComPlugin.deliver`` -> ``deliver_welcome``. So the
+exclusion hook is asked for purpose ``welcome`` (a customer a plugin excludes from welcomes gets a skipped row with the
+reason and no call; the members blacklist does not exclude welcomes, see the README), the tenant's daily caps apply
+only if the tenant set one for ``welcome`` (there is no default: a welcome answers the friend's own add and is not a
+mass message, nor does it count towards the mass-send cap), the account's rate slot is taken, and the row moves only
+forward.
+
 Contract: at most one ``send_welcome_msg`` per welcome code, whatever the redeliveries and from whichever path (the
-core delivery ledger row ``welcome:<welcome_code>`` is committed before the call and a second job finding it does
-nothing), and one welcome per friendship: a code of an employee and customer who already got a welcome since their
+ledger row ``welcome:<welcome_code>`` is committed before the call and claimed by one caller only; a second job
+finding it does nothing), and one welcome per friendship: a code of an employee and customer who already got a welcome since their
 last deletion (a half add followed by the full add) is recorded as skipped (``welcomed``) without a call. A code
 certainly older than its 20 seconds is recorded as skipped (``expired``) without a call; 41051 (the customer
 already started chatting, another app used the code, or it expired) is recorded as skipped; any other error is
@@ -32,11 +42,15 @@ from scrm.sdk import (
     Employee,
     IdentityKind,
     MessageDelivery,
+    OutboundMessage,
+    Outgoing,
+    SendResult,
     actor,
+    advance_delivery,
     current_bus,
+    deliver_now,
     job_session,
-    mark_delivery,
-    record_delivery,
+    send_message,
     utcnow,
 )
 from scrm.sdk.wechat import WeChatAPIError
@@ -62,7 +76,11 @@ CERTAINLY_EXPIRED = CODE_LIFE + timedelta(seconds=2)
 #: ledger outcomes of welcomes never sent (``error_code``), besides WeCom's own codes
 ALREADY_WELCOMED = "welcomed"
 CODE_EXPIRED = "expired"
-COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
+           DeliveryStatus.READ)
+#: the outbound path's purpose and message kind of a welcome (``WeComPlugin.capabilities``)
+PURPOSE = "welcome"
+WELCOME_KIND = "welcome"
 
 
 def welcome_job_kwargs(account_id: int, payload: dict[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
@@ -121,15 +139,17 @@ def _friendship_ended_since(session: Session, tenant_id: int, account_id: int, u
 
 
 def welcomed_in_friendship(session: Session, tenant_id: int, account_id: int, userid: str,
-                           external_userid: str) -> MessageDelivery | None:
+                           external_userid: str, welcome_code: str = "") -> MessageDelivery | None:
     """The welcome the current friendship of ``userid`` and ``external_userid`` already got (being sent, sent or
     delivered), or None. A friendship runs from an add to the next deletion by either side: the full add after a
     half add is the same friendship, an add after a deletion a new one. Failed and skipped welcomes do not count,
-    so the full add's code is a second chance when the half add's welcome did not go out."""
+    so the full add's code is a second chance when the half add's welcome did not go out. The welcome of
+    ``welcome_code`` itself does not count (a job racing with another for the same code)."""
     rows = session.exec(select(MessageDelivery).where(
         MessageDelivery.tenant_id == tenant_id, MessageDelivery.channel == CHANNEL,
         MessageDelivery.kind == "welcome", MessageDelivery.account_id == account_id,
-        MessageDelivery.recipient == external_userid, MessageDelivery.status.in_(COUNTED))
+        MessageDelivery.recipient == external_userid, MessageDelivery.status.in_(COUNTED),
+        MessageDelivery.idempotency_key != ledger_key(welcome_code))
         .order_by(MessageDelivery.id.desc())).all()
     last = next((row for row in rows if _sender(row.task_ref) == userid), None)
     if last is None or _friendship_ended_since(session, tenant_id, account_id, userid, external_userid,
@@ -198,7 +218,6 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
     """Choose the new friend's welcome (``routing.choose_welcome``) and send it once with ``welcome_code``."""
     if not welcome_code or not userid or not external_userid:
         return
-    platform = current_bus().platform
     with job_session() as session:
         if welcome_recorded(session, tenant_id, welcome_code):
             return  # the other path's job came first
@@ -210,46 +229,86 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
         if choice is None:
             return
         customer = _customer(session, tenant_id, account.external_id, external_userid, customer_id)
-        earlier = welcomed_in_friendship(session, tenant_id, account_id, userid, external_userid)
-        row, created = record_delivery(
-            session, tenant_id, channel=CHANNEL, recipient=external_userid, account_id=account_id,
-            customer_id=customer.id if customer is not None else None, kind="welcome",
-            idempotency_key=ledger_key(welcome_code), task_ref=sender_task_ref(choice.ref, userid))
-        if not created:
-            return
-        if not choice.content:
-            mark_delivery(session, row, DeliveryStatus.SKIPPED, error="the welcome resolver chose no content")
-            return
-        if earlier is not None:
-            mark_delivery(session, row, DeliveryStatus.SKIPPED, error_code=ALREADY_WELCOMED,
-                          error=f"this friendship was already welcomed (delivery {earlier.id})")
-            return
-        age = _age(friend.added_at, utcnow())
-        if age > CERTAINLY_EXPIRED:
-            mark_delivery(session, row, DeliveryStatus.SKIPPED, error_code=CODE_EXPIRED,
-                          error=f"the welcome code had expired: {int(age.total_seconds())} s after the add "
-                                f"(WeCom keeps it {int(CODE_LIFE.total_seconds())} s); not sent")
-            return
+        earlier = welcomed_in_friendship(session, tenant_id, account_id, userid, external_userid, welcome_code)
         employee = session.exec(select(Employee).where(Employee.tenant_id == tenant_id,
                                                        Employee.userid == userid)).first()
-        recipient = Recipient(employee_name=employee.name if employee else "",
-                              employee_position=(employee.position or "") if employee else "",
-                              customer_name=customer.name if customer is not None else "")
-        client = WeComClient.for_account(account, platform)
-        # the ledger row is the single-send guard: it must be committed before the call, and no transaction stays
-        # open across the calls (the token store writes in its own)
-        customer_id = customer.id if customer is not None else None
-        session.commit()
-        outcome = _send(client, welcome_code, choice.content, recipient, external_userid, friend.added_at)
-        if outcome[0] == DeliveryStatus.SENT:
-            # the fast path may send before the friend event made the customer: the row lock orders this with the
-            # event's linking (``sync.events.welcomed_before_known``), so exactly one of the two writes the entry
-            session.refresh(row, with_for_update=True)
-            if row.customer_id is None and customer_id is None:
-                found = _customer(session, tenant_id, account.external_id, external_userid, None)
-                row.customer_id = found.id if found is not None else None
-            timeline.write(session, tenant_id, row.customer_id or customer_id, timeline.WELCOME_SENT, userid=userid)
-        mark_delivery(session, row, outcome[0], error_code=outcome[1], error=outcome[2])
+        payload = {"welcome_code": welcome_code, "content": choice.content or {},
+                   "added_at": friend.added_at.isoformat(),
+                   "employee_name": employee.name if employee else "",
+                   "employee_position": (employee.position or "") if employee else "",
+                   "customer_name": customer.name if customer is not None else ""}
+        row = send_message(session, tenant_id, account=account, recipient=external_userid,
+                           message=OutboundMessage(WELCOME_KIND, payload), purpose=PURPOSE,
+                           customer_id=customer.id if customer is not None else None,
+                           idempotency_key=ledger_key(welcome_code), task_ref=sender_task_ref(choice.ref, userid),
+                           kind="welcome", deliver_inline=True)
+        if row.status != DeliveryStatus.QUEUED:
+            return  # excluded or capped (skipped with the reason), or already settled by another job
+        age = _age(friend.added_at, utcnow())
+        skip = _skip_reason(choice.content, earlier, age)
+        if skip is not None:
+            advance_delivery(session, row.id, DeliveryStatus.SKIPPED, error_code=skip[0], error=skip[1],
+                             tenant_id=tenant_id)
+            return
+        row_id, corp_id = row.id, account.external_id
+    # committed: the row is the single-send guard; it is claimed and sent outside any transaction, at once (the code
+    # lives 20 s), waiting for the account's rate slot no longer than the code has left
+    left = (CODE_LIFE - age).total_seconds() - 1
+    deliver_now(tenant_id, row_id, max_wait=max(left, 0.5),
+                on_sent=lambda session, delivery_id: _welcomed(session, delivery_id, corp_id, userid))
+
+
+def _skip_reason(content: dict[str, Any] | None, earlier: MessageDelivery | None,
+                 age: timedelta) -> tuple[str | None, str] | None:
+    """Why a welcome is not sent although no one excluded the customer: no content, a friendship already welcomed, a
+    certainly expired code."""
+    if not content:
+        return None, "the welcome resolver chose no content"
+    if earlier is not None:
+        return ALREADY_WELCOMED, f"this friendship was already welcomed (delivery {earlier.id})"
+    if age > CERTAINLY_EXPIRED:
+        return CODE_EXPIRED, (f"the welcome code had expired: {int(age.total_seconds())} s after the add "
+                              f"(WeCom keeps it {int(CODE_LIFE.total_seconds())} s); not sent")
+    return None
+
+
+def _welcomed(session: Session, delivery_id: int, corp_id: str, userid: str) -> None:
+    """In the transaction that moved the welcome to sent (its row locked): the customer's timeline entry.
+
+    The fast path may send before the friend event made the customer; the event's linking
+    (``sync.events.welcomed_before_known``) takes the same row lock, so exactly one of the two writes the entry: the
+    event when it finds the row already sent, this when the row is sent here (finding the customer the event linked,
+    or looking it up)."""
+    row = session.get(MessageDelivery, delivery_id, populate_existing=True)
+    if row is None:
+        return
+    if row.customer_id is None:
+        found = _customer(session, row.tenant_id, corp_id, row.recipient, None)
+        row.customer_id = found.id if found is not None else None
+        session.add(row)
+    timeline.write(session, row.tenant_id, row.customer_id, timeline.WELCOME_SENT, userid=userid)
+
+
+def deliver_welcome(client: WeComClient, outgoing: Outgoing) -> SendResult:
+    """The provider call of one welcome (``WeComPlugin.deliver`` for kind ``welcome``): one ``send_welcome_msg`` with
+    the code of the payload. A code certainly expired is declined without a call; 41051 is declined (skipped); any
+    other error fails the row with WeCom's code and is never retried (the code is single-use and short-lived)."""
+    payload = outgoing.message.payload
+    added_at = _parse_time(payload.get("added_at"))
+    age = _age(added_at, utcnow())
+    if age > CERTAINLY_EXPIRED:
+        return SendResult.declined(CODE_EXPIRED, f"the welcome code had expired: {int(age.total_seconds())} s after "
+                                                 f"the add (WeCom keeps it {int(CODE_LIFE.total_seconds())} s)")
+    recipient = Recipient(employee_name=str(payload.get("employee_name") or ""),
+                          employee_position=str(payload.get("employee_position") or ""),
+                          customer_name=str(payload.get("customer_name") or ""))
+    status, code, error = _send(client, str(payload.get("welcome_code") or ""), dict(payload.get("content") or {}),
+                                recipient, outgoing.recipient, added_at)
+    if status == DeliveryStatus.SENT:
+        return SendResult.sent(None)  # send_welcome_msg answers no message id
+    if status == DeliveryStatus.SKIPPED:
+        return SendResult.declined(code or "skipped", error or "")
+    return SendResult.failed(code or "failed", error or "")
 
 
 def _used_or_expired(errmsg: str, age: timedelta) -> str:
