@@ -58,7 +58,7 @@ def _handler(provider: Provider):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with provider.lock:
                 provider.requests.append(body)
-                provider.times.append(time.monotonic())
+                provider.times.append(time.time())
                 number = len(provider.requests)
             provider.arrived.set()
             if provider.block is not None:

@@ -5,6 +5,8 @@ account's ``config["base_url"]`` (a local HTTP server in the tests) and maps the
 from __future__ import annotations
 
 import json
+import os
+import time
 import urllib.error
 import urllib.request
 
@@ -23,7 +25,8 @@ class OuttestChannel(ChannelPlugin):
     def deliver(self, account, outgoing):
         body = json.dumps({"recipient": outgoing.recipient, "kind": outgoing.message.kind,
                            "payload": outgoing.message.payload, "key": outgoing.idempotency_key,
-                           "attempt": outgoing.attempt}).encode()
+                           "attempt": outgoing.attempt, "pid": os.getpid(),
+                           "sent_at": time.time()}).encode()
         request = urllib.request.Request(f"{account.config['base_url']}/send", data=body,
                                          headers={"Content-Type": "application/json"})
         try:
