@@ -15,12 +15,13 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=15
 
 .PHONY: install run test test-sqlite test-postgres lint translations messages vendor bench clean
 
-$(STAMP): pyproject.toml setup.py tests/example_plugin/pyproject.toml $(PLUGIN_DISTS)
+$(STAMP): pyproject.toml setup.py tests/example_plugin/pyproject.toml tests/example_channel/pyproject.toml $(PLUGIN_DISTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
 	for dist in $(dir $(PLUGIN_DISTS)); do $(BIN)/pip install -q -e $$dist || exit 1; done
 	$(BIN)/pip install -q -e tests/example_plugin
+	$(BIN)/pip install -q -e tests/example_channel
 	touch $@
 
 install: $(STAMP) translations

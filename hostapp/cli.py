@@ -441,12 +441,13 @@ def plugin() -> None:
 @click.argument("name")
 @click.option("--dir", "directory", default=".", type=click.Path(file_okay=False, path_type=Path),
               help="Where to create the distribution folder.")
+@click.option("--channel", is_flag=True, help="A channel plugin: accounts, sends, callbacks, delivery reports, sandbox.")
 @friendly
-def plugin_new(name: str, directory: Path) -> None:
+def plugin_new(name: str, directory: Path, channel: bool) -> None:
     """Scaffold a third-party plugin distribution NAME (installable, with passing tests)."""
     from .scaffold import scaffold
 
-    target = scaffold(name, directory)
+    target = scaffold(name, directory, channel=channel)
     click.echo(f"created {target}\nnext: pip install -e {target} && add [plugins.{name}] to plugins.toml")
 
 

@@ -3,6 +3,12 @@
 The files come from ``scaffold_template/`` next to this module: every ``*.tmpl`` file is copied with its suffix
 dropped, and the tokens ``__NAME__``, ``__PACKAGE__``, ``__DISTRIBUTION__``, ``__CAMEL__``, ``__TITLE__`` and
 ``__DATE__`` are replaced in file contents and paths alike (``gitignore`` becomes ``.gitignore``).
+
+``scrm plugin new NAME --channel`` lays the files of ``scaffold_template/_channel/`` over those: a channel plugin
+(account settings model, capabilities and rate limit, ``deliver`` through the platform's outbound path, a signed
+callback handler storing through the inbox, delivery reports moving the ledger, a sandbox of its provider, and tests
+for all of it). An overlay file replaces the plain file of the same path; a ``*.append.tmpl`` file is added to the
+end of the plain one.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from scrm.core.models import CORE_TABLES
 
 TEMPLATE_ROOT = Path(__file__).parent / "scaffold_template"
 TEMPLATE_SUFFIX = ".tmpl"
+APPEND_SUFFIX = ".append.tmpl"
+#: the folder (inside ``TEMPLATE_ROOT``) of the channel overlay
+CHANNEL_OVERLAY = "_channel"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 #: names the host uses for its own URLs, blueprints or packages
 RESERVED_NAMES = frozenset({"host", "core", "api", "admin", "static", "t", "callbacks", "auth", "tenant", "scrm",
@@ -94,8 +103,18 @@ def validate_name(name: str, installed: Iterable[str] | None = None) -> None:
             raise ValueError(f"plugin name '{name}' shares the table prefix of the installed plugin '{plugin}'")
 
 
-def render(names: PluginNames, today: date | None = None) -> dict[Path, str]:
-    """The files of the distribution for ``names``: relative path -> text."""
+def _templates(root: Path, skip: str | None = None) -> list[tuple[Path, Path]]:
+    """(file, path relative to ``root``) of every template under ``root``, the folder ``skip`` left out."""
+    out = []
+    for source in sorted(root.rglob(f"*{TEMPLATE_SUFFIX}")):
+        relative = source.relative_to(root)
+        if skip is None or relative.parts[0] != skip:
+            out.append((source, relative))
+    return out
+
+
+def render(names: PluginNames, today: date | None = None, *, channel: bool = False) -> dict[Path, str]:
+    """The files of the distribution for ``names``: relative path -> text; with ``channel``, the channel plugin."""
     tokens = names.tokens(today or date.today())
 
     def fill(text: str) -> str:
@@ -103,22 +122,29 @@ def render(names: PluginNames, today: date | None = None) -> dict[Path, str]:
             text = text.replace(token, value)
         return text
 
+    layers = [_templates(TEMPLATE_ROOT, skip=CHANNEL_OVERLAY)]
+    if channel:
+        layers.append(_templates(TEMPLATE_ROOT / CHANNEL_OVERLAY))
     files: dict[Path, str] = {}
-    for source in sorted(TEMPLATE_ROOT.rglob(f"*{TEMPLATE_SUFFIX}")):
-        relative = source.relative_to(TEMPLATE_ROOT)
-        parts = [RENAMED.get(part, part) for part in fill(relative.as_posix()).removesuffix(TEMPLATE_SUFFIX).split("/")]
-        text = fill(source.read_text(encoding="utf-8"))
-        leftover = _LEFTOVER_TOKEN.search(text) or _LEFTOVER_TOKEN.search("/".join(parts))
-        if leftover:
-            raise RuntimeError(f"scaffold template {relative} has an unknown token {leftover.group()}")
-        files[Path(*parts)] = text
+    for layer in layers:
+        for source, relative in layer:
+            appended = relative.name.endswith(APPEND_SUFFIX)
+            suffix = APPEND_SUFFIX if appended else TEMPLATE_SUFFIX
+            parts = [RENAMED.get(part, part) for part in fill(relative.as_posix()).removesuffix(suffix).split("/")]
+            text = fill(source.read_text(encoding="utf-8"))
+            leftover = _LEFTOVER_TOKEN.search(text) or _LEFTOVER_TOKEN.search("/".join(parts))
+            if leftover:
+                raise RuntimeError(f"scaffold template {relative} has an unknown token {leftover.group()}")
+            path = Path(*parts)
+            files[path] = files.get(path, "").rstrip("\n") + "\n\n" + text if appended else text
     if not files:
         raise RuntimeError(f"no scaffold templates in {TEMPLATE_ROOT}")
     return files
 
 
-def scaffold(name: str, directory: Path) -> Path:
-    """Write the distribution of a new plugin ``name`` into ``directory/scrm-<name>/`` and return that folder.
+def scaffold(name: str, directory: Path, *, channel: bool = False) -> Path:
+    """Write the distribution of a new plugin ``name`` (a channel plugin with ``channel``) into
+    ``directory/scrm-<name>/`` and return that folder.
 
     Raises ``ValueError`` (one line, nothing written) for a bad or taken name, a missing ``directory`` or an existing
     target folder. The result installs with ``pip install -e``, passes ``ruff check`` and its own tests.
@@ -131,7 +157,7 @@ def scaffold(name: str, directory: Path) -> Path:
     target = directory / names.distribution
     if target.exists():
         raise ValueError(f"'{target}' already exists")
-    files = render(names)
+    files = render(names, channel=channel)
     try:
         target.mkdir()
     except FileExistsError:
