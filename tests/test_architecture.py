@@ -51,7 +51,7 @@ def all_plugins() -> list[PluginSource]:
 
 def test_the_in_repo_plugins_and_the_installed_ones_are_all_checked():
     packages = {s.package for s in all_plugins()}
-    assert {"scrm_members", "scrm_wecom", "scrm_example"} <= packages
+    assert {"scrm_members", "scrm_wecom", "scrm_example", "scrm_sample_sms"} <= packages
     assert {s.package for s in installed_plugins()} <= packages
 
 
