@@ -6,12 +6,17 @@ plain English summary kept on every row as the fallback line, and what the kind 
 :func:`add_entry` in the caller's transaction (or builds rows with :func:`entry_row` and inserts many with
 :func:`add_entries`). Writing an undeclared kind is refused, so :func:`kinds` lists every kind there is. The
 profile renders each entry with the ``TimelineEntry`` the owning plugin returns from its ``timeline_entries``
-hook (a translated line, an icon), and falls back to the row's summary::
+hook (a translated line, an icon). For a row its plugin does not render (the plugin is disabled for the tenant) the
+profile shows the kind's ``label`` in the user's language: ``entry_kind(..., label=_l("..."))`` registers it in the
+code set ``TIMELINE_KIND`` (``plugin.kind``) of the shared label registry; a kind without a label (or a plugin no
+longer installed) falls back to the row's plain summary. A kind declared with ``contact=True`` records a contact
+with the customer (a follow-up, a message, a friend added): :func:`contact_kinds` lists them, and "the last contact"
+(the members plugin's no-contact reminders) is the latest entry of such a kind::
 
     from scrm.sdk.timeline import add_entry, entry_kind
 
     PARCEL_SHIPPED = entry_kind("parcel", "shipped", "parcel shipped", "A parcel left the warehouse; data: carrier, "
-                                "tracking number.")
+                                "tracking number.", label=_l("Parcel shipped"))
 
     add_entry(session, PARCEL_SHIPPED, tenant_id=tenant.id, customer_id=customer.id, carrier="SF",
               tracking="SF123")
@@ -31,6 +36,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from scrm.core.labels import register_labels
 from scrm.core.models import CustomerEvent
 from scrm.core.timeutil import utcnow
 
@@ -48,6 +54,7 @@ class EntryKind:
     kind: str
     summary: str
     description: str
+    contact: bool = False
 
     @property
     def code(self) -> str:
@@ -57,9 +64,16 @@ class EntryKind:
 
 _KINDS: dict[tuple[str, str], EntryKind] = {}
 
+#: the code set (``scrm.core.labels``) of the timeline kinds' lines in the user's language, by ``plugin.kind``
+TIMELINE_KIND = "timeline.kind"
 
-def entry_kind(plugin: str, kind: str, summary: str, description: str) -> EntryKind:
-    """Declare (document) a kind of timeline entry of ``plugin`` and return it for :func:`add_entry`.
+
+def entry_kind(plugin: str, kind: str, summary: str, description: str, label: Any = None,
+               contact: bool = False) -> EntryKind:
+    """Declare (document) a kind of timeline entry of ``plugin`` and return it for :func:`add_entry`; ``label`` (a
+    lazy string of the plugin's catalogue) is the kind's line in the user's language, registered in the code set
+    ``TIMELINE_KIND`` for profiles that show the entry without the plugin's own rendering; ``contact`` says whether
+    an entry of the kind is a contact with the customer (see :func:`contact_kinds`).
 
     Declaring the same kind again with the same text returns the same kind (modules may be reloaded); a different
     declaration of a kind already declared, an empty description or codes too long for the columns raise
@@ -70,16 +84,23 @@ def entry_kind(plugin: str, kind: str, summary: str, description: str) -> EntryK
     if not summary.strip() or len(summary) > SUMMARY_CHARS or not description.strip():
         raise ValueError(f"timeline kind '{plugin}.{kind}' needs a summary (at most {SUMMARY_CHARS} characters) and "
                          "a description")
-    declared = EntryKind(plugin, kind, summary, description)
+    declared = EntryKind(plugin, kind, summary, description, contact)
     known = _KINDS.setdefault((plugin, kind), declared)
     if known != declared:
         raise ValueError(f"timeline kind '{plugin}.{kind}' is already declared differently")
+    if label is not None:
+        register_labels(TIMELINE_KIND, {known.code: label})
     return known
 
 
 def kinds(plugin: str | None = None) -> list[EntryKind]:
     """Every declared kind (of ``plugin`` only, when given), by code."""
     return sorted((k for k in _KINDS.values() if plugin is None or k.plugin == plugin), key=lambda k: k.code)
+
+
+def contact_kinds() -> list[tuple[str, str]]:
+    """``(plugin, kind)`` of every declared kind whose entries are contacts with the customer (``contact=True``)."""
+    return sorted((k.plugin, k.kind) for k in _KINDS.values() if k.contact)
 
 
 def _declared(kind: EntryKind) -> EntryKind:
@@ -119,4 +140,4 @@ def add_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 MERGED = entry_kind("core", "merged", "merged customer", "Another customer was merged into this one; data: "
                     "merged_id (the merged customer), by (who merged).")
 
-__all__ = ["MERGED", "EntryKind", "add_entries", "add_entry", "entry_kind", "entry_row", "kinds"]
+__all__ = ["MERGED", "TIMELINE_KIND", "EntryKind", "add_entries", "contact_kinds", "add_entry", "entry_kind", "entry_row", "kinds"]

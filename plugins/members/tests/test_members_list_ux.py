@@ -84,6 +84,44 @@ def test_bulk_blacklist_asks_for_confirmation_naming_the_count(client, staff, me
     assert done.status_code == 302 and count(db, BlacklistEntry) == 2
 
 
+def test_bulk_blacklist_of_all_matching_customers_takes_the_filter(client, staff, members_tenant, other_tenant,
+                                                                   add_customer, db):
+    matching = [add_customer(members_tenant, f"Tea {i}") for i in range(3)]
+    outside = add_customer(members_tenant, "Coffee")
+    foreign = add_customer(other_tenant, "Tea elsewhere")
+    selection = {"scope": "filter", "filter_qs": "q=Tea&field=name", "next": LIST}
+    asked = client.post("/t/acme/members/blacklist/add", data={**selection, "step": "choose"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert "Add these 3 customers to the blacklist?" in page and "Blacklist 3 customers" in page
+    assert 'name="scope" value="filter"' in page and 'name="customer_id"' not in page
+    assert count(db, BlacklistEntry) == 0
+    done = client.post("/t/acme/members/blacklist/add", data={**selection, "reason": "Coupon abuse"})
+    assert done.status_code == 302
+    listed = {row.customer_id for row in db.exec(select(BlacklistEntry)).all()}
+    assert listed == {c.id for c in matching}
+    assert outside.id not in listed and foreign.id not in listed
+
+
+def test_bulk_blacklist_by_filter_refuses_more_than_its_cap(client, staff, members_tenant, add_customer, db,
+                                                            monkeypatch):
+    from scrm_members.segments import views_blacklist
+
+    assert views_blacklist.BULK_MAX == 10_000
+    monkeypatch.setattr(views_blacklist, "BULK_MAX", 2)
+    for i in range(3):
+        add_customer(members_tenant, f"Tea {i}")
+    selection = {"scope": "filter", "filter_qs": "q=Tea", "next": LIST}
+    for step in ({"step": "choose"}, {"reason": "Coupon abuse"}):
+        refused = client.post("/t/acme/members/blacklist/add", data={**selection, **step})
+        assert refused.status_code == 422
+        assert "At most 2 customers can be blacklisted at once: narrow the filter." in refused.get_data(as_text=True)
+    assert count(db, BlacklistEntry) == 0
+    monkeypatch.setattr(views_blacklist, "BULK_MAX", 3)
+    done = client.post("/t/acme/members/blacklist/add", data={**selection, "reason": "Coupon abuse"})
+    assert done.status_code == 302 and count(db, BlacklistEntry) == 3
+
+
 def test_the_list_offers_bulk_blacklist_as_a_confirmation_step(client, staff, members_tenant, add_customer):
     add_customer(members_tenant, "Anna")
     page = client.get(LIST).get_data(as_text=True)

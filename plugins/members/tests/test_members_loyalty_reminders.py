@@ -21,6 +21,7 @@ from sqlmodel import select, update
 
 from scrm.core.models import Outbox, ScheduledJob
 from scrm.core.timeutil import utcnow
+from scrm.sdk.timeline import add_entry, contact_kinds, entry_kind
 
 
 def notes(db, tenant) -> list[Notification]:
@@ -164,3 +165,33 @@ def test_reminder_settings_page_validates_admins_and_pages_are_isolated(client, 
                         text="Globex secret reminder", dedupe_key="x", customer_id=bob.id))
     db.commit()
     assert "Globex secret reminder" not in client.get("/t/acme/members/notifications/").get_data(as_text=True)
+
+
+CALL = entry_kind("remindertest", "call", "phone call", "A phone call with the customer (a contact).", contact=True)
+LOST = entry_kind("remindertest", "lost", "friend lost", "The customer ended a friendship (not a contact).")
+
+
+def test_no_contact_counts_only_contact_kinds(db, loyalty_tenant, customer, employee):
+    """A friend lost, a tag or a group chat move is not a contact: only kinds declared with ``contact=True`` (a
+    follow-up, a message, a friend added) reset the no-contact clock (members README, "Reminders")."""
+    guide = employee(loyalty_tenant, "Lily")
+    switch(db, loyalty_tenant, True)
+    stage = stages.tenant_stages(db, loyalty_tenant.id)[1]
+    stage.follow_up_enabled, stage.follow_up_employee = True, True
+    db.add(stage)
+    db.add(StageFollowUpRule(tenant_id=loyalty_tenant.id, stage_id=stage.id, condition="no_contact_time", days=3,
+                             send_time="10:00:00"))
+    db.commit()
+    long_ago = utcnow() - timedelta(days=20)
+    called = customer(loyalty_tenant, "Ann", owner_employee_id=guide.id, created_at=long_ago)
+    lost = customer(loyalty_tenant, "Bob", owner_employee_id=guide.id, created_at=long_ago)
+    for person in (called, lost):
+        in_stage(db, loyalty_tenant, person.id, stage.id, 10)
+    yesterday = utcnow() - timedelta(days=1)
+    add_entry(db, CALL, tenant_id=loyalty_tenant.id, customer_id=called.id, occurred_at=yesterday)
+    add_entry(db, LOST, tenant_id=loyalty_tenant.id, customer_id=lost.id, occurred_at=yesterday)
+    db.commit()
+    assert ("remindertest", "call") in contact_kinds() and ("remindertest", "lost") not in contact_kinds()
+    reminders.follow_up(db, loyalty_tenant.id, "10:00:00")
+    sent = [n.customer_id for n in notes(db, loyalty_tenant) if n.kind == "stage_follow_up"]
+    assert sent == [lost.id]

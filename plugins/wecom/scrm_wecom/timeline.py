@@ -4,7 +4,9 @@ tags given through a live code, a welcome sent, a group chat joined or left, a f
 
 Rows are core ``CustomerEvent`` rows with ``plugin = "wecom"``; ``data`` keeps what the line shows (the employee's
 userid, the live code, the tags, the chat's name), so the line reads the same after the employee or the chat changed.
-``summary`` is a short plain fallback for exports and for a profile rendered without the plugin.
+Each kind also has a ``label`` in the plugin's catalogue (``LABELS``, registered in the shared label registry by
+``entry_kind``): the line a profile shows in the user's language while WeCom is disabled for the tenant; ``summary``
+is the plain fallback kept on the row for a platform where the plugin is no longer installed.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlmodel import Session, select
 
 from scrm.sdk import CustomerEvent, Employee, TimelineEntry
 from scrm.sdk.timeline import EntryKind, add_entries, add_entry, entry_kind, entry_row
 
-from .livecodes.models import LiveCode
+from .labels import live_code_names
 
 PLUGIN = "wecom"
 FRIEND_ADDED = "friend_added"
@@ -35,6 +38,12 @@ ICONS = {FRIEND_ADDED: "user-plus", TAGGED: "tag", WELCOME_SENT: "message", JOIN
 SUMMARIES = {FRIEND_ADDED: "WeCom friend added", TAGGED: "tagged in WeCom", WELCOME_SENT: "WeCom welcome sent",
              JOINED_GROUP: "joined a WeCom group chat", LEFT_GROUP: "left a WeCom group chat",
              FRIEND_LOST: "WeCom friend lost"}
+LABELS = {FRIEND_ADDED: _l("Added as a WeCom friend"), TAGGED: _l("Tagged in WeCom"),
+          WELCOME_SENT: _l("WeCom welcome message sent"), JOINED_GROUP: _l("Joined a WeCom group chat"),
+          LEFT_GROUP: _l("Left a WeCom group chat"), FRIEND_LOST: _l("WeCom friendship ended")}
+#: the kinds that are a contact with the customer (for "no contact since" reminders): a friend added, a message sent;
+#: tags, group chat moves and a lost friendship are not
+CONTACTS = {FRIEND_ADDED, WELCOME_SENT}
 DESCRIPTIONS = {
     FRIEND_ADDED: "The customer became a WeCom friend of an employee; data: userid, state or live_code.",
     TAGGED: "Corp tags were given to the customer (through a live code); data: userid, tags.",
@@ -43,7 +52,8 @@ DESCRIPTIONS = {
     LEFT_GROUP: "The customer left a customer group chat; data: chat (its name).",
     FRIEND_LOST: "The friendship ended; data: userid, loss ('deleted' by the employee, else churned).",
 }
-ENTRY_KINDS: dict[str, EntryKind] = {kind: entry_kind(PLUGIN, kind, SUMMARIES[kind], DESCRIPTIONS[kind])
+ENTRY_KINDS: dict[str, EntryKind] = {kind: entry_kind(PLUGIN, kind, SUMMARIES[kind], DESCRIPTIONS[kind],
+                                                 label=LABELS[kind], contact=kind in CONTACTS)
                                      for kind in KINDS}
 
 
@@ -72,14 +82,6 @@ def _employee_names(session: Session, tenant_id: int, userids: Iterable[str]) ->
         return {}
     return dict(session.exec(select(Employee.userid, Employee.name).where(Employee.tenant_id == tenant_id,
                                                                           Employee.userid.in_(wanted))).all())
-
-
-def _code_names(session: Session, tenant_id: int, states: Iterable[str]) -> dict[str, str]:
-    wanted = sorted({s for s in states if s})
-    if not wanted:
-        return {}
-    return dict(session.exec(select(LiveCode.state, LiveCode.name).where(LiveCode.tenant_id == tenant_id,
-                                                                         LiveCode.state.in_(wanted))).all())
 
 
 def line(event: CustomerEvent, employees: dict[str, str], codes: dict[str, str] | None = None) -> str:
@@ -115,6 +117,6 @@ def timeline_entries(tenant, events: Sequence[CustomerEvent], session: Session) 
     if not mine:
         return []
     employees = _employee_names(session, tenant.id, (str((e.data or {}).get("userid") or "") for e in mine))
-    codes = _code_names(session, tenant.id, (str((e.data or {}).get("state") or "") for e in mine
+    codes = live_code_names(session, tenant.id, (str((e.data or {}).get("state") or "") for e in mine
                                              if e.kind == FRIEND_ADDED and not (e.data or {}).get("live_code")))
     return [TimelineEntry(e.id, str(line(e, employees, codes)), ICONS.get(e.kind, "")) for e in mine]

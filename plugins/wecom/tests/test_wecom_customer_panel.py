@@ -162,9 +162,29 @@ def test_with_wecom_disabled_the_profile_has_no_wecom_panel_nor_lines(db, platfo
     disable_plugin(db, platform.registry, db.merge(tenant), "wecom")
     db.commit()
     signed_in(make_user, login, tenant, "admin@acme.test")
+    client.get("/lang/en")
     page = client.get(f"/t/acme/members/customers/{alice.id}").get_data(as_text=True)
-    assert 'data-testid="wecom-relations"' not in page and "as a WeCom friend" not in page
-    assert "WeCom friend added" in page  # the entries stay, as their plain summaries
+    assert 'data-testid="wecom-relations"' not in page and "Added employee" not in page
+    # the entries stay, each as its kind's label in the user's language (not the row's plain English summary)
+    assert "Added as a WeCom friend" in page and "WeCom friendship ended" in page
+    assert "WeCom friend added" not in page
+    client.get("/lang/zh_CN")
+    page = client.get(f"/t/acme/members/customers/{alice.id}").get_data(as_text=True)
+    assert "添加为企业微信好友" in page and "企业微信好友关系结束" in page and "加入企业微信客户群" in page
+    assert "WeCom" not in page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+
+
+def test_every_wecom_timeline_kind_has_a_label_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from scrm.sdk.timeline import TIMELINE_KIND
+    from scrm.sdk.web import code_label
+
+    for language, words in (("en", "WeCom"), ("zh-CN", "企业微信")):
+        with app.test_request_context(), force_locale(language.replace("-", "_")):
+            for kind in timeline.KINDS:
+                line = code_label(TIMELINE_KIND, f"wecom.{kind}")
+                assert line != f"wecom.{kind}" and words in line, (language, kind, line)
 
 
 def test_timeline_lines_escape_what_wecom_sends(app):

@@ -9,7 +9,14 @@ from flask import Blueprint, abort, g
 from sqlmodel import select
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, FilterType, get_scoped, mask_mobile
-from scrm.sdk.web import current_tenant, customer_visibility, db, tenant_hooks, translated_filter_types
+from scrm.sdk.web import (
+    current_tenant,
+    customer_visibility,
+    db,
+    parse_int,
+    tenant_hooks,
+    translated_filter_types,
+)
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -52,14 +59,8 @@ def employee_names(ids: set[Any]) -> dict[int, str]:
 
 
 def int_list(values: list[str]) -> list[int]:
-    """Integers of ``values``; anything else is dropped."""
-    out = []
-    for value in values:
-        try:
-            out.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return list(dict.fromkeys(out))
+    """Integers of ``values`` an INTEGER column holds (``parse_int``); anything else is dropped."""
+    return list(dict.fromkeys(v for v in map(parse_int, values) if v is not None))
 
 
 def user_actor() -> str:

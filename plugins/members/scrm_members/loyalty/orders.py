@@ -25,6 +25,7 @@ from scrm.sdk import (
     normalize_mobile,
     utcnow,
 )
+from scrm.sdk.web import parse_int
 
 from .models import Order, OrderItem, OrderStatus
 from .periods import parse_local_datetime, to_cents
@@ -84,7 +85,8 @@ def _text(raw: Any) -> str:
 def _store_id(session: Session, tenant_id: int, raw: str) -> int | None:
     """A department by id, external id or exact name."""
     query = select(Department.id).where(Department.tenant_id == tenant_id)
-    for clause in ([Department.id == int(raw)] if raw.isdigit() else []) + [Department.external_id == raw,
+    number = parse_int(raw)
+    for clause in ([Department.id == number] if number is not None else []) + [Department.external_id == raw,
                                                                               Department.name == raw]:
         found = session.execute(query.where(clause).limit(1)).scalar()
         if found is not None:
@@ -95,7 +97,8 @@ def _store_id(session: Session, tenant_id: int, raw: str) -> int | None:
 def _employee_id(session: Session, tenant_id: int, raw: str) -> int | None:
     """An employee by id or userid."""
     query = select(Employee.id).where(Employee.tenant_id == tenant_id)
-    for clause in ([Employee.id == int(raw)] if raw.isdigit() else []) + [Employee.userid == raw]:
+    number = parse_int(raw)
+    for clause in ([Employee.id == number] if number is not None else []) + [Employee.userid == raw]:
         found = session.execute(query.where(clause).limit(1)).scalar()
         if found is not None:
             return found

@@ -9,7 +9,8 @@ created, and a delayed notification still pending at its due time is cancelled i
   admins, in real time or after the stage's delay (the row waits, due; a recurring job sends due rows).
 * Follow-up reminders: each distinct send time (HH:MM:SS, local time) of the tenant's rules is a durable daily
   schedule; at that time every rule with that send time reminds about the customers whose stay in the stage (or time
-  since their last contact: the latest timeline event not written by this plugin, else the customer's creation)
+  since their last contact: the latest timeline entry of a contact kind, ``scrm.sdk.timeline.contact_kinds()``, such
+  as a WeCom friend added or a message sent, else the customer's creation)
   exceeds its days. Each customer is reminded once per stay and rule (per last contact for no-contact rules).
 """
 
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from scrm.sdk import Customer, CustomerEvent, Employee, cancel_schedule, publish, schedule, utcnow
+from scrm.sdk.timeline import contact_kinds
 
 from .models import (
     FollowUpCondition,
@@ -185,9 +187,13 @@ def change_reminders(session: Session, tenant_id: int, changes: list, now: datet
 
 
 def _last_contact():
-    """Correlated: the customer's latest timeline event written by another plugin (a contact)."""
+    """Correlated: the customer's latest timeline entry of a contact kind (``contact_kinds``: a follow-up, a message,
+    a friend added; not a tag, a group chat move or a lost friend)."""
+    kinds = contact_kinds()
+    contact = or_(*(and_(CustomerEvent.plugin == plugin, CustomerEvent.kind == kind) for plugin, kind in kinds)) \
+        if kinds else false()
     return (select(func.max(CustomerEvent.occurred_at))
-            .where(CustomerEvent.customer_id == StageMembership.customer_id, CustomerEvent.plugin != "members")
+            .where(CustomerEvent.customer_id == StageMembership.customer_id, contact)
             .scalar_subquery())
 
 

@@ -15,7 +15,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from scrm.sdk import ProfilePanel, tabular
-from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    customer_visibility,
+    db,
+    parse_int,
+    role_required,
+)
 
 from ..segments.segment_store import get_segment
 from . import products
@@ -29,7 +37,7 @@ def _state(args) -> dict[str, str]:
     if state["pp_sort"] not in products.SORTS:
         state["pp_sort"] = "buyers"
     state["pp_dir"] = "asc" if state["pp_dir"] == "asc" else "desc"
-    state["pp_page"] = state["pp_page"] if state["pp_page"].isdigit() and int(state["pp_page"]) > 0 else "1"
+    state["pp_page"] = str(parse_int(state["pp_page"], 1, low=1))
     return state
 
 

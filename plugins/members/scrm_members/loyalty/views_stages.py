@@ -8,7 +8,16 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, select
 
 from scrm.sdk import Customer, Employee, utcnow
-from scrm.sdk.web import ADMIN, STAFF, audit_action, current_tenant, customer_visibility, db, role_required
+from scrm.sdk.web import (
+    ADMIN,
+    STAFF,
+    audit_action,
+    current_tenant,
+    customer_visibility,
+    db,
+    parse_int,
+    role_required,
+)
 
 from . import reminders, stages
 from .jobs import evaluate_stages, stage_follow_up
@@ -121,7 +130,7 @@ def stage_form(stage_id: int | None):
                 automation_enabled=data.automation_enabled, entry_rule=rule, types=types)
         except stages.StageError as exc:
             errors.update(exc.fields)
-        data.ordinal = int(form.get("ordinal")) if str(form.get("ordinal", "")).isdigit() else 0
+        data.ordinal = parse_int(form.get("ordinal"), 0, low=0) or 0
         if not errors:
             target = stage or Stage(tenant_id=tenant.id, ordinal=ordinal, name=name)
             for field in ("description", "plan_description", "automation_enabled", "entry_rule", "follow_up_enabled",
@@ -190,7 +199,7 @@ def stage_reminders():
     errors: dict[str, str] = {}
     if request.method == "POST":
         known = {e.id for e in employees}
-        chosen = [int(v) for v in request.form.getlist("admin_employee_id") if v.isdigit()]
+        chosen = [v for v in map(parse_int, request.form.getlist("admin_employee_id")) if v is not None]
         if any(i not in known for i in chosen):
             errors["admins"] = _("Choose admins among the tenant's employees.")
         else:

@@ -42,7 +42,7 @@ def visible_customer(customer_id: int | str | None) -> Customer | None:
 
 def visible_customers(ids: list[str]) -> list[Customer]:
     """The visible live customers among ``ids`` (unknown or foreign ids are left out)."""
-    numbers = sorted({int(i) for i in ids if str(i).isdigit()})
+    numbers = sorted({i for i in map(parse_int, ids) if i is not None})
     if not numbers:
         return []
     query = select(Customer).where(Customer.tenant_id == current_tenant().id, Customer.id.in_(numbers),

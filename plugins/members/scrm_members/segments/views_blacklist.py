@@ -11,7 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from scrm.sdk import Customer, Employee, User, mask_mobile
-from scrm.sdk.web import STAFF, audit_action, current_tenant, customer_visibility, db, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    customer_visibility,
+    db,
+    parse_int,
+    role_required,
+)
 
 from . import blacklist as service
 from .blacklist import BlacklistError
@@ -74,40 +82,86 @@ def blacklist():
                            mask=tenant.mask_mobiles, mask_mobile=mask_mobile)
 
 
-def _chosen_customers(ids: list[str]) -> list[Customer]:
-    wanted = {int(i) for i in ids if str(i).isdigit()}
-    if not wanted:
-        return []
-    return list(db().execute(visible_customers().where(Customer.id.in_(wanted)).order_by(Customer.id)).scalars())
+BULK_MAX = 10_000
+"""The most customers one blacklist action takes (``scope=filter``: all customers a list filter matches); a filter
+matching more is refused with a message asking to narrow it, nothing is blacklisted."""
+SHOWN_MAX = 50
+"""How many of the chosen customers the confirmation lists by name (it always names the full count)."""
+
+
+class BlacklistChoice:
+    """The customers a blacklist action applies to: the ticked ``customer_id`` values, or with ``scope=filter`` every
+    customer the customer list's filter (``filter_qs``) matches, at most ``BULK_MAX``; always within the tenant and
+    the user's data scope."""
+
+    def __init__(self, form) -> None:
+        self.by_filter = form.get("scope") == "filter"
+        self.filter_qs = form.get("filter_qs") or ""
+        self.too_many = False
+        if self.by_filter:
+            from ..customers.views import Selection
+
+            where = Selection(form).where
+            ids = list(db().execute(select(Customer.id).where(where).order_by(Customer.id).limit(BULK_MAX + 1))
+                       .scalars())
+            self.too_many = len(ids) > BULK_MAX
+            self.ids = [] if self.too_many else ids
+        else:
+            wanted = {i for i in (parse_int(raw) for raw in form.getlist("customer_id")) if i is not None}
+            self.ids = list(db().execute(visible_customers().with_only_columns(Customer.id)
+                                         .where(Customer.id.in_(wanted)).order_by(Customer.id)).scalars()) \
+                if wanted else []
+            self.raw = form.getlist("customer_id")
+
+    def shown(self) -> list[Customer]:
+        """The first ``SHOWN_MAX`` customers, for the confirmation."""
+        if not self.ids:
+            return []
+        return list(db().execute(visible_customers().where(Customer.id.in_(self.ids[:SHOWN_MAX]))
+                                 .order_by(Customer.id)).scalars())
+
+    def hidden(self) -> list[tuple[str, object]]:
+        """Form fields that carry the choice to the confirming POST."""
+        if self.by_filter:
+            return [("scope", "filter"), ("filter_qs", self.filter_qs)]
+        return [("customer_id", i) for i in self.ids]
 
 
 @bp.post("/blacklist/add")
 @role_required(*STAFF)
 def blacklist_add():
-    """Blacklist the ``customer_id`` values (repeated) with a ``reason``; then go to ``next``.
+    """Blacklist the ``customer_id`` values (repeated), or with ``scope=filter`` the customers the list's filter
+    ``filter_qs`` matches (at most ``BULK_MAX``), with a ``reason``; then go to ``next``.
 
     With ``step=choose`` (the customer list's bulk action) it only asks for confirmation, naming how many customers;
     a POST with bad input shows the form again (422)."""
-    ids = request.form.getlist("customer_id")
+    choice = BlacklistChoice(request.form)
     back = safe_next(url_for("members.segments.blacklist"))
     error_fields: dict[str, str] = {}
-    if request.form.get("step") != "choose":
+    if choice.too_many:
+        error_fields = {"customer_id": _("At most %(max)s customers can be blacklisted at once: narrow the filter.",
+                                         max=f"{BULK_MAX:,}")}
+    elif request.form.get("step") != "choose":
+        ids = choice.ids if choice.by_filter else choice.raw
         try:
+            if choice.by_filter and not ids:
+                raise BlacklistError({"customer_id": _("Choose at least one customer.")})
             added = service.add(db(), current_tenant().id, ids, request.form.get("reason"), user_id(),
                                 scope=customer_visibility())
         except BlacklistError as exc:
             db().rollback()
             error_fields = exc.fields
         else:
-            audit_action("members.blacklist.add", ",".join(ids)[:100], reason=request.form.get("reason", "").strip(),
+            described = f"filter:{choice.filter_qs}" if choice.by_filter else ",".join(map(str, ids))
+            audit_action("members.blacklist.add", described[:100], reason=request.form.get("reason", "").strip(),
                          added=added)
             db().commit()
             flash(_("%(n)d customers blacklisted.", n=added), "success")
             return redirect(back)
-    customers = _chosen_customers(ids)
-    return render_template("members/segments/blacklist_add.html", customers=customers, errors=error_fields,
-                           reason=request.form.get("reason", ""), next=back,
-                           mask=current_tenant().mask_mobiles, mask_mobile=mask_mobile), 422 if error_fields else 200
+    return render_template("members/segments/blacklist_add.html", customers=choice.shown(), total=len(choice.ids),
+                           hidden=choice.hidden(), errors=error_fields, reason=request.form.get("reason", ""),
+                           next=back, mask=current_tenant().mask_mobiles,
+                           mask_mobile=mask_mobile), 422 if error_fields else 200
 
 
 @bp.route("/blacklist/<int:customer_id>/remove", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from scrm.sdk.web import (
     current_tenant,
     customer_visibility,
     db,
+    parse_int,
     role_required,
     tenant_hooks,
 )
@@ -51,8 +52,7 @@ def _tab() -> str:
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(request.args.get(name), low=0)
 
 
 def _visible() -> set[int]:
@@ -61,15 +61,12 @@ def _visible() -> set[int]:
 
 def _posted_category() -> int | None:
     """The posted ``category_id`` if the user may see that category."""
-    raw = request.form.get("category_id", "")
-    return int(raw) if raw.isdigit() and int(raw) in _visible() else None
+    category_id = parse_int(request.form.get("category_id"), low=0)
+    return category_id if category_id is not None and category_id in _visible() else None
 
 
 def _category_arg(visible: set[int]) -> int | None:
-    try:
-        category_id = int(request.args.get("category", ""))
-    except ValueError:
-        return None
+    category_id = parse_int(request.args.get("category"))
     return category_id if category_id in visible else None
 
 
@@ -190,8 +187,8 @@ def category_scope(category_id: int):
                              .order_by(Employee.name)).scalars().all()
     chosen_d, chosen_e = catalog.category_scope(db(), group)
     if request.method == "POST":
-        chosen_d = {int(d) for d in request.form.getlist("department_id") if d.isdigit()}
-        chosen_e = {int(e) for e in request.form.getlist("employee_id") if e.isdigit()}
+        chosen_d = {d for d in map(parse_int, request.form.getlist("department_id")) if d is not None}
+        chosen_e = {e for e in map(parse_int, request.form.getlist("employee_id")) if e is not None}
     return render_template("members/segments/tag_scope.html", group=group, departments=departments,
                            employees=employees, chosen_d=chosen_d, chosen_e=chosen_e, error=error), status
 

@@ -15,6 +15,7 @@ from scrm.sdk.web import (
     customer_visibility,
     db,
     next_target,
+    parse_int,
     role_required,
     translated_filter_types,
 )
@@ -53,10 +54,7 @@ def safe_next(default: str) -> str:
 
 
 def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return parse_int(request.args.get("page"), 1, low=1) or 1
 
 
 def visible_customers():
@@ -87,10 +85,9 @@ def count_query(query) -> int:
 def condition_row():
     """One row of the condition editor (htmx): a new empty row, or a row whose type changed."""
     types = filter_types()
-    indexes = [int(i) for i in request.values.getlist("c") if str(i).isdigit()]
-    try:
-        index = int(request.values.get("i", ""))
-    except ValueError:
+    indexes = [i for i in (parse_int(v, low=0) for v in request.values.getlist("c")) if i is not None]
+    index = parse_int(request.values.get("i"), low=0)
+    if index is None:
         index = max(indexes, default=-1) + 1
     condition = {"type": request.values.get(f"c{index}_type", ""), "values": []}
     row = make_row(db(), current_tenant().id, index, condition, types, visible_tag_ids())

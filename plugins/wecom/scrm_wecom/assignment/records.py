@@ -12,14 +12,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, current_zone
+from scrm.sdk.web import parse_int
 
+from ..labels import assignment_kind_label, assignment_status_label
 from .models import AssignmentRecord, Kind, Status
-
-KIND_LABELS = {Kind.POOL_CLAIM: _l("Claimed"), Kind.POOL_ASSIGN: _l("Assigned"),
-               Kind.RESIGNED_INHERIT: _l("Resigned inheritance"), Kind.ONJOB_TRANSFER: _l("On-the-job transfer")}
-STATUS_LABELS = {Status.WAITING: _l("Waiting for takeover"), Status.TAKEN_OVER: _l("Taken over"),
-                 Status.REFUSED: _l("Customer refused"), Status.LIMIT: _l("Takeover employee's customer limit reached"),
-                 Status.NO_RECORD: _l("No takeover record"), Status.FAILED: _l("Failed")}
 
 
 @dataclass
@@ -57,7 +53,7 @@ def where(tenant_id: int, args, visibility: Any = None) -> Any:
     if customer_clauses:
         clauses.append(AssignmentRecord.customer_id.in_(select(Customer.id).where(
             Customer.tenant_id == tenant_id, *customer_clauses)))
-    employee = args.get("employee", type=int) if hasattr(args, "getlist") else None
+    employee = parse_int(args.get("employee"))
     if employee:
         clauses.append(or_(AssignmentRecord.takeover_employee_id == employee,
                            AssignmentRecord.from_employee_id == employee))
@@ -96,6 +92,6 @@ def rows(session: Session, tenant_id: int, clause: Any, offset: int, limit: int)
         Customer.tenant_id == tenant_id, Customer.id.in_(customer_ids))).all()) if customer_ids else {}
     staff = {e.id: e for e in session.execute(select(Employee).where(
         Employee.tenant_id == tenant_id, Employee.id.in_(employee_ids))).scalars()} if employee_ids else {}
-    return [Row(r, names.get(r.customer_id) or f"#{r.customer_id}", str(KIND_LABELS.get(r.kind, r.kind)),
+    return [Row(r, names.get(r.customer_id) or f"#{r.customer_id}", assignment_kind_label(r.kind),
                 employee_label(staff.get(r.from_employee_id)), employee_label(staff.get(r.takeover_employee_id)),
-                str(STATUS_LABELS.get(r.status, r.status))) for r in records]
+                assignment_status_label(r.status)) for r in records]

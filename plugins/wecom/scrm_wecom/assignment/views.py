@@ -34,12 +34,14 @@ from scrm.sdk.web import (
     customer_visibility,
     db,
     has_role,
+    parse_int,
     platform,
     role_required,
     tenant_hooks,
 )
 from scrm.sdk.wechat import WeChatAPIError
 
+from ..labels import assignment_kind_label, assignment_status_label
 from ..views.customer_links import customer_page_url
 from ..welcome.segments import local_time
 from . import exporting, handover, pool, queries, records, tracking
@@ -105,7 +107,7 @@ def _tab_context(tab: str, flt: queries.TabFilter):
     types = _filter_types()
     where = queries.tab_clause(session, tenant_id, tab, flt, None if tab == queries.UNASSIGNED else _visibility(),
                                types)
-    number = max(1, request.args.get("page", 1, type=int))
+    number = parse_int(request.args.get("page"), 1, low=1) or 1
     customers = queries.page(session, where, number, sort=flt.sort)
     owners = queries.employees(session, tenant_id, [c.owner_employee_id for c in customers])
     counts = queries.counts(session, where)
@@ -322,7 +324,7 @@ def _records_where():
 def records_index():
     tenant_id = current_tenant().id
     clause = _records_where()
-    number = max(1, request.args.get("page", 1, type=int))
+    number = parse_int(request.args.get("page"), 1, low=1) or 1
     total = records.count(db(), clause)
     rows = records.rows(db(), tenant_id, clause, (number - 1) * RECORDS_PAGE, RECORDS_PAGE)
     from scrm.sdk import Employee
@@ -331,7 +333,8 @@ def records_index():
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("wecom/assignment/records.html", rows=rows, total=total, page=number,
                            pages=max(1, -(-total // RECORDS_PAGE)), staff=staff, args=args, kinds=Kind,
-                           statuses=Status, kind_labels=records.KIND_LABELS, status_labels=records.STATUS_LABELS,
+                           statuses=Status, kind_label=assignment_kind_label,
+                           status_label=assignment_status_label,
                            employee_label=records.employee_label, groupchats_url=_groupchats_url(), tab="records",
                            is_staff=True)
 

@@ -28,6 +28,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 from scrm.sdk import Customer, CustomerEvent, Employee, current_zone, utcnow
+from scrm.sdk.web import parse_int
 
 from .. import timeline
 from .models import FriendLoss, LossKind
@@ -47,11 +48,7 @@ def _day(raw: str | None) -> date | None:
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        value = int((raw or "").strip())
-    except ValueError:
-        return None
-    return value if value >= 0 else None
+    return parse_int(raw, low=0)
 
 
 def local_midnight(day: date) -> datetime:

@@ -11,15 +11,13 @@ from sqlmodel import Session
 
 from scrm.sdk import EmployeeStatus, export_time, tabular, zone_title
 
+from ..labels import chat_assignment_status_label
 from .assignment import NOT_CONFIRMED, SUPERSEDED
-from .models import AssignmentStatus
 
 BATCH = 1000
 
 
-def status_label(status: str) -> str:
-    return {AssignmentStatus.WAITING: _("Waiting"), AssignmentStatus.DONE: _("Done"),
-            AssignmentStatus.FAILED: _("Failed")}.get(status, status)
+status_label = chat_assignment_status_label  # a group chat assignment's status (``wecom.groupchat.assignment.status``)
 
 
 def error_label(record: Any) -> str:

@@ -30,6 +30,7 @@ from scrm.sdk.web import (
     current_user,
     customer_visibility,
     db,
+    parse_int,
     platform,
     role_required,
 )
@@ -73,8 +74,7 @@ def unassigned_users_url() -> str:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.values.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_int(request.values.get(name), low=0)
 
 
 def _date_arg(name: str) -> date | None:
@@ -85,11 +85,11 @@ def _date_arg(name: str) -> date | None:
 
 
 def _tag_args() -> list[int]:
-    return [int(v) for v in request.args.getlist("tag") if v.isdigit()]
+    return [v for v in map(parse_int, request.args.getlist("tag")) if v is not None]
 
 
 def _form_ids(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+    return [v for v in map(parse_int, request.form.getlist(name)) if v is not None]
 
 
 def _page_number() -> int:
@@ -193,7 +193,7 @@ def unassigned():
 @role_required(*STAFF)
 def assign():
     tenant = current_tenant()
-    chat_ids = [int(v) for v in request.form.getlist("chat_ids") if v.isdigit()]
+    chat_ids = [v for v in map(parse_int, request.form.getlist("chat_ids")) if v is not None]
     takeover_id = _int_arg("takeover_id")
     try:
         chats, takeover = assignment.validate(db(), tenant.id, chat_ids, takeover_id)

@@ -7,7 +7,16 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from scrm.sdk import Tag, TagGroup, uploads
-from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+from scrm.sdk.web import (
+    STAFF,
+    audit_action,
+    current_tenant,
+    current_user,
+    db,
+    parse_int,
+    platform,
+    role_required,
+)
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts, record_config_error
@@ -80,11 +89,8 @@ def _form(values: dict, errors: dict, code=None, status: int = 200):
 def _submitted(code=None) -> dict:
     form = request.form
     welcome = content_from_form(form, "welcome-")
-    try:
-        kind = int(form.get("kind") or 0)
-        account_id = int(form.get("account_id") or 0)
-    except ValueError:
-        kind, account_id = 0, 0
+    kind = parse_int(form.get("kind"), 0) or 0
+    account_id = parse_int(form.get("account_id"), 0) or 0
     if code is not None:  # fixed by WeCom at creation
         kind, account_id = code.kind, code.account_id
     return {"name": form.get("name") or "", "account_id": account_id, "kind": kind,
@@ -191,10 +197,7 @@ def qr_image(code_id: int):
     code = _code_or_404(code_id)
     if not code.qr_code:
         abort(404)
-    try:
-        size = int(request.args.get("size") or DEFAULT_SIZE)
-    except ValueError:
-        size = 0
+    size = parse_int(request.args.get("size") or DEFAULT_SIZE, 0)
     if size not in SIZES:
         abort(400)
     png = render_qr(code.qr_code, size, service.logo_for(db(), code))
@@ -234,7 +237,7 @@ def account_logo(account_id: int):
     """Upload (or with ``remove`` drop) the logo of every code of a WeCom account; the form sits on the page of
     one of its codes (``code_id``), where the answer goes back to."""
     account = find_account(db(), current_tenant().id, account_id) or abort(404)
-    code = _code_or_404(request.form.get("code_id", type=int) or 0)
+    code = _code_or_404(parse_int(request.form.get("code_id"), 0) or 0)
     if code.account_id != account.id:
         abort(404)
     try:

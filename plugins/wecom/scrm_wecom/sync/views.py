@@ -8,7 +8,17 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from scrm.sdk import ScheduledJob, Tag
-from scrm.sdk.web import ADMIN, STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+from scrm.sdk.web import (
+    ADMIN,
+    STAFF,
+    audit_action,
+    current_tenant,
+    current_user,
+    db,
+    parse_int,
+    platform,
+    role_required,
+)
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts, record_config_error
@@ -27,9 +37,10 @@ def _account_or_404(account_id: int):
 
 def _chosen_account(accounts):
     """The account named by ``?account=`` (404 if it is not the tenant's), else the first one."""
-    wanted = request.values.get("account", type=int)
-    if wanted is None:
+    raw = request.values.get("account")
+    if raw is None:
         return accounts[0] if accounts else None
+    wanted = parse_int(raw)
     return next((a for a in accounts if a.id == wanted), None) or abort(404)
 
 
@@ -155,9 +166,10 @@ def new_tags():
             "names": request.form.get("names", "")}
     group = None
     if form["group_id"]:
-        if not form["group_id"].isdigit():
+        group_id = parse_int(form["group_id"], low=1)
+        if group_id is None:
             return _tags_page(account, {"group": _("Choose a group.")}, form, 422)
-        group = wecom_tags.find_group(db(), tenant.id, int(form["group_id"]))
+        group = wecom_tags.find_group(db(), tenant.id, group_id)
         if group is None:
             return _tags_page(account, {"group": _("Choose a group.")}, form, 422)
     names = form["names"].replace("\r", "").split("\n")

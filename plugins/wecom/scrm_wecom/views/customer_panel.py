@@ -14,33 +14,14 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from scrm.sdk import Department, Employee, MessageDelivery, ProfilePanel
+from scrm.sdk.web import code_label
 
 from ..groupchats.models import ChatStatus, GroupChat, GroupMember
+from ..labels import add_way_label, follow_status_label, live_code_names, state_label
 from ..livecodes.models import LiveCode, LiveCodeFriendEvent
 from ..sync.models import Follow, FollowStatus
 
 ORDER = 25
-FOLLOW_STATUS_LABELS = {FollowStatus.ACTIVE: _l("Friends"), FollowStatus.CHURNED: _l("Customer deleted the employee"),
-                        FollowStatus.DELETED: _l("Employee deleted the customer"),
-                        FollowStatus.TRANSFERRED: _l("Transferred to another employee")}
-WELCOME_LABELS = {"queued": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Sent"), "failed": _l("Failed"),
-                  "skipped": _l("Not sent")}
-ADD_WAY_LABELS = {0: _l("Unknown"), 1: _l("Scanned a QR code"), 2: _l("Searched the mobile number"),
-                  3: _l("Shared business card"), 4: _l("Group chat"), 5: _l("Phone contacts"),
-                  6: _l("WeChat contacts"), 8: _l("Third-party service"), 9: _l("Searched the email"),
-                  10: _l("Video channel"), 201: _l("Shared by a colleague"), 202: _l("Assigned by an admin")}
-
-
-def follow_status_label(status: str) -> str:
-    """The friendship status in the reader's language."""
-    return str(FOLLOW_STATUS_LABELS.get(status, status))
-
-
-def add_way_label(add_way: int) -> str:
-    """How the customer was added (WeCom's ``add_way`` code) in the reader's language."""
-    return str(ADD_WAY_LABELS.get(add_way, ADD_WAY_LABELS[0]))
-
-
 @dataclass
 class Relation:
     """One employee ↔ customer friendship as the panel shows it."""
@@ -86,9 +67,7 @@ def relations(session: Session, tenant_id: int, customer_id: int) -> list[Relati
             .where(LiveCodeFriendEvent.tenant_id == tenant_id, LiveCodeFriendEvent.kind == "add",
                    LiveCodeFriendEvent.external_userid.in_(exts)).order_by(LiveCodeFriendEvent.id)):
         adds[(userid, ext)] = name
-    states = {f.state for f in follows if f.state}
-    by_state = dict(session.execute(select(LiveCode.state, LiveCode.name).where(
-        LiveCode.tenant_id == tenant_id, LiveCode.state.in_(states))).all()) if states else {}
+    by_state = live_code_names(session, tenant_id, (f.state for f in follows))
     welcomes: dict[tuple[str, str], str] = {}
     for recipient, task_ref, status in session.execute(
             select(MessageDelivery.recipient, MessageDelivery.task_ref, MessageDelivery.status)
@@ -103,10 +82,10 @@ def relations(session: Session, tenant_id: int, customer_id: int) -> list[Relati
             employee=employee.name if employee else follow.userid,
             department=departments.get(employee.department_id or 0, "") if employee else "",
             added_at=follow.added_at, add_way=add_way_label(follow.add_way),
-            live_code=adds.get((follow.userid, follow.external_userid)) or by_state.get(follow.state, ""),
+            live_code=adds.get((follow.userid, follow.external_userid)) or state_label(follow.state, by_state),
             status=follow.status, status_label=follow_status_label(follow.status),
             ended_at=follow.churned_at if follow.status == FollowStatus.CHURNED else follow.deleted_at,
-            welcome=str(WELCOME_LABELS.get(welcome, welcome)) if welcome else None, remark=follow.remark))
+            welcome=code_label("delivery.status", welcome) if welcome else None, remark=follow.remark))
     return out
 
 
