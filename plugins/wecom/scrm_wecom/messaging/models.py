@@ -1,8 +1,9 @@
 """The table of application messages to employees (lineage branch ``wecom_messaging``).
 
-The core delivery ledger (``message_delivery``) holds one row per message: its idempotency key, recipient userid,
-status, WeCom ``msgid`` and error. ``wecom_app_message`` keeps what the ledger cannot: the content (so a failed
-message can be sent again), the recipient employee, the attempts and WeCom's last answer.
+The core delivery ledger (``message_delivery``, written by the platform's outbound path) holds one row per message:
+its idempotency key, recipient userid, message, status, attempts, WeCom ``msgid`` and error. ``wecom_app_message``
+keeps what the ledger does not: the recipient employee, the account, the content as WeCom takes it (so a failed
+message can be sent again) and WeCom's last answer with the attempt that got it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,5 @@ class AppMessage(TenantScoped, table=True):
     msgtype: str = Field(max_length=10, description="text or textcard")
     content: dict[str, Any] = json_column()
     attempts: int = 0
-    sending_since: datetime | None = Field(default=None, description="set while a worker is calling WeCom")
     response: dict[str, Any] = json_column()
     created_at: datetime = Field(default_factory=utcnow)
