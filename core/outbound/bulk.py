@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, bindparam, func, text
 from sqlmodel import Session, select
 
 from ..models import ChannelAccount, DeliveryStatus, MessageDelivery, Tenant
@@ -110,11 +110,11 @@ def plan_bulk_send(session: Session, tenant_id: int, *, account: ChannelAccount 
                          "task_ref": task_ref, "idempotency_key": f"{task_ref}:{customer_id or address}"[:120],
                          "status": status, "error_code": code, "error": reason, "purpose": purpose,
                          "message": payload, "attempts": 0, "created_at": now})
-        written = session.execute(insert.values(rows)).all()
+        written = insert(session, rows)
         session.commit()
         plan.chunks += 1
         plan.already += len(rows) - len(written)
-        queued = {row_id: tenant_id for row_id, status in written if DeliveryStatus(status) == DeliveryStatus.QUEUED}
+        queued = {row_id: tenant_id for row_id, status in written if status == DeliveryStatus.QUEUED}
         plan.queued += len(queued)
         plan.skipped += len(written) - len(queued)
         if queued:
@@ -125,10 +125,46 @@ def plan_bulk_send(session: Session, tenant_id: int, *, account: ChannelAccount 
 
 
 def _insert_statement(dialect: str):
+    """A function writing one chunk of rows: (session, rows) -> [(id, DeliveryStatus)] of the rows it inserted
+    (rows whose idempotency key exists already are left out)."""
     table = MessageDelivery.__table__
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"]).returning(
+        return _insert_unnest
+    from sqlalchemy.dialects.sqlite import insert
+
+    statement = insert(table).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"]).returning(
         table.c.id, table.c.status)
+
+    def insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, DeliveryStatus]]:
+        # executemany: one compiled statement, sent as multi-row VALUES pages by SQLAlchemy's insertmanyvalues
+        return [(row_id, DeliveryStatus(status)) for row_id, status in session.execute(statement, rows).all()]
+
+    return insert_rows
+
+
+#: PostgreSQL: the chunk's varying columns as arrays through unnest, the shared ones as single parameters; a short
+#: statement the driver prepares once, instead of one with 16 parameters per row parsed again for every chunk
+_UNNEST = text(
+    "INSERT INTO message_delivery (tenant_id, channel, account_id, kind, task_ref, purpose, message, attempts, "
+    "created_at, customer_id, recipient, idempotency_key, status, error_code, error) "
+    "SELECT :tenant_id, :channel, :account_id, :kind, :task_ref, :purpose, CAST(:message AS JSON), 0, :created_at, "
+    "r.customer_id, r.recipient, r.idempotency_key, CAST(r.status AS deliverystatus), r.error_code, r.error "
+    "FROM unnest(CAST(:customer_ids AS BIGINT[]), CAST(:recipients AS TEXT[]), CAST(:keys AS TEXT[]), "
+    "CAST(:statuses AS TEXT[]), CAST(:codes AS TEXT[]), CAST(:errors AS TEXT[])) "
+    "AS r(customer_id, recipient, idempotency_key, status, error_code, error) "
+    "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, status").bindparams(
+    bindparam("created_at", type_=MessageDelivery.__table__.c.created_at.type))
+
+
+def _insert_unnest(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, DeliveryStatus]]:
+    import json
+
+    first = rows[0]
+    written = session.execute(_UNNEST, {
+        "tenant_id": first["tenant_id"], "channel": first["channel"], "account_id": first["account_id"],
+        "kind": first["kind"], "task_ref": first["task_ref"], "purpose": first["purpose"],
+        "message": json.dumps(first["message"]), "created_at": first["created_at"],
+        "customer_ids": [r["customer_id"] for r in rows], "recipients": [r["recipient"] for r in rows],
+        "keys": [r["idempotency_key"] for r in rows], "statuses": [r["status"].name for r in rows],
+        "codes": [r["error_code"] for r in rows], "errors": [r["error"] for r in rows]}).all()
+    return [(row_id, DeliveryStatus[status]) for row_id, status in written]

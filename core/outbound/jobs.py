@@ -28,6 +28,7 @@ from ..jobs.bus import current_bus
 from ..models import ChannelAccount, DeliveryStatus, MessageDelivery
 from ..timeutil import utcnow
 from . import ledger
+from .caps import among
 from .message import OutboundMessage, Outgoing, SendResult
 from .sending import PENDING_KEY
 from .throttle import make_throttle
@@ -75,8 +76,8 @@ def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, in
         return 0
     with engine.begin() as conn:
         conn.execute(update(MessageDelivery.__table__).where(
-            MessageDelivery.__table__.c.id.in_([job.kwargs["delivery_id"] for job in jobs])).values(
-            enqueued_at=utcnow()))
+            among(MessageDelivery.__table__.c.id, [job.kwargs["delivery_id"] for job in jobs],
+                  engine.dialect.name)).values(enqueued_at=utcnow()))
     return len(jobs)
 
 
