@@ -128,8 +128,10 @@ def ensure_schedule(engine, now: datetime | None = None) -> bool:
                 session.add(job)
                 session.commit()
             return False
-        session.add(ScheduledJob(key=SCHEDULE_KEY, actor=RECOVERY_ACTOR, plugin="core", due_at=now,
-                                 interval_seconds=INTERVAL, max_attempts=1_000_000))
+        # the first run comes one interval after the row is created, like every later one
+        session.add(ScheduledJob(key=SCHEDULE_KEY, actor=RECOVERY_ACTOR, plugin="core",
+                                 due_at=now + timedelta(seconds=INTERVAL), interval_seconds=INTERVAL,
+                                 max_attempts=1_000_000))
         try:
             session.commit()
         except IntegrityError:  # another scheduler created it at the same moment

@@ -146,6 +146,7 @@ def _row_ids(app) -> dict[str, Any]:
             "tag_id": _first_id(session, Tag, tid),
             "category_id": _first_id(session, TagGroup, tid),
             "account_id": _first_id(session, ChannelAccount, tid),
+            "plugin": "wecom",  # the channel of the demo's account (the host's channel accounts pages)
             "loss_id": _first_id(session, FriendLoss, tid),
             "chat_pk": busiest_chat or _first_id(session, GroupChat, tid),
             "code_id": _first_id(session, LiveCode, tid),
