@@ -210,3 +210,17 @@ def test_the_profile_shows_panels_identities_tags_and_the_timeline(client, admin
     assert "VIP" in page and "Mobile: 138****0001" in page  # the identity kind through its label
     timeline = page.split('data-testid="timeline"')[1]
     assert timeline.index("newer") < timeline.index("older")
+
+
+def test_members_own_timeline_entries_read_in_the_users_language(client, admin, acme, db):
+    created = client.post("/t/acme/members/customers/new", data={"name": "Anna", "mobiles": "13800000009"})
+    assert created.status_code == 302
+    anna = db.exec(select(Customer).where(Customer.tenant_id == acme.id, Customer.name == "Anna")).one()
+    client.get("/lang/en")
+    timeline = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True).split(
+        'data-testid="timeline"')[1].split("</ol>")[0]
+    assert "Customer created" in timeline and "created (manual)" not in timeline
+    client.get("/lang/zh_CN")
+    timeline = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True).split(
+        'data-testid="timeline"')[1].split("</ol>")[0]
+    assert "创建客户" in timeline and "created" not in timeline
