@@ -128,13 +128,14 @@ def setup(plat, customers: int, blacklisted: int, provider_url: str, rate: float
 
 
 def audience(ids: dict):
-    """The segment's customers and their mobiles: what a mass send plans."""
+    """The segment's customers and their mobiles: what a mass send plans. Paged by the segment's own key (segment,
+    customer), the mobile looked up per row, so every page is an index range whatever the page's position."""
     from scrm_members.segments.models import SegmentMember
 
     from scrm.core.models import Customer
 
-    return (select(SegmentMember.customer_id, Customer.mobile)
-            .join(Customer, Customer.id == SegmentMember.customer_id)
+    mobile = select(Customer.mobile).where(Customer.id == SegmentMember.customer_id).scalar_subquery()
+    return (select(SegmentMember.customer_id, mobile)
             .where(SegmentMember.tenant_id == ids["tenant"], SegmentMember.segment_id == ids["segment"]))
 
 
@@ -318,9 +319,13 @@ def main() -> None:
     ids = setup(plat, args.customers, args.blacklisted, provider_url, args.rate)
     print(f"generated {args.customers:,} customers in one segment ({args.blacklisted:,} blacklisted) "
           f"in {ids['generate_s']:.1f} s; RSS {rss_mb():.0f} MB")
+    # the baseline first: its rows are also the ledger's history (another purpose, not counted by the caps), and the
+    # planner statistics are refreshed after it as autovacuum would on a ledger that has been in use
+    baseline = bench_baseline(plat, ids, args.customers)
+    with plat.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE message_delivery"))
     result = bench_plan(plat, ids, args.customers)
     plan = result["plan"]
-    baseline = bench_baseline(plat, ids, args.customers)
     plan_rate = args.customers / result["seconds"]
     lines = [
         f"| bulk plan of one segment, PostgreSQL + Redis | {args.customers:,} recipients |",
@@ -329,7 +334,7 @@ def main() -> None:
         f"**{plan_rate:,.0f} recipients/s** |",
         f"| rows queued / skipped (blacklist) / jobs on the broker | {plan.queued:,} / {plan.skipped:,} / "
         f"{result['broker']:,} |",
-        f"| baseline: bare multi-row INSERT of the same rows | {baseline:.1f} s, "
+        f"| baseline: bare multi-row INSERT of the same rows (1,000 per statement) | {baseline:.1f} s, "
         f"{args.customers / baseline:,.0f} rows/s |",
     ]
     for mark, (seconds, now, peak) in sorted(result["samples"].items()):

@@ -274,7 +274,7 @@ def test_a_send_job_of_a_disabled_channel_skips_its_row(db, tenant, make_account
 
 
 def test_bulk_plans_in_chunks_with_exclusions_and_resumes(db, tenant, enable_plugins, make_account, provider,
-                                                          broker):
+                                                          broker, monkeypatch):
     from scrm_members.segments import blacklist
 
     enable_plugins(tenant, "members")
@@ -285,24 +285,28 @@ def test_bulk_plans_in_chunks_with_exclusions_and_resumes(db, tenant, enable_plu
     blacklist.add(db, tenant.id, [customers[10].id, customers[2400].id], "asked to stop", None)
     db.commit()
     audience = select(Customer.id, Customer.mobile).where(Customer.tenant_id == tenant.id)
-    calls = []
-    real = outbound_jobs.enqueue_deliveries
+    import scrm.core.outbound.bulk as bulk_module
 
-    def crash_on_second_chunk(engine, ids, tenant_ids=None):
-        calls.append(len(ids))
-        if len(calls) == 2:
+    hand_overs, real_send_many = [], broker.send_many
+    real_exclusions = bulk_module.exclusion_reasons
+
+    def broker_down_for_the_second_chunk(jobs):
+        hand_overs.append(1)
+        if len(hand_overs) == 2:
+            raise ConnectionError("broker unreachable")
+        return real_send_many(jobs)
+
+    def crash_in_the_third_chunk(*args, **kwargs):
+        if len(hand_overs) == 2:
             raise RuntimeError("process killed")
-        return real(engine, ids, tenant_ids)
+        return real_exclusions(*args, **kwargs)
 
-    import scrm.core.outbound.jobs as jobs_module
-
-    jobs_module.enqueue_deliveries = crash_on_second_chunk
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(broker, "send_many", broker_down_for_the_second_chunk)
+        patch.setattr(bulk_module, "exclusion_reasons", crash_in_the_third_chunk)
         with pytest.raises(RuntimeError):
             plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
                            audience=audience)
-    finally:
-        jobs_module.enqueue_deliveries = real
     assert len(_rows(db)) == 2000  # two chunks committed; the second's jobs never reached the broker
     plan = plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
                           audience=audience)
@@ -313,8 +317,11 @@ def test_bulk_plans_in_chunks_with_exclusions_and_resumes(db, tenant, enable_plu
     assert {r.customer_id for r in skipped} == {customers[10].id, customers[2400].id}
     assert all(r.error_code == "excluded" and "asked to stop" in r.error for r in skipped)
     stranded = [r for r in rows if r.status == DeliveryStatus.QUEUED and r.enqueued_at is None]
-    assert len(stranded) == 1000  # the second chunk: the relay's part
+    assert len(stranded) == 1000  # the second chunk, refused by the broker: the relay's part
     assert outbound_jobs.relay_deliveries(broker.engine, now=utcnow() + timedelta(minutes=1)) == 1000
+    # rows handed over but never sent (a broker that lost them, a process killed before the hand-over) are taken
+    # again once their stamp is stale
+    assert outbound_jobs.relay_deliveries(broker.engine, now=utcnow() + timedelta(minutes=20)) == 2498
     again = plan_bulk_send(db, tenant.id, account=account, message=HELLO, purpose="mass_send", task_ref="mass:1",
                            audience=iter([(c.id, c.mobile) for c in customers[:5]]))
     assert again.already == 5 and again.queued == 0 and len(_rows(db)) == 2500

@@ -2,7 +2,9 @@
 
 ``plan_bulk_send`` reads the recipients in chunks (1,000 by default) and never holds more than one chunk: for each it
 asks the exclusion decision for the whole chunk, applies the daily caps with one count query, writes the ledger rows
-with one multi-row INSERT, commits, and hands the chunk's send jobs to the broker in one round trip. Each row's
+with one multi-row INSERT (rows stamped as enqueued), commits, and hands the chunk's send jobs to the broker in one
+round trip (a refusal clears the stamps, so the outbound relay takes those rows at once; a process that dies before
+the hand-over leaves stamped rows the relay takes once the stamp is stale). Each row's
 idempotency key is ``<task_ref>:<customer id or recipient>``, so planning the same task again writes nothing twice: a
 plan that stopped (crash, deploy) is resumed by calling it again with the same arguments, and with a query as the
 audience it continues after the last customer it planned.
@@ -109,7 +111,8 @@ def plan_bulk_send(session: Session, tenant_id: int, *, account: ChannelAccount 
                          "customer_id": customer_id, "recipient": str(address)[:128], "kind": kind,
                          "task_ref": task_ref, "idempotency_key": f"{task_ref}:{customer_id or address}"[:120],
                          "status": status, "error_code": code, "error": reason, "purpose": purpose,
-                         "message": payload, "attempts": 0, "created_at": now})
+                         "message": payload, "attempts": 0, "created_at": now,
+                         "enqueued_at": now if status == DeliveryStatus.QUEUED else None})
         written = insert(session, rows)
         session.commit()
         plan.chunks += 1
@@ -120,7 +123,7 @@ def plan_bulk_send(session: Session, tenant_id: int, *, account: ChannelAccount 
         if queued:
             from .jobs import enqueue_deliveries
 
-            plan.enqueued += enqueue_deliveries(session.get_bind(), list(queued), queued)
+            plan.enqueued += enqueue_deliveries(session.get_bind(), list(queued), queued, stamped=True)
     return plan
 
 
@@ -146,8 +149,9 @@ def _insert_statement(dialect: str):
 #: statement the driver prepares once, instead of one with 16 parameters per row parsed again for every chunk
 _UNNEST = text(
     "INSERT INTO message_delivery (tenant_id, channel, account_id, kind, task_ref, purpose, message, attempts, "
-    "created_at, customer_id, recipient, idempotency_key, status, error_code, error) "
+    "created_at, enqueued_at, customer_id, recipient, idempotency_key, status, error_code, error) "
     "SELECT :tenant_id, :channel, :account_id, :kind, :task_ref, :purpose, CAST(:message AS JSON), 0, :created_at, "
+    "CASE WHEN r.status = 'QUEUED' THEN :created_at END, "
     "r.customer_id, r.recipient, r.idempotency_key, CAST(r.status AS deliverystatus), r.error_code, r.error "
     "FROM unnest(CAST(:customer_ids AS BIGINT[]), CAST(:recipients AS TEXT[]), CAST(:keys AS TEXT[]), "
     "CAST(:statuses AS TEXT[]), CAST(:codes AS TEXT[]), CAST(:errors AS TEXT[])) "

@@ -57,9 +57,15 @@ def throttle_of(platform):
     return _throttles[key]
 
 
-def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, int] | None = None) -> int:
+def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, int] | None = None, *,
+                       stamped: bool = False) -> int:
     """Hand the send jobs of ledger rows to the broker in one round trip and stamp them enqueued; returns how many
-    the broker took (0 when it refused: the rows stay un-stamped and the relay tries again)."""
+    the broker took (0 when it refused: the rows stay un-stamped and the relay tries again).
+
+    ``stamped``: the rows were written with ``enqueued_at`` already set (the bulk form saves an UPDATE per chunk);
+    a refusal then clears the stamp so the relay takes them at once. Should the process die between the commit
+    and the hand-over, the stamped rows are still queued when the stamp goes stale, and the relay enqueues them
+    then."""
     from ..jobs.bus import _current
 
     if _current is None or not delivery_ids:
@@ -69,16 +75,23 @@ def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, in
             tenant_ids = dict(session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id).where(
                 MessageDelivery.id.in_(delivery_ids))).all())
     jobs = [send_delivery.job(tenant_ids[i], delivery_id=i) for i in delivery_ids if i in tenant_ids]
+    ids = [job.kwargs["delivery_id"] for job in jobs]
     try:
         _current.send_many(jobs)
     except Exception as exc:
         log.warning("broker did not take %d send jobs (%s): the outbound relay will retry", len(jobs), exc)
+        if stamped:
+            _stamp(engine, ids, None)
         return 0
+    if not stamped:
+        _stamp(engine, ids, utcnow())
+    return len(jobs)
+
+
+def _stamp(engine, ids: list[int], at: datetime | None) -> None:
     with engine.begin() as conn:
         conn.execute(update(MessageDelivery.__table__).where(
-            among(MessageDelivery.__table__.c.id, [job.kwargs["delivery_id"] for job in jobs],
-                  engine.dialect.name)).values(enqueued_at=utcnow()))
-    return len(jobs)
+            among(MessageDelivery.__table__.c.id, ids, engine.dialect.name)).values(enqueued_at=at))
 
 
 register_outbox(PENDING_KEY, lambda engine, ids: enqueue_deliveries(engine, ids))
