@@ -105,13 +105,6 @@ def generate_encoding_aes_key() -> str:
     return "".join(_random.choice(ALPHANUMERIC) for _ in range(43))
 
 
-def mask_secret(value: str) -> str:
-    """What the pages show of a stored secret: bullets and its last 4 characters (nothing for short values)."""
-    if not value:
-        return ""
-    return "••••" + (value[-4:] if len(value) >= 12 else "")
-
-
 def credentials_of(box: Any, account: ChannelAccount) -> WeComCredentials:
     """Decrypt ``account``'s credentials with the platform's secret box."""
     raw = account_credentials(box, account)
@@ -212,14 +205,6 @@ def list_accounts(session: Session, tenant_id: int) -> list[ChannelAccount]:
     """The tenant's WeCom corp accounts (``ChannelAccount`` rows of this plugin, active or not), oldest first."""
     return list(session.exec(select(ChannelAccount).where(
         ChannelAccount.tenant_id == tenant_id, ChannelAccount.plugin == PLUGIN).order_by(ChannelAccount.id)))
-
-
-def corp_id_taken(session: Session, tenant_id: int, corp_id: str, except_id: int | None = None) -> bool:
-    query = select(ChannelAccount.id).where(ChannelAccount.tenant_id == tenant_id, ChannelAccount.plugin == PLUGIN,
-                                            ChannelAccount.external_id == corp_id)
-    if except_id is not None:
-        query = query.where(ChannelAccount.id != except_id)
-    return session.exec(query).first() is not None
 
 
 @dataclass(frozen=True)
