@@ -44,7 +44,7 @@ def assert_escaped(cells, payloads=PAYLOADS) -> None:
 def bought(db, loyalty_tenant, customer, order, line, manual_segment):
     """One customer per payload, each buying a product of that name and code; all in a segment named ``=SUM``."""
     people = []
-    for index, payload in enumerate(PAYLOADS):
+    for payload in PAYLOADS:
         person = customer(loyalty_tenant, payload)
         line(order(person, 10.0), payload, paid=10.0, name=payload, category=payload)
         people.append(person)
