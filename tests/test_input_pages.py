@@ -78,3 +78,17 @@ def test_pages_bound_their_numbers_without_the_safety_net(app, admin_client, ten
     finally:
         handlers.update(saved)
     assert failures == [], "\n".join(failures)
+
+
+def test_a_nul_character_in_a_query_or_form_value_is_400(admin_client, api_token, tenant):
+    """No text column stores a NUL character (PostgreSQL refuses it): pages and the API answer 400 naming the
+    parameter before a search or a filter reaches the database."""
+    page = admin_client.get("/t/acme/members/customers/", query_string={"q": "an\x00na"})
+    assert page.status_code == 400 and "q must not contain a NUL character" in page.get_data(as_text=True)
+    posted = admin_client.post("/t/acme/members/customers/new", data={"name": "An\x00na", "mobiles": ""})
+    assert posted.status_code == 400
+    value = api_token(tenant)
+    api = admin_client.get("/api/v1/customers", query_string={"q": "\x00"},
+                           headers={"Authorization": f"Bearer {value}"})
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "invalid_parameter"
+    assert admin_client.get("/t/acme/members/customers/", query_string={"q": "anna"}).status_code == 200

@@ -8,6 +8,8 @@ The bound of an integer is the platform's integer column: ``INTEGER``, 32-bit on
 - :func:`parse_int` and :func:`query_int` read integers from the query string with the same bound.
 - JSON bodies (:class:`StrictJSONProvider`) refuse ``NaN``, ``Infinity``, numbers that overflow to infinity (``1e999``),
   integers beyond 64 bits and nesting deeper than ``MAX_JSON_DEPTH``: the request answers 400.
+- A query or form value holding a NUL character answers 400 (:func:`refuse_nul_characters`): no text column stores
+  one (PostgreSQL refuses it outright), so it never reaches a search or a filter.
 - :func:`check_values` finds the first value of a parsed structure that no column can hold (a non-finite float, an
   integer beyond ``INT_MAX``), for validated API bodies (422) and data that comes in another way.
 """
@@ -127,8 +129,24 @@ def install_inputs(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter
     app.json = StrictJSONProvider(app)
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(DataError, _out_of_range)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul_characters() -> None:
+    """``before_request``: raise ``InvalidParameter`` (a 400 naming the parameter) when a query or form value, or a
+    parameter name, holds a NUL character."""
+    sources = [request.args]
+    if request.mimetype in _FORM_TYPES:
+        sources.append(request.form)
+    for values in sources:
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise InvalidParameter(f"{name.replace(chr(0), '')[:50]} must not contain a NUL character")
 
 
 def _out_of_range(exc: Exception):
