@@ -123,7 +123,8 @@ def plan_bulk_send(session: Session, tenant_id: int, *, account: ChannelAccount 
         if queued:
             from .jobs import enqueue_deliveries
 
-            plan.enqueued += enqueue_deliveries(session.get_bind(), list(queued), queued, stamped=True)
+            plan.enqueued += enqueue_deliveries(session.get_bind(), list(queued), queued, stamped=True,
+                                                account_ids=dict.fromkeys(queued, account_id))
     return plan
 
 

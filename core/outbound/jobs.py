@@ -58,7 +58,7 @@ def throttle_of(platform):
 
 
 def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, int] | None = None, *,
-                       stamped: bool = False) -> int:
+                       stamped: bool = False, account_ids: dict[int, int | None] | None = None) -> int:
     """Hand the send jobs of ledger rows to the broker in one round trip and stamp them enqueued; returns how many
     the broker took (0 when it refused: the rows stay un-stamped and the relay tries again).
 
@@ -70,11 +70,14 @@ def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, in
 
     if _current is None or not delivery_ids:
         return 0
-    if tenant_ids is None:
+    if tenant_ids is None or account_ids is None:
         with Session(engine) as session:
-            tenant_ids = dict(session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id).where(
-                MessageDelivery.id.in_(delivery_ids))).all())
-    jobs = [send_delivery.job(tenant_ids[i], delivery_id=i) for i in delivery_ids if i in tenant_ids]
+            found = session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id, MessageDelivery.account_id)
+                                 .where(MessageDelivery.id.in_(delivery_ids))).all()
+        tenant_ids = {row_id: tenant for row_id, tenant, _ in found}
+        account_ids = {row_id: account for row_id, _, account in found}
+    jobs = [send_delivery.job(tenant_ids[i], delivery_id=i, account_id=account_ids.get(i))
+            for i in delivery_ids if i in tenant_ids]
     ids = [job.kwargs["delivery_id"] for job in jobs]
     try:
         _current.send_many(jobs)
@@ -103,12 +106,13 @@ def relay_deliveries(engine, now: datetime | None = None, grace: timedelta = tim
     took longer than ``stale`` ago without the row moving. Returns how many were handed over."""
     now = now or utcnow()
     with Session(engine) as session:
-        rows = session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id).where(
+        rows = session.exec(select(MessageDelivery.id, MessageDelivery.tenant_id, MessageDelivery.account_id).where(
             MessageDelivery.status == DeliveryStatus.QUEUED, MessageDelivery.purpose.is_not(None),
             MessageDelivery.created_at <= now - grace,
             or_(MessageDelivery.enqueued_at.is_(None), MessageDelivery.enqueued_at <= now - stale),
         ).order_by(MessageDelivery.id).limit(limit)).all()
-    return enqueue_deliveries(engine, [r[0] for r in rows], {r[0]: r[1] for r in rows}) if rows else 0
+    return enqueue_deliveries(engine, [r[0] for r in rows], {r[0]: r[1] for r in rows},
+                              account_ids={r[0]: r[2] for r in rows}) if rows else 0
 
 
 def resolve_unknown(engine, platform, now: datetime | None = None, after: timedelta = UNKNOWN_AFTER,
@@ -136,6 +140,34 @@ def resolve_unknown(engine, platform, now: datetime | None = None, after: timede
             result = SendResult.failed(UNKNOWN_OUTCOME, "the worker stopped during the provider call; not resent")
         settled += _record(engine, row, result, final=True)
     return settled
+
+
+def _usable(bus, tenant_id: int, account_id: int):
+    """(account, channel plugin) when the account is the tenant's, active, and its channel enabled and able to
+    send; None sends the job down the path that reads the row and records why it cannot go."""
+    entry = bus.platform.accounts.find(account_id)
+    if entry is None or not entry.usable or entry.account.tenant_id != tenant_id:
+        return None
+    plugin = bus.platform.registry.plugin(entry.account.plugin)
+    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, entry.account.plugin):
+        return None
+    return entry.account, plugin
+
+
+_CLAIMED = ("id", "tenant_id", "channel", "account_id", "customer_id", "recipient", "idempotency_key", "purpose",
+            "message", "attempts")
+
+
+def _claim_returning(engine, tenant_id: int, delivery_id: int) -> MessageDelivery | None:
+    """queued -> sending in one statement that also returns what the send needs; None when another worker (or an
+    earlier run of this job) has the row, or it is not the tenant's."""
+    table = MessageDelivery.__table__
+    with engine.begin() as conn:
+        found = conn.execute(update(table).where(
+            table.c.id == delivery_id, table.c.tenant_id == tenant_id, table.c.status == DeliveryStatus.QUEUED).values(
+            status=DeliveryStatus.SENDING, sending_at=utcnow(), attempts=table.c.attempts + 1).returning(
+            *(table.c[name] for name in _CLAIMED))).mappings().first()
+    return MessageDelivery(**found) if found is not None else None
 
 
 def _load(engine, delivery_id: int):
@@ -178,42 +210,54 @@ class RetryLater(Exception):
 
 @actor(name=SEND_ACTOR, plugin="core", queue="outbound", max_retries=MAX_ATTEMPTS + 2, min_backoff=1_000,
        max_backoff=60_000, time_limit=120_000)
-def send_delivery(tenant_id, *, delivery_id: int) -> None:
-    """Send one ledger row through its channel (see the module documentation)."""
+def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None) -> None:
+    """Send one ledger row through its channel (see the module documentation). With ``account_id`` (jobs the
+    platform enqueues) the account comes from the process's account directory and the claim returns the row, so a
+    send costs two short transactions; without, the row and its account are read first."""
     bus = current_bus()
     platform, engine = bus.platform, bus.engine
-    loaded = _load(engine, delivery_id)
-    if loaded is None:
-        return
-    row, account, plugin = loaded
-    if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
-        return
-    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
-        with session_scope(engine) as session:
-            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
-                           error="plugin disabled", expect=DeliveryStatus.QUEUED)
-        return
-    if account is None or not account.active:
-        with session_scope(engine) as session:
-            ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
-                           error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
-        return
+    fast = _usable(bus, tenant_id, account_id) if account_id is not None else None
+    if fast is not None:
+        account, plugin = fast
+        row = None
+    else:
+        loaded = _load(engine, delivery_id)
+        if loaded is None:
+            return
+        row, account, plugin = loaded
+        if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
+            return
+        if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
+            with session_scope(engine) as session:
+                ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
+                               error="plugin disabled", expect=DeliveryStatus.QUEUED)
+            return
+        if account is None or not account.active:
+            with session_scope(engine) as session:
+                ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
+                               error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+            return
     rate = plugin.account_rate_limit(account)
     if rate:
         wait = throttle_of(platform).reserve(f"account:{account.id}", rate, MAX_THROTTLE_WAIT)
         if wait is None:  # the next free slot is far: come back later instead of holding a worker thread
-            send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id},
+            send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id, "account_id": account_id},
                                             delay=int(MAX_THROTTLE_WAIT * 1000))
             return
         if wait > 0:
             time.sleep(wait)
-    with session_scope(engine) as session:
-        if not ledger.claim(session, delivery_id):
+    if row is None:
+        row = _claim_returning(engine, tenant_id, delivery_id)  # its attempts counted by the claim
+        if row is None:
             return
+    else:
+        with session_scope(engine) as session:
+            if not ledger.claim(session, delivery_id):
+                return
+        row.attempts += 1
     if rate:  # the guard of the declared limit, right before the call (see ``throttle``)
         while (wait := throttle_of(platform).admit(f"account:{account.id}", rate)) > 0:
             time.sleep(wait)
-    row.attempts += 1
     outgoing = _outgoing(row, row.attempts)
     try:
         result = plugin.deliver(account, outgoing)
