@@ -157,15 +157,10 @@ class Meter:
 def bench_plan(plat, ids: dict, customers: int) -> dict:
     from sqlmodel import Session
 
-    from scrm.core.outbound import jobs as outbound_jobs
     from scrm.core.outbound import plan_bulk_send
     from scrm.core.outbound.message import OutboundMessage
 
-    real = outbound_jobs.enqueue_deliveries
     meter = Meter(tuple(m for m in (10_000, 50_000, customers) if m <= customers))
-
-    def metered(engine, delivery_ids, tenant_ids=None):
-        return real(engine, delivery_ids, tenant_ids)
 
     import scrm.core.outbound.bulk as bulk_module
 
@@ -177,7 +172,6 @@ def bench_plan(plat, ids: dict, customers: int) -> dict:
             yield chunk
             meter.planned += len(chunk)
 
-    outbound_jobs.enqueue_deliveries = metered
     bulk_module._chunks_of_query = counted
     try:
         with Session(plat.engine) as session:
@@ -188,7 +182,6 @@ def bench_plan(plat, ids: dict, customers: int) -> dict:
             seconds = time.perf_counter() - meter.start
         meter.note(0)
     finally:
-        outbound_jobs.enqueue_deliveries = real
         bulk_module._chunks_of_query = real_chunks
     broker_size = plat.bus.broker.client.llen(f"{NAMESPACE}:outbound")
     return {"plan": plan, "seconds": seconds, "samples": meter.samples, "broker": broker_size}
@@ -304,7 +297,7 @@ def main() -> None:
     parser.add_argument("--blacklisted", type=int, default=1_000)
     parser.add_argument("--deliver", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     url = os.environ.get("SCRM_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/scrm_bench_outbound")
     redis_url = os.environ.get("SCRM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")

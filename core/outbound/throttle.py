@@ -9,7 +9,8 @@ The rate is held at ``HEADROOM`` of the declared one (3 % under). On a busy mach
 and end up close to the next one; ``admit`` then guards the declared limit itself: right before the provider call it
 records the send in a log of the account's last ``floor(rate)`` sends and makes the sender wait while that many
 already went out in the last second (plus ``WINDOW_MARGIN``). So no one-second window ever holds more than the
-declared number of sends, while the slots keep the senders evenly spaced so that the guard rarely waits.
+declared number of sends, while the slots keep the senders evenly spaced so that the guard rarely waits. Slots
+missed while every sender was busy are made up for ``CATCH_UP`` seconds (never idle after a short stall).
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
+local catch_up = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
+if tat < now - catch_up then tat = now - catch_up end
+local wait = math.max(tat - now, 0)
 if wait > max_wait then return {0, tostring(wait)} end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(wait + interval) + 60000)
 return {1, tostring(wait)}
 """
 
+
+#: slots missed in the last this many seconds (every sender was busy) may still be used, so a short stall of the
+#: senders is made up instead of lost; the guard keeps any one-second window within the declared limit
+CATCH_UP = 0.2
 
 #: the guard's window: one second plus this margin (the spread of the time from the guard to the provider)
 WINDOW_MARGIN = 0.03
@@ -81,8 +87,8 @@ class LocalThrottle:
     def reserve(self, key: str, rate: float, max_wait: float) -> float | None:
         with self._lock:
             now = time.monotonic() * 1000
-            tat = max(self._next.get(key, 0.0), now)
-            wait = tat - now
+            tat = max(self._next.get(key, 0.0), now - CATCH_UP * 1000)
+            wait = max(tat - now, 0.0)
             if wait > max_wait * 1000:
                 return None
             self._next[key] = tat + interval_ms(rate)
@@ -112,7 +118,7 @@ class RedisThrottle:
 
     def reserve(self, key: str, rate: float, max_wait: float) -> float | None:
         booked, wait = self._script(keys=[f"{self.prefix}throttle:{key}"],
-                                    args=[repr(interval_ms(rate)), repr(max_wait * 1000)])
+                                    args=[repr(interval_ms(rate)), repr(max_wait * 1000), repr(CATCH_UP * 1000)])
         return float(wait) / 1000 if int(booked) else None
 
     def admit(self, key: str, rate: float) -> float:
