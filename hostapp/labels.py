@@ -45,6 +45,8 @@ CORE_MESSAGES = (
     _l("All customers"), _l("Own department"), _l("Own customers"), _l("Channel"), _l("Feature"),
     _l("Plugin enabled"), _l("Plugin disabled"), _l("Plugin settings changed"), _l("API token created"),
     _l("API token revoked"), _l("Brand settings changed"),
+    # the platform's own timeline kind (scrm.sdk.timeline.MERGED)
+    _l("Another customer merged into this one"),
 )
 
 

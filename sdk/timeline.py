@@ -37,6 +37,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from scrm.core.labels import register_labels
+from scrm.core.messages import N_
 from scrm.core.models import CustomerEvent
 from scrm.core.timeutil import utcnow
 
@@ -138,6 +139,6 @@ def add_entries(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 MERGED = entry_kind("core", "merged", "merged customer", "Another customer was merged into this one; data: "
-                    "merged_id (the merged customer), by (who merged).")
+                    "merged_id (the merged customer), by (who merged).", label=N_("Another customer merged into this one"))
 
 __all__ = ["MERGED", "TIMELINE_KIND", "EntryKind", "add_entries", "contact_kinds", "add_entry", "entry_kind", "entry_row", "kinds"]

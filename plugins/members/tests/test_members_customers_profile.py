@@ -216,11 +216,16 @@ def test_members_own_timeline_entries_read_in_the_users_language(client, admin, 
     created = client.post("/t/acme/members/customers/new", data={"name": "Anna", "mobiles": "13800000009"})
     assert created.status_code == 302
     anna = db.exec(select(Customer).where(Customer.tenant_id == acme.id, Customer.name == "Anna")).one()
+    db.add(CustomerEvent(tenant_id=acme.id, customer_id=anna.id, plugin="core", kind="merged",
+                         summary="merged customer #7", data={"merged_id": 7}))
+    db.commit()
     client.get("/lang/en")
     timeline = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True).split(
         'data-testid="timeline"')[1].split("</ol>")[0]
     assert "Customer created" in timeline and "created (manual)" not in timeline
+    assert "Another customer merged into this one" in timeline and "merged customer" not in timeline
     client.get("/lang/zh_CN")
     timeline = client.get(f"/t/acme/members/customers/{anna.id}").get_data(as_text=True).split(
         'data-testid="timeline"')[1].split("</ol>")[0]
-    assert "创建客户" in timeline and "created" not in timeline
+    assert "创建客户" in timeline and "另一位客户已合并到此客户" in timeline and "created" not in timeline
+    assert "merged" not in timeline
