@@ -83,7 +83,8 @@ def _handler(provider: Provider):
 def provider():
     """A running provider simulator; ``provider.url`` is its base URL."""
     state = Provider()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = type("ProviderServer", (ThreadingHTTPServer,), {"request_queue_size": 256})(("127.0.0.1", 0),
+                                                                                        _handler(state))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.url = f"http://127.0.0.1:{server.server_port}"
