@@ -369,3 +369,19 @@ def test_the_batch_exclusion_hook_answers_like_the_single_one(db, platform, tena
         single = {cid: exclusion_reason(hooks, db, t, cid, purpose) for cid in ids}
         assert batch == {cid: reason for cid, reason in single.items() if reason}
     assert set(exclusion_reasons(hooks, db, t, ids, "mass_send")) == {people[1].id, people[3].id}
+
+
+def test_a_send_job_for_another_tenant_touches_nothing(db, tenant, other_tenant, make_account, provider, broker):
+    """A job naming the wrong tenant (or another tenant's account) neither claims nor sends the row."""
+    account = make_account(tenant)
+    theirs = make_account(other_tenant)
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO,
+                       purpose="notification")
+    db.commit()
+    broker.flush()
+    outbound_jobs.send_delivery.fn(other_tenant.id, delivery_id=row.id, account_id=theirs.id)
+    outbound_jobs.send_delivery.fn(other_tenant.id, delivery_id=row.id, account_id=account.id)
+    outbound_jobs.send_delivery.fn(other_tenant.id, delivery_id=row.id)
+    assert provider.count() == 0 and _rows(db)[0].status == DeliveryStatus.QUEUED
+    outbound_jobs.send_delivery.fn(tenant.id, delivery_id=row.id, account_id=account.id)
+    assert provider.count() == 1 and _rows(db)[0].status == DeliveryStatus.SENT
