@@ -385,3 +385,17 @@ def test_a_send_job_for_another_tenant_touches_nothing(db, tenant, other_tenant,
     assert provider.count() == 0 and _rows(db)[0].status == DeliveryStatus.QUEUED
     outbound_jobs.send_delivery.fn(tenant.id, delivery_id=row.id, account_id=account.id)
     assert provider.count() == 1 and _rows(db)[0].status == DeliveryStatus.SENT
+
+
+def test_the_in_process_throttle_spaces_slots_and_guards_each_second():
+    from scrm.core.outbound.throttle import CATCH_UP, HEADROOM, LocalThrottle
+
+    throttle = LocalThrottle()
+    waits = [throttle.reserve("a", 10, max_wait=5) for _ in range(12)]
+    interval = 1 / (10 * HEADROOM)
+    assert waits == sorted(waits) and waits[0] == 0
+    assert abs(waits[-1] - (11 * interval - CATCH_UP)) < 0.02  # one slot per interval after the catch-up allowance
+    assert throttle.reserve("a", 10, max_wait=0.1) is None  # a slot too far is not booked
+    assert throttle.reserve("b", 10, max_wait=0.1) == 0  # accounts do not share slots
+    assert all(throttle.admit("c", 10) == 0 for _ in range(10))
+    assert throttle.admit("c", 10) > 0.9  # an eleventh send within the second waits for the first to age out
