@@ -35,8 +35,14 @@ _apps: list[weakref.ref] = []
 
 
 def _babel_app() -> Flask | None:
-    """The last application with Babel set up in this process (None when there is none)."""
-    return _apps[-1]() if _apps else None
+    """The most recent application with Babel set up in this process that is still alive (None when there is none):
+    a short-lived second app (a test's, a CLI command's) must not leave seeding without translations once it is
+    gone."""
+    for ref in reversed(_apps):
+        app = ref()
+        if app is not None:
+            return app
+    return None
 
 
 def select_locale() -> str:
@@ -56,7 +62,7 @@ def init_i18n(app: Flask, translation_dirs: list[str]) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
     Babel(app, locale_selector=select_locale)
-    _apps[:] = [weakref.ref(app)]
+    _apps[:] = [ref for ref in _apps if ref() is not None] + [weakref.ref(app)]
 
     @app.get("/lang/<code>")
     def set_language(code: str):
