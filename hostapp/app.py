@@ -140,9 +140,9 @@ def _template_helpers(app: Flask) -> None:
         return {"nav": sidebar(hooks, tenant, g.user, request.path)}
 
     app.jinja_env.filters["mask_mobile"] = mask_mobile
+    init_labels(app)
     app.jinja_env.globals["has_role"] = has_role
 
-    init_labels(app)
 
 def _error_pages(app: Flask) -> None:
     def page(status: int, title: str):

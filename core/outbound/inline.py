@@ -26,12 +26,11 @@ from ..jobs.bus import current_bus
 from ..models import DeliveryStatus
 from . import ledger
 from .jobs import (
-    CHANNEL_DISABLED,
     MAX_THROTTLE_WAIT,
-    UNKNOWN_OUTCOME,
     _load,
-    _outgoing,
     _record,
+    call_provider,
+    deliverable,
     send_delivery,
     throttle_of,
 )
@@ -60,15 +59,7 @@ def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROT
     row, account, plugin = loaded
     if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
         return None
-    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
-        with session_scope(engine) as session:
-            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
-                           error="plugin disabled", expect=DeliveryStatus.QUEUED)
-        return None
-    if account is None or not account.active:
-        with session_scope(engine) as session:
-            ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
-                           error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+    if not deliverable(bus, row, account, plugin):
         return None
     rate = plugin.account_rate_limit(account)
     if rate:
@@ -82,18 +73,7 @@ def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROT
         if not ledger.claim(session, delivery_id):
             return None
     row.attempts += 1
-    outgoing = _outgoing(row, row.attempts)
-    try:
-        result = plugin.deliver(account, outgoing)
-        if not isinstance(result, SendResult):
-            raise TypeError(f"{row.channel}.deliver returned {type(result).__name__}, not a SendResult")
-    except Exception:
-        log.exception("delivery %s: %s.deliver raised; the outcome is unknown", delivery_id, row.channel)
-        try:
-            result = plugin.query_outcome(account, outgoing)
-        except Exception:
-            result = None
-        result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    result = call_provider(bus.platform, plugin, account, row, rate)
     if result.ok and on_sent is not None:
         with session_scope(engine) as session:
             status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT

@@ -188,6 +188,45 @@ def _outgoing(row: MessageDelivery, attempt: int | None = None) -> Outgoing:
                     attempt=attempt or max(row.attempts, 1), customer_id=row.customer_id, purpose=row.purpose)
 
 
+def deliverable(bus, row: MessageDelivery, account: ChannelAccount | None, plugin) -> bool:
+    """Whether a queued row can go to its channel now; if not, the row ends: ``skipped`` when its channel plugin is
+    gone or disabled for the tenant, ``failed`` when its account is missing or disabled."""
+    if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(row.tenant_id, row.channel):
+        with session_scope(bus.engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
+                           error="plugin disabled", expect=DeliveryStatus.QUEUED)
+        return False
+    if account is None or not account.active:
+        with session_scope(bus.engine) as session:
+            ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
+                           error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+        return False
+    return True
+
+
+def call_provider(platform, plugin, account: ChannelAccount, row: MessageDelivery, rate: float | None) -> SendResult:
+    """The one provider call of a claimed row, shared by the send job and ``deliver_now``: the guard of the declared
+    rate right before the call (see ``throttle``), then ``ChannelPlugin.deliver``. A channel that raises, or answers
+    something other than a ``SendResult``, leaves the outcome unknown: its ``query_outcome`` is asked, and without an
+    answer the row is failed as ``unknown_outcome``, never sent again."""
+    if rate:
+        while (wait := throttle_of(platform).admit(f"account:{account.id}", rate)) > 0:
+            time.sleep(wait)
+    outgoing = _outgoing(row, row.attempts)
+    try:
+        result = plugin.deliver(account, outgoing)
+        if not isinstance(result, SendResult):
+            raise TypeError(f"{row.channel}.deliver returned {type(result).__name__}, not a SendResult")
+    except Exception:
+        log.exception("delivery %s: %s.deliver raised; the outcome is unknown", row.id, row.channel)
+        try:
+            result = plugin.query_outcome(account, outgoing)
+        except Exception:
+            result = None
+        result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    return result
+
+
 def _record(engine, row: MessageDelivery, result: SendResult, *, final: bool) -> int:
     """Write a provider answer for a claimed row; True if the row moved."""
     with session_scope(engine) as session:
@@ -227,15 +266,7 @@ def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None)
         row, account, plugin = loaded
         if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
             return
-        if plugin is None or not hasattr(plugin, "deliver") or not bus.plugin_enabled(tenant_id, row.channel):
-            with session_scope(engine) as session:
-                ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=CHANNEL_DISABLED,
-                               error="plugin disabled", expect=DeliveryStatus.QUEUED)
-            return
-        if account is None or not account.active:
-            with session_scope(engine) as session:
-                ledger.advance(session, row.id, DeliveryStatus.FAILED, error_code="no_account",
-                               error="the channel account is missing or disabled", expect=DeliveryStatus.QUEUED)
+        if not deliverable(bus, row, account, plugin):
             return
     rate = plugin.account_rate_limit(account)
     if rate:
@@ -255,21 +286,7 @@ def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None)
             if not ledger.claim(session, delivery_id):
                 return
         row.attempts += 1
-    if rate:  # the guard of the declared limit, right before the call (see ``throttle``)
-        while (wait := throttle_of(platform).admit(f"account:{account.id}", rate)) > 0:
-            time.sleep(wait)
-    outgoing = _outgoing(row, row.attempts)
-    try:
-        result = plugin.deliver(account, outgoing)
-        if not isinstance(result, SendResult):
-            raise TypeError(f"{row.channel}.deliver returned {type(result).__name__}, not a SendResult")
-    except Exception:
-        log.exception("delivery %s: %s.deliver raised; the outcome is unknown", delivery_id, row.channel)
-        try:
-            result = plugin.query_outcome(account, outgoing)
-        except Exception:
-            result = None
-        result = result or SendResult.failed(UNKNOWN_OUTCOME, "the provider call raised; not resent")
+    result = call_provider(platform, plugin, account, row, rate)
     final = row.attempts >= MAX_ATTEMPTS
     _record(engine, row, result, final=final)
     if not result.ok and result.retryable and not final:

@@ -168,16 +168,19 @@ def test_the_account_check_asks_the_provider(platform, account):
 
 
 def test_the_platform_holds_the_account_to_its_rate(db, tenant, account, sandbox, worker):
-    rate, count = 20.0, 6
+    rate, count = 20.0, 30
     account.config = {**account.config, "rate_limit": rate}
     db.add(account)
     db.commit()
     for i in range(count):
-        send(db, tenant, account, recipient=f"1380000010{i}")
+        send(db, tenant, account, recipient=f"1380000{i:04d}")
     worker.join()
     times = sorted(m["received_at"] for m in _sent(sandbox))
     assert len(times) == count
-    assert times[-1] - times[0] >= (count - 1) / rate * 0.9  # never faster than the declared rate
+    # the platform's promise: never more than the declared rate in any one second (a short burst after an idle
+    # account is allowed within it); the (rate + 1)th send comes a second after the first
+    limit = int(rate)
+    assert all(times[i + limit] - times[i] >= 0.98 for i in range(count - limit))
 
 
 def _csrf(html: str) -> str:
