@@ -81,6 +81,7 @@ class Platform:
         relay_outbox(self.engine, now=now)
         outbound_jobs.relay_deliveries(self.engine, now=now)
         outbound_jobs.resolve_unknown(self.engine, self, now=now)
+        outbound_jobs.prune_early_reports(self.engine, now=now)
         return enqueued
 
     def close(self) -> None:

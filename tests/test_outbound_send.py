@@ -170,6 +170,99 @@ def test_status_never_moves_backwards(db, tenant, other_tenant, make_account, pr
     assert _rows(db)[0].status == DeliveryStatus.READ
 
 
+def test_a_report_before_the_provider_id_is_recorded_is_applied_when_it_is(db, tenant, other_tenant, make_account,
+                                                                           provider, worker):
+    from scrm.core.models import EarlyDeliveryReport
+
+    account = make_account(tenant)
+    make_account(other_tenant)
+    # the provider reports "m1" before the send job recorded it (fast providers answer within milliseconds)
+    assert mark_delivery_report(db, tenant.id, CHANNEL, "m1", "delivered") is None
+    assert mark_delivery_report(db, tenant.id, CHANNEL, "m1", "sent") is None  # the furthest report is kept
+    assert mark_delivery_report(db, other_tenant.id, CHANNEL, "m1", "failed", error_code="E9") is None
+    db.commit()
+    row = send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO,
+                       purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    [row] = _rows(db, tenant.id)
+    assert row.provider_id == "m1" and row.status == DeliveryStatus.DELIVERED and row.delivered_at is not None
+    assert row.error_code is None  # another tenant's report of the same id never reaches this row
+    kept = list(db.exec(select(EarlyDeliveryReport)))
+    assert [(k.tenant_id, k.status) for k in kept] == [(other_tenant.id, "failed")]
+    # a kept report nobody claims is pruned after EARLY_REPORT_KEPT, not before
+    assert outbound_jobs.prune_early_reports(db.get_bind(), now=utcnow()) == 0
+    assert outbound_jobs.prune_early_reports(db.get_bind(), now=utcnow() + timedelta(days=1, minutes=1)) == 1
+
+
+def test_an_early_report_moves_the_row_forward_only(db, tenant, make_account, provider, worker):
+    account = make_account(tenant)
+    assert mark_delivery_report(db, tenant.id, CHANNEL, "m1", "sent") is None
+    db.commit()
+    send_message(db, tenant.id, account=account, recipient="13800000001", message=HELLO, purpose="notification")
+    db.commit()
+    worker.join(timeout=20)
+    [row] = _rows(db, tenant.id)
+    assert row.status == DeliveryStatus.SENT and row.provider_id == "m1"
+    assert mark_delivery_report(db, tenant.id, CHANNEL, "m1", "read").status == DeliveryStatus.READ
+
+
+def _sending_row(db, tenant, account, key):
+    row = MessageDelivery(tenant_id=tenant.id, channel=CHANNEL, account_id=account.id, recipient="1",
+                          idempotency_key=key, status=DeliveryStatus.SENDING)
+    db.add(row)
+    db.commit()
+    return row
+
+
+@pytest.mark.timeout(60)
+def test_a_report_and_the_send_recording_its_id_at_once_lose_nothing(db, tenant, make_account, provider):
+    """The two transactions overlap both ways; whichever commits second sees the other's write."""
+    import threading
+
+    from sqlmodel import Session
+
+    from scrm.core.outbound import ledger
+
+    engine = db.get_bind()
+    account = make_account(tenant)
+    first, second = _sending_row(db, tenant, account, "a"), _sending_row(db, tenant, account, "b")
+
+    def record(row_id, provider_id):
+        with Session(engine) as session:
+            ledger.record_sent(session, session.get(MessageDelivery, row_id), DeliveryStatus.SENT, provider_id)
+            session.commit()
+
+    # 1. the report is written but not committed while the send job records the id
+    with Session(engine) as reporting:
+        assert mark_delivery_report(reporting, tenant.id, CHANNEL, "p1", "delivered") is None
+        sender = threading.Thread(target=record, args=(first.id, "p1"))
+        sender.start()
+        sender.join(timeout=0.5)
+        reporting.commit()
+    sender.join(timeout=30)
+    # 2. the send job recorded the id but has not committed while the report comes in
+    with Session(engine) as sending:
+        ledger.record_sent(sending, sending.get(MessageDelivery, second.id), DeliveryStatus.SENT, "p2")
+        results = []
+        reporter = threading.Thread(target=lambda: results.append(_report(engine, tenant.id, "p2")))
+        reporter.start()
+        reporter.join(timeout=0.5)
+        sending.commit()
+    reporter.join(timeout=30)
+    assert [row.status for row in _rows(db, tenant.id)] == [DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED]
+    assert results == [True]
+
+
+def _report(engine, tenant_id, provider_id):
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        found = mark_delivery_report(session, tenant_id, CHANNEL, provider_id, "delivered") is not None
+        session.commit()
+        return found
+
+
 def test_a_skipped_or_failed_row_stays_so(db, tenant, make_account, provider, worker):
     account = make_account(tenant)
     row = send_message(db, tenant.id, account=account, recipient="bad-2", message=HELLO, purpose="notification")

@@ -7,6 +7,7 @@ from .platform import (
     AuditLog,
     ChannelAccount,
     DeliveryStatus,
+    EarlyDeliveryReport,
     EventDelivery,
     InboundCallback,
     JobStatus,
@@ -26,12 +27,13 @@ CORE_TABLES = frozenset(
         Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
         TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
         MessageDelivery, MessageCap, AuditLog, InboundCallback, SkippedJob,
+        EarlyDeliveryReport,
     )
 )
 
 __all__ = [
     "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
-    "CustomerTag", "DataScope", "DeliveryStatus", "Department", "Employee", "EmployeeStatus", "EventDelivery",
+    "CustomerTag", "DataScope", "DeliveryStatus", "Department", "EarlyDeliveryReport", "Employee", "EmployeeStatus", "EventDelivery",
     "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageCap", "MessageDelivery", "Outbox", "Role",
     "ScheduledJob", "SkippedJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
 ]

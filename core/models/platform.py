@@ -164,6 +164,27 @@ class MessageDelivery(TenantScoped, table=True):
     read_at: datetime | None = None
 
 
+class EarlyDeliveryReport(TenantScoped, table=True):
+    """A delivery report that arrived before the send job recorded the provider message id it names (fast
+    providers report within milliseconds). The send job applies it, forward only, in the transaction that records
+    the id, and deletes it; ``scrm.core.outbound.ledger`` keeps and applies these rows."""
+
+    __tablename__ = "delivery_report_early"
+    __table_args__ = (UniqueConstraint("tenant_id", "channel", "provider_id"),
+                      Index("ix_delivery_report_early_time", "created_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    provider_id: str = Field(max_length=128)
+    account_id: int | None = None
+    #: the reported status (a ``DeliveryStatus`` value)
+    status: str = Field(max_length=10)
+    error_code: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, max_length=500)
+    #: when the provider says the status was reached
+    reported_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class MessageCap(TenantScoped, table=True):
     """A tenant's frequency cap: at most ``per_day`` messages of ``purpose`` to one customer on ``channel`` per day
     (the tenant's day). ``channel`` "*" applies to every channel without its own row; ``per_day`` None lifts the

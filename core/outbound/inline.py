@@ -77,7 +77,7 @@ def deliver_now(tenant_id: int, delivery_id: int, *, max_wait: float = MAX_THROT
     if result.ok and on_sent is not None:
         with session_scope(engine) as session:
             status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
-            if ledger.advance(session, row.id, status, provider_id=result.provider_id, expect=DeliveryStatus.SENDING):
+            if ledger.record_sent(session, row, status, result.provider_id):
                 on_sent(session, row.id)
         return result
     _record(engine, row, result, final=False)

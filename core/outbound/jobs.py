@@ -115,6 +115,13 @@ def relay_deliveries(engine, now: datetime | None = None, grace: timedelta = tim
                               account_ids={r[0]: r[2] for r in rows}) if rows else 0
 
 
+def prune_early_reports(engine, now: datetime | None = None) -> int:
+    """Delete delivery reports kept longer than ``ledger.EARLY_REPORT_KEPT`` for a provider id no send recorded
+    (every scheduler tick); returns how many."""
+    with session_scope(engine) as session:
+        return ledger.prune_early_reports(session, (now or utcnow()) - ledger.EARLY_REPORT_KEPT)
+
+
 def resolve_unknown(engine, platform, now: datetime | None = None, after: timedelta = UNKNOWN_AFTER,
                     limit: int = 500) -> int:
     """Settle rows left ``sending`` by a dead worker: the channel's ``query_outcome`` answer, else failed with
@@ -232,8 +239,7 @@ def _record(engine, row: MessageDelivery, result: SendResult, *, final: bool) ->
     with session_scope(engine) as session:
         if result.ok:
             status = DeliveryStatus.DELIVERED if result.delivered else DeliveryStatus.SENT
-            return int(ledger.advance(session, row.id, status, provider_id=result.provider_id,
-                                      expect=DeliveryStatus.SENDING))
+            return int(ledger.record_sent(session, row, status, result.provider_id))
         if result.skipped:
             return int(ledger.advance(session, row.id, DeliveryStatus.SKIPPED, error_code=result.error_code,
                                       error=result.error, expect=DeliveryStatus.SENDING))

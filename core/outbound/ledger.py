@@ -9,13 +9,14 @@ failure) returns to queued for the next attempt.
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, text, update
 from sqlmodel import Session, select
 
-from ..models import DeliveryStatus, MessageDelivery
+from ..models import DeliveryStatus, EarlyDeliveryReport, MessageDelivery
 from ..timeutil import utcnow
 
 S = DeliveryStatus
@@ -33,6 +34,9 @@ MAY_MOVE_FROM: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
 _TIME_OF = {S.SENDING: "sending_at", S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
 
 _T = MessageDelivery.__table__.c
+
+#: how long a delivery report of a provider id no row has yet is kept for the send job to apply
+EARLY_REPORT_KEPT = timedelta(days=1)
 
 
 def _values(status: DeliveryStatus, at: datetime, provider_id: str | None, error_code: str | None,
@@ -101,17 +105,88 @@ def find_by_provider_id(session: Session, tenant_id: int, channel: str, provider
     return session.exec(query.order_by(MessageDelivery.id)).first()
 
 
+#: statuses further along the ledger rank higher; an early report keeps the furthest one it was told
+_RANK = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4, S.FAILED: 5, S.SKIPPED: 5}
+
+
+def _lock_report_key(session: Session, tenant_id: int, channel: str, provider_id: str) -> None:
+    """Serialise a delivery report and the send job recording the same provider id (PostgreSQL: a transaction
+    advisory lock on the key; SQLite: the database's single writer, taken by the first write of each side)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{tenant_id}|{channel}|{provider_id}".encode(), digest_size=8).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": int.from_bytes(digest, "big", signed=True)})
+
+
+def _keep_early(session: Session, tenant_id: int, channel: str, provider_id: str, status: DeliveryStatus,
+                error_code: str | None, error: str | None, at: datetime, account_id: int | None) -> None:
+    """Keep a report of a provider id no ledger row has yet (the furthest status of several reports wins)."""
+    kept = session.exec(select(EarlyDeliveryReport).where(
+        EarlyDeliveryReport.tenant_id == tenant_id, EarlyDeliveryReport.channel == channel,
+        EarlyDeliveryReport.provider_id == provider_id)).first()
+    if kept is not None and _RANK[S(kept.status)] >= _RANK[status]:
+        return
+    kept = kept or EarlyDeliveryReport(tenant_id=tenant_id, channel=channel, provider_id=provider_id)
+    kept.status, kept.account_id, kept.reported_at = status.value, account_id, at
+    kept.error_code = (error_code or None) and error_code[:40]
+    kept.error = (error or None) and str(error)[:500]
+    session.add(kept)
+    session.flush()
+
+
+def record_sent(session: Session, row: MessageDelivery, status: DeliveryStatus, provider_id: str | None) -> bool:
+    """The send job's answer for its claimed row (sending -> sent or delivered, with the provider id), then any
+    report of that id that arrived first, applied forward only in the same transaction. Returns whether the row
+    moved."""
+    if not advance(session, row.id, status, provider_id=provider_id, expect=S.SENDING):
+        return False
+    if not provider_id:
+        return True
+    provider_id = str(provider_id)[:128]
+    _lock_report_key(session, row.tenant_id, row.channel, provider_id)
+    early = session.exec(select(EarlyDeliveryReport).where(
+        EarlyDeliveryReport.tenant_id == row.tenant_id, EarlyDeliveryReport.channel == row.channel,
+        EarlyDeliveryReport.provider_id == provider_id)).first()
+    if early is not None and early.account_id in (None, row.account_id):
+        advance(session, row.id, early.status, error_code=early.error_code, error=early.error,
+                at=early.reported_at, tenant_id=row.tenant_id)
+        session.delete(early)
+    return True
+
+
+def prune_early_reports(session: Session, before: datetime) -> int:
+    """Delete early reports kept since before ``before`` (their send never recorded the id); returns how many."""
+    gone = session.execute(delete(EarlyDeliveryReport).where(EarlyDeliveryReport.created_at < before))
+    return gone.rowcount or 0
+
+
 def mark_delivery_report(session: Session, tenant_id: int, channel: str, provider_id: str,
                          status: DeliveryStatus | str, *, error_code: str | None = None, error: str | None = None,
                          at: datetime | None = None, account_id: int | None = None) -> MessageDelivery | None:
     """Apply a channel's delivery report (sent, delivered, read or failed) to the row of ``provider_id``.
 
     Call it from the channel's callback processing with the tenant of the account the report came through: a report
-    never reaches another tenant's row. Returns the row (refreshed) or None when no row of the tenant has that
-    provider id. A report that would move the row backwards (a late "sent" after "delivered") is ignored."""
+    never reaches another tenant's row. Returns the row (refreshed). When no row of the tenant has that provider id
+    yet (a fast provider reports before the send job recorded the id) the report is kept and returns None; the send
+    job applies it when it records the id (``record_sent``), and a kept report nobody claims is deleted after
+    ``EARLY_REPORT_KEPT``. A report that would move the row backwards (a late "sent" after "delivered") is
+    ignored."""
+    status = DeliveryStatus(status)
+    provider_id = str(provider_id)[:128]
+    at = at or utcnow()
+    _lock_report_key(session, tenant_id, channel, provider_id)
     row = find_by_provider_id(session, tenant_id, channel, provider_id, account_id)
     if row is None:
-        return None
+        _keep_early(session, tenant_id, channel, provider_id, status, error_code, error, at, account_id)
+        # SQLite: the write above holds the database's writer lock, so this second look sees a send that committed
+        # its provider id meanwhile (PostgreSQL: the advisory lock already ordered the two)
+        row = find_by_provider_id(session, tenant_id, channel, provider_id, account_id)
+        if row is None:
+            return None
+        session.execute(delete(EarlyDeliveryReport).where(
+            EarlyDeliveryReport.tenant_id == tenant_id, EarlyDeliveryReport.channel == channel,
+            EarlyDeliveryReport.provider_id == provider_id))
     advance(session, row.id, status, error_code=error_code, error=error, at=at, tenant_id=tenant_id)
     session.refresh(row)
     return row
