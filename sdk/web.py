@@ -10,7 +10,10 @@ for ``role_required(*STAFF)``; ``INT_MAX``, the largest value an INTEGER column 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
+from markupsafe import Markup
 
 from scrm.core.models import DataScope, Role
 from scrm.hostapp.api import ApiError, api_actor, body, error_response
@@ -76,6 +79,22 @@ def tenant_hooks():
     return g.hooks
 
 
+def timeline_lines(events: list) -> list[tuple[Any, Markup | str]]:
+    """Each of the current tenant's ``CustomerEvent`` rows with its line in the user's language: the HTML its
+    plugin renders (``timeline_entries`` hook), else the kind's label (code set ``TIMELINE_KIND``), else the row's
+    plain summary. Every page that shows timeline entries renders them through this one function."""
+    from scrm.sdk.timeline import TIMELINE_KIND
+
+    entries = tenant_hooks().contribute("timeline_entries", tenant=g.tenant, events=events, session=db())
+    html = {entry.event_id: Markup(entry.html) for entry in entries}
+    lines = []
+    for event in events:
+        code = f"{event.plugin}.{event.kind}"
+        label = code_label(TIMELINE_KIND, code)
+        lines.append((event, html.get(event.id) or (label if label != code else (event.summary or event.kind))))
+    return lines
+
+
 def plugin_settings(name: str) -> dict:
     """The tenant's settings of plugin ``name`` (defaults filled in)."""
     from scrm.core.plugins.enablement import tenant_settings
@@ -117,6 +136,7 @@ __all__ = [
     "ADMIN", "STAFF", "ApiError", "DataScope", "Page", "Role", "api_actor", "api_operation", "audit_action", "body",
     "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
+    "timeline_lines",
     # core's message ids and code labels in the user's language (scrm.hostapp.labels)
     "code_label", "translate", "translated_filter_types", "seeding_language",
     # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)

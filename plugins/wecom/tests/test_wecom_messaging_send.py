@@ -182,6 +182,24 @@ def test_the_customer_card_opens_for_friends_and_staff_of_the_tenant_only(db, te
     assert client.get(f"/t/{other_tenant.slug}/wecom/messages/customers/{alice}").status_code == 404
 
 
+def test_the_customer_card_shows_recent_activity_in_the_users_language(db, tenant, churn_account, client,
+                                                                        make_user, login):
+    from scrm_wecom.timeline import ENTRY_KINDS, TAGGED
+
+    from scrm.sdk.timeline import MERGED, add_entry
+
+    alice = customer_of(db, tenant.id, "wmAlice").id
+    lisi = employee(db, tenant.id, "lisi").id
+    add_entry(db, ENTRY_KINDS[TAGGED], tenant_id=tenant.id, customer_id=alice, userid="lisi", tags=["VIP"])
+    add_entry(db, MERGED, tenant_id=tenant.id, customer_id=alice, merged_id=1)
+    db.commit()
+    login(make_user("ls@acme.test", tenant, role="employee", scope="mine", employee_id=lisi))
+    client.get("/lang/zh_CN")
+    html = client.get(f"/t/acme/wecom/messages/customers/{alice}").get_data(as_text=True)
+    assert "李四 打上标签：VIP" in html and "另一位客户已合并到此客户" in html
+    assert "tagged in WeCom" not in html and "merged customer" not in html
+
+
 def test_another_tenants_send_job_does_not_send_this_tenants_message(db, platform, tenant, other_tenant,
                                                                      churn_account, sandbox, worker, monkeypatch):
     from scrm.core.outbound import jobs as outbound_jobs

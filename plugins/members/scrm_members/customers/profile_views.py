@@ -27,18 +27,17 @@ from scrm.sdk import (
     local_today,
     publish,
 )
-from scrm.sdk.timeline import TIMELINE_KIND
 from scrm.sdk.web import (
     ADMIN,
     STAFF,
     audit_action,
-    code_label,
     current_membership,
     current_tenant,
     db,
     has_role,
     role_required,
     tenant_hooks,
+    timeline_lines,
 )
 
 from ..loyalty import levels
@@ -142,17 +141,7 @@ def _timeline(customer: Customer) -> list[tuple[CustomerEvent, Markup | str]]:
     events = list(db().exec(select(CustomerEvent).where(
         CustomerEvent.tenant_id == customer.tenant_id, CustomerEvent.customer_id == customer.id)
         .order_by(CustomerEvent.occurred_at.desc(), CustomerEvent.id.desc()).limit(TIMELINE_LIMIT)))
-    entries = tenant_hooks().contribute("timeline_entries", tenant=current_tenant(), events=events, session=db())
-    html = {entry.event_id: Markup(entry.html) for entry in entries}
-    return [(event, html.get(event.id) or _fallback_line(event)) for event in events]
-
-
-def _fallback_line(event: CustomerEvent) -> str:
-    """The line of an entry no enabled plugin renders: its kind's label (``TIMELINE_KIND``) in the user's language,
-    else the row's plain summary."""
-    code = f"{event.plugin}.{event.kind}"
-    line = code_label(TIMELINE_KIND, code)
-    return line if line != code else (event.summary or event.kind)
+    return timeline_lines(events)
 
 
 @bp.get("/<int:customer_id>")

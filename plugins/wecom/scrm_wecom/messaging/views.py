@@ -16,6 +16,7 @@ from scrm.sdk.web import (
     customer_visibility,
     db,
     role_required,
+    timeline_lines,
 )
 
 from ..sync.models import Follow, FollowStatus
@@ -50,7 +51,8 @@ def customer(customer_id: int):
     events = list(db().execute(select(CustomerEvent).where(CustomerEvent.tenant_id == row.tenant_id,
                                                            CustomerEvent.customer_id == row.id)
                                .order_by(CustomerEvent.occurred_at.desc()).limit(RECENT)).scalars())
-    return render_template("wecom/messaging/customer.html", customer=row, follows=follows, names=names, events=events,
+    return render_template("wecom/messaging/customer.html", customer=row, follows=follows, names=names,
+                           events=timeline_lines(events),
                            active=FollowStatus.ACTIVE.value,
                            local_time=lambda m: format_local(m, empty="-"))
 
