@@ -1,5 +1,5 @@
 """Labels of codes: one label per code, for every code set a user sees (customer sources, identity kinds, delivery
-statuses, audit actions, employee statuses ...), registered once and used by every page, export and filter.
+statuses and the reasons a row was not sent, audit actions, employee statuses ...), registered once and used by every page, export and filter.
 
 Core registers its own code sets with message ids (``scrm.core.messages.N_``); a plugin registers the codes it adds
 (``scrm.sdk.register_labels("customer.source", {"wecom": _l("WeCom external contact")})``) with lazy strings of
@@ -17,6 +17,8 @@ from .messages import N_
 CUSTOMER_SOURCE = "customer.source"
 IDENTITY_KIND = "identity.kind"
 DELIVERY_STATUS = "delivery.status"
+#: why a ledger row was not sent (its ``error_code``): core's codes here, a channel registers its own
+DELIVERY_REASON = "delivery.reason"
 EMPLOYEE_STATUS = "employee.status"
 AUDIT_ACTION = "audit.action"
 ROLE = "membership.role"
@@ -53,6 +55,11 @@ register_labels(IDENTITY_KIND, {"mobile": N_("Mobile"), "unionid": N_("WeChat Un
                                "external_userid": N_("WeCom external contact")})
 register_labels(DELIVERY_STATUS, {"queued": N_("Sending"), "sent": N_("Sent"), "delivered": N_("Delivered"),
                                   "failed": N_("Failed"), "skipped": N_("Not sent")})
+register_labels(DELIVERY_REASON, {
+    "excluded": N_("Customer excluded (e.g. blacklisted)"), "frequency_cap": N_("Daily frequency cap reached"),
+    "plugin_disabled": N_("Channel disabled for the brand"), "unknown_outcome": N_("Outcome unknown, not resent"),
+    "no_account": N_("No channel account"), "failed": N_("Sending failed"), "skipped": N_("Not sent"),
+})
 register_labels(EMPLOYEE_STATUS, {"active": N_("Active"), "left": N_("Left"), "inactive": N_("Not activated")})
 register_labels(ROLE, {"tenant_admin": N_("Brand admin"), "operator": N_("Operator"), "employee": N_("Employee")})
 register_labels(DATA_SCOPE, {"all": N_("All customers"), "department": N_("Own department"),

@@ -15,7 +15,7 @@ from flask import Flask
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from scrm.core.labels import label_of
+from scrm.core.labels import DELIVERY_REASON, label_of
 from scrm.core.messages import Message
 
 #: every message id of core, for extraction into the host's catalogue (kept complete by a test)
@@ -40,6 +40,8 @@ CORE_MESSAGES = (
     _l("Manually created"), _l("Imported"), _l("API"),
     _l("Mobile"), _l("WeChat UnionID"), _l("Official Account OpenID"), _l("WeCom external contact"),
     _l("Sending"), _l("Sent"), _l("Delivered"), _l("Failed"), _l("Not sent"),
+    _l("Customer excluded (e.g. blacklisted)"), _l("Daily frequency cap reached"), _l("Channel disabled for the brand"),
+    _l("Outcome unknown, not resent"), _l("No channel account"), _l("Sending failed"),
     _l("Active"), _l("Left"), _l("Not activated"),
     _l("Brand admin"), _l("Operator"), _l("Employee"),
     _l("All customers"), _l("Own department"), _l("Own customers"), _l("Channel"), _l("Feature"),
@@ -70,6 +72,18 @@ def code_label(code_set: str, code: Any) -> str:
     return translate(label)
 
 
+def delivery_reason(code: Any) -> str:
+    """Why a ledger row was not sent, from its stable ``error_code``, in the user's language: the code's label in
+    ``delivery.reason`` (core's codes and those each channel registers), else "Channel error <code>" (a provider's
+    own code); "" for no code. The one label function of a ledger row's reason on every page and export."""
+    if code is None or code == "":
+        return ""
+    label = label_of(DELIVERY_REASON, code)
+    if label is None:
+        return gettext("Channel error %(code)s", code=str(getattr(code, "value", code)))
+    return translate(label)
+
+
 def translated_filter_types(types: list) -> list:
     """``types`` (audience filter types) with their labels in the user's language, for pages."""
     from dataclasses import replace
@@ -78,6 +92,7 @@ def translated_filter_types(types: list) -> list:
 
 
 def init_labels(app: Flask) -> None:
-    """Templates get ``code_label(set, code)`` and ``translate(message)``."""
+    """Templates get ``code_label(set, code)``, ``translate(message)`` and ``delivery_reason(code)``."""
     app.jinja_env.globals["code_label"] = code_label
     app.jinja_env.globals["translate"] = translate
+    app.jinja_env.globals["delivery_reason"] = delivery_reason

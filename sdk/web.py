@@ -21,7 +21,7 @@ from scrm.hostapp.api.inputs import INT_MAX, InvalidParameter, parse_int, query_
 from scrm.hostapp.api.openapi import registry as _openapi
 from scrm.hostapp.auth import has_role, login_required, role_required
 from scrm.hostapp.i18n import seeding_language
-from scrm.hostapp.labels import code_label, translate, translated_filter_types
+from scrm.hostapp.labels import code_label, delivery_reason, translate, translated_filter_types
 from scrm.hostapp.pagination import Page, keyset_page
 from scrm.hostapp.platform_ext import db
 from scrm.hostapp.platform_ext import platform as _platform
@@ -138,7 +138,7 @@ __all__ = [
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
     "timeline_lines",
     # core's message ids and code labels in the user's language (scrm.hostapp.labels)
-    "code_label", "translate", "translated_filter_types", "seeding_language",
+    "code_label", "delivery_reason", "translate", "translated_filter_types", "seeding_language",
     # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)
     "next_target", "safe_redirect_target",
     # integers from the request within an integer column (scrm.hostapp.api.inputs)

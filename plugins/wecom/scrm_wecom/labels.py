@@ -1,7 +1,8 @@
 """Labels of WeCom's codes, registered with the shared code labels (``scrm.sdk.register_labels``) and shown through
 ``code_label``, one label function per code: sync run statuses, friendship statuses, WeCom's ``add_way`` codes,
 customer assignment kinds and statuses, group chat assignment statuses, and a live code's ``state`` (shown as the
-code's name). Welcome sends use core's ``delivery.status`` labels."""
+code's name). Welcome sends use core's ``delivery.status`` labels; the reasons a WeCom ledger row was not sent are
+added to core's ``delivery.reason`` (shown through ``delivery_reason``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ ADD_WAY = "wecom.add_way"
 ASSIGNMENT_KIND = "wecom.assignment.kind"
 ASSIGNMENT_STATUS = "wecom.assignment.status"
 CHAT_ASSIGNMENT_STATUS = "wecom.groupchat.assignment.status"
+#: core's code set of why a ledger row was not sent (``scrm.core.labels.DELIVERY_REASON``): WeCom's own codes
+DELIVERY_REASON = "delivery.reason"
 
+register_labels(DELIVERY_REASON, {
+    "welcomed": _l("This friendship was already welcomed"), "expired": _l("The welcome code had expired"),
+    "no_content": _l("No welcome content applies"), "41051": _l("The chat had already started or the code was used"),
+    "not_configured": _l("The WeCom account is not configured"), "unavailable": _l("WeCom was unavailable"),
+    "invaliduser": _l("WeCom cannot reach this employee"), "no_employee": _l("The recipient is not an employee"),
+    "employee_left": _l("The employee has left the company"),
+})
 register_labels(SYNC_STATUS, {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"),
                               "failed": _l("Failed")})
 register_labels(FOLLOW_STATUS, {"active": _l("Friends"), "churned": _l("Customer deleted the employee"),

@@ -76,6 +76,7 @@ CERTAINLY_EXPIRED = CODE_LIFE + timedelta(seconds=2)
 #: ledger outcomes of welcomes never sent (``error_code``), besides WeCom's own codes
 ALREADY_WELCOMED = "welcomed"
 CODE_EXPIRED = "expired"
+NO_CONTENT = "no_content"
 COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
            DeliveryStatus.READ)
 #: the outbound path's purpose and message kind of a welcome (``WeComPlugin.capabilities``)
@@ -259,11 +260,11 @@ def send_welcome(tenant_id: int, *, account_id: int, userid: str, external_useri
 
 
 def _skip_reason(content: dict[str, Any] | None, earlier: MessageDelivery | None,
-                 age: timedelta) -> tuple[str | None, str] | None:
+                 age: timedelta) -> tuple[str, str] | None:
     """Why a welcome is not sent although no one excluded the customer: no content, a friendship already welcomed, a
     certainly expired code."""
     if not content:
-        return None, "the welcome resolver chose no content"
+        return NO_CONTENT, "the welcome resolver chose no content"
     if earlier is not None:
         return ALREADY_WELCOMED, f"this friendship was already welcomed (delivery {earlier.id})"
     if age > CERTAINLY_EXPIRED:
