@@ -107,12 +107,15 @@ def start_worker(services, tmp_path):
                 process.kill()
 
 
-def _enqueue(broker, tenant_id: int, delivery_ids: list[int]) -> None:
+def _enqueue(broker, tenant_id: int, delivery_ids: list[int], account_id: int | None = None) -> None:
+    """Send jobs as the platform enqueues them: with ``account_id`` the job takes the fast path (the account from
+    the process's directory, the claim returning the row), without it the reading path."""
     import dramatiq
 
     for delivery_id in delivery_ids:
+        kwargs = {"delivery_id": delivery_id} | ({"account_id": account_id} if account_id is not None else {})
         broker.enqueue(dramatiq.Message(queue_name="outbound", actor_name=outbound_jobs.SEND_ACTOR,
-                                        args=(tenant_id,), kwargs={"delivery_id": delivery_id},
+                                        args=(tenant_id,), kwargs=kwargs,
                                         options={"scrm_tenant_id": tenant_id, "scrm_plugin": None}))
 
 
@@ -127,16 +130,18 @@ def _row(db, delivery_id: int) -> MessageDelivery:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("fast", [False, True], ids=["reading-path", "fast-path"])
 def test_a_worker_killed_during_the_provider_call_never_sends_twice(db, tenant, make_account, provider, broker,
-                                                                    worker_broker, start_worker):
+                                                                    worker_broker, start_worker, fast):
     account = make_account(tenant)
+    via = account.id if fast else None
     provider.block = threading.Event()  # the provider holds the request: the worker is mid-call
     row = send_message(db, tenant.id, account=account, recipient="13800000001", purpose="notification",
                        message=OutboundMessage.text("once"))
     db.commit()
     broker.flush()  # the test process's own bus has no worker; the worker processes get the job below
     first = start_worker()
-    _enqueue(worker_broker, tenant.id, [row.id])
+    _enqueue(worker_broker, tenant.id, [row.id], via)
     assert provider.arrived.wait(30), "the provider never got the request"
     assert _row(db, row.id).status == DeliveryStatus.SENDING
     first.send_signal(signal.SIGKILL)
@@ -149,7 +154,7 @@ def test_a_worker_killed_during_the_provider_call_never_sends_twice(db, tenant, 
                           message=OutboundMessage.text("after"))
     db.commit()
     broker.flush()
-    _enqueue(worker_broker, tenant.id, [row.id, marker.id])
+    _enqueue(worker_broker, tenant.id, [row.id, marker.id], via)
     deadline = time.monotonic() + 30
     while _row(db, marker.id).status != DeliveryStatus.SENT and time.monotonic() < deadline:
         time.sleep(0.1)
