@@ -184,3 +184,19 @@ def test_messages_from_python_code_are_translated_too(client, login, tenant_admi
     client.get("/lang/en")
     response = client.post("/t/acme/tokens", data={"name": ""})
     assert "Give the token a name of at most 100 characters." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_message_is_translated_two_ways_across_catalogues(locale):
+    """The host merges every catalogue into one: a msgid two catalogues translate differently would show whichever
+    catalogue loads last (which depends on plugin order). A plugin that means something else uses its own msgid
+    ("Group owner", not "Owner")."""
+    translations: dict[str, dict[str, str]] = {}
+    for folder in CATALOGUES:
+        for message in read_catalog(po_path(folder, locale)):
+            if message.id:
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                string = message.string if isinstance(message.string, str) else message.string[0]
+                translations.setdefault(key, {})[catalogue_id(folder)] = string
+    conflicts = {key: by for key, by in translations.items() if len(set(by.values())) > 1}
+    assert conflicts == {}

@@ -114,7 +114,7 @@ def test_the_deleted_list_filters_by_employee_and_time_and_exports(db, tenant, c
     rows = list(csv.reader(io.StringIO(client.get("/t/acme/wecom/churn/deleted/export.csv").get_data(
         as_text=True).lstrip("\ufeff"))))
     # the time columns name the tenant's zone, and the times are in it
-    assert rows[0] == ["Name", "Operator", "Deleted at (Asia/Shanghai)", "Added at (Asia/Shanghai)"] and {r[0] for r in rows[1:]} == {"Bob", "Carol"}
+    assert rows[0] == ["Name", "Operated by", "Deleted at (Asia/Shanghai)", "Added at (Asia/Shanghai)"] and {r[0] for r in rows[1:]} == {"Bob", "Carol"}
     sheet = load_workbook(io.BytesIO(client.get("/t/acme/wecom/churn/deleted/export.xlsx").data)).active
     assert sheet.max_row == 3
 

@@ -216,7 +216,7 @@ def test_records_filters_count_and_exports(db, admin, synced, sandbox):
     exported = admin.get(f"{BASE}/records/export.csv?takeover={lisi}")
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:3] == ["Group chat", "Takeover employee", "Members"]
+    assert rows[0][:3] == ["Group chat", "Takeover employee", "Group members"]
     assert [r[:3] for r in rows[1:]] == [["VIP group", "李四", "5"]] and rows[1][4] == "Waiting"
     workbook = load_workbook(io.BytesIO(admin.get(f"{BASE}/records/export.xlsx").data))
     sheet = workbook.active

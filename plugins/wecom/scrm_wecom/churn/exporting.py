@@ -27,7 +27,7 @@ def header(kind: LossKind) -> list[str]:
     if kind is LossKind.CHURNED:
         return [_("Name"), _("Owner"), _("Added by"), zone_title(_("Added at")), zone_title(_("Last follow-up")),
                 zone_title(_("Churned at")), _("Days not followed up")]
-    return [_("Name"), _("Operator"), zone_title(_("Deleted at")), zone_title(_("Added at"))]
+    return [_("Name"), _("Operated by"), zone_title(_("Deleted at")), zone_title(_("Added at"))]
 
 
 def table(session: Session, tenant_id: int, kind: LossKind, query: Select) -> Iterator[list[Any]]:

@@ -36,8 +36,8 @@ def employee_label(employee: Any, fallback: str = "") -> str:
 
 
 def header() -> list[str]:
-    return [_("Group chat"), _("Takeover employee"), _("Members"), zone_title(_("Assigned at")), _("Status"), _("Error"),
-            _("Previous owner"), _("Operator")]
+    return [_("Group chat"), _("Takeover employee"), _("Group members"), zone_title(_("Assigned at")), _("Status"), _("Error"),
+            _("Previous owner"), _("Operated by")]
 
 
 def rows(session: Session, query) -> Iterator[list[Any]]:
