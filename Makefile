@@ -11,7 +11,7 @@ TRANSLATIONS := $(wildcard hostapp/translations plugins/*/scrm_*/translations)
 SCRM_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SCRM_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=15
 
 .PHONY: install run test test-sqlite test-postgres lint translations messages vendor bench clean
 

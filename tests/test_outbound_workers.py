@@ -29,8 +29,9 @@ from scrm.sdk import OutboundMessage, plan_bulk_send, send_message
 RATE = 20.0
 MESSAGES = 200
 WORKER_NAMESPACE = "scrm"  # what `scrm worker` uses
-# `scrm worker` processes share that namespace: never two of these tests at once on parallel test workers
-pytestmark = pytest.mark.xdist_group("scrm_worker_processes")
+# `scrm worker` processes always use that namespace: each parallel test worker gives its own a Redis database
+# of their own (12 + the test worker's number), so two of these tests never share queues, acks or rate slots
+WORKER_REDIS_DB = 12
 
 
 @pytest.fixture
@@ -43,18 +44,30 @@ def services(scrm_settings):
 
 
 @pytest.fixture
-def worker_broker(services):
+def worker_redis_url(services) -> str:
+    """The Redis of this test worker's `scrm worker` processes: the session's server, a database of their own."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    parts = urlsplit(services.broker_url)
+    return urlunsplit(parts._replace(path=f"/{WORKER_REDIS_DB + index}"))
+
+
+@pytest.fixture
+def worker_broker(services, worker_redis_url):
     """The broker of `scrm worker` processes (its own namespace), emptied before and after, with no stale rate slot."""
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
-    broker = RedisBroker(url=services.broker_url, namespace=WORKER_NAMESPACE)
+    broker = RedisBroker(url=worker_redis_url, namespace=WORKER_NAMESPACE)
     broker.declare_queue("outbound")
-    client = redis.Redis.from_url(services.broker_url)
+    client = redis.Redis.from_url(worker_redis_url)
 
     def clean():
+        # the whole namespace: queues, throttle slots, and the acks and heartbeats a killed worker leaves behind
+        # (another worker's maintenance would requeue those messages into the next test)
         broker.flush_all()
-        for key in client.scan_iter(f"{WORKER_NAMESPACE}:throttle:*"):
+        for key in client.scan_iter(f"{WORKER_NAMESPACE}:*"):
             client.delete(key)
 
     clean()
@@ -64,14 +77,14 @@ def worker_broker(services):
 
 
 @pytest.fixture
-def start_worker(services, tmp_path):
+def start_worker(services, worker_redis_url, tmp_path):
     """``start_worker()`` runs `scrm worker` in a process of its own (the test channel installed) and returns it once
     it is consuming; every process still running is stopped afterwards."""
     folder = write_distribution(tmp_path / "dist")
     manifest = tmp_path / "plugins.toml"
     manifest.write_text("[plugins.outtest]\n", encoding="utf-8")
-    env = {**os.environ, "SCRM_DATABASE_URL": services.database_url, "SCRM_BROKER_URL": services.broker_url,
-           "SCRM_REDIS_URL": services.broker_url, "SCRM_PLUGINS_TOML": str(manifest),
+    env = {**os.environ, "SCRM_DATABASE_URL": services.database_url, "SCRM_BROKER_URL": worker_redis_url,
+           "SCRM_REDIS_URL": worker_redis_url, "SCRM_PLUGINS_TOML": str(manifest),
            "SCRM_ENCRYPTION_KEY": services.encryption_key, "SCRM_SECRET_KEY": "worker-test",
            "SCRM_INSTANCE_PATH": str(tmp_path / "instance"),
            "PYTHONPATH": os.pathsep.join([str(folder), str(CHANNEL_PATH), os.environ.get("PYTHONPATH", "")])}
