@@ -145,9 +145,15 @@ def test_a_scaffolded_plugin_installs_and_its_own_tests_pass(tmp_path):
     created = new(name, "--dir", str(tmp_path))
     assert created.exit_code == 0 and f"created {target}" in created.output, created.output
 
+    run = lint_install_and_test(target, name, tmp_path)
+    assert " passed" in run.stdout and "skipped" not in run.stdout, run.stdout[-2000:]
+
+
+def lint_install_and_test(target, name: str, tmp_path) -> subprocess.CompletedProcess:
+    """Lint a scaffolded distribution (its own settings and the host's), install it, run its own tests on SQLite
+    with a manifest naming only it, and uninstall it again; returns the finished pytest run (it passed)."""
     _ruff(target)  # the distribution's own lint settings
     _ruff(target, "--config", str(ROOT / "pyproject.toml"))  # the host repository's
-
     installed = _pip("install", "--no-deps", "--no-build-isolation", "-e", str(target))
     try:
         assert installed.returncode == 0, installed.stdout + installed.stderr
@@ -158,7 +164,7 @@ def test_a_scaffolded_plugin_installs_and_its_own_tests_pass(tmp_path):
         run = subprocess.run([sys.executable, "-m", "pytest", "-q", str(target / "tests"), "-p", "no:cacheprovider"],
                              capture_output=True, text=True, timeout=600, cwd=target, env=env)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-        assert " passed" in run.stdout and "skipped" not in run.stdout, run.stdout[-2000:]
+        return run
     finally:
         _pip("uninstall", "-y", PluginNames(name).distribution)
-    assert name not in {ep.name for ep in importlib.metadata.entry_points(group="scrm.plugins")}
+        assert name not in {ep.name for ep in importlib.metadata.entry_points(group="scrm.plugins")}

@@ -4,15 +4,11 @@ tests out of the box."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
-from test_scaffold import ROOT, TEST_PREFIX, _pip, _remove_leftovers, _require_build_tools, _ruff, new
+from test_scaffold import TEST_PREFIX, _remove_leftovers, _require_build_tools, lint_install_and_test, new
 
 from scrm.hostapp.plugin_check import check_path
 from scrm.hostapp.scaffold import PluginNames, render
@@ -54,23 +50,8 @@ def test_a_scaffolded_channel_installs_and_its_own_tests_pass(tmp_path):
     created = new(name, "--channel", "--dir", str(tmp_path))
     assert created.exit_code == 0 and f"created {target}" in created.output, created.output
 
-    _ruff(target)
-    _ruff(target, "--config", str(ROOT / "pyproject.toml"))
-
-    installed = _pip("install", "--no-deps", "--no-build-isolation", "-e", str(target))
-    try:
-        assert installed.returncode == 0, installed.stdout + installed.stderr
-        manifest = tmp_path / "plugins.toml"
-        manifest.write_text(f"[plugins.{name}]\n", encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k not in ("SCRM_TEST_DATABASE_URL", "SCRM_TEST_REDIS_URL")}
-        env["SCRM_TEST_PLUGINS_TOML"] = str(manifest)
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", str(target / "tests"), "-p", "no:cacheprovider"],
-                             capture_output=True, text=True, timeout=600, cwd=target, env=env)
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-        assert "skipped" not in run.stdout and "failed" not in run.stdout, run.stdout[-2000:]
-        written = sum(p.read_text(encoding="utf-8").count("\ndef test_") for p in (target / "tests").glob("test_*.py"))
-        passed = re.search(r"(\d+) passed", run.stdout)
-        assert passed and int(passed.group(1)) >= written >= 20, run.stdout[-2000:]  # the channel's tests ran too
-    finally:
-        _pip("uninstall", "-y", PluginNames(name).distribution)
-    assert name not in {ep.name for ep in importlib.metadata.entry_points(group="scrm.plugins")}
+    run = lint_install_and_test(target, name, tmp_path)
+    assert "skipped" not in run.stdout and "failed" not in run.stdout, run.stdout[-2000:]
+    written = sum(p.read_text(encoding="utf-8").count("\ndef test_") for p in (target / "tests").glob("test_*.py"))
+    passed = re.search(r"(\d+) passed", run.stdout)
+    assert passed and int(passed.group(1)) >= written >= 20, run.stdout[-2000:]  # the channel's tests ran too
