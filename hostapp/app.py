@@ -31,6 +31,7 @@ from .security import behind_proxies, init_security
 from .views import brand as brand_views
 from .views import channel_accounts as channel_accounts_views
 from .views import platform as platform_views
+from .views import shortlinks as shortlink_views
 from .views import tenant as tenant_views
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     tenancy.mount_tenant_blueprint(app, tenant_views.bp, "")
     tenancy.mount_tenant_blueprint(app, brand_views.bp, "/settings/brand")
     tenancy.mount_tenant_blueprint(app, channel_accounts_views.bp, "/channels/<plugin>/accounts")
+    tenancy.mount_tenant_blueprint(app, shortlink_views.bp, "/marketing/short-links")
+    shortlink_views.init_app(app)  # the public redirect /s/<code>
     app.register_blueprint(callbacks.bp)
     csrf.exempt(callbacks.bp)
     init_api(app)

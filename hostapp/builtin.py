@@ -14,6 +14,7 @@ from scrm.core.plugins.hookspecs import hookimpl
 from scrm.core.timeutil import day_span
 
 ADMIN = (Role.TENANT_ADMIN,)
+STAFF = (Role.TENANT_ADMIN, Role.OPERATOR)
 
 
 class HostPlugin(Plugin):
@@ -30,6 +31,7 @@ class HostPlugin(Plugin):
             MenuItem(_l("Plugins"), "tenant.plugins", order=10, group="settings.platform", roles=ADMIN),
             MenuItem(_l("API tokens"), "tenant.tokens", order=20, group="settings.platform", roles=ADMIN),
             MenuItem(_l("Audit log"), "tenant.audit_log", order=30, group="settings.platform", roles=ADMIN),
+            MenuItem(_l("Short links"), "shortlinks.index", order=90, group="marketing.campaigns", roles=STAFF),
             *self._channel_account_items(tenant),
         ]
 

@@ -18,6 +18,7 @@ from .platform import (
     SkippedJob,
     TenantPlugin,
 )
+from .shortlinks import ShortLink, ShortLinkClick, ShortLinkRecipient, TenantLogo
 from .tags import CustomerTag, Tag, TagGroup
 from .tenancy import ApiToken, DataScope, Membership, Role, Tenant, User
 
@@ -27,7 +28,7 @@ CORE_TABLES = frozenset(
         Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
         TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
         MessageDelivery, MessageCap, AuditLog, InboundCallback, SkippedJob,
-        EarlyDeliveryReport,
+        EarlyDeliveryReport, ShortLink, ShortLinkRecipient, ShortLinkClick, TenantLogo,
     )
 )
 
@@ -35,5 +36,5 @@ __all__ = [
     "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
     "CustomerTag", "DataScope", "DeliveryStatus", "Department", "EarlyDeliveryReport", "Employee", "EmployeeStatus", "EventDelivery",
     "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageCap", "MessageDelivery", "Outbox", "Role",
-    "ScheduledJob", "SkippedJob", "Tag", "TagGroup", "Tenant", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
+    "ScheduledJob", "ShortLink", "ShortLinkClick", "ShortLinkRecipient", "SkippedJob", "Tag", "TagGroup", "Tenant", "TenantLogo", "TenantPlugin", "TenantScoped", "Timestamped", "User", "json_column",
 ]

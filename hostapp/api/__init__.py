@@ -161,7 +161,7 @@ def mount_plugin_api(app: Flask, plugin: str, bp_plugin: Blueprint) -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import customers, plugins, tenants  # noqa: F401  (routes)
+    from . import customers, plugins, shortlinks, tenants  # noqa: F401  (routes)
 
     app.register_blueprint(bp)
     _api_error_handlers(app)

@@ -7,16 +7,19 @@ ladder, member levels ...) is written in when a plugin is enabled; each user sti
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from scrm.core import shortlinks
 from scrm.core.jobs import current_bus
 from scrm.core.models import Role
 from scrm.core.services import audit
 from scrm.core.timeutil import DEFAULT_TIMEZONE, is_valid_zone, timezone_names
+from scrm.sdk import qr, uploads
 
 from ..auth import role_required
 from ..i18n import LANGUAGES
+from ..labels import translate
 from ..platform_ext import db
 
 bp = Blueprint("brand", __name__)
@@ -70,6 +73,54 @@ def settings():
             current_bus().zones.forget(lambda key: key == tenant.id)
             flash(_("Brand settings saved."), "success")
             return redirect(url_for("brand.settings"))
+    return _page(values, errors)
+
+
+def _page(values: dict, errors: dict[str, str], logo_error: str | None = None, status: int | None = None):
     zones = [*COMMON_ZONES, *(z for z in timezone_names() if z not in COMMON_ZONES and is_place_zone(z))]
+    logo = shortlinks.logo(db(), g.tenant.id)
     return render_template("tenant/brand_settings.html", values=values, errors=errors, languages=LANGUAGES,
-                           zones=zones, common=len(COMMON_ZONES)), 422 if errors else 200
+                           zones=zones, common=len(COMMON_ZONES), logo=logo, logo_error=logo_error,
+                           max_logo_mb=qr.MAX_LOGO_BYTES // (1024 * 1024)), \
+        status or (422 if errors or logo_error else 200)
+
+
+@bp.post("/logo")
+@role_required(Role.TENANT_ADMIN)
+def logo():
+    """The brand logo and the "logo on QR codes" switch (A.2: applies to every marketing and poster QR code).
+    ``remove`` drops the logo; otherwise an uploaded file (optional when one is stored) replaces it."""
+    tenant = g.tenant
+    values = {"name": tenant.name, "language": tenant.language, "timezone": tenant.timezone}
+    if request.form.get("remove"):
+        shortlinks.remove_logo(db(), tenant.id)
+        detail = {"removed": True}
+    else:
+        upload = request.files.get("logo")
+        image = None
+        if upload is not None and upload.filename:
+            try:
+                image = qr.validate_logo(uploads.read_upload(upload, qr.MAX_LOGO_BYTES))
+            except qr.LogoRejected as exc:
+                return _page(values, {}, qr.logo_message(exc))
+        on = request.form.get("on_qr_codes") == "1"
+        try:
+            shortlinks.set_logo(db(), tenant.id, image, on)
+        except shortlinks.ShortLinkError as exc:
+            db().rollback()
+            return _page(values, {}, translate(exc.message))
+        detail = {"uploaded": image is not None, "on_qr_codes": on}
+    audit.record(db(), "tenant.qr_logo", tenant_id=tenant.id, user_id=g.user.id, actor=g.user.email,
+                 target=tenant.slug, detail=detail, ip=request.remote_addr)
+    db().commit()
+    flash(_("Logo settings saved."), "success")
+    return redirect(url_for("brand.settings"))
+
+
+@bp.get("/logo.png")
+@role_required(Role.TENANT_ADMIN)
+def logo_image():
+    row = shortlinks.logo(db(), g.tenant.id)
+    if row is None or not row.image:
+        abort(404)
+    return Response(row.image, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})
