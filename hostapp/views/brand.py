@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from scrm.core import shortlinks
 from scrm.core.jobs import current_bus
@@ -23,6 +24,9 @@ from ..labels import translate
 from ..platform_ext import db
 
 bp = Blueprint("brand", __name__)
+#: the texts of ``scrm.sdk.qr.logo_message`` (the SDK has no catalogue of its own): extracted into the host's
+LOGO_MESSAGES = (_l("Choose an image file."), _l("The logo is at most 2 MB."),
+                 _l("The logo must be between 16 and 4096 pixels a side."), _l("The logo must be a PNG or JPEG image."))
 NAME_MAX = 100
 #: offered first in the zone list: the platform's market, then zones of brands it serves abroad
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
