@@ -28,3 +28,5 @@ class OAAccessToken(TenantScoped, table=True):
 
 
 # the tables of the feature areas (each its own lineage branch): add one import line per area below
+from .materials import models as _materials_models  # noqa: E402,F401  (h7: materials)
+from .autoreply import models as _autoreply_models  # noqa: E402,F401  (h7: auto replies)

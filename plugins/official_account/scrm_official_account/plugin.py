@@ -43,7 +43,7 @@ class OfficialAccountPlugin(ChannelPlugin):
     rate_limit = 100.0
     permissions = ("official_account.accounts",)
     #: feature packages (``scrm_official_account.<feature>``): see the module docstring
-    features: ClassVar[tuple[str, ...]] = ()
+    features: ClassVar[tuple[str, ...]] = ("materials", "autoreply")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 

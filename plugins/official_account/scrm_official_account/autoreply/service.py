@@ -1,0 +1,433 @@
+"""Auto replies: the rules of spec 3.5 / 4.3 (limits, uniqueness, independent switches, precedence) and the fast
+matcher the inbound path uses.
+
+Decisions (also in the README):
+
+* "the newest rule wins" is decided by **creation** time (``created_at``, then ``id``): the spec's entity table says
+  ``created_at`` decides, and acceptance 12 speaks of "the rule created later". Editing a rule does not move it.
+* keywords are unique **per account** (a tenant may have several accounts, each with its own rules), compared exactly
+  after trimming spaces; a message is trimmed before matching; matching is case-sensitive.
+* half match (半匹配) = the fan's message contains the keyword; full match (全匹配) = the message equals it.
+* the subscribe and default replies offer text, image, voice and video; keyword rules also news.
+
+Every change bumps ``ReplySettings.revision``; a process keeps one compiled matcher per account and rebuilds it when
+the row shows a newer revision (one indexed read per inbound message, no rule query).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from scrm.sdk import N_, Message, utcnow
+
+from ..materials import service as materials
+from ..materials.models import IMAGE, NEWS, VIDEO, VOICE, Material
+from .models import FULL, HALF, MATCH_MODES, Keyword, KeywordRule, ReplySettings
+
+#: spec 4.3 rule 6 and 3.5
+RULES_MAX = 20
+NAME_MAX = 60
+KEYWORD_MAX = 30
+TEXT_MAX = 600  # a passive text reply: WeChat's 2,048-byte content limit, in Chinese characters
+TEXT = "text"
+RULE_TYPES = (TEXT, NEWS, IMAGE, VOICE, VIDEO)
+SINGLE_TYPES = (TEXT, IMAGE, VOICE, VIDEO)
+DEFAULT, SUBSCRIBE = "default", "subscribe"
+SWITCHES = {"keyword": "keyword_enabled", "message": "message_enabled", "subscribe": "subscribe_enabled"}
+REFERRER = "auto_reply"
+#: the domain event a keyword rule with forwarding publishes (marketing rules D.5); the customer-service plugin
+#: subscribes to it through its ``domain_event`` hook (no import between the plugins)
+FORWARD_EVENT = "official_account.forward_to_service"
+
+
+def _m(text: str, **params: Any) -> Message:
+    return Message(text, params)
+
+
+class ReplyError(Exception):
+    """Refused input: ``code`` (NAME_REQUIRED, TOO_LONG, DUPLICATE_KEYWORD, RULE_LIMIT_REACHED, KEYWORD_REQUIRED,
+    CONTENT_REQUIRED) and ``fields`` (form field -> ``Message``)."""
+
+    def __init__(self, code: str, fields: dict[str, Message]) -> None:
+        super().__init__(f"{code}: " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.code = code
+        self.fields = fields
+
+
+@dataclass
+class KeywordInput:
+    text: str
+    mode: str = HALF
+
+
+@dataclass
+class ReplyInput:
+    type: str = TEXT
+    text: str = ""
+    material_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "text": self.text if self.type == TEXT else "",
+                "material_id": None if self.type == TEXT else self.material_id}
+
+
+@dataclass
+class RuleInput:
+    name: str = ""
+    keywords: list[KeywordInput] = field(default_factory=list)
+    reply: ReplyInput = field(default_factory=ReplyInput)
+    forward_to_service: bool = False
+
+
+# -- settings and switches -------------------------------------------------------------------------------------
+
+def settings_for(session: Session, tenant_id: int, account_id: int, *, lock: bool = False) -> ReplySettings:
+    """The account's settings row (created on first use); ``lock`` holds it for the transaction, which serialises
+    the rule writes of one account (the 20-rule limit and the keyword check hold under concurrency)."""
+    query = select(ReplySettings).where(ReplySettings.tenant_id == tenant_id, ReplySettings.account_id == account_id)
+    row = session.exec(query.with_for_update() if lock else query).first()
+    if row is None:
+        row = ReplySettings(tenant_id=tenant_id, account_id=account_id)
+        session.add(row)
+        session.flush()
+        if lock:
+            row = session.exec(query.with_for_update()).one()
+    return row
+
+
+def _bump(session: Session, settings: ReplySettings) -> None:
+    session.flush()
+    session.execute(update(ReplySettings).where(col(ReplySettings.id) == settings.id)
+                    .values(revision=ReplySettings.revision + 1, updated_at=utcnow()))
+    session.flush()
+    session.refresh(settings)
+
+
+def set_switch(session: Session, tenant_id: int, account_id: int, which: str, enabled: bool) -> ReplySettings:
+    """Turn one of the three replies on or off; the other two stay as they are (spec 4.3 rule 1). Turning a single
+    reply on needs its content first (CONTENT_REQUIRED)."""
+    if which not in SWITCHES:
+        raise ReplyError("UNKNOWN_SWITCH", {"switch": _m(N_("Unknown reply type."))})
+    settings = settings_for(session, tenant_id, account_id, lock=True)
+    if enabled and which != "keyword":
+        reply = settings.default_reply if which == "message" else settings.subscribe_reply
+        if not reply or not reply.get("type"):
+            raise ReplyError("CONTENT_REQUIRED", {"switch": _m(N_("Set the reply's content before turning it on."))})
+    setattr(settings, SWITCHES[which], bool(enabled))
+    session.add(settings)
+    _bump(session, settings)
+    return settings
+
+
+def _check_reply(session: Session, tenant_id: int, account_id: int, reply: ReplyInput,
+                 types: tuple[str, ...]) -> dict[str, Message]:
+    if reply.type not in types:
+        return {"reply_type": _m(N_("Choose a reply type."))}
+    if reply.type == TEXT:
+        if not reply.text.strip():
+            return {"reply_text": _m(N_("Enter the reply text."))}
+        if len(reply.text) > TEXT_MAX:
+            return {"reply_text": _m(N_("The reply text is at most %(max)s characters."), max=TEXT_MAX)}
+        return {}
+    if not reply.material_id:
+        return {"material_id": _m(N_("Choose a material."))}
+    material = materials.find(session, tenant_id, reply.material_id, account_id)
+    if material is None or material.kind != reply.type:
+        return {"material_id": _m(N_("Choose a material of this account and of the chosen type."))}
+    return {}
+
+
+def save_single_reply(session: Session, tenant_id: int, account_id: int, which: str, reply: ReplyInput,
+                      label: str = "") -> ReplySettings:
+    """Set the default (received-message) or the subscribe reply's content; the switches are left alone."""
+    errors = _check_reply(session, tenant_id, account_id, reply, SINGLE_TYPES)
+    if errors:
+        raise ReplyError("CONTENT_REQUIRED", errors)
+    settings = settings_for(session, tenant_id, account_id, lock=True)
+    content = reply.as_dict()
+    if which == DEFAULT:
+        settings.default_reply = content
+    elif which == SUBSCRIBE:
+        settings.subscribe_reply = content
+    else:
+        raise ReplyError("UNKNOWN_SWITCH", {"switch": _m(N_("Unknown reply type."))})
+    session.add(settings)
+    materials.set_references(session, tenant_id, REFERRER, f"{account_id}:{which}",
+                             [content["material_id"]] if content["material_id"] else [], label=label)
+    _bump(session, settings)
+    return settings
+
+
+# -- keyword rules ---------------------------------------------------------------------------------------------
+
+def _validate_rule(session: Session, tenant_id: int, account_id: int, data: RuleInput,
+                   rule: KeywordRule | None) -> None:
+    name = data.name.strip()
+    if not name:
+        raise ReplyError("NAME_REQUIRED", {"name": _m(N_("Enter a rule name."))})
+    if len(name) > NAME_MAX:
+        raise ReplyError("TOO_LONG", {"name": _m(N_("The rule name is at most %(max)s characters."), max=NAME_MAX)})
+    texts = [k.text.strip() for k in data.keywords]
+    if not any(texts):
+        raise ReplyError("KEYWORD_REQUIRED", {"keywords": _m(N_("Add at least one keyword."))})
+    for k in data.keywords:
+        if k.mode not in MATCH_MODES:
+            raise ReplyError("KEYWORD_REQUIRED", {"keywords": _m(N_("Choose full or half match."))})
+    for text in texts:
+        if not text:
+            raise ReplyError("KEYWORD_REQUIRED", {"keywords": _m(N_("A keyword cannot be empty."))})
+        if len(text) > KEYWORD_MAX:
+            raise ReplyError("TOO_LONG", {"keywords": _m(N_("A keyword is at most %(max)s characters: %(keyword)s"),
+                                                         max=KEYWORD_MAX, keyword=text)})
+    seen: set[str] = set()
+    for text in texts:
+        if text in seen:
+            raise ReplyError("DUPLICATE_KEYWORD", {"keywords": _m(N_("The keyword %(keyword)s is listed twice."),
+                                                                  keyword=text)})
+        seen.add(text)
+    query = select(Keyword, KeywordRule.name).join(KeywordRule, col(KeywordRule.id) == Keyword.rule_id).where(
+        Keyword.tenant_id == tenant_id, Keyword.account_id == account_id, col(Keyword.text).in_(texts))
+    if rule is not None:
+        query = query.where(Keyword.rule_id != rule.id)
+    clash = session.exec(query).first()
+    if clash is not None:
+        raise ReplyError("DUPLICATE_KEYWORD", {"keywords": _m(N_("The keyword %(keyword)s is already used by the "
+                                                                 "rule %(rule)s."),
+                                                              keyword=clash[0].text, rule=clash[1])})
+    errors = _check_reply(session, tenant_id, account_id, data.reply, RULE_TYPES)
+    if errors:
+        raise ReplyError("CONTENT_REQUIRED", errors)
+
+
+def count_rules(session: Session, tenant_id: int, account_id: int) -> int:
+    return int(session.exec(select(func.count()).select_from(KeywordRule).where(
+        KeywordRule.tenant_id == tenant_id, KeywordRule.account_id == account_id)).one())
+
+
+def _store_rule(session: Session, rule: KeywordRule, data: RuleInput) -> None:
+    rule.name = data.name.strip()
+    rule.reply_type = data.reply.type
+    rule.reply_text = data.reply.text if data.reply.type == TEXT else ""
+    rule.material_id = data.reply.material_id if data.reply.type != TEXT else None
+    rule.forward_to_service = bool(data.forward_to_service)
+    rule.updated_at = utcnow()
+    session.add(rule)
+    session.flush()
+    for old in session.exec(select(Keyword).where(Keyword.rule_id == rule.id)):
+        session.delete(old)
+    session.flush()
+    for k in data.keywords:
+        session.add(Keyword(tenant_id=rule.tenant_id, account_id=rule.account_id, rule_id=rule.id,
+                            text=k.text.strip(), mode=k.mode))
+    materials.set_references(session, rule.tenant_id, REFERRER, f"rule:{rule.id}",
+                             [rule.material_id] if rule.material_id else [], label=rule.name)
+    session.flush()
+
+
+def create_rule(session: Session, tenant_id: int, account_id: int, data: RuleInput) -> KeywordRule:
+    settings = settings_for(session, tenant_id, account_id, lock=True)
+    if count_rules(session, tenant_id, account_id) >= RULES_MAX:
+        raise ReplyError("RULE_LIMIT_REACHED", {"name": _m(N_("An account has at most %(max)s keyword rules."),
+                                                           max=RULES_MAX)})
+    _validate_rule(session, tenant_id, account_id, data, None)
+    rule = KeywordRule(tenant_id=tenant_id, account_id=account_id, name=data.name.strip(),
+                       reply_type=data.reply.type)
+    _store_rule(session, rule, data)
+    _bump(session, settings)
+    return rule
+
+
+def update_rule(session: Session, rule: KeywordRule, data: RuleInput) -> KeywordRule:
+    settings = settings_for(session, rule.tenant_id, rule.account_id, lock=True)
+    _validate_rule(session, rule.tenant_id, rule.account_id, data, rule)
+    _store_rule(session, rule, data)
+    _bump(session, settings)
+    return rule
+
+
+def delete_rule(session: Session, rule: KeywordRule) -> None:
+    settings = settings_for(session, rule.tenant_id, rule.account_id, lock=True)
+    materials.set_references(session, rule.tenant_id, REFERRER, f"rule:{rule.id}", [])
+    session.delete(rule)
+    _bump(session, settings)
+
+
+def find_rule(session: Session, tenant_id: int, rule_id: int) -> KeywordRule | None:
+    return session.exec(select(KeywordRule).where(KeywordRule.id == rule_id,
+                                                  KeywordRule.tenant_id == tenant_id)).first()
+
+
+def keywords_of(session: Session, rule_ids: list[int]) -> dict[int, list[Keyword]]:
+    out: dict[int, list[Keyword]] = {rid: [] for rid in rule_ids}
+    if rule_ids:
+        for k in session.exec(select(Keyword).where(col(Keyword.rule_id).in_(rule_ids)).order_by(Keyword.id)):
+            out[k.rule_id].append(k)
+    return out
+
+
+def list_rules(session: Session, tenant_id: int, account_id: int, *, search: str = "", reply_type: str = ""
+               ) -> list[KeywordRule]:
+    """The account's rules, newest first (the order that decides precedence); ``search`` matches a rule name or
+    one of its keywords."""
+    query = select(KeywordRule).where(KeywordRule.tenant_id == tenant_id, KeywordRule.account_id == account_id)
+    if reply_type:
+        query = query.where(KeywordRule.reply_type == reply_type)
+    if search:
+        by_keyword = select(Keyword.rule_id).where(Keyword.tenant_id == tenant_id, Keyword.account_id == account_id,
+                                                   col(Keyword.text).contains(search))
+        query = query.where(col(KeywordRule.name).contains(search) | col(KeywordRule.id).in_(by_keyword))
+    return list(session.exec(query.order_by(col(KeywordRule.created_at).desc(), col(KeywordRule.id).desc())))
+
+
+# -- the matcher -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleReply:
+    rule_id: int
+    name: str
+    reply: dict[str, Any]
+    forward: bool
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One account's replies as of ``revision``: full-match keywords in a dict, half-match keywords newest rule
+    first, each with the rank of its rule (higher = created later)."""
+
+    revision: int
+    stamp: Any  # the settings row's updated_at: with the revision, tells a rebuilt database apart
+    keyword_enabled: bool
+    message_enabled: bool
+    subscribe_enabled: bool
+    default_reply: dict[str, Any]
+    subscribe_reply: dict[str, Any]
+    full: dict[str, int]
+    half: tuple[tuple[str, int], ...]
+    rules: dict[int, RuleReply]  # rank -> rule
+
+    def match(self, text: str) -> RuleReply | None:
+        """The rule answering ``text``: among the matching rules the one created last (spec 4.3 rule 4)."""
+        text = text.strip()
+        best = self.full.get(text, -1)
+        for keyword, rank in self.half:  # newest first: the first hit newer than the full match decides
+            if rank <= best:
+                break
+            if keyword in text:
+                best = rank
+                break
+        return self.rules.get(best) if best >= 0 else None
+
+
+_compiled: dict[int, Compiled] = {}
+_compiled_lock = threading.Lock()
+
+
+def compile_account(session: Session, settings: ReplySettings) -> Compiled:
+    rules = list(session.exec(select(KeywordRule).where(KeywordRule.tenant_id == settings.tenant_id,
+                                                        KeywordRule.account_id == settings.account_id)
+                              .order_by(col(KeywordRule.created_at), col(KeywordRule.id))))
+    rank_of = {rule.id: rank for rank, rule in enumerate(rules)}
+    full: dict[str, int] = {}
+    half: list[tuple[str, int]] = []
+    for k in session.exec(select(Keyword).where(Keyword.tenant_id == settings.tenant_id,
+                                                Keyword.account_id == settings.account_id)):
+        rank = rank_of.get(k.rule_id)
+        if rank is None:
+            continue
+        if k.mode == FULL:
+            full[k.text] = max(rank, full.get(k.text, -1))
+        else:
+            half.append((k.text, rank))
+    half.sort(key=lambda item: -item[1])
+    return Compiled(revision=settings.revision, stamp=settings.updated_at, keyword_enabled=settings.keyword_enabled,
+                    message_enabled=settings.message_enabled, subscribe_enabled=settings.subscribe_enabled,
+                    default_reply=dict(settings.default_reply or {}),
+                    subscribe_reply=dict(settings.subscribe_reply or {}), full=full, half=tuple(half),
+                    rules={rank_of[r.id]: RuleReply(r.id, r.name, {"type": r.reply_type, "text": r.reply_text,
+                                                                   "material_id": r.material_id},
+                                                    r.forward_to_service) for r in rules})
+
+
+def compiled_for(session: Session, tenant_id: int, account_id: int) -> Compiled | None:
+    """The account's compiled replies, rebuilt only when its revision changed; None when nothing is configured."""
+    stamp = session.exec(select(ReplySettings.revision, ReplySettings.updated_at).where(
+        ReplySettings.account_id == account_id, ReplySettings.tenant_id == tenant_id)).first()
+    if stamp is None:
+        return None
+    cached = _compiled.get(account_id)
+    if cached is not None and (cached.revision, cached.stamp) == tuple(stamp):
+        return cached
+    settings = session.exec(select(ReplySettings).where(ReplySettings.account_id == account_id,
+                                                        ReplySettings.tenant_id == tenant_id)).one()
+    compiled = compile_account(session, settings)
+    with _compiled_lock:
+        current = _compiled.get(account_id)
+        if current is None or current.revision <= compiled.revision or current.stamp != compiled.stamp:
+            _compiled[account_id] = compiled
+    return compiled
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to answer: ``reply`` (a reply content dict) or None; ``source`` keyword / default / subscribe;
+    ``rule`` the matching keyword rule (its ``forward`` flag asks for customer service)."""
+
+    reply: dict[str, Any] | None
+    source: str = ""
+    rule: RuleReply | None = None
+
+
+NO_REPLY = Decision(None)
+
+
+def decide_message(session: Session, tenant_id: int, account_id: int, msg_type: str, content: str = "") -> Decision:
+    """Spec 4.3 rule 7 and 9: a text message gets the newest matching keyword rule's reply when keyword replies
+    are on; otherwise (and for any other message type) the default reply when it is on; otherwise nothing."""
+    compiled = compiled_for(session, tenant_id, account_id)
+    if compiled is None:
+        return NO_REPLY
+    if msg_type == "text" and compiled.keyword_enabled:
+        rule = compiled.match(content or "")
+        if rule is not None:
+            return Decision(rule.reply, "keyword", rule)
+    if compiled.message_enabled and compiled.default_reply.get("type"):
+        return Decision(compiled.default_reply, "default")
+    return NO_REPLY
+
+
+def decide_subscribe(session: Session, tenant_id: int, account_id: int) -> Decision:
+    """Spec 4.3 rule 8: a follow gets the subscribe reply only when it is on."""
+    compiled = compiled_for(session, tenant_id, account_id)
+    if compiled is None or not compiled.subscribe_enabled or not compiled.subscribe_reply.get("type"):
+        return NO_REPLY
+    return Decision(compiled.subscribe_reply, "subscribe")
+
+
+def resolve(session: Session, tenant_id: int, account_id: int, reply: dict[str, Any]) -> dict[str, Any] | None:
+    """A reply content as a message: ``{"type": "text", "content"}``, ``{"type": "image"|"voice", "media_id"}``,
+    ``{"type": "video", "media_id", "title", "description"}`` or ``{"type": "news", "articles": [{"title",
+    "description", "picurl", "url"}]}``. Materials are read now, so a news edit shows in the next reply (spec 4.1
+    rule 3). None when the material is gone or not on WeChat yet."""
+    kind = reply.get("type")
+    if kind == TEXT:
+        return {"type": TEXT, "content": reply.get("text") or ""}
+    material = session.get(Material, reply.get("material_id") or 0)
+    if material is None or material.tenant_id != tenant_id or material.account_id != account_id:
+        return None
+    if kind == NEWS:
+        view = materials.view_of(session, material)
+        # a passive news reply shows one article (WeChat's rule for news replies since 2018): the first
+        return {"type": NEWS, "material_id": material.id, "revision": material.revision,
+                "articles": [{"title": a["title"], "description": a["digest"], "picurl": a["picurl"],
+                              "url": a["url"]} for a in view.articles[:1]]}
+    if not material.media_id:
+        return None
+    if kind == VIDEO:
+        return {"type": VIDEO, "media_id": material.media_id, "title": material.title,
+                "description": material.description}
+    return {"type": kind, "media_id": material.media_id}
