@@ -30,3 +30,4 @@ class OAAccessToken(TenantScoped, table=True):
 # the tables of the feature areas (each its own lineage branch): add one import line per area below
 from .materials import models as _materials_models  # noqa: E402,F401  (h7: materials)
 from .autoreply import models as _autoreply_models  # noqa: E402,F401  (h7: auto replies)
+from .messages import models as _messages_models  # noqa: E402,F401,I001  (h5: 消息管理, branch official_account_messages)

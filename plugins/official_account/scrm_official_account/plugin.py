@@ -20,6 +20,8 @@ from typing import ClassVar
 
 from scrm.sdk import N_, ChannelPlugin, MenuItem, hookimpl
 
+from . import labels  # noqa: F401  (the code labels of the official account's codes)
+
 
 def feature_module(feature: str, module: str):
     """``scrm_official_account.<feature>.<module>`` if that module exists, else None."""
@@ -43,7 +45,7 @@ class OfficialAccountPlugin(ChannelPlugin):
     rate_limit = 100.0
     permissions = ("official_account.accounts",)
     #: feature packages (``scrm_official_account.<feature>``): see the module docstring
-    features: ClassVar[tuple[str, ...]] = ("materials", "autoreply")
+    features: ClassVar[tuple[str, ...]] = ("messages", "materials", "autoreply")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 

@@ -1,0 +1,17 @@
+"""Labels of the official account's codes (``scrm.sdk.register_labels``, shown with ``code_label``): the message
+types of 消息管理 (``official_account.msg_type``)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from scrm.sdk import register_labels
+
+MSG_TYPE = "official_account.msg_type"
+
+register_labels(MSG_TYPE, {
+    "text": _l("Text"), "image": _l("Image"), "voice": _l("Voice"), "video": _l("Video"),
+    "location": _l("Location"), "link": _l("Link"), "news": _l("News"), "mpnews": _l("News"),
+    "miniprogram": _l("Mini program"), "template": _l("Template message"),
+    "transfer_customer_service": _l("Handed to customer service"),
+})
