@@ -1,0 +1,60 @@
+"""The auto replies on the passive-reply dispatcher (:mod:`scrm_official_account.replies`): keyword and default
+replies for a fan's messages, the subscribe reply for a follow. Read-only and fast: one indexed read of the
+account's reply revision, the compiled matcher of this process, and a material read for non-text replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import (
+    EVENT_IMAGE,
+    EVENT_LINK,
+    EVENT_LOCATION,
+    EVENT_SUBSCRIBED,
+    EVENT_TEXT,
+    EVENT_VIDEO,
+    EVENT_VOICE,
+)
+from ..replies import Reply, ReplyContext, reply_handler
+from . import service
+
+ORDER = 50
+"""Before the generic handlers (100): the auto replies answer when they have something to say."""
+
+
+def as_reply(ctx: ReplyContext, decision: service.Decision) -> Reply | None:
+    if decision.reply is None:
+        return None
+    message = service.resolve(ctx.session, ctx.tenant_id, ctx.account.id, decision.reply)
+    if message is None:
+        return None
+    source = f"auto_reply:{decision.source}" + (f":{decision.rule.rule_id}" if decision.rule else "")
+    return reply_of(message, source)
+
+
+def reply_of(message: dict[str, Any], source: str) -> Reply:
+    kind = message["type"]
+    if kind == service.TEXT:
+        return Reply.text(message["content"], source)
+    if kind == "news":
+        return Reply.news(message["articles"], source)
+    if kind == "video":
+        return Reply.video(message["media_id"], message.get("title") or "", message.get("description") or "", source)
+    if kind == "voice":
+        return Reply.voice(message["media_id"], source)
+    return Reply.image(message["media_id"], source)
+
+
+@reply_handler(EVENT_TEXT, EVENT_IMAGE, EVENT_VOICE, EVENT_VIDEO, EVENT_LOCATION, EVENT_LINK, order=ORDER)
+def message_reply(ctx: ReplyContext) -> Reply | None:
+    """Spec 4.3 rules 7 and 9: a keyword rule for a text message, else the default reply, else nothing."""
+    is_text = ctx.event.type == EVENT_TEXT
+    decision = service.decide_message(ctx.session, ctx.tenant_id, ctx.account.id, "text" if is_text else "other",
+                                      str(ctx.event.payload.get("content") or "") if is_text else "")
+    return as_reply(ctx, decision)
+
+
+@reply_handler(EVENT_SUBSCRIBED, order=ORDER)
+def subscribe_reply(ctx: ReplyContext) -> Reply | None:
+    """Spec 4.3 rule 8: the subscribe reply when it is on."""
+    return as_reply(ctx, service.decide_subscribe(ctx.session, ctx.tenant_id, ctx.account.id))
