@@ -5,3 +5,5 @@ Each area has its own migration branch in ``migrations/versions`` (``sms_0001``:
 from __future__ import annotations
 
 from .optout.models import SmsUnsubscribe  # noqa: F401  (opt-out, branch sms_0001)
+from .signatures.models import SmsSignature  # noqa: F401  (signatures, branch sms_templates)
+from .smstemplates.models import SmsTemplate  # noqa: F401  (templates, branch sms_templates)
