@@ -223,6 +223,27 @@ def test_decision_hook_vetoes_only_for_tenants_that_enabled_the_plugin(db, platf
     assert reason(other_tenant) is None
 
 
+def test_a_plugins_customer_may_win_veto_reaches_campaigns_through_the_sdk(db, tenant, other_tenant, enable_plugins):
+    """``customer_may_win``: a campaign asks ``scrm.sdk.participation.may_win``; the example plugin's "no prizes"
+    note keeps its customer from winning below a 100 % win rate, for the tenant that enabled it only."""
+    from scrm_example.plugin import NO_PRIZES
+
+    from scrm.sdk import participation
+
+    enable_plugins(tenant, "example")
+    people = {}
+    for t in (tenant, other_tenant):
+        customer = Customer(tenant_id=t.id, name="Unlucky")
+        db.add(customer)
+        db.flush()
+        db.add(ExampleNote(tenant_id=t.id, body=NO_PRIZES, customer_id=customer.id))
+        people[t.slug] = customer.id
+    db.commit()
+    assert not participation.may_win(db, tenant, people[tenant.slug], 0.5)
+    assert participation.may_win(db, tenant, people[tenant.slug], 1)
+    assert participation.may_win(db, other_tenant, people[other_tenant.slug], 0.5)
+
+
 def test_plugin_audience_filter_is_offered_only_when_enabled(db, platform, tenant, enable_plugins):
     from scrm.core.audience import compile_audience
 

@@ -357,11 +357,27 @@ def customer_exclusion_reasons(tenant, customer_ids, purpose, session):
     """
 
 
+@hookspec(firstresult=True)
+def customer_may_win(tenant, customer_id, win_rate, session):
+    """Return False when ``customer_id`` must not win a draw whose win rate is ``win_rate`` (a fraction; 1 means
+    everyone wins), or None for no objection. Asked through ``scrm.sdk.participation.may_win`` by any campaign that
+    draws winners (lotteries, red-packet rain); the blacklist answers here ("takes part but never wins").
+
+    Example::
+
+        @hookimpl
+        def customer_may_win(self, tenant, customer_id, win_rate, session):
+            if win_rate < 1 and session.get(Suspended, (tenant.id, customer_id)) is not None:
+                return False
+            return None  # no objection: the next plugin is asked
+    """
+
+
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "customer_columns", "tag_sources", "domain_event"})
-DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons"})
+DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons", "customer_may_win"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 
 

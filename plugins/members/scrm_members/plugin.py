@@ -118,6 +118,13 @@ class MembersPlugin(Plugin):
         return None
 
     @hookimpl
+    def customer_may_win(self, tenant, customer_id, win_rate, session):
+        """The blacklist's marketing rule: blacklisted customers take part but never win (unless everyone wins)."""
+        from .segments.blacklist import may_win
+
+        return None if may_win(session, tenant.id, customer_id, win_rate) else False
+
+    @hookimpl
     def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
         reasons: dict[int, str] = {}
         for area in areas():

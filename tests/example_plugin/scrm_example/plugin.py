@@ -24,6 +24,7 @@ from scrm.sdk import (
 from .models import ExampleNote
 
 OPT_OUT = "opt-out"
+NO_PRIZES = "no-prizes"  # a note that keeps the customer from winning draws below 100 %
 
 
 class ExampleSettings(BaseModel):
@@ -134,6 +135,13 @@ class ExamplePlugin(Plugin):
             ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id.in_(list(customer_ids)),
             ExampleNote.body == OPT_OUT)).scalars()
         return {customer_id: "the customer opted out in a note" for customer_id in opted_out}
+
+    @hookimpl
+    def customer_may_win(self, tenant, customer_id, win_rate, session):
+        no_prizes = session.execute(select(ExampleNote.id).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id == customer_id,
+            ExampleNote.body == NO_PRIZES)).first()
+        return False if no_prizes and win_rate < 1 else None
 
 
 class FuturePlugin(Plugin):

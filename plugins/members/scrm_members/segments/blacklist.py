@@ -16,13 +16,15 @@ from sqlalchemy import exists, literal, not_, select, update
 from sqlmodel import Session
 
 from scrm.sdk import Customer, utcnow
+from scrm.sdk.participation import INTERACTIVE_FISSION, REDPACKET_FISSION, TASK_FISSION
 
 from .bulk import insert_from_select
 from .models import BlacklistEntry, BlacklistRules
 
 REASON_MAX = 200
-FISSION_SWITCHES = {"task_fission": "task_fission", "redpacket_fission": "redpacket_fission",
-                    "interactive_fission": "interactive_fission"}
+# the participation activities of scrm.sdk.participation, each with the rule switch that refuses it
+FISSION_SWITCHES = {TASK_FISSION: "task_fission", REDPACKET_FISSION: "redpacket_fission",
+                    INTERACTIVE_FISSION: "interactive_fission"}
 ALWAYS_REFUSED = frozenset({"mass_send", "redpacket", "sms"})
 RULE_FIELDS = ("task_fission", "redpacket_fission", "interactive_fission", "marketing_no_win")
 
