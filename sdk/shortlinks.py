@@ -26,6 +26,7 @@ from sqlmodel import Session
 from scrm.core.models import ShortLink, ShortLinkClick, ShortLinkRecipient, TenantLogo
 from scrm.core.shortlinks import (
     AGENTS,
+    ALPHABET,
     CHANNELS,
     CODE_LENGTH,
     KINDS,
@@ -94,7 +95,7 @@ def qr_png(session: Session, link: ShortLink | str, *, size: int = qr.DEFAULT_SI
 
 
 __all__ = [
-    "AGENTS", "AUTO", "CHANNELS", "CODE_LENGTH", "KINDS", "PERSONAL_CODE_LENGTH", "SHORT_VALIDITY_YEARS",
+    "AGENTS", "ALPHABET", "AUTO", "CHANNELS", "CODE_LENGTH", "KINDS", "PERSONAL_CODE_LENGTH", "SHORT_VALIDITY_YEARS",
     "TARGET_MAX", "LinkStats", "Recipient", "Resolved", "ShortLink", "ShortLinkClick", "ShortLinkError",
     "ShortLinkRecipient", "TenantLogo", "agent_class", "base_url", "click_counts", "clicks", "create",
     "create_many_personalised", "expiry_for", "get", "get_by_code", "qr_png", "query",
