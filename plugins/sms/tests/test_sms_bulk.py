@@ -1,0 +1,322 @@
+"""Bulk sends (spec 3.9, issue 13 item 3): audience, validation, estimate (70/67 per recipient), quota reserved at
+confirmation and settled exactly from the ledger, cancel releases, scheduled send not before its time, isolation."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, func, select
+
+
+@pytest.fixture
+def sms(app, db, tenant, enable_plugins, make_channel_account):
+    enable_plugins(tenant, "members", "sms")
+    return make_channel_account(tenant, "sms", name="阿里云短信", config={"rate_limit": 50})
+
+
+def _create(db, tenant, account, **kw):
+    from scrm_sms.bulk import service
+
+    args = dict(account_id=account.id, category="notification", signature="星巢生活",
+                content="您的会员积分即将到期，请及时使用。", audience={"mode": "phones", "text": "13800000001"})
+    args.update(kw)
+    bulk = service.create(db, tenant, **args)
+    db.commit()
+    return bulk
+
+
+def _counts(db, tenant_id):
+    from scrm_sms.bulk.models import SmsBulkSend
+    from scrm_sms.quota import service as quota
+
+    return (db.exec(select(func.count()).select_from(SmsBulkSend).where(SmsBulkSend.tenant_id == tenant_id)).one(),
+            quota.balance(db, tenant_id, "marketing"), quota.balance(db, tenant_id, "notification"))
+
+
+def _finish_rows(db, bulk, fail_every: int = 0):
+    """What the provider and the carrier answer, row by row: accepted (sent) or refused (failed)."""
+    from scrm.sdk import MessageDelivery, advance_delivery
+
+    rows = db.exec(select(MessageDelivery).where(MessageDelivery.task_ref.like(f"sms_bulk:{bulk.id}:%"))
+                   .order_by(MessageDelivery.id)).all()
+    for i, row in enumerate(rows, 1):
+        if row.status != "queued":
+            continue
+        if fail_every and i % fail_every == 0:
+            advance_delivery(db, row.id, "failed", error_code="isv.MOBILE_NUMBER_ILLEGAL")
+        else:
+            advance_delivery(db, row.id, "sent", provider_id=f"p{row.id}")
+    db.commit()
+    return rows
+
+
+def test_pasted_numbers_are_validated_deduplicated_and_counted():
+    from scrm_sms.bulk.service import parse_phones
+
+    p = parse_phones("13800000001\n+86138-0000-0002, 13800000001；12345\nabc 19912345678")
+    assert p.valid == ["13800000001", "13800000002", "19912345678"]
+    assert p.invalid == ["12345", "abc"] and p.duplicates == 1
+
+
+def test_bad_input_is_refused_and_changes_nothing(db, tenant, sms):
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    db.commit()
+    before = _counts(db, tenant.id)
+    cases = [
+        ({"audience": {"mode": "phones", "text": "123\nabc"}}, "EMPTY_AUDIENCE"),
+        ({"audience": {"mode": "tags", "tag_ids": []}}, "EMPTY_AUDIENCE"),
+        ({"content": "好" * 495}, "INVALID_INPUT"),
+        ({"content": ""}, "INVALID_INPUT"),
+        ({"template_id": 987654}, "TEMPLATE_NOT_APPROVED"),
+        ({"category": "ads"}, "INVALID_INPUT"),
+        ({"signature": "【星巢】"}, "INVALID_INPUT"),
+    ]
+    for kw, code in cases:
+        with pytest.raises(BulkError) as err:
+            _create(db, tenant, sms, **kw)
+        db.rollback()
+        assert err.value.code == code, kw
+    assert _counts(db, tenant.id) == before
+    bulk = _create(db, tenant, sms, content="好" * 494)  # the limit itself passes
+    assert bulk.estimated == 8  # 【星巢生活】 + 494 = 500 characters: ceil(500 / 67) = 8
+
+
+def test_unapproved_template_is_refused(db, tenant, sms):
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+    from scrm_sms.smstemplates.models import SmsTemplate
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    pending = SmsTemplate(tenant_id=tenant.id, kind="custom", name="待审核模板", content="您好", category="notification",
+                          status="pending")
+    db.add(pending)
+    db.commit()
+    with pytest.raises(BulkError) as err:
+        _create(db, tenant, sms, template_id=pending.id)
+    assert err.value.code == "TEMPLATE_NOT_APPROVED"
+
+
+def test_insufficient_balance_refuses_with_a_clear_message(db, tenant, sms):
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 1)
+    db.commit()
+    with pytest.raises(BulkError) as err:
+        _create(db, tenant, sms, audience={"mode": "phones", "text": "13800000001 13800000002"})
+    assert err.value.code == "INSUFFICIENT_BALANCE" and "INSUFFICIENT_BALANCE" in err.value.message
+    db.rollback()
+    assert quota.balance(db, tenant.id, "notification").available == 1
+    assert _counts(db, tenant.id)[0] == 0
+
+
+def test_estimate_counts_each_recipients_segments(db, tenant, sms, make_customer):
+    """70 characters are one message, 71 are two (67 each): a long nickname moves its recipient to 2 segments."""
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    db.commit()
+    short = make_customer(tenant, name="李", mobile="13800000011")
+    long_ = make_customer(tenant, name="欧阳娜娜", mobile="13800000012")
+    # 【星巢生活】 (6) + 61 + nickname: 李 -> 68 characters (1), 欧阳娜娜 -> 71 (2)
+    body = "${customer_nickname}" + "您" * 61
+    bulk = _create(db, tenant, sms, content=body,
+                   audience={"mode": "phones", "text": f"{short.mobile}\n{long_.mobile}"})
+    assert bulk.classes == {"1": 1, "2": 1} and bulk.estimated == 3 and bulk.reserved == 3
+    assert quota.balance(db, tenant.id, "notification").available == 97
+    c = service.Composer("星巢生活", "您" * 64, "notification")
+    assert c.segments("") == 1  # 70
+    c = service.Composer("星巢生活", "您" * 65, "notification")
+    assert c.segments("") == 2  # 71
+
+
+def test_plan_and_settle_are_exact_to_the_segment(app, db, tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 50)
+    db.commit()
+    numbers = "\n".join(f"1380000{i:04d}" for i in range(10))
+    bulk = _create(db, tenant, sms, content="您" * 70, audience={"mode": "phones", "text": numbers})
+    assert bulk.estimated == 20  # 76 characters: 2 segments x 10
+    service.dispatch_once(db, bulk.id, tenant.id)
+    db.refresh(bulk)
+    assert bulk.status == "sending" and bulk.plan_done
+    _finish_rows(db, bulk, fail_every=5)  # 8 accepted, 2 refused
+    service.dispatch_once(db, bulk.id, tenant.id)
+    db.refresh(bulk)
+    b = quota.balance(db, tenant.id, "notification")
+    assert bulk.status == "finished" and (bulk.consumed, bulk.released) == (16, 4)
+    assert (b.available, b.reserved, b.sent, b.purchased) == (34, 0, 16, 50)
+    assert bulk.failed_count == 4 and bulk.sent_count == 16
+    assert bulk.delivered_count + bulk.failed_count <= bulk.estimated
+    service.dispatch_once(db, bulk.id, tenant.id)  # settling again changes nothing
+    assert quota.balance(db, tenant.id, "notification") == b
+
+
+def test_cancel_releases_what_was_not_sent(app, db, tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.bulk.delivery import CANCELLED_CODE
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import MessageDelivery, advance_delivery
+
+    quota.top_up(db, tenant.id, "notification", 3000)
+    db.commit()
+    numbers = "\n".join(f"1390000{i:04d}" for i in range(2500))
+    bulk = _create(db, tenant, sms, audience={"mode": "phones", "text": numbers})
+    assert bulk.estimated == 2500
+    service.dispatch_once(db, bulk.id, tenant.id, wave=1000)  # one wave of 1,000 planned
+    db.refresh(bulk)
+    assert bulk.planned == 1000 and not bulk.plan_done
+    rows = db.exec(select(MessageDelivery).where(MessageDelivery.task_ref == f"sms_bulk:{bulk.id}:1")
+                   .order_by(MessageDelivery.id)).all()
+    for row in rows[:300]:
+        advance_delivery(db, row.id, "sent", provider_id=f"p{row.id}")
+    db.commit()
+    assert service.cancel(db, bulk)
+    db.commit()
+    for row in rows[300:]:  # the queued ones are declined when their send job runs
+        advance_delivery(db, row.id, "skipped", error_code=CANCELLED_CODE)
+    db.commit()
+    service.dispatch_once(db, bulk.id, tenant.id)
+    db.refresh(bulk)
+    b = quota.balance(db, tenant.id, "notification")
+    assert bulk.status == "cancelled" and bulk.planned == 1000
+    assert (b.available, b.reserved, b.sent) == (2700, 0, 300)
+
+
+def test_pause_stops_new_waves_and_resume_continues(app, db, tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 3000)
+    db.commit()
+    bulk = _create(db, tenant, sms, audience={"mode": "phones",
+                                              "text": "\n".join(f"1370000{i:04d}" for i in range(2100))})
+    service.dispatch_once(db, bulk.id, tenant.id, wave=1000)
+    assert service.pause(db, bulk)
+    db.commit()
+    _finish_rows(db, bulk)
+    service.dispatch_once(db, bulk.id, tenant.id, wave=1000)
+    db.refresh(bulk)
+    assert bulk.status == "paused" and bulk.planned == 1000
+    assert not service.pause(db, bulk)  # only running or scheduled sends pause
+    assert service.resume(db, bulk)
+    db.commit()
+    for _ in range(4):
+        service.dispatch_once(db, bulk.id, tenant.id, wave=1000)
+        _finish_rows(db, bulk)
+    service.dispatch_once(db, bulk.id, tenant.id, wave=1000)
+    db.refresh(bulk)
+    assert bulk.status == "finished" and bulk.planned == 2100
+    b = quota.balance(db, tenant.id, "notification")
+    assert (b.available, b.reserved, b.sent) == (900, 0, 2100)
+
+
+def test_a_scheduled_send_fires_at_its_time_not_before(app, db, tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import MessageDelivery, ScheduledJob, utcnow
+
+    quota.top_up(db, tenant.id, "notification", 10)
+    db.commit()
+    at = utcnow() + timedelta(hours=2)
+    bulk = _create(db, tenant, sms, send_at=at)
+    job = db.exec(select(ScheduledJob).where(ScheduledJob.key == f"sms_bulk:{bulk.id}:a")).one()
+    assert abs((job.due_at.replace(tzinfo=None) - at.replace(tzinfo=None)).total_seconds()) < 1
+    again = service.dispatch_once(db, bulk.id, tenant.id)  # run early by mistake: nothing planned
+    db.refresh(bulk)
+    assert bulk.status == "scheduled" and again == bulk.send_at
+    assert db.exec(select(func.count()).select_from(MessageDelivery)).one() == 0
+
+
+def test_tag_and_segment_audiences(db, tenant, sms, make_customer):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import CustomerTag, Tag, TagGroup
+
+    quota.top_up(db, tenant.id, "marketing", 100)
+    group = TagGroup(tenant_id=tenant.id, name="会员等级")
+    db.add(group)
+    db.flush()
+    vip = Tag(tenant_id=tenant.id, group_id=group.id, name="金卡会员")
+    db.add(vip)
+    db.commit()
+    for i in range(3):
+        c = make_customer(tenant, name=f"顾客{i}", mobile=f"1350000000{i}")
+        db.add(CustomerTag(tenant_id=tenant.id, customer_id=c.id, tag_id=vip.id))
+    make_customer(tenant, name="无手机", mobile=None)
+    db.commit()
+    bulk = _create(db, tenant, sms, category="marketing", audience={"mode": "tags", "tag_ids": [vip.id]})
+    assert bulk.recipients == 3 and bulk.estimated == 3
+    service.dispatch_once(db, bulk.id, tenant.id)
+    db.refresh(bulk)
+    assert bulk.planned == 3 and bulk.plan_done
+
+
+def test_quota_is_exact_under_two_concurrent_bulk_sends(app, db, tenant, sms):
+    """Two bulk sends confirmed, planned and settled at once on PostgreSQL: the quota ends exact to the segment."""
+    from scrm_sms.bulk import service
+    from scrm_sms.bulk.models import SmsBulkSend
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import Tenant
+
+    engine = db.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    quota.top_up(db, tenant.id, "notification", 5000)
+    db.commit()
+    ids, errors = [], []
+
+    def run(prefix: str, n: int, content: str):
+        try:
+            with Session(engine, expire_on_commit=False) as s:
+                t = s.get(Tenant, tenant.id)
+                bulk = service.create(s, t, account_id=sms.id, category="notification", signature="星巢生活",
+                                      content=content, audience={"mode": "phones", "text": "\n".join(
+                                          f"{prefix}{i:08d}" for i in range(n))})
+                s.commit()
+                ids.append(bulk.id)
+                service.dispatch_once(s, bulk.id, tenant.id, wave=None)  # every chunk, at once
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=("138", 1800, "您" * 30)),
+               threading.Thread(target=run, args=("139", 1500, "您" * 70))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(ids) == 2
+    db.expire_all()
+    for bulk_id in ids:
+        _finish_rows(db, db.get(SmsBulkSend, bulk_id), fail_every=7)
+
+    def settle(bulk_id):
+        with Session(engine, expire_on_commit=False) as s:
+            for _ in range(3):
+                service.dispatch_once(s, bulk_id, tenant.id)
+
+    threads = [threading.Thread(target=settle, args=(i,)) for i in ids for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    db.expire_all()
+    bulks = [db.get(SmsBulkSend, i) for i in ids]
+    b = quota.balance(db, tenant.id, "notification")
+    # 1,800 x 1 segment and 1,500 x 2 segments; every 7th row of each refused and refunded
+    expected_sent = (1800 - 1800 // 7) * 1 + (1500 - 1500 // 7) * 2
+    assert all(x.status == "finished" for x in bulks)
+    assert b.sent == expected_sent == sum(x.consumed for x in bulks)
+    assert b.reserved == 0 and b.available == 5000 - expected_sent and b.purchased == 5000
