@@ -45,7 +45,7 @@ class OfficialAccountPlugin(ChannelPlugin):
     rate_limit = 100.0
     permissions = ("official_account.accounts",)
     #: feature packages (``scrm_official_account.<feature>``): see the module docstring
-    features: ClassVar[tuple[str, ...]] = ("messages", "materials", "autoreply")
+    features: ClassVar[tuple[str, ...]] = ("messages", "materials", "autoreply", "menus", "masssend")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 

@@ -37,6 +37,11 @@ def create_sandbox_app(state_path: str | Path | None = None) -> Flask:
     app.extensions["official_account_sandbox"] = state
     register_api(app, state)
     register_control(app, state)
+    for module in pkgutil.iter_modules(__path__):  # an area's own control routes: register_sandbox_control(app, state)
+        if module.name.endswith("_api"):
+            extra = getattr(importlib.import_module(f"{__name__}.{module.name}"), "register_sandbox_control", None)
+            if extra is not None:
+                extra(app, state)
     if state_path is not None:
         _keep_state(app, state, Path(state_path))
     return app

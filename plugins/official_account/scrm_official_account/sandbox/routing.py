@@ -105,7 +105,8 @@ def dispatch(state: SandboxState, path: str) -> Response:
         except SandboxError as exc:
             entry["errcode"] = exc.errcode
             state.record(entry)
-            return Response(json.dumps({"errcode": exc.errcode, "errmsg": exc.errmsg}), mimetype="application/json")
+            return Response(json.dumps({"errcode": exc.errcode, "errmsg": exc.errmsg, **exc.data}),
+                            mimetype="application/json")
         entry["errcode"] = 0
         state.record(entry)
         return answer(data)

@@ -21,9 +21,11 @@ WINDOW_QUOTA = 5
 
 
 class SandboxError(Exception):
-    def __init__(self, errcode: int, errmsg: str) -> None:
+    def __init__(self, errcode: int, errmsg: str, data: dict[str, Any] | None = None) -> None:
         self.errcode = errcode
         self.errmsg = errmsg
+        #: further fields of the error answer (45065 of mass/send carries the first send's msg_id)
+        self.data = data or {}
         super().__init__(f"{errcode} {errmsg}")
 
 
