@@ -36,13 +36,13 @@ class SandboxControl:
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=10.0)
 
-    def post(self, path: str, **data):
-        response = self.http.post(f"/sandbox/{path}", json=data)
+    def post(self, endpoint: str, **data):
+        response = self.http.post(f"/sandbox/{endpoint}", json=data)
         assert response.status_code == 200, response.text
         return response.json()
 
-    def get(self, path: str, **params):
-        return self.http.get(f"/sandbox/{path}", params=params).json()
+    def get(self, endpoint: str, **params):
+        return self.http.get(f"/sandbox/{endpoint}", params=params).json()
 
     def account(self, appid: str = APPID, secret: str = SECRET, **values):
         return self.post("accounts", appid=appid, secret=secret, token=values.pop("token", TOKEN),
