@@ -44,6 +44,7 @@ from .base import (
     StatusReport,
     TemplateDraft,
     Uplink,
+    beijing_today,
     decode_json,
 )
 
@@ -202,13 +203,13 @@ class AliyunProvider(SmsProvider):
         try:
             return self.call(action, params)
         except ProviderError as error:
-            if error.reason in (ILLEGAL_NUMBER, RATE_LIMIT, CONTENT, TEMPLATE) and not error.retryable:
+            if error.reason in (ILLEGAL_NUMBER, RATE_LIMIT, CONTENT) and not error.retryable:
                 return [SendOutcome(r.mobile, False, error=error) for r in requests]
             raise
 
     def query_status(self, mobile: str, *, message_id: str = "", out_id: str = "",
                      sent_on: date | None = None) -> StatusReport | None:
-        sent_on = sent_on or datetime.fromtimestamp(self.clock(), UTC).date()
+        sent_on = sent_on or beijing_today(self.clock())
         page = 1
         while True:
             params = {"PhoneNumber": mobile, "SendDate": sent_on.strftime("%Y%m%d"), "PageSize": str(QUERY_PAGE),

@@ -252,3 +252,10 @@ def decode_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8") if isinstance(body, bytes | bytearray) else body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
+
+
+def beijing_today(timestamp: float) -> date:
+    """The date in China (UTC+8) at ``timestamp``: the vendors keep and query send records by Beijing date."""
+    from datetime import UTC, timedelta
+
+    return (datetime.fromtimestamp(timestamp, UTC) + timedelta(hours=8)).date()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ from .base import (
     StatusReport,
     TemplateDraft,
     Uplink,
+    beijing_today,
     decode_json,
 )
 
@@ -139,6 +141,16 @@ def national(number: str) -> str:
     return number[3:] if number.startswith("+86") else number
 
 
+_NAMED = re.compile(r"\$\{([^{}]+)\}")
+
+
+def numbered_variables(content: str) -> str:
+    """Tencent templates number their variables: ``${a}…${b}…${a}`` -> ``{1}…{2}…{1}`` (first appearance order,
+    the order of ``SmsRequest.params``)."""
+    order: dict[str, int] = {}
+    return _NAMED.sub(lambda m: "{" + str(order.setdefault(m.group(1).strip(), len(order) + 1)) + "}", content)
+
+
 def _time(value) -> datetime | None:
     try:
         return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S")
@@ -228,7 +240,7 @@ class TencentProvider(SmsProvider):
 
     def query_status(self, mobile: str, *, message_id: str = "", out_id: str = "",
                      sent_on: date | None = None) -> StatusReport | None:
-        day = sent_on or datetime.fromtimestamp(self.clock(), UTC).date()
+        day = sent_on or beijing_today(self.clock())
         begin = datetime(day.year, day.month, day.day) - timedelta(hours=8)  # the vendor's times are Beijing time
         params = {"BeginTime": int(begin.replace(tzinfo=UTC).timestamp()), "Offset": 0, "Limit": 100,
                   "PhoneNumber": e164(mobile), **self.app(),
@@ -250,7 +262,8 @@ class TencentProvider(SmsProvider):
     # -- review ---------------------------------------------------------------------------------------------------------
 
     def submit_template(self, draft: TemplateDraft) -> str:
-        response = self.call("AddSmsTemplate", {"TemplateName": draft.name, "TemplateContent": draft.content,
+        response = self.call("AddSmsTemplate", {"TemplateName": draft.name,
+                                                "TemplateContent": numbered_variables(draft.content),
                                                 "SmsType": 1 if draft.category == "marketing" else 0,
                                                 "International": 0, "Remark": draft.remark or draft.name})
         return str(response["AddTemplateStatus"]["TemplateId"])
