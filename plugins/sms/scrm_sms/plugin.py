@@ -18,7 +18,79 @@ class SmsPlugin(ChannelPlugin):
     #: sends per second of one account unless its settings declare another rate (``config["rate_limit"]``)
     rate_limit = 50.0
     #: feature packages whose ``views.bp`` is nested in the ``sms`` blueprint
-    features: ClassVar[tuple[str, ...]] = ("smstemplates",)
+    features: ClassVar[tuple[str, ...]] = ("smstemplates", "optout")
+
+    # -- the channel contract (scrm_sms.channel, callbacks, sandbox) ------------------------------------------------
+
+    @property
+    def account_settings_model(self):
+        from .account_settings import SmsAccountSettings
+
+        return SmsAccountSettings
+
+    def generate_account_secret(self, field: str) -> str:
+        """A new callback token (part of the callback URL configured at the vendor)."""
+        from .account_settings import generate_callback_token
+
+        if field != "callback_token":
+            raise KeyError(field)
+        return generate_callback_token()
+
+    def check_account(self, account, credentials):
+        from .channel import check_account
+
+        return check_account(account, credentials)
+
+    def deliver(self, account, outgoing):
+        from .bulk.delivery import around_deliver
+        from .channel import deliver
+
+        # the quota and the per-recipient text of bulk sends around the vendor call (scrm_sms.bulk.delivery)
+        return around_deliver(outgoing, lambda prepared: deliver(account, prepared))
+
+    def query_outcome(self, account, outgoing):
+        from .channel import query_outcome
+
+        return query_outcome(account, outgoing)
+
+    def handle_callback(self, account, request, session):
+        from .callbacks import handle_callback
+
+        return handle_callback(account, request)
+
+    def sandbox_app(self, state_path=None):
+        from .sandbox import create_sandbox_app
+
+        return create_sandbox_app(state_path)
+
+    # -- hooks --------------------------------------------------------------------------------------------------------
+
+    @hookimpl
+    def plugin_disabled(self, tenant, session):
+        from scrm.sdk import cancel_schedule
+
+        from .jobs import poll_key
+
+        cancel_schedule(session, poll_key(tenant.id))
+
+    @hookimpl
+    def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
+        """A customer whose mobile is on the SMS unsubscribe list gets no marketing SMS (purpose ``sms``)."""
+        from .optout.hooks import exclusion_reasons
+
+        return exclusion_reasons(session, tenant.id, [customer_id], purpose).get(customer_id)
+
+    @hookimpl
+    def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
+        from .optout.hooks import exclusion_reasons
+
+        return exclusion_reasons(session, tenant.id, customer_ids, purpose)
+
+    @hookimpl
+    def timeline_entries(self, tenant, events, session):
+        from .timeline import timeline_entries
+
+        return timeline_entries(tenant, events)
 
     @hookimpl
     def register_routes(self):
@@ -40,6 +112,9 @@ class SmsPlugin(ChannelPlugin):
         system.seed(session, tenant.id)
         if review.pending_rows(session, tenant.id):
             review.ensure_poll(session, tenant.id)
+        from .jobs import ensure_status_poll
+
+        ensure_status_poll(session, tenant.id)  # the fallback for delivery reports that never come
 
     @hookimpl
     def menu_items(self, tenant, user):
@@ -48,4 +123,5 @@ class SmsPlugin(ChannelPlugin):
 
         from scrm.sdk import MenuItem
 
-        return [MenuItem(_l("SMS templates"), "sms.templates.index", order=10, group="ops.sms")]
+        return [MenuItem(_l("SMS templates"), "sms.templates.index", order=10, group="ops.sms"),
+                MenuItem(_l("SMS unsubscribes"), "sms.optout.index", order=50, group="ops.sms")]

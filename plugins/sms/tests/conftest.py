@@ -6,7 +6,7 @@ channel accounts configured against it (a sign name and templates approved there
   the messages it took, ``.outbox()`` the callbacks it produced (drained);
 * ``sms_account(tenant, provider="aliyun"|"tencent", **config)`` — an SMS channel account of ``tenant`` (the plugin
   enabled) with the sandbox's default key pair, sign name ``SIGN``, template ``TEMPLATE[provider]`` (one variable,
-  ``name``) and the text template ``TEXT_TEMPLATE[provider]``, all approved in the sandbox;
+  ``name``) and the text template ``TEXT_TEMPLATE[provider]``, all approved in the sandbox, and 10,000 SMS of prepaid quota per category;
 * ``post_callback(account, body, token=CALLBACK_TOKEN)`` — POST a vendor callback body to the account's callback URL.
 """
 
@@ -31,9 +31,18 @@ def sandbox_control(sms_sandbox) -> SandboxControl:
 
 
 @pytest.fixture
-def sms_account(enable_plugins, make_channel_account, sms_sandbox, sandbox_control):
+def sms_account(db, enable_plugins, make_channel_account, sms_sandbox, sandbox_control):
+    topped: set[int] = set()
+
     def make(tenant, provider: str = "aliyun", name: str | None = None, **config):
         enable_plugins(tenant, "sms")
+        if tenant.id not in topped:  # every send holds the tenant's prepaid quota (scrm_sms.quota)
+            from scrm_sms.quota import service as quota
+
+            for category in ("marketing", "notification"):
+                quota.top_up(db, tenant.id, category, 10_000)
+            db.commit()
+            topped.add(tenant.id)
         keys = KEYS[provider]
         settings = {"provider": provider, "api_base": f"{sms_sandbox}/{provider}", "sign_name": SIGN,
                     "text_template": TEXT_TEMPLATE[provider], **config}
