@@ -78,6 +78,7 @@ from scrm.core.plugins.contributions import (
     TimelineEntry,
 )
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
+from scrm.core.services import customer_rules
 from scrm.core.services.audit import record as audit
 from scrm.core.services.channel_settings import CheckResult
 from scrm.core.services.channels import accounts as channel_accounts
@@ -118,7 +119,7 @@ __all__ = [
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",
     "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "CustomerColumn", "TagSource", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
-    "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer",
+    "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer", "customer_rules",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",
     # the tenant's time zone (scrm.core.timeutil): shown times, "today" and "this month"

@@ -219,7 +219,7 @@ def test_patch_with_a_mobile_of_another_customer_is_409_and_changes_nothing(clie
 @pytest.fixture
 def pair(client, db, tenant, headers):
     survivor = create(client, headers, name="Alice", mobile="13800000001").json["customer"]["id"]
-    merged = create(client, headers, name="", identities={"unionid": "o6_alice"}).json["customer"]["id"]
+    merged = create(client, headers, name="Alice (WeChat)", identities={"unionid": "o6_alice"}).json["customer"]["id"]
     group = TagGroup(tenant_id=tenant.id, name="Level")
     db.add(group)
     db.flush()

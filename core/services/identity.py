@@ -74,19 +74,34 @@ def link_identity(session: Session, customer: Customer, kind: str, value: str) -
     return True
 
 
+def _clean_identities(identities: dict[str, str]) -> dict[str, str]:
+    identities = {k: v for k, v in identities.items() if v}
+    if IdentityKind.MOBILE in identities:
+        identities[IdentityKind.MOBILE] = normalize_mobile(identities[IdentityKind.MOBILE])
+    return identities
+
+
+def _match_order(identities: dict[str, str]) -> list[str]:
+    return [k for k in MATCH_ORDER if k in identities] + sorted(k for k in identities if k not in MATCH_ORDER)
+
+
+def find_match(session: Session, tenant_id: int, identities: dict[str, str]) -> Customer | None:
+    """The customer ``match_or_create`` would match (unionid first, then mobile, then any other), or None."""
+    identities = _clean_identities(identities)
+    for kind in _match_order(identities):
+        customer = find_by_identity(session, tenant_id, kind, identities[kind])
+        if customer is not None:
+            return customer
+    return None
+
+
 def match_or_create(session: Session, tenant_id: int, identities: dict[str, str], *, name: str = "",
                     source: str = "manual", defaults: dict | None = None) -> MatchResult:
     """Match ``identities`` (kind -> value) to a customer: unionid first, then mobile, then any other identity given;
     create the customer when none matches. Identities not yet known are linked to the customer found."""
-    identities = {k: v for k, v in identities.items() if v}
-    if IdentityKind.MOBILE in identities:
-        identities[IdentityKind.MOBILE] = normalize_mobile(identities[IdentityKind.MOBILE])
-    order = [k for k in MATCH_ORDER if k in identities] + sorted(k for k in identities if k not in MATCH_ORDER)
-    customer = None
-    for kind in order:
-        customer = find_by_identity(session, tenant_id, kind, identities[kind])
-        if customer is not None:
-            break
+    identities = _clean_identities(identities)
+    order = _match_order(identities)
+    customer = find_match(session, tenant_id, identities)
     created = customer is None
     if created:
         customer = Customer(tenant_id=tenant_id, name=name, source=source,

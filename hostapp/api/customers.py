@@ -8,12 +8,13 @@ from sqlmodel import select
 
 from scrm.core.events import EventTypes, publish
 from scrm.core.models import Customer, CustomerIdentity, Employee, IdentityKind
-from scrm.core.services import audit
-from scrm.core.services.identity import IdentityError, match_or_create, normalize_mobile
+from scrm.core.services import audit, customer_rules
+from scrm.core.services.identity import IdentityError, find_match, match_or_create
 from scrm.core.services.merge import MergeError, merge_customers
 from scrm.core.services.scoping import get_scoped, scoped
 from scrm.core.timeutil import utcnow
 
+from ..labels import translate
 from ..platform_ext import db
 from . import ApiError, api_actor, body, bp, tenant_required
 from .inputs import INT_MAX, InvalidParameter, query_int
@@ -36,6 +37,12 @@ def _get(customer_id: int) -> Customer:
     if customer is None:
         raise ApiError(404, "not_found", f"no customer {customer_id}")
     return customer
+
+
+def _refused(exc: customer_rules.CustomerRuleError, status: int = 422, code: str = "validation_error") -> ApiError:
+    """A refusal by the customer rules, worded as the members form words it (in the request's language)."""
+    fields = {field: translate(message) for field, message in exc.fields.items()}
+    return ApiError(status, code, "; ".join(fields.values()), fields)
 
 
 def _int_arg(name: str, default: int | None, low: int = 1, high: int = INT_MAX) -> int | None:
@@ -83,10 +90,18 @@ def list_customers():
 def create_customer():
     data = body(CustomerIn)
     identities = dict(data.identities)
-    if data.mobile:
-        identities[IdentityKind.MOBILE] = data.mobile
+    try:  # the rules of the members form and the import; a call that matches a customer needs no name
+        if data.mobile:
+            identities[IdentityKind.MOBILE] = customer_rules.clean_mobile(data.mobile)
+        name = data.name.strip()
+        if name or find_match(db(), g.tenant.id, identities) is None:
+            name = customer_rules.clean_name(name)
+    except customer_rules.CustomerRuleError as exc:
+        raise _refused(exc) from exc
+    except IdentityError as exc:
+        raise ApiError(422, "invalid_identity", str(exc)) from exc
     try:
-        result = match_or_create(db(), g.tenant.id, identities, name=data.name, source=data.source,
+        result = match_or_create(db(), g.tenant.id, identities, name=name, source=data.source,
                                  defaults={"gender": data.gender, "is_member": data.is_member,
                                            "attributes": data.attributes})
     except IdentityError as exc:
@@ -112,17 +127,18 @@ def get_customer(customer_id: int):
 def update_customer(customer_id: int):
     customer = _get(customer_id)
     data = body(CustomerPatch).model_dump(exclude_unset=True)
-    if "mobile" in data and data["mobile"]:
+    try:  # the rules of the members form and the import
+        if "name" in data:
+            data["name"] = customer_rules.clean_name(data["name"])
+        if "mobile" in data and data["mobile"]:
+            data["mobile"] = customer_rules.clean_mobile(data["mobile"])
+    except customer_rules.CustomerRuleError as exc:
+        raise _refused(exc) from exc
+    if data.get("mobile"):
         try:
-            data["mobile"] = normalize_mobile(data["mobile"])
-        except IdentityError as exc:
-            raise ApiError(422, "validation_error", str(exc), {"mobile": str(exc)}) from exc
-        other = db().exec(select(CustomerIdentity).where(
-            CustomerIdentity.tenant_id == g.tenant.id, CustomerIdentity.kind == IdentityKind.MOBILE,
-            CustomerIdentity.value == data["mobile"], CustomerIdentity.customer_id != customer.id)).first()
-        if other is not None:
-            raise ApiError(409, "duplicate_mobile", f"mobile {data['mobile']} belongs to customer {other.customer_id}",
-                           {"mobile": "already used by another customer"})
+            customer_rules.check_mobiles_free(db(), g.tenant.id, [data["mobile"]], customer.id)
+        except customer_rules.CustomerRuleError as exc:
+            raise _refused(exc, status=409, code="duplicate_mobile") from exc
     if data.get("owner_employee_id") is not None and get_scoped(db(), Employee, g.tenant.id,
                                                                 data["owner_employee_id"]) is None:
         raise ApiError(422, "validation_error", "owner_employee_id is not an employee of this tenant",

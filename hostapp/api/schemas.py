@@ -72,7 +72,8 @@ class CustomerPage(BaseModel):
 
 
 class CustomerIn(BaseModel):
-    name: str = Field(default="", max_length=100)
+    name: str = Field(default="", description="the customer's name, at most 100 characters; required unless the "
+                      "identities match an existing customer")
     mobile: str | None = Field(default=None, description="11-digit mainland mobile number")
     source: str = Field(default="api", max_length=50)
     gender: int = Field(default=0, ge=0, le=2)
@@ -84,7 +85,7 @@ class CustomerIn(BaseModel):
 class CustomerPatch(BaseModel):
     """Only the fields sent change; ``mobile`` and ``owner_employee_id`` may be null (cleared), the others may not."""
 
-    name: str = Field(default=None, max_length=100)  # type: ignore[assignment]  (absent = unchanged)
+    name: str = Field(default=None, description="the customer's name, at most 100 characters")  # type: ignore[assignment]
     mobile: str | None = None
     gender: int = Field(default=None, ge=0, le=2)  # type: ignore[assignment]
     is_member: bool = Field(default=None)  # type: ignore[assignment]

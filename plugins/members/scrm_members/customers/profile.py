@@ -20,13 +20,13 @@ from scrm.sdk import (
     CustomerEvent,
     CustomerIdentity,
     EventTypes,
-    IdentityError,
     IdentityKind,
+    customer_rules,
     local_today,
-    normalize_mobile,
     publish,
     utcnow,
 )
+from scrm.sdk.web import translate
 
 from .fields import (
     EMAIL_RE,
@@ -42,7 +42,7 @@ from .fields import (
 from .models import CustomField
 
 MAX_MOBILES = 5
-TEXT_LIMITS = {"name": 100, "nickname": 50, "email": 100, "landline": 30, "fax": 30, "wechat_id": 40, "qq": 12,
+TEXT_LIMITS = {"name": customer_rules.NAME_MAX, "nickname": 50, "email": 100, "landline": 30, "fax": 30, "wechat_id": 40, "qq": 12,
                "region": 100}
 WECHAT_ID_RE = re.compile(r"^[-_A-Za-z0-9]+$")
 GENDER_WORDS = {"male": 1, "m": 1, "男": 1, "female": 2, "f": 2, "女": 2, "unknown": 0, "未知": 0, "": 0}
@@ -66,17 +66,6 @@ def mobiles_of(session: Session, customer: Customer) -> list[str]:
     if customer.mobile and customer.mobile in numbers:
         numbers.remove(customer.mobile)
     return ([customer.mobile] if customer.mobile else []) + numbers
-
-
-def mobile_owners(session: Session, tenant_id: int, numbers: list[str]) -> dict[str, Customer]:
-    """Which live customer holds each of ``numbers`` as a mobile identity (one query)."""
-    if not numbers:
-        return {}
-    rows = session.exec(select(CustomerIdentity.value, Customer).join(
-        Customer, Customer.id == CustomerIdentity.customer_id).where(
-        CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == IdentityKind.MOBILE,
-        CustomerIdentity.value.in_(numbers))).all()
-    return {value: customer for value, customer in rows}
 
 
 def _clean_text(key: str, raw: Any, errors: dict[str, str]) -> str | None:
@@ -112,12 +101,12 @@ def clean_profile(session: Session, tenant_id: int, data: dict[str, Any], custom
     def given(key: str) -> bool:
         return not partial or key in data
 
-    if given("name"):
+    if given("name"):  # the platform's rule, shared with the import and the REST APIs
         name = str(data.get("name") or "").strip()
-        if not name:
-            errors["name"] = _("Enter the customer's name.")
-        elif len(name) > TEXT_LIMITS["name"]:
-            errors["name"] = _("At most %(n)s characters.", n=TEXT_LIMITS["name"])
+        try:
+            customer_rules.clean_name(name)
+        except customer_rules.CustomerRuleError as exc:
+            errors["name"] = translate(exc.fields["name"])
         clean["name"] = name
     if given("gender"):
         try:
@@ -128,27 +117,22 @@ def clean_profile(session: Session, tenant_id: int, data: dict[str, Any], custom
         raw = data.get("mobiles") or []
         raw = [raw] if isinstance(raw, str) else list(raw)
         numbers: list[str] = []
-        for item in raw:
-            if not str(item or "").strip():
-                continue
-            try:
-                number = normalize_mobile(str(item))
-            except IdentityError:
-                errors["mobiles"] = _("'%(value)s' is not an 11-digit mobile number.", value=item)
-                break
-            if number not in numbers:
-                numbers.append(number)
-        if "mobiles" not in errors:
+        try:  # the platform's rules, shared with the import and the REST APIs
+            for item in raw:
+                if not str(item or "").strip():
+                    continue
+                number = customer_rules.clean_mobile(item, field="mobiles")
+                if number not in numbers:
+                    numbers.append(number)
             if not numbers:
                 errors["mobiles"] = _("Enter at least one 11-digit mobile number.")
             elif len(numbers) > MAX_MOBILES:
                 errors["mobiles"] = _("At most %(n)s mobile numbers.", n=MAX_MOBILES)
             elif check_mobiles:
-                for number, owner in mobile_owners(session, tenant_id, numbers).items():
-                    if customer is None or owner.id != customer.id:
-                        errors["mobiles"] = _("%(mobile)s already belongs to customer %(name)s (#%(id)s).",
-                                              mobile=number, name=owner.name or "-", id=owner.id)
-                        break
+                customer_rules.check_mobiles_free(session, tenant_id, numbers, customer.id if customer else None,
+                                                  field="mobiles")
+        except customer_rules.CustomerRuleError as exc:
+            errors["mobiles"] = translate(exc.fields["mobiles"])
         clean["mobiles"] = numbers
     if given("birthday"):
         raw = data.get("birthday")
