@@ -103,13 +103,13 @@ def validate_target(url: str | None) -> str:
         parts = urlsplit(value)
         port = parts.port  # raises for a port that is no number or out of range
     except ValueError as exc:
-        raise ShortLinkError("target_url", N_("Enter a full web address starting with https:// or http://.")) from exc
+        raise ShortLinkError("target_url", N_("Enter a full web address, e.g. https://shop.example.com/1212.")) from exc
     if parts.scheme.lower() not in ("http", "https"):
-        raise ShortLinkError("target_url", N_("Enter a full web address starting with https:// or http://."))
+        raise ShortLinkError("target_url", N_("Enter a full web address, e.g. https://shop.example.com/1212."))
     if "@" in parts.netloc:
         raise ShortLinkError("target_url", N_("The address may not contain a user name or password."))
     if not _valid_host(parts.hostname or "") or port == 0:
-        raise ShortLinkError("target_url", N_("Enter a full web address starting with https:// or http://."))
+        raise ShortLinkError("target_url", N_("Enter a full web address, e.g. https://shop.example.com/1212."))
     return value
 
 

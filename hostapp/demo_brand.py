@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scrm.core.models import Customer, CustomerIdentity, CustomerTag, Department, Employee, Tag, TagGroup
 from scrm.core.timeutil import day_span, use_zone, utcnow
@@ -196,3 +196,39 @@ def seed_brand(session: Session, tenant_id: int, timezone: str | None = None, no
         employees = seed_org(session, tenant_id)
         tags = seed_tags(session, tenant_id)
         seed_customers(session, tenant_id, employees, tags, rng, now)
+        seed_short_links(session, tenant_id, rng, now)
+
+
+def seed_short_links(session: Session, tenant_id: int, rng: random.Random, now: datetime) -> None:
+    """Short links of the demo brand: an SMS campaign link with personalised links for 200 members and two weeks of
+    clicks, a poster link, and the official account menu's permanent link."""
+    from scrm.core import shortlinks
+    from scrm.core.models import ShortLinkClick, ShortLinkRecipient
+
+    sms = shortlinks.create(session, tenant_id, "https://m.yuelan-beauty.example.cn/act/1212?utm_source=sms",
+                            channel="sms", campaign="sms-1212", campaign_label="双12会员日",
+                            created_by="demo", now=now - timedelta(days=14))
+    mobiles = [f"1390000{n:04d}" for n in range(200)]
+    codes = shortlinks.create_many_personalised(session, sms, mobiles)
+    people = {r.code: r for r in session.exec(
+        select(ShortLinkRecipient).where(ShortLinkRecipient.link_id == sms.id))}
+    clicks = []
+    for code in rng.sample(codes, 64):
+        person = people[code]
+        at = now - timedelta(days=rng.randint(0, 13), minutes=rng.randint(0, 600))
+        person.clicks, person.first_clicked_at = rng.randint(1, 3), at
+        session.add(person)
+        clicks += [{"tenant_id": tenant_id, "link_id": sms.id, "recipient_id": person.id, "clicked_at": at,
+                    "agent": rng.choice(("wechat", "wechat", "mobile")), "ip_hash": f"{rng.getrandbits(64):016x}"}
+                   for _ in range(person.clicks)]
+    poster = shortlinks.create(session, tenant_id, "https://m.yuelan-beauty.example.cn/store/xuhui",
+                               channel="poster", campaign="store-opening", campaign_label="徐汇店开业海报",
+                               created_by="demo", now=now - timedelta(days=6))
+    clicks += [{"tenant_id": tenant_id, "link_id": poster.id, "recipient_id": None,
+                "clicked_at": now - timedelta(days=rng.randint(0, 5), minutes=rng.randint(0, 900)),
+                "agent": "wechat", "ip_hash": f"{rng.getrandbits(64):016x}"} for _ in range(37)]
+    shortlinks.create(session, tenant_id, "https://m.yuelan-beauty.example.cn/member/center", kind="long",
+                      channel="official_account", campaign="oa-menu", campaign_label="公众号菜单·会员中心",
+                      created_by="demo", now=now - timedelta(days=30))
+    session.execute(insert(ShortLinkClick.__table__), clicks)
+    session.flush()

@@ -49,12 +49,16 @@ CORE_MESSAGES = (
     _l("API token revoked"), _l("Brand settings changed"),
     # the platform's own timeline kind (scrm.sdk.timeline.MERGED)
     _l("Another customer merged into this one"),
+    # the customer rules every form, import and API applies (scrm.core.services.customer_rules)
+    _l("Enter the customer's name."), _l("At most %(n)s characters."),
+    _l("'%(value)s' is not an 11-digit mobile number."),
+    _l("%(mobile)s already belongs to customer %(name)s (#%(id)s)."),
     # short links (scrm.core.shortlinks): labels and refusals
     _l("SMS"), _l("Official account"), _l("WeCom"), _l("Poster"), _l("Other"), _l("Short link (valid 5 years)"),
     _l("Long link (permanent)"), _l("WeChat"), _l("Mobile browser"), _l("Desktop browser"),
     _l("Robot / link preview"), _l("Enter the address the link opens."), _l("The address is at most %(n)s characters."),
     _l("The address may not contain spaces, backslashes or control characters."),
-    _l("Enter a full web address starting with https:// or http://."),
+    _l("Enter a full web address, e.g. https://shop.example.com/1212."),
     _l("The address may not contain a user name or password."), _l("Choose a channel from the list."),
     _l("Choose short link or long link."), _l("The campaign is at most %(n)s characters."),
     _l("The campaign name is at most %(n)s characters."), _l("A recipient address is at most %(n)s characters."),

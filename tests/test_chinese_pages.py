@@ -26,6 +26,7 @@ ALLOWED = {
     "SOP", "API", "CSV", "XLSX", "URL", "UTM", "RSA", "AES", "ISO", "HTML",  # abbreviations Chinese users read as they are
     # (abbreviations in any case: a file name's ``.csv``)
     "UTC", "UTF",  # the time standard; UTF-8 (the encoding of CSV files)
+    "PNG", "JPEG",  # image file formats, named as they are (the brand logo upload)
     "ERP", "OpenAPI",  # what API tokens connect; the API description standard
     # field names WeCom's and WeChat's own Chinese admin consoles show in Latin letters (users copy them from there)
     "CorpId", "AgentId", "Secret", "Token", "EncodingAESKey", "AppID",

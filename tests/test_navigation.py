@@ -19,7 +19,7 @@ from scrm.sdk.testing import ADMIN_PASSWORD, follow_menu
 
 #: the groups shown to a tenant admin of a tenant with members and wecom, in order
 EXPECTED_GROUPS = ["members.customers", "members.groups", "members.lifecycle", "ops.wecom", "ops.community",
-                   "settings.channels", "settings.sync", "settings.platform"]
+                   "marketing.campaigns", "settings.channels", "settings.sync", "settings.platform"]
 #: the entries of each group, in order
 EXPECTED_ENTRIES = {
     "members.customers": ["members.customers.index", "wecom.assignment.unassigned", "wecom.churn.index",
@@ -29,6 +29,7 @@ EXPECTED_ENTRIES = {
                           "members.loyalty.levels_page", "members.loyalty.points_ledger", "members.loyalty.orders"],
     "ops.wecom": ["wecom.livecodes.index", "wecom.welcome.index"],
     "ops.community": ["wecom.groupchats.index"],
+    "marketing.campaigns": ["shortlinks.index"],  # the host's short links (every channel uses them)
     "settings.channels": ["channel_accounts.index"],  # one entry per enabled channel (here WeCom)
     "settings.sync": ["wecom.sync.index", "wecom.rules.index"],
     "settings.platform": ["tenant.plugins", "tenant.tokens", "tenant.audit_log"],
@@ -202,7 +203,8 @@ def test_a_disabled_plugin_leaves_no_group_behind(client, login, tenant_admin, t
     enable_plugins(tenant, "members")
     login(tenant_admin)
     shown = groups(client.get("/t/acme/").get_data(as_text=True))
-    assert list(shown) == ["members.customers", "members.groups", "members.lifecycle", "settings.platform"]
+    assert list(shown) == ["members.customers", "members.groups", "members.lifecycle", "marketing.campaigns",
+                           "settings.platform"]
     assert "wecom.assignment.unassigned" not in shown["members.customers"]
 
 

@@ -33,6 +33,8 @@ LANGUAGES = ("zh_CN", "en")
 SKIPPED = {
     "static": "the host's static files, not pages",
     "set_language": "switches the language and redirects back; the walk uses it to choose each language",
+    "shortlink_public.follow": "the public short-link redirect answers 302 to the link's target "
+                               "(tests/test_shortlinks_pages.py)",
 }
 #: endpoint suffixes left out, and why
 SKIPPED_SUFFIXES = {
@@ -115,7 +117,7 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
 
-    from scrm.core.models import ChannelAccount, Customer, CustomerIdentity, Tag, TagGroup, Tenant
+    from scrm.core.models import ChannelAccount, Customer, CustomerIdentity, ShortLink, Tag, TagGroup, Tenant
 
     with Session(app.extensions["scrm"].engine) as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == "demo")).one()
@@ -151,6 +153,7 @@ def _row_ids(app) -> dict[str, Any]:
             "chat_pk": busiest_chat or _first_id(session, GroupChat, tid),
             "code_id": _first_id(session, LiveCode, tid),
             "welcome_id": _first_id(session, WelcomeMessage, tid),
+            "link_id": _first_id(session, ShortLink, tid),
             ("members.segments.blacklist_remove", "customer_id"): blacklisted,
             ("members.customers.delete_customer", "customer_id"): deletable,
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),

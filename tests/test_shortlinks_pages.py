@@ -149,7 +149,7 @@ def test_list_with_filters(client, login, boss, db, tenant):
 
 def test_create_form_refuses_bad_input_and_writes_nothing(client, login, boss, db):
     login(boss)
-    for bad, message in (("javascript:alert(1)", "https:// or http://"), ("https://a.example/" + "x" * 2048, "2048"),
+    for bad, message in (("javascript:alert(1)", "e.g. https://shop.example.com/1212"), ("https://a.example/" + "x" * 2048, "2048"),
                          ("", "Enter the address")):
         response = client.post(f"{BASE}/new", data={"target_url": bad, "kind": "short", "channel": "sms"})
         assert response.status_code == 422 and message in response.get_data(as_text=True)
