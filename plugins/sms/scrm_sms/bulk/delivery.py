@@ -9,7 +9,7 @@ Called by ``SmsPlugin.deliver`` around the provider call:
   provider call (one conditional UPDATE; no quota: the row fails with ``INSUFFICIENT_BALANCE``, nothing sent) and
   after the answer consumes them (accepted) or releases them (refused). A hold whose provider call raised stays held
   until ``reconcile_holds`` settles it from the ledger row's final status. Marketing purposes (``marketing``,
-  ``mass_send``) draw on the marketing quota, every other purpose on the notification quota.
+  ``mass_send`` and the channel's ``sms``) draw on the marketing quota, every other purpose on the notification quota.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..quota import service as quota
 from ..quota.models import SmsQuotaHold
 from .models import CANCELLED, SmsBulkSend
 
-MARKETING_PURPOSES = ("marketing", "mass_send")
+MARKETING_PURPOSES = ("sms", "marketing", "mass_send")
 CANCELLED_CODE = "sms_cancelled"
 _H = SmsQuotaHold.__table__.c
 

@@ -369,7 +369,11 @@ def task_ref(bulk_id: int, segments: int) -> str:
 
 
 def purpose_of(category: str) -> str:
-    return "marketing" if category == quota.MARKETING else "notification"
+    """The channel's purposes (``scrm_sms.payload``): marketing SMS are refused by the blacklist and the opt-out
+    list, notifications by neither."""
+    from ..payload import purpose_for
+
+    return purpose_for(category)
 
 
 def _payload(bulk: SmsBulkSend, segments: int) -> OutboundMessage:
