@@ -36,6 +36,7 @@ from sqlmodel import select as orm_select
 from .labels import AUDIT_ACTION, register_labels
 from .messages import N_
 from .models.shortlinks import ShortLink, ShortLinkClick, ShortLinkRecipient, TenantLogo
+from .models.tenancy import Tenant
 from .timeutil import as_utc, date_span, local_today, utcnow
 
 ALPHABET = string.digits + string.ascii_letters
@@ -257,7 +258,8 @@ def _distinct_codes(count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Resolved:
-    """What a code points at: its link, the personalised link and customer when it is one, and whether it expired."""
+    """What a code points at: its link, the personalised link and customer when it is one, whether the link's tenant
+    is active (a deactivated brand's links stop working) and, through ``expired()``, whether it expired."""
 
     link_id: int
     tenant_id: int
@@ -265,6 +267,7 @@ class Resolved:
     expires_at: datetime | None
     recipient_id: int | None = None
     customer_id: int | None = None
+    tenant_active: bool = True
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
@@ -272,18 +275,21 @@ class Resolved:
 
 def resolve(session: Session, code: str) -> Resolved | None:
     """The link of ``code`` (any tenant: codes are platform-wide), or None for a code that does not exist. One
-    indexed lookup; check ``expired()`` before redirecting."""
+    indexed lookup (the tenant joined by its key); check ``expired()`` and ``tenant_active`` before redirecting."""
     if not CODE_PATTERN.fullmatch(code or ""):
         return None
     link = ShortLink.__table__.c
+    tenant = Tenant.__table__.c
     if len(code) == CODE_LENGTH:
-        row = session.execute(select(link.id, link.tenant_id, link.target_url, link.expires_at)
+        row = session.execute(select(link.id, link.tenant_id, link.target_url, link.expires_at, tenant.active)
+                              .join_from(ShortLink.__table__, Tenant.__table__, tenant.id == link.tenant_id)
                               .where(link.code == code)).first()
-        return Resolved(*row) if row else None
+        return Resolved(*row[:4], tenant_active=row[4]) if row else None
     person = ShortLinkRecipient.__table__.c
     row = session.execute(select(link.id, link.tenant_id, link.target_url, link.expires_at, person.id,
-                                 person.customer_id)
+                                 person.customer_id, tenant.active)
                           .join_from(ShortLinkRecipient.__table__, ShortLink.__table__, person.link_id == link.id)
+                          .join(Tenant.__table__, tenant.id == link.tenant_id)
                           .where(person.code == code)).first()
     return Resolved(*row) if row else None
 

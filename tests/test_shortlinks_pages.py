@@ -101,6 +101,18 @@ def test_unknown_codes_answer_404_and_expired_links_410_in_the_visitors_language
     assert click_count(db) == 0
 
 
+def test_a_deactivated_brands_links_stop_working(client, db, tenant):
+    from scrm.core.models import Tenant
+
+    link = make_link(db, tenant, kind="long")
+    row = db.get(Tenant, tenant.id)
+    row.active = False
+    db.add(row)
+    db.commit()
+    assert client.get(f"/s/{link.code}").status_code == 404
+    assert click_count(db) == 0
+
+
 def test_a_long_link_still_redirects_far_in_the_future(client, db, tenant):
     link = make_link(db, tenant, kind="long")
     assert link.expires_at is None

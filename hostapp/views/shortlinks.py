@@ -35,9 +35,9 @@ from scrm.sdk import qr, tabular
 from scrm.sdk.shortlinks import short_url
 
 from ..auth import role_required
-from ..labels import code_label, translate
+from ..labels import code_label
 from ..pagination import keyset_page
-from ..platform_ext import db, platform
+from ..platform_ext import db
 
 public = Blueprint("shortlink_public", __name__)
 bp = Blueprint("shortlinks", __name__)
@@ -52,7 +52,7 @@ PAGE_SIZE = 50
 def follow(code: str):
     session = db()
     resolved = shortlinks.resolve(session, code)
-    if resolved is None:
+    if resolved is None or not resolved.tenant_active:  # a deactivated brand's links stop working
         return _missing(404)
     if resolved.expired():
         return _missing(410)
@@ -199,12 +199,6 @@ def export(link_id: int, fmt: str):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def error_text(exc: shortlinks.ShortLinkError) -> str:
-    """A refusal of the service in the user's language."""
-    return translate(exc.message) if not exc.params else _(exc.message, **exc.params)
-
-
 def init_app(app) -> None:
     """The public redirect (no tenant, no sign-in, no CSRF: it only reads and counts)."""
     app.register_blueprint(public)
-    _ = platform  # the platform is reached through db() in the views
