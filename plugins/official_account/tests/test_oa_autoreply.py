@@ -349,3 +349,57 @@ def test_another_tenant_cannot_reach_the_rules(db, oa_world, make_tenant, enable
     assert service.count_rules(db, oa_world.tenant.id, oa_world.account.id) == 1
     assert service.settings_for(db, oa_world.tenant.id, oa_world.account.id).keyword_enabled
     assert service.decide_message(db, other.id, oa_world.account.id, "text", "会员").reply is None
+
+
+def test_rules_of_one_account_never_answer_another(db, tenant, enable_plugins, make_oa_account, fire, make_tenant):
+    enable_plugins(tenant, "official_account")
+    brand = make_oa_account(tenant)
+    stores = make_oa_account(tenant, appid=OTHER_APPID, name="门店服务号")
+    add(db, brand, "会员", "会员", reply="品牌号的回复")
+    default_reply(db, brand)
+    store_target = {"appid": OTHER_APPID, "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe"}
+    response = fire(stores, message_xml("gh_0000000000b2", OPENID, "text", Content="会员", MsgId="880001"))
+    assert read_reply(store_target, response.get_data(as_text=True)) == {}
+    assert answer(fire, brand, "会员")["Content"] == "品牌号的回复"
+    assert service.decide_message(db, tenant.id, stores.id, "text", "会员").reply is None
+    other = make_tenant("globex", "Globex")
+    assert service.decide_message(db, other.id, brand.id, "text", "会员").reply is None
+    with pytest.raises(service.ReplyError):  # a material of another account is refused as reply content
+        image = Material(tenant_id=tenant.id, account_id=stores.id, kind="image", name="p", media_id="m")
+        db.add(image)
+        db.commit()
+        service.create_rule(db, tenant.id, brand.id, rule("图", "图", kind="image", material_id=image.id))
+
+
+def test_the_rule_limit_holds_when_two_rules_are_saved_at_once(db, oa, tenant, platform):
+    import threading
+
+    from sqlmodel import Session
+
+    for i in range(19):
+        add(db, oa, f"规则{i}", f"词{i}")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(word: str) -> None:
+        with Session(platform.engine) as session:
+            barrier.wait(timeout=10)
+            try:
+                service.create_rule(session, tenant.id, oa.id, rule(f"并发{word}", word))
+                session.commit()
+                outcomes.append("saved")
+            except service.ReplyError as exc:
+                session.rollback()
+                outcomes.append(exc.code)
+            except Exception as exc:  # SQLite: the second writer may time out on the lock instead
+                session.rollback()
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=save, args=(w,)) for w in ("甲", "乙")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes.count("saved") == 1, outcomes
+    fresh(db)
+    assert service.count_rules(db, tenant.id, oa.id) == 20

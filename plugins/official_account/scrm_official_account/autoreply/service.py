@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from scrm.sdk import N_, Message, utcnow
@@ -416,8 +417,10 @@ def resolve(session: Session, tenant_id: int, account_id: int, reply: dict[str, 
     kind = reply.get("type")
     if kind == TEXT:
         return {"type": TEXT, "content": reply.get("text") or ""}
-    material = session.get(Material, reply.get("material_id") or 0)
-    if material is None or material.tenant_id != tenant_id or material.account_id != account_id:
+    material = session.exec(select(Material).options(defer(Material.data)).where(
+        Material.id == (reply.get("material_id") or 0), Material.tenant_id == tenant_id,
+        Material.account_id == account_id)).first()
+    if material is None:
         return None
     if kind == NEWS:
         view = materials.view_of(session, material)

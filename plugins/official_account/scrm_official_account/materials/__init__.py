@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from .models import IMAGE, KINDS, NEWS, VIDEO, VOICE, Material
@@ -22,8 +23,8 @@ from .service import MaterialError, MaterialInUse, MaterialView, set_references,
 
 
 def get_material(session: Session, tenant_id: int, account_id: int, material_id: int) -> MaterialView | None:
-    material = session.exec(select(Material).where(Material.id == material_id, Material.tenant_id == tenant_id,
-                                                   Material.account_id == account_id)).first()
+    material = session.exec(select(Material).options(defer(Material.data)).where(
+        Material.id == material_id, Material.tenant_id == tenant_id, Material.account_id == account_id)).first()
     return view_of(session, material) if material is not None else None
 
 

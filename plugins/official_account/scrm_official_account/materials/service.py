@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from scrm.sdk import N_, Message, uploads, utcnow
@@ -115,7 +116,7 @@ def validate_articles(session: Session, tenant_id: int, account_id: int,
         return {"articles": _m(N_("A news material needs at least one article."))}
     if len(articles) > ARTICLES_MAX:
         return {"articles": _m(N_("A news material holds at most %(max)s articles."), max=ARTICLES_MAX)}
-    covers = {m.id for m in session.exec(select(Material).where(
+    covers = {m.id for m in session.exec(select(Material).options(defer(Material.data)).where(
         Material.tenant_id == tenant_id, Material.account_id == account_id, Material.kind == IMAGE,
         col(Material.id).in_([a.cover_id for a in articles if a.cover_id])))}
     for index, article in enumerate(articles):
@@ -221,7 +222,8 @@ def check_media_file(kind: str, data: bytes, file_name: str) -> str:
 # -- reading ---------------------------------------------------------------------------------------------------
 
 def find(session: Session, tenant_id: int, material_id: int, account_id: int | None = None) -> Material | None:
-    query = select(Material).where(Material.id == material_id, Material.tenant_id == tenant_id)
+    query = select(Material).options(defer(Material.data)).where(Material.id == material_id,
+                                                                 Material.tenant_id == tenant_id)
     if account_id is not None:
         query = query.where(Material.account_id == account_id)
     return session.exec(query).first()
@@ -237,8 +239,8 @@ def list_materials(session: Session, tenant_id: int, account_id: int, kind: str,
                    offset: int = 0, limit: int = 20) -> tuple[list[Material], int]:
     from sqlalchemy import func
 
-    query = select(Material).where(Material.tenant_id == tenant_id, Material.account_id == account_id,
-                                   Material.kind == kind)
+    query = select(Material).options(defer(Material.data)).where(
+        Material.tenant_id == tenant_id, Material.account_id == account_id, Material.kind == kind)
     if search:
         query = query.where(col(Material.name).contains(search))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -267,7 +269,7 @@ def view_of(session: Session, material: Material) -> MaterialView:
                         updated_at=material.updated_at)
     if material.kind == NEWS:
         articles = articles_of(session, material)
-        covers = {m.id: m for m in session.exec(select(Material).where(
+        covers = {m.id: m for m in session.exec(select(Material).options(defer(Material.data)).where(
             Material.tenant_id == material.tenant_id, col(Material.id).in_([a.cover_id for a in articles])))}
         view.articles = [{"title": a.title, "author": a.author, "digest": a.digest, "content": a.content,
                           "url": a.content_source_url, "show_cover": a.show_cover, "cover_id": a.cover_id,
@@ -315,8 +317,8 @@ def _article_body(article: ArticleInput | NewsArticle, covers: dict[int, Materia
 
 def _covers(session: Session, tenant_id: int, articles: list[ArticleInput]) -> dict[int, Material]:
     ids = [a.cover_id for a in articles if a.cover_id]
-    return {m.id: m for m in session.exec(select(Material).where(Material.tenant_id == tenant_id,
-                                                                 col(Material.id).in_(ids)))}
+    return {m.id: m for m in session.exec(select(Material).options(defer(Material.data)).where(
+        Material.tenant_id == tenant_id, col(Material.id).in_(ids)))}
 
 
 def _clean(articles: list[ArticleInput]) -> list[ArticleInput]:
