@@ -261,6 +261,14 @@ def test_pages_and_exports_of_another_tenant_answer_404(client, login, rival, db
     for path in ("", "/qr.png", "/clicks.csv", "/clicks.xlsx"):
         assert client.get(f"/t/globex/marketing/short-links/{link.id}{path}").status_code == 404
     assert client.get(f"{BASE}").status_code == 404  # not a member of acme
+    # the brand logo and its switch are the brand's own
+    from scrm.core import shortlinks as core
+    from scrm.sdk import qr
+
+    core.set_logo(db, tenant.id, qr.validate_logo(png_of((200, 20, 20))), True)
+    db.commit()
+    assert client.get("/t/globex/settings/brand/logo.png").status_code == 404
+    assert qr.tenant_qr_logo(db, other_tenant.id) is None
     assert shortlinks.stats(db, other_tenant.id, link.id).clicks == 0
     assert shortlinks.stats(db, tenant.id, link.id).clicks == 1
 
