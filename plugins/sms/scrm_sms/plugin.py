@@ -18,7 +18,7 @@ class SmsPlugin(ChannelPlugin):
     #: sends per second of one account unless its settings declare another rate (``config["rate_limit"]``)
     rate_limit = 50.0
     #: feature packages whose ``views.bp`` is nested in the ``sms`` blueprint
-    features: ClassVar[tuple[str, ...]] = ("smstemplates", "bulk", "quota", "optout")
+    features: ClassVar[tuple[str, ...]] = ("smstemplates", "statistics", "bulk", "quota", "optout")
 
     # -- the channel contract (scrm_sms.channel, callbacks, sandbox) ------------------------------------------------
 
@@ -125,5 +125,6 @@ class SmsPlugin(ChannelPlugin):
 
         return [MenuItem(_l("SMS templates"), "sms.templates.index", order=10, group="ops.sms"),
                 MenuItem(_l("SMS bulk sends"), "sms.bulk.index", order=20, group="ops.sms"),
+                MenuItem(_l("Push statistics"), "sms.statistics.index", order=30, group="ops.sms"),
                 MenuItem(_l("SMS recharge"), "sms.recharge.index", order=40, group="ops.sms"),
                 MenuItem(_l("SMS unsubscribes"), "sms.optout.index", order=50, group="ops.sms")]

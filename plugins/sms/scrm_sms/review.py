@@ -30,6 +30,7 @@ from .providers.base import (
     REJECTED,
     SIGNATURE,
     TEMPLATE,
+    OutcomeUnknown,
     ProviderError,
     ReviewResult,
     SignatureDraft,
@@ -107,7 +108,7 @@ def submit_signature(session: Session, row: SmsSignature, factory: ProviderFacto
         provider = (factory or default_provider)(account)
         source = SOURCE_CODES.get(getattr(provider, "name", ""), {}).get(row.source, row.source)
         ref = provider.submit_signature(SignatureDraft(row.text, row.remark, source))
-    except (ProviderError, Unreachable, OSError, RuntimeError) as exc:
+    except (ProviderError, Unreachable, OutcomeUnknown, OSError, RuntimeError, KeyError) as exc:
         _refused(row, exc)
         session.add(row)
         log.warning("filing SMS signature %s failed: %s", row.id, exc)
@@ -130,7 +131,7 @@ def submit_template(session: Session, row: SmsTemplate, factory: ProviderFactory
     try:
         provider = (factory or default_provider)(account)
         code = provider.submit_template(TemplateDraft(row.name, body, row.category, row.remark))
-    except (ProviderError, Unreachable, OSError, RuntimeError) as exc:
+    except (ProviderError, Unreachable, OutcomeUnknown, OSError, RuntimeError, KeyError) as exc:
         _refused(row, exc)
         session.add(row)
         log.warning("filing SMS template %s failed: %s", row.id, exc)
@@ -200,7 +201,7 @@ def poll(session: Session, tenant_id: int, factory: ProviderFactory | None = Non
         try:
             provider = (factory or default_provider)(account)
             result = provider.query_signature(ref) if is_signature else provider.query_template(ref)
-        except (ProviderError, Unreachable, OSError, RuntimeError) as exc:
+        except (ProviderError, Unreachable, OutcomeUnknown, OSError, RuntimeError, KeyError) as exc:
             log.warning("review poll of SMS %s %s failed: %s", "signature" if is_signature else "template",
                         row.id, exc)
             continue
