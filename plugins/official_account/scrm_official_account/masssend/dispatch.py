@@ -94,10 +94,16 @@ def wechat_body(send: MassSend, openids: list[str], media_id: str | None) -> dic
     return body
 
 
-def lock_account_planning(session: Session, account_id: int) -> None:
-    """Serialise mass-send planning of one account until the transaction ends (PostgreSQL)."""
+def lock_account_planning(session: Session, account_id: int, mass_send_id: int) -> None:
+    """Serialise mass-send planning of one account until the transaction ends: a PostgreSQL advisory lock of the
+    account; on SQLite a first write (the mass send's own row), which takes the database's writer lock before the
+    monthly counts are read."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": 0x0A4A5500, "b": account_id})
+    else:
+        table = MassSend.__table__.c
+        session.execute(update(MassSend.__table__).where(table.id == mass_send_id).values(
+            started_at=table.started_at))
 
 
 def monthly_counts(session: Session, tenant_id: int, account_id: int, openids: list[str], span,
@@ -112,12 +118,15 @@ def monthly_counts(session: Session, tenant_id: int, account_id: int, openids: l
     return {recipient: count for recipient, count in rows}
 
 
-def _claim(session: Session, tenant_id: int, mass_send_id: int, now: datetime) -> MassSend | None:
-    """waiting (due) -> sending, or a stale sending taken again; None when another run has it or it is done."""
+def _claim(session: Session, tenant_id: int, mass_send_id: int, now: datetime,
+           due: datetime | None = None) -> MassSend | None:
+    """waiting (due by ``due``, the time its schedule was for, else now) -> sending, or a stale sending taken
+    again; None when another run has it, it is done, or its time moved later."""
     table = MassSend.__table__.c
+    due = due or now
     moved = session.execute(update(MassSend.__table__).where(
         table.id == mass_send_id, table.tenant_id == tenant_id,
-        ((table.status == WAITING) & ((table.scheduled_at.is_(None)) | (table.scheduled_at <= now)))
+        ((table.status == WAITING) & ((table.scheduled_at.is_(None)) | (table.scheduled_at <= due)))
         | ((table.status == SENDING) & (table.started_at < now - STALE_AFTER))).values(
         status=SENDING, started_at=now))
     session.commit()
@@ -159,7 +168,7 @@ def plan(session: Session, send: MassSend, account: ChannelAccount, now: datetim
     to_send: list[str] = []
     for start in range(0, len(fans), CHUNK):
         chunk = fans[start:start + CHUNK]
-        lock_account_planning(session, account.id)
+        lock_account_planning(session, account.id, send.id)
         counts = monthly_counts(session, send.tenant_id, account.id, [openid for _, openid in chunk], span, ref)
         chunk_sending: list[int] = []
         for customer_id, openid in chunk:
@@ -200,12 +209,13 @@ class RetryLater(Exception):
     """WeChat could not be reached or was busy: the job is retried (the call is idempotent by clientmsgid)."""
 
 
-def run(session: Session, platform: Any, tenant_id: int, mass_send_id: int, now: datetime | None = None) -> str:
+def run(session: Session, platform: Any, tenant_id: int, mass_send_id: int, now: datetime | None = None,
+        due: datetime | None = None) -> str:
     """Dispatch one due mass send; returns its status afterwards (or "" when there was nothing to do)."""
     from ..client import OAClient, OAUnavailable
 
     now = now or utcnow()
-    send = _claim(session, tenant_id, mass_send_id, now)
+    send = _claim(session, tenant_id, mass_send_id, now, due)
     if send is None:
         return ""
     account = find_account(session, tenant_id, send.account_id)
@@ -270,10 +280,16 @@ def _submitted(session: Session, send: MassSend, msg_id: str, msg_data_id: str) 
 
 
 @actor(max_retries=3, min_backoff=30_000, max_backoff=300_000, time_limit=600_000)
-def dispatch_mass_send(tenant_id: int, *, mass_send_id: int) -> None:
-    """Send mass send ``mass_send_id`` when due (scheduled durably by ``service.create``)."""
+def dispatch_mass_send(tenant_id: int, *, mass_send_id: int, due: str | None = None) -> None:
+    """Send mass send ``mass_send_id`` (scheduled durably by ``service.create`` for ``due``, an ISO time)."""
+    when = None
+    if due:
+        try:
+            when = datetime.fromisoformat(due)
+        except ValueError:
+            when = None
     with job_session() as session:
-        run(session, current_bus().platform, tenant_id, mass_send_id)
+        run(session, current_bus().platform, tenant_id, mass_send_id, due=when)
 
 
 # -- the finished event -------------------------------------------------------------------------------------------

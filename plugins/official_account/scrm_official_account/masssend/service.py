@@ -151,7 +151,7 @@ def validate(session: Session, tenant_id: int, account: ChannelAccount, data: Ma
     elif data.send_mode == SCHEDULED:
         if data.scheduled_at is None:
             errors["scheduled_at"] = SCHEDULE_REQUIRED
-        elif _naive_utc(data.scheduled_at) <= (now or utcnow()):
+        elif _utc(data.scheduled_at) <= (now or utcnow()):
             errors["scheduled_at"] = SCHEDULE_IN_PAST
     estimated = None
     if not {"tag_ids", "audience_mode", "genders", "province"} & set(errors):
@@ -163,10 +163,11 @@ def validate(session: Session, tenant_id: int, account: ChannelAccount, data: Ma
     return errors, estimated
 
 
-def _naive_utc(moment: datetime) -> datetime:
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (a naive one is UTC already)."""
     from datetime import UTC
 
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _apply(session: Session, tenant_id: int, account: ChannelAccount, send: MassSend, data: MassSendInput,
@@ -183,14 +184,18 @@ def _apply(session: Session, tenant_id: int, account: ChannelAccount, send: Mass
     send.material_id = material.id if material is not None else None
     send.material_name = material.name[:200] if material is not None else ""
     send.send_mode = data.send_mode
-    send.scheduled_at = _naive_utc(data.scheduled_at) if data.send_mode == SCHEDULED and data.scheduled_at else None
+    send.scheduled_at = _utc(data.scheduled_at) if data.send_mode == SCHEDULED and data.scheduled_at else None
     send.estimated = estimated
     session.add(send)
     session.flush()
     set_references(session, tenant_id, REFERRER, send.id, [send.material_id] if send.material_id else [],
                    label=f"群发 #{send.id}")
-    schedule(session, DISPATCH_ACTOR, send.scheduled_at or utcnow(), tenant_id=tenant_id,
-             kwargs={"mass_send_id": send.id}, key=schedule_key(send.id), max_attempts=3)
+    # ``due``: the time this schedule is for; the job sends only if the mass send is still due by it (an edit that
+    # moved the time later replaced this schedule, and a job of the old one finds nothing to do)
+    due = send.scheduled_at or utcnow()
+    schedule(session, DISPATCH_ACTOR, due, tenant_id=tenant_id,
+             kwargs={"mass_send_id": send.id, "due": _utc(due).isoformat()}, key=schedule_key(send.id),
+             max_attempts=3)
 
 
 def schedule_key(mass_send_id: int) -> str:
