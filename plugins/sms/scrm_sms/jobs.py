@@ -41,6 +41,7 @@ from .optout.models import SOURCE_UPLINK
 from .optout.rules import is_unsubscribe
 from .providers import for_account
 from .providers.base import DELIVERED, FAILED, OutcomeUnknown, ProviderError, ReviewResult, Unreachable
+from .signatures import jobs as _review_jobs  # noqa: F401  (declares the review poll of signatures and templates)
 from .timeline import REPLIED, UNSUBSCRIBED
 
 log = logging.getLogger(__name__)

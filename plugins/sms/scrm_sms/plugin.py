@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from scrm.sdk import N_, ChannelPlugin, hookimpl
 
+from .smstemplates.settings import SmsSettings
+
 
 class SmsPlugin(ChannelPlugin):
     # message ids of the plugin's catalogue: the host shows them translated
@@ -19,6 +21,8 @@ class SmsPlugin(ChannelPlugin):
     rate_limit = 50.0
     #: feature packages whose ``views.bp`` is nested in the ``sms`` blueprint
     features: ClassVar[tuple[str, ...]] = ("smstemplates", "statistics", "bulk", "quota", "optout")
+    #: per-tenant settings (the plugins page): the signature length limit
+    settings_model = SmsSettings
 
     # -- the channel contract (scrm_sms.channel, callbacks, sandbox) ------------------------------------------------
 

@@ -352,3 +352,22 @@ def test_tenants_never_see_or_touch_each_others_signatures_templates_or_reviews(
     review.poll(db, tenant.id)
     assert fresh(db, SmsTemplate, theirs.id).status == "pending"
     assert templates.usable(db, tenant.id) and all(t.tenant_id == tenant.id for t in templates.usable(db, tenant.id))
+
+
+def test_the_signature_limit_is_a_tenant_setting_of_at_most_30(tenant, enable_plugins, make_channel_account,
+                                                               make_user, login, client, db, desk, platform):
+    import pydantic
+
+    plugin = platform.registry.plugin("sms")
+    assert plugin.default_settings() == {"signature_max_length": 20}
+    with pytest.raises(pydantic.ValidationError):
+        plugin.validate_settings({"signature_max_length": 31})
+    enable_plugins(tenant, "sms", settings={"sms": {"signature_max_length": 30}})
+    account = make_channel_account(tenant, "sms", credentials={}, config={})
+    login(make_user("ops@acme.test", tenant, role="operator"))
+    page = CsrfClient(client, f"/t/{tenant.slug}/sms")
+    assert "30" in page.get("/templates/signatures/").get_data(as_text=True)
+    assert page.post("/templates/signatures/new", {"account_id": account.id, "text": "签" * 31,
+                                                   "source": "company"}).status_code == 422
+    assert page.post("/templates/signatures/new", {"account_id": account.id, "text": "签" * 30,
+                                                   "source": "company"}).status_code == 302
