@@ -403,3 +403,16 @@ def test_the_rule_limit_holds_when_two_rules_are_saved_at_once(db, oa, tenant, p
     assert outcomes.count("saved") == 1, outcomes
     fresh(db)
     assert service.count_rules(db, tenant.id, oa.id) == 20
+
+
+def test_another_process_sees_an_edit_at_its_next_message(db, oa, tenant):
+    created = add(db, oa, "规则", "会员日", reply="会员日九折")
+    stale = service.compiled_for(db, tenant.id, oa.id)
+    assert stale.match("会员日") is not None
+    service.update_rule(db, db.get(KeywordRule, created.id), rule("规则", "生日礼", reply="生日礼已备好"))
+    db.commit()
+    service._compiled[oa.id] = stale  # what another worker process still holds: its stamp is no longer current
+    fresh_matcher = service.compiled_for(db, tenant.id, oa.id)
+    assert fresh_matcher is not stale and fresh_matcher.match("会员日") is None
+    assert fresh_matcher.match("我的生日礼").name == "规则"
+    assert service.compiled_for(db, tenant.id, oa.id) is fresh_matcher  # then it is reused

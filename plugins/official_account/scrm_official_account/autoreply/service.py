@@ -41,6 +41,8 @@ SINGLE_TYPES = (TEXT, IMAGE, VOICE, VIDEO)
 DEFAULT, SUBSCRIBE = "default", "subscribe"
 SWITCHES = {"keyword": "keyword_enabled", "message": "message_enabled", "subscribe": "subscribe_enabled"}
 REFERRER = "auto_reply"
+#: seconds a revision stamp stays in the platform cache (a bound on how stale a matcher can be after a race)
+STAMP_TTL = 2
 #: the domain event a keyword rule with forwarding publishes (marketing rules D.5); the customer-service plugin
 #: subscribes to it through its ``domain_event`` hook (no import between the plugins)
 FORWARD_EVENT = "official_account.forward_to_service"
@@ -107,6 +109,7 @@ def _bump(session: Session, settings: ReplySettings) -> None:
                     .values(revision=ReplySettings.revision + 1, updated_at=utcnow()))
     session.flush()
     session.refresh(settings)
+    _forget_after_commit(session, settings.account_id)
 
 
 def set_switch(session: Session, tenant_id: int, account_id: int, which: str, enabled: bool) -> ReplySettings:
@@ -300,8 +303,9 @@ class Compiled:
     """One account's replies as of ``revision``: full-match keywords in a dict, half-match keywords newest rule
     first, each with the rank of its rule (higher = created later)."""
 
+    tenant_id: int
     revision: int
-    stamp: Any  # the settings row's updated_at: with the revision, tells a rebuilt database apart
+    stamp: str  # "<revision>|<updated_at>": what the platform cache holds while this matcher is current
     keyword_enabled: bool
     message_enabled: bool
     subscribe_enabled: bool
@@ -345,7 +349,8 @@ def compile_account(session: Session, settings: ReplySettings) -> Compiled:
         else:
             half.append((k.text, rank))
     half.sort(key=lambda item: -item[1])
-    return Compiled(revision=settings.revision, stamp=settings.updated_at, keyword_enabled=settings.keyword_enabled,
+    return Compiled(tenant_id=settings.tenant_id, revision=settings.revision,
+                    stamp=_stamp_text(settings.revision, settings.updated_at), keyword_enabled=settings.keyword_enabled,
                     message_enabled=settings.message_enabled, subscribe_enabled=settings.subscribe_enabled,
                     default_reply=dict(settings.default_reply or {}),
                     subscribe_reply=dict(settings.subscribe_reply or {}), full=full, half=tuple(half),
@@ -354,22 +359,62 @@ def compile_account(session: Session, settings: ReplySettings) -> Compiled:
                                                     r.forward_to_service) for r in rules})
 
 
-def compiled_for(session: Session, tenant_id: int, account_id: int) -> Compiled | None:
-    """The account's compiled replies, rebuilt only when its revision changed; None when nothing is configured."""
-    stamp = session.exec(select(ReplySettings.revision, ReplySettings.updated_at).where(
-        ReplySettings.account_id == account_id, ReplySettings.tenant_id == tenant_id)).first()
-    if stamp is None:
+def _cache() -> Any:
+    """The platform's cache (Redis in production, shared by every process; memory otherwise), or None."""
+    try:
+        from scrm.sdk import current_bus
+
+        return current_bus().platform.cache
+    except (RuntimeError, AttributeError):
         return None
+
+
+def _stamp_key(account_id: int) -> str:
+    return f"oa:autoreply:stamp:{account_id}"
+
+
+def _stamp_text(revision: int, updated_at: Any) -> str:
+    return f"{revision}|{updated_at.isoformat() if updated_at is not None else ''}"
+
+
+def _forget_after_commit(session: Session, account_id: int) -> None:
+    """Once the change is committed, every process re-reads the account's revision at its next message."""
+    from sqlalchemy import event
+
+    def forget(_session: Any) -> None:
+        cache = _cache()
+        if cache is not None:
+            cache.delete(_stamp_key(account_id))
+        _compiled.pop(account_id, None)
+
+    event.listen(session, "after_commit", forget, once=True)
+
+
+def compiled_for(session: Session, tenant_id: int, account_id: int) -> Compiled | None:
+    """The account's compiled replies; None when nothing is configured.
+
+    The hot path reads the account's revision stamp from the platform cache (one Redis GET; the key is dropped
+    when a change commits and expires after ``STAMP_TTL`` seconds) and rebuilds the matcher only when the stamp
+    changed; without a cached stamp it reads the settings row (one indexed read) and caches the stamp."""
+    cache = _cache()
     cached = _compiled.get(account_id)
-    if cached is not None and (cached.revision, cached.stamp) == tuple(stamp):
+    if cached is not None and cached.tenant_id == tenant_id and cache is not None:
+        if cache.get(_stamp_key(account_id)) == cached.stamp:
+            return cached
+    row = session.exec(select(ReplySettings.revision, ReplySettings.updated_at).where(
+        ReplySettings.account_id == account_id, ReplySettings.tenant_id == tenant_id)).first()
+    if row is None:
+        return None
+    stamp = _stamp_text(row[0], row[1])
+    if cache is not None:
+        cache.set(_stamp_key(account_id), stamp, ttl=STAMP_TTL)
+    if cached is not None and cached.tenant_id == tenant_id and cached.stamp == stamp:
         return cached
     settings = session.exec(select(ReplySettings).where(ReplySettings.account_id == account_id,
                                                         ReplySettings.tenant_id == tenant_id)).one()
     compiled = compile_account(session, settings)
     with _compiled_lock:
-        current = _compiled.get(account_id)
-        if current is None or current.revision <= compiled.revision or current.stamp != compiled.stamp:
-            _compiled[account_id] = compiled
+        _compiled[account_id] = compiled
     return compiled
 
 
