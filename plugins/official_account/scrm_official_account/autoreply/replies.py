@@ -18,8 +18,10 @@ from ..events import (
 from ..replies import Reply, ReplyContext, reply_handler
 from . import service
 
-ORDER = 50
-"""Before the generic handlers (100): the auto replies answer when they have something to say."""
+KEYWORD_ORDER = 50
+DEFAULT_ORDER = 90
+"""Keyword rules at 50; the default and subscribe replies at 90, after any feature with a more specific answer
+(menu clicks 10, scene codes 20: the README's suggested orders) and before the generic handlers (100)."""
 
 
 def as_reply(ctx: ReplyContext, decision: service.Decision) -> Reply | None:
@@ -45,16 +47,21 @@ def reply_of(message: dict[str, Any], source: str) -> Reply:
     return Reply.image(message["media_id"], source)
 
 
-@reply_handler(EVENT_TEXT, EVENT_IMAGE, EVENT_VOICE, EVENT_VIDEO, EVENT_LOCATION, EVENT_LINK, order=ORDER)
-def message_reply(ctx: ReplyContext) -> Reply | None:
-    """Spec 4.3 rules 7 and 9: a keyword rule for a text message, else the default reply, else nothing."""
-    is_text = ctx.event.type == EVENT_TEXT
-    decision = service.decide_message(ctx.session, ctx.tenant_id, ctx.account.id, "text" if is_text else "other",
-                                      str(ctx.event.payload.get("content") or "") if is_text else "")
-    return as_reply(ctx, decision)
+@reply_handler(EVENT_TEXT, order=KEYWORD_ORDER)
+def keyword_reply(ctx: ReplyContext) -> Reply | None:
+    """Spec 4.3 rule 7: the newest matching keyword rule's reply, when keyword replies are on."""
+    content = str(ctx.event.payload.get("content") or "")
+    return as_reply(ctx, service.decide_keyword(ctx.session, ctx.tenant_id, ctx.account.id, content))
 
 
-@reply_handler(EVENT_SUBSCRIBED, order=ORDER)
+@reply_handler(EVENT_TEXT, EVENT_IMAGE, EVENT_VOICE, EVENT_VIDEO, EVENT_LOCATION, EVENT_LINK, order=DEFAULT_ORDER)
+def default_reply(ctx: ReplyContext) -> Reply | None:
+    """Spec 4.3 rules 7 and 9: a message no keyword rule (nor another feature) answered gets the default reply when
+    it is on; non-text messages too."""
+    return as_reply(ctx, service.decide_default(ctx.session, ctx.tenant_id, ctx.account.id))
+
+
+@reply_handler(EVENT_SUBSCRIBED, order=DEFAULT_ORDER)
 def subscribe_reply(ctx: ReplyContext) -> Reply | None:
-    """Spec 4.3 rule 8: the subscribe reply when it is on."""
+    """Spec 4.3 rule 8: the subscribe reply when it is on (after a scene code's own reply, order 20)."""
     return as_reply(ctx, service.decide_subscribe(ctx.session, ctx.tenant_id, ctx.account.id))

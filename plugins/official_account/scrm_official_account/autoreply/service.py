@@ -431,19 +431,31 @@ class Decision:
 NO_REPLY = Decision(None)
 
 
-def decide_message(session: Session, tenant_id: int, account_id: int, msg_type: str, content: str = "") -> Decision:
-    """Spec 4.3 rule 7 and 9: a text message gets the newest matching keyword rule's reply when keyword replies
-    are on; otherwise (and for any other message type) the default reply when it is on; otherwise nothing."""
+def decide_keyword(session: Session, tenant_id: int, account_id: int, content: str) -> Decision:
+    """The newest keyword rule matching a text message, when keyword replies are on (spec 4.3 rules 3, 4)."""
     compiled = compiled_for(session, tenant_id, account_id)
-    if compiled is None:
+    if compiled is None or not compiled.keyword_enabled:
         return NO_REPLY
-    if msg_type == "text" and compiled.keyword_enabled:
-        rule = compiled.match(content or "")
-        if rule is not None:
-            return Decision(rule.reply, "keyword", rule)
-    if compiled.message_enabled and compiled.default_reply.get("type"):
-        return Decision(compiled.default_reply, "default")
-    return NO_REPLY
+    rule = compiled.match(content or "")
+    return Decision(rule.reply, "keyword", rule) if rule is not None else NO_REPLY
+
+
+def decide_default(session: Session, tenant_id: int, account_id: int) -> Decision:
+    """The default (received-message) reply when it is on."""
+    compiled = compiled_for(session, tenant_id, account_id)
+    if compiled is None or not compiled.message_enabled or not compiled.default_reply.get("type"):
+        return NO_REPLY
+    return Decision(compiled.default_reply, "default")
+
+
+def decide_message(session: Session, tenant_id: int, account_id: int, msg_type: str, content: str = "") -> Decision:
+    """Spec 4.3 rules 7 and 9: a text message gets the newest matching keyword rule's reply when keyword replies
+    are on; otherwise (and for any other message type) the default reply when it is on; otherwise nothing."""
+    if msg_type == "text":
+        decision = decide_keyword(session, tenant_id, account_id, content)
+        if decision.reply is not None:
+            return decision
+    return decide_default(session, tenant_id, account_id)
 
 
 def decide_subscribe(session: Session, tenant_id: int, account_id: int) -> Decision:
