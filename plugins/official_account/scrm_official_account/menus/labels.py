@@ -18,7 +18,7 @@ CLICK_EVENT = "official_account.menu.event"
 register_labels(MENU_STATUS, {DRAFT: _l("Not in effect"), PUBLISHED: _l("In effect")})
 register_labels(MENU_PLATFORM, {"": _l("Any phone system"), "ios": _l("iOS"), "android": _l("Android"),
                                 "other": _l("Other systems")})
-register_labels(CLICK_EVENT, {"click": _l("Message"), "view": _l("Page or mini program")})
+register_labels(CLICK_EVENT, {"click": _l("Message item"), "view": _l("Page or mini program")})
 
 
 def problem_message(problem: tree.MenuProblem) -> str:
