@@ -416,3 +416,39 @@ def test_another_process_sees_an_edit_at_its_next_message(db, oa, tenant):
     assert fresh_matcher is not stale and fresh_matcher.match("会员日") is None
     assert fresh_matcher.match("我的生日礼").name == "规则"
     assert service.compiled_for(db, tenant.id, oa.id) is fresh_matcher  # then it is reused
+
+
+def test_rules_are_searched_by_name_keyword_and_type(db, oa_world):
+    world = oa_world
+    add(db, world.account, "会员日活动", "会员日")
+    add(db, world.account, "营业时间", "几点关门")
+    image = Material(tenant_id=world.tenant.id, account_id=world.account.id, kind="image", name="海报", media_id="m")
+    db.add(image)
+    db.commit()
+    add(db, world.account, "海报", "海报", kind="image", material_id=image.id)
+    base = world.url(f"/autoreply/?account_id={world.account.id}&tab=keyword")
+
+    def names(query: str) -> list[str]:
+        import re
+
+        page = world.staff.get(base + query).get_data(as_text=True)
+        return re.findall(r'<tr data-rule-id="\d+">\s*<td>([^<]+)', page)
+
+    assert names("") == ["海报", "营业时间", "会员日活动"]  # newest first
+    assert names("&q=关门") == ["营业时间"]
+    assert names("&q=会员") == ["会员日活动"]
+    assert names("&type=image") == ["海报"]
+
+
+def test_the_pages_read_in_chinese(db, oa_world):
+    world = oa_world
+    world.staff.client.get("/lang/zh_CN")
+    for path, words in ((f"/autoreply/?account_id={world.account.id}", ("自动回复管理", "消息回复", "关注回复")),
+                        (f"/autoreply/{world.account.id}/rules/new", ("新建关键词规则", "半匹配（消息包含关键词）", "同时将粉丝消息转给客服")),
+                        (f"/materials/?account_id={world.account.id}&tab=voice", ("素材管理", "音频", "不超过 2 MB")),
+                        (f"/materials/news/new?account_id={world.account.id}", ("新建图文素材", "请在这里输入标题（必填）", "阅读原文链接"))):
+        page = world.staff.get(world.url(path))
+        assert page.status_code == 200, path
+        text = page.get_data(as_text=True)
+        for word in words:
+            assert word in text, (path, word)
