@@ -24,7 +24,7 @@ def oa(tenant, enable_plugins, make_channel_account, sandbox):
 
 
 def _sync(app, db, account):
-    from scrm_official_account.fans import jobs, sync
+    from scrm_official_account.fans import jobs
     from scrm_official_account.fans.models import FanSyncRun
 
     run = FanSyncRun(tenant_id=account.tenant_id, account_id=account.id)
