@@ -53,6 +53,9 @@ CORE_MESSAGES = (
     _l("Enter the customer's name."), _l("At most %(n)s characters."),
     _l("'%(value)s' is not an 11-digit mobile number."),
     _l("%(mobile)s already belongs to customer %(name)s (#%(id)s)."),
+    # the marketing calendar (scrm.core.holidays)
+    _l("National festival"), _l("Internet festival"), _l("Solar term"), _l("Activity plan"), _l("Schedule"),
+    _l("Marketing campaign"),
     # short links (scrm.core.shortlinks): labels and refusals
     _l("SMS"), _l("Official account"), _l("WeCom"), _l("Poster"), _l("Other"), _l("Short link (valid 5 years)"),
     _l("Long link (permanent)"), _l("WeChat"), _l("Mobile browser"), _l("Desktop browser"),

@@ -70,12 +70,14 @@ from scrm.core.outbound import (
 from scrm.core.outbound import advance as advance_delivery
 from scrm.core.plugins.base import ChannelPlugin, Plugin
 from scrm.core.plugins.contributions import (
+    CalendarEntry,
     CustomerColumn,
     DashboardCard,
     MenuItem,
     ProfilePanel,
     TagSource,
     TimelineEntry,
+    TodoItem,
 )
 from scrm.core.plugins.hookspecs import HOOK_API_VERSION, hookimpl
 from scrm.core.services import customer_rules
@@ -118,7 +120,7 @@ __all__ = [
     "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",
-    "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "CustomerColumn", "TagSource", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
+    "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "CustomerColumn", "TagSource", "TodoItem", "CalendarEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",
     "actor", "audit", "cancel_schedule", "current_bus", "compile_audience", "count_audience", "count_for_customer", "customer_rules",
     "current_tenant_id", "get_scoped", "hookimpl", "job_session", "json_column", "mark_delivery", "mask_mobile",
     "match_or_create", "normalize_mobile", "publish", "record_delivery", "schedule", "scoped", "utcnow",

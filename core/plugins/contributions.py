@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,29 @@ class TagSource:
     title: str
     manage_endpoint: str
     order: int = 100
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """A task for the signed-in user on the home page's to-do list (a follow-up, an SOP step, a transfer to
+    approve, an unread customer-service session). ``due_at`` and ``created_at`` are aware UTC datetimes; the list is
+    sorted by ``due_at`` ascending, newer ``created_at`` first on ties. ``url`` opens the task; ``kind`` names it
+    (a lazy string)."""
+
+    title: str
+    due_at: datetime
+    created_at: datetime
+    url: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """Something planned on a day of the marketing calendar: ``kind`` is ``plan`` (an activity plan), ``schedule``
+    (a dated schedule entry) or ``campaign`` (a marketing campaign or a scheduled send). A day with any entry shows
+    the calendar's dot; the day's page lists the entries with their titles and links."""
+
+    day: date
+    title: str
+    kind: str = "campaign"
+    url: str = ""

@@ -196,6 +196,45 @@ def dashboard_cards(tenant, user, session):
 
 
 @hookspec
+def todo_items(tenant, user, session):
+    """Return a list of ``TodoItem``: today's open tasks of ``user`` (the signed-in account) for the home page's
+    to-do list. Give only tasks assigned to this user that are in progress and due or running today (the tenant's
+    day); the host sorts and counts them. The list is read when the page loads (no live refresh).
+
+    Example::
+
+        from scrm.sdk import TodoItem
+
+
+        @hookimpl
+        def todo_items(self, tenant, user, session):
+            calls = session.exec(select(CallBack).where(CallBack.tenant_id == tenant.id,
+                                                        CallBack.user_id == user.id, CallBack.done_at.is_(None)))
+            return [TodoItem(_l("Call back %(name)s", name=c.name), c.due_at, c.created_at,
+                             url_for("parcel.call", tenant=tenant.slug, call_id=c.id), _l("Customer follow-up"))
+                    for c in calls]
+    """
+
+
+@hookspec
+def calendar_entries(tenant, start, end, session):
+    """Return a list of ``CalendarEntry``: what is planned between the dates ``start`` and ``end`` (inclusive, the
+    tenant's days) for the marketing calendar (activity plans, schedules, campaigns and scheduled sends).
+
+    Example::
+
+        from scrm.sdk import CalendarEntry
+
+
+        @hookimpl
+        def calendar_entries(self, tenant, start, end, session):
+            return [CalendarEntry(s.day, s.title, "campaign", url_for("parcel.sale", tenant=tenant.slug, sale_id=s.id))
+                    for s in session.exec(select(Sale).where(Sale.tenant_id == tenant.id,
+                                                             Sale.day.between(start, end)))]
+    """
+
+
+@hookspec
 def audience_filters(tenant):
     """Return a list of ``FilterType``: condition types the audience builder offers and compiles to SQL.
 
@@ -376,7 +415,8 @@ def customer_may_win(tenant, customer_id, win_rate, session):
 GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
-                                "timeline_entries", "customer_columns", "tag_sources", "domain_event"})
+                                "timeline_entries", "customer_columns", "tag_sources", "domain_event",
+                                "todo_items", "calendar_entries"})
 DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons", "customer_may_win"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 

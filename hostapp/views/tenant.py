@@ -20,6 +20,7 @@ from scrm.core.services import audit
 from scrm.core.services.scoping import scoped
 from scrm.core.services.tokens import issue_token
 
+from .. import home
 from ..auth import role_required
 from ..pagination import keyset_page
 from ..platform_ext import db, platform
@@ -39,7 +40,20 @@ def _audit(action: str, target: str = "", **detail) -> None:
 def dashboard():
     cards = sorted(g.hooks.contribute("dashboard_cards", tenant=g.tenant, user=g.user, session=db()),
                    key=lambda c: c.order)
-    return render_template("tenant/dashboard.html", cards=cards)
+    year, month = home.parse_month(request.args.get("month"))
+    return render_template("tenant/dashboard.html", cards=cards,
+                           todo=home.todo_list(g.hooks, g.tenant, g.user, db()),
+                           calendar=home.calendar_month(g.hooks, g.tenant, db(), year, month))
+
+
+@bp.get("/calendar")
+def calendar():
+    """The marketing calendar's page: the month of ``day`` and what that day holds (festivals, the official
+    holiday schedule, the plans, schedules and campaigns plugins contribute)."""
+    day = home.parse_day(request.args.get("day"))
+    month = home.calendar_month(g.hooks, g.tenant, db(), day.year, day.month)
+    selected = next(d for week in month.weeks for d in week if d.info.day == day)
+    return render_template("tenant/calendar.html", calendar=month, selected=selected)
 
 
 #: the customer list lives in the members plugin; the host's old list URL leads there

@@ -24,6 +24,7 @@ from scrm.sdk import (
 from .models import ExampleNote
 
 OPT_OUT = "opt-out"
+TODO, PLAN = "todo:", "plan:"  # notes that become to-dos and calendar entries
 NO_PRIZES = "no-prizes"  # a note that keeps the customer from winning draws below 100 %
 
 
@@ -135,6 +136,36 @@ class ExamplePlugin(Plugin):
             ExampleNote.tenant_id == tenant.id, ExampleNote.customer_id.in_(list(customer_ids)),
             ExampleNote.body == OPT_OUT)).scalars()
         return {customer_id: "the customer opted out in a note" for customer_id in opted_out}
+
+    @hookimpl
+    def todo_items(self, tenant, user, session):
+        """A note "todo:<text>" of source "user:<id>" is a task of that user ending today at 18:00 (the tenant's)."""
+        from datetime import time
+
+        from scrm.sdk import TodoItem, local_datetime, local_today, utcnow
+
+        ends = local_datetime(local_today(), time(18))
+        notes = session.execute(select(ExampleNote).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.body.startswith(TODO),
+            ExampleNote.source == f"user:{user.id}")).scalars()
+        return [TodoItem(n.body[len(TODO):], ends, n.created_at or utcnow(), f"/t/{tenant.slug}/example/",
+                         "Example task") for n in notes]
+
+    @hookimpl
+    def calendar_entries(self, tenant, start, end, session):
+        """A note "plan:YYYY-MM-DD:<title>" puts a schedule entry on that day."""
+        from datetime import date
+
+        from scrm.sdk import CalendarEntry
+
+        entries = []
+        for body in session.execute(select(ExampleNote.body).where(
+                ExampleNote.tenant_id == tenant.id, ExampleNote.body.startswith(PLAN))).scalars():
+            day, _sep, title = body[len(PLAN):].partition(":")
+            when = date.fromisoformat(day)
+            if start <= when <= end:
+                entries.append(CalendarEntry(when, title, "schedule"))
+        return entries
 
     @hookimpl
     def customer_may_win(self, tenant, customer_id, win_rate, session):
