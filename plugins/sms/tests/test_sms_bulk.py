@@ -320,3 +320,30 @@ def test_quota_is_exact_under_two_concurrent_bulk_sends(app, db, tenant, sms):
     assert all(x.status == "finished" for x in bulks)
     assert b.sent == expected_sent == sum(x.consumed for x in bulks)
     assert b.reserved == 0 and b.available == 5000 - expected_sent and b.purchased == 5000
+
+
+def test_a_tag_audience_is_measured_per_recipient_in_sql(db, tenant, sms, make_customer):
+    """The nickname's carrier length decides each recipient's segments; an emoji counts 2 (UCS-2 pair)."""
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import CustomerTag, Tag, TagGroup
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    group = TagGroup(tenant_id=tenant.id, name="兴趣")
+    db.add(group)
+    db.flush()
+    tag = Tag(tenant_id=tenant.id, group_id=group.id, name="养猫")
+    db.add(tag)
+    db.commit()
+    for name, mobile in (("李", "13600000001"), ("欧阳娜娜", "13600000002"), ("🐱🐱", "13600000003")):
+        c = make_customer(tenant, name=name, mobile=mobile)
+        db.add(CustomerTag(tenant_id=tenant.id, customer_id=c.id, tag_id=tag.id))
+    db.commit()
+    bulk = _create(db, tenant, sms, content="${customer_nickname}" + "您" * 61,
+                   audience={"mode": "tags", "tag_ids": [tag.id]})
+    assert bulk.classes == {"1": 1, "2": 2} and bulk.estimated == 5
+    service.dispatch_once(db, bulk.id, tenant.id)
+    db.refresh(bulk)
+    assert bulk.planned == 3
+    assert set(service.ledger_counts(db, bulk)) == {1, 2}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import SIGN
+from sms_testkit import SIGN
 from sqlmodel import select
 
 

@@ -12,7 +12,8 @@ How a bulk send goes:
 2. **Planning** (``plan_wave``): the audience is read again by customer id (customers created after the
    confirmation are left out) in pages of 1,000; each page goes to ``plan_bulk_send`` once per segment class with
    task_ref ``sms_bulk:<id>:<segments>`` (blacklist, opt-out, caps, ledger rows, send jobs); the cursor is written
-   after the page, and a page read again after a crash is deduplicated by the ledger's idempotency keys. A wave plans
+   in the transaction of the page's chunk (a page of one class is one chunk: the rows and the cursor commit
+   together), and a page read again after a crash is deduplicated by the ledger's idempotency keys. A wave plans
    ``WAVE_SECONDS`` of sending at the account's rate; the next wave is planned when the queue has drained below half
    a wave, so pausing stops the send within one wave.
 3. **Settlement** (``settle``): the ledger rows of the send are counted by task_ref and status (one query); rows
@@ -174,7 +175,13 @@ class Composer:
                                                                        "link": link}), self.category)
 
     def segments(self, nickname: str) -> int:
-        return rules.segments(self.text(nickname, "x" * self.link_length))
+        """Billed segments of the text for a recipient of this nickname: they depend on its wire length only (the
+        other variables are the same for all), so one measurement per length is kept."""
+        length = rules.wire_length(nickname or "")
+        cache = self.__dict__.setdefault("_by_length", {})
+        if length not in cache:
+            cache[length] = rules.segments(self.text("x" * length, "x" * self.link_length))
+        return cache[length]
 
     def fit(self, nickname: str, link: str, limit: int) -> str:
         """The text for a recipient within ``limit`` segments: a nickname that grew since the planning is shortened
@@ -224,10 +231,17 @@ def measure(session: Session, tenant: Tenant, audience: dict[str, Any], composer
             estimate.classes[composer.segments("")] = count
         estimate.recipients = count
         return estimate
-    names = query.with_only_columns(func.coalesce(Customer.name, ""), func.count()).group_by(
-        func.coalesce(Customer.name, ""))
-    for name, count in session.execute(names):
-        seg = composer.segments(name)
+    if session.get_bind().dialect.name == "postgresql":
+        # the carriers' length of a name: its characters, plus one for each outside the BMP (an emoji: 2 units)
+        wire = func.char_length(Customer.name) + func.char_length(
+            func.regexp_replace(Customer.name, "[^\\U00010000-\\U0010FFFF]", "", "g"))
+        for length, count in session.execute(query.with_only_columns(wire, func.count()).group_by(wire)):
+            seg = composer.segments("x" * int(length or 0))
+            estimate.classes[seg] = estimate.classes.get(seg, 0) + count
+            estimate.recipients += count
+        return estimate
+    for name, count in session.execute(query.with_only_columns(Customer.name, func.count()).group_by(Customer.name)):
+        seg = composer.segments(name or "")
         estimate.classes[seg] = estimate.classes.get(seg, 0) + count
         estimate.recipients += count
     return estimate
@@ -435,13 +449,14 @@ def plan_wave(session: Session, bulk: SmsBulkSend, limit: int | None) -> int:
             by_class.setdefault(seg, []).append((cid, mobile))
         if link and link.get("link_id"):
             _personal_links(session, bulk, link["link_id"], [r for rows in by_class.values() for r in rows])
-        for seg, rows in by_class.items():
+        # the cursor moves in the transaction of the page's last chunk (plan_bulk_send commits each chunk)
+        session.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(
+            cursor=cursor, planned=_T.planned + len(page)))
+        for seg, rows in sorted(by_class.items()):
             plan_bulk_send(session, bulk.tenant_id, account=bulk.account_id, message=_payload(bulk, seg),
                            purpose=purpose_of(bulk.category), task_ref=task_ref(bulk.id, seg), audience=rows,
                            kind="sms_bulk", chunk_size=PAGE)
-        session.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(
-            cursor=cursor, planned=_T.planned + len(page)))
-        session.commit()
+        session.commit()  # nothing left open (a page whose rows were all left out has no chunk to commit it)
         bulk.cursor = cursor
         read += len(page)
         if limit is not None and read >= limit:
