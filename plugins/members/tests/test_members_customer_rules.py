@@ -55,3 +55,9 @@ def test_the_name_limit_is_the_platforms(client, admin, acme, monkeypatch):
     """Members' form has no name limit of its own: lowering the platform's limit lowers the form's."""
     monkeypatch.setattr(customer_rules, "NAME_MAX", 3)
     assert form_error(client, "name", {"name": "Anna", "mobiles": "13800000009"}) == "At most 3 characters."
+
+
+def test_the_forms_refusal_reads_in_chinese(client, admin, acme):
+    client.get("/lang/zh_CN")
+    assert form_error(client, "name", {"name": " ", "mobiles": "13800000009"}) == "请输入客户姓名。"
+    assert form_error(client, "mobiles", {"name": "王芳", "mobiles": "1380000000"}) == "“1380000000”不是 11 位手机号。"
