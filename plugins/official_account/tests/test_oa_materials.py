@@ -92,6 +92,9 @@ def test_a_file_that_is_not_the_tab_type_is_refused(db, oa_world):
     assert oa_world.upload("image", b"GIF89a" + b"\0" * 10, "fake.png").status_code == 422
     assert oa_world.upload("image", png(), "banner.exe").status_code == 422
     assert oa_world.upload("image", b"", "empty.png").status_code == 422
+    no_file = oa_world.staff.post(oa_world.url("/materials/upload"),
+                                  data={"account_id": str(oa_world.account.id), "kind": "image"})
+    assert no_file.status_code == 422 and 'data-error="file"' in no_file.get_data(as_text=True)
     assert stored(db, oa_world.tenant) == []
 
 

@@ -92,15 +92,26 @@ class RuleInput:
 def settings_for(session: Session, tenant_id: int, account_id: int, *, lock: bool = False) -> ReplySettings:
     """The account's settings row (created on first use); ``lock`` holds it for the transaction, which serialises
     the rule writes of one account (the 20-rule limit and the keyword check hold under concurrency)."""
+    from sqlalchemy.exc import IntegrityError
+
     query = select(ReplySettings).where(ReplySettings.tenant_id == tenant_id, ReplySettings.account_id == account_id)
     row = session.exec(query.with_for_update() if lock else query).first()
     if row is None:
-        row = ReplySettings(tenant_id=tenant_id, account_id=account_id)
-        session.add(row)
-        session.flush()
-        if lock:
-            row = session.exec(query.with_for_update()).one()
+        try:
+            with session.begin_nested():  # two first writes at once: the loser reads the winner's row
+                session.add(ReplySettings(tenant_id=tenant_id, account_id=account_id))
+        except IntegrityError:
+            pass
+        row = session.exec(query.with_for_update() if lock else query).one()
     return row
+
+
+def peek_settings(session: Session, tenant_id: int, account_id: int) -> ReplySettings:
+    """The account's settings as stored, or the defaults (not saved) when it has none yet: for pages."""
+    row = session.exec(select(ReplySettings).where(ReplySettings.tenant_id == tenant_id,
+                                                   ReplySettings.account_id == account_id)).first()
+    return row if row is not None else ReplySettings(tenant_id=tenant_id, account_id=account_id,
+                                                     default_reply={}, subscribe_reply={})
 
 
 def _bump(session: Session, settings: ReplySettings) -> None:

@@ -57,7 +57,7 @@ def _page(account, tab: str, *, errors=None, values=None, status: int = 200):
                "type_labels": TYPE_LABELS, "mode_labels": MODE_LABELS, "errors": errors or {},
                "values": values or {}}
     if account is not None:
-        settings = service.settings_for(db(), tenant.id, account.id)
+        settings = service.peek_settings(db(), tenant.id, account.id)
         context["settings"] = settings
         context["choices"] = picker_choices(db(), tenant.id, account.id, (NEWS, IMAGE, VOICE, VIDEO))
         if tab == "keyword":
@@ -76,7 +76,6 @@ def _page(account, tab: str, *, errors=None, values=None, status: int = 200):
             context["values"] = values or {"reply_type": (reply or {}).get("type") or service.TEXT,
                                            "reply_text": (reply or {}).get("text") or "",
                                            "material_id": (reply or {}).get("material_id")}
-        db().commit()  # the settings row may have been created
     return render_template("official_account/autoreply/index.html", **context), status
 
 

@@ -117,13 +117,13 @@ def upload():
     data = uploads.read_upload(file, service.MAX_BYTES[kind])
     title, description = request.form.get("title", ""), request.form.get("description", "")
     errors: dict[str, str] = {}
+    file_name = (file.filename or "") if file is not None else ""
     try:
-        service.check_media_file(kind, data, file.filename or "" if file else "")
-        with _client(account) as client:
+        with _client(account) as client:  # no call before the file passed its checks (upload_media)
             user = current_user()
-            material = service.upload_media(db(), client, tenant.id, account.id, kind, data,
-                                            (file.filename or "") if file else "", title=title,
-                                            description=description, created_by=user.email if user else "")
+            material = service.upload_media(db(), client, tenant.id, account.id, kind, data, file_name,
+                                            title=title, description=description,
+                                            created_by=user.email if user else "")
     except service.MaterialError as exc:
         db().rollback()
         errors = _errors(exc)
