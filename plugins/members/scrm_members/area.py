@@ -27,6 +27,8 @@ class Area:
     #: the batch form (tenant, customer ids, purpose, session) -> {customer_id: reason}; same answers as the above
     exclusion_reasons: Callable[[Any, list, str, Any], dict] | None = None
     domain_event: Callable[[Any, Any], None] | None = None
+    #: (tenant, user, session) -> [TodoItem]: the signed-in user's tasks of today for the home page
+    todo_items: Callable[[Any, Any, Any], list] | None = None
     enabled: Callable[[Any, dict, Any], None] | None = None
     disabled: Callable[[Any, Any], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)

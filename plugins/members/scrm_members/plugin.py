@@ -83,6 +83,10 @@ class MembersPlugin(Plugin):
         return _collect("dashboard_cards", tenant, user, session)
 
     @hookimpl
+    def todo_items(self, tenant, user, session):
+        return _collect("todo_items", tenant, user, session)
+
+    @hookimpl
     def audience_filters(self, tenant):
         return _collect("audience_filters", tenant)
 
