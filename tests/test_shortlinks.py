@@ -284,3 +284,18 @@ def test_a_tiny_logo_is_refused():
     with pytest.raises(qr.LogoRejected) as exc:
         qr.validate_logo(out.getvalue())
     assert exc.value.reason == "size"
+
+
+def test_a_personalised_batch_that_hits_an_existing_code_is_drawn_again(db, tenant, monkeypatch):
+    from scrm.core import shortlinks as core
+
+    link = shortlinks.create(db, tenant.id, "https://shop.example.com/")
+    (taken,) = shortlinks.create_many_personalised(db, link, ["13800000001"])
+    db.commit()
+    batches = iter([[taken, "Aa1Bb2Cc"], ["Dd3Ee4Ff", "Gg5Hh6Ii"]])
+    monkeypatch.setattr(core, "_distinct_codes", lambda count: next(batches))
+    assert shortlinks.create_many_personalised(db, link, ["13800000002", "13800000003"]) == ["Dd3Ee4Ff", "Gg5Hh6Ii"]
+    db.commit()
+    db.refresh(link)
+    assert link.recipients == 3
+    assert shortlinks.resolve(db, "Aa1Bb2Cc") is None  # the refused batch left nothing behind
