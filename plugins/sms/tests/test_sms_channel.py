@@ -359,3 +359,33 @@ def test_an_account_is_added_on_the_hosts_accounts_pages_with_its_secrets_encryp
 def test_the_callback_token_is_generated_and_guards_the_callback_url(db, tenant, sms_account, post_callback):
     account = sms_account(tenant)
     assert post_callback(account, _report_body("aliyun", "1^0", "13800000001"), token=CALLBACK_TOKEN).status_code == 200
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_review_callback_moves_the_pending_template_and_publishes_the_event(db, tenant, other_tenant, sms_account,
+                                                                             sandbox_control, worker, post_callback,
+                                                                             provider):
+    from scrm_sms.smstemplates.models import SmsTemplate
+
+    account = sms_account(tenant, provider)
+    code = "SMS_300001" if provider == "aliyun" else "300001"
+    row = SmsTemplate(tenant_id=tenant.id, name="会员日", account_id=account.id, content="会员日全场8折",
+                      provider_code=code, category="marketing")
+    foreign = SmsTemplate(tenant_id=other_tenant.id, name="会员日", account_id=sms_account(other_tenant, provider).id,
+                          content="x", provider_code=code)
+    db.add_all([row, foreign])
+    db.commit()
+    body = (json.dumps([{"template_code": code, "audit_state": "AUDIT_STATE_NOT_PASS", "reason": "内容不明确"}])
+            if provider == "aliyun" else
+            json.dumps({"template_id": int(code), "status_code": -1, "review_reply": "内容不明确"}))
+    assert post_callback(account, body).status_code == 200
+    worker.join()
+    db.expire_all()
+    row, foreign = db.get(SmsTemplate, row.id), db.get(SmsTemplate, foreign.id)
+    assert (row.status, row.reason) == ("rejected", "内容不明确")
+    assert foreign.status == "pending"
+    from sqlalchemy import text  # the domain event sms.review_result, in the platform's outbox table
+
+    [(tenant_id, payload)] = db.execute(text("SELECT tenant_id, payload FROM outbox WHERE type = 'sms.review_result'"))
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    assert (tenant_id, payload["ref"], payload["status"]) == (tenant.id, code, "rejected")
