@@ -298,3 +298,4 @@ def test_tenants_and_accounts_do_not_see_each_other(db, oa_world, make_tenant, e
 def test_the_pages_need_the_plugin(db, tenant, oa_admin):
     staff = oa_admin(tenant, role="operator")
     assert staff.get("/t/acme/official_account/materials/").status_code == 404
+    assert staff.get("/t/acme/official_account/autoreply/").status_code == 404
