@@ -93,3 +93,21 @@ def test_a_pushed_message_opens_the_sandbox_window(served):
     control.post("push", appid=APPID, xml=message_xml(ORIGINAL_ID, "oNew", "text", Content="hi", MsgId="9901"))
     url = control.base_url
     assert send(url, token(url), "oNew")["errcode"] == 0
+
+
+def test_template_send_finished_events_are_pushed_once(served, db, oa_client):
+    from scrm_official_account.channel import template_body
+
+    make, control = served
+    account = make("safe")
+    control.fans(["oTpl", "oBlocks"])
+    control.post("accounts", appid=APPID, secret=SECRET, templates=["TPL_SHIP"])
+    client = oa_client(account)
+    first = client.send_template_message(template_body("oTpl", {"template_id": "TPL_SHIP", "params": {"a": "已发货"}},
+                                                       "ship:1"))
+    assert first["msgid"]
+    pushed = control.post("template_finish", appid=APPID)
+    assert pushed["pushed"] == 1 and pushed["statuses"] == [200]
+    assert control.post("template_finish", appid=APPID)["pushed"] == 0
+    bodies = [r.body for r in db.exec(select(InboundCallback).where(InboundCallback.account_id == account.id))]
+    assert any("TEMPLATESENDJOBFINISH" in b and str(first["msgid"]) in b for b in bodies)

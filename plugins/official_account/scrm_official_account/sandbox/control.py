@@ -8,7 +8,9 @@
 * ``POST /sandbox/push`` (appid, xml, url optional): the fan does something: the sandbox records the interaction
   (the 48-hour window) and POSTs the callback, signed and encrypted in the account's mode, to its callback URL;
   answers the platform's status, body and the decrypted passive reply;
-* ``POST /sandbox/verify_url`` (appid, url optional): the GET URL verification.
+* ``POST /sandbox/verify_url`` (appid, url optional): the GET URL verification;
+* ``POST /sandbox/template_finish`` (appid): WeChat's ``TEMPLATESENDJOBFINISH`` callback for every template message
+  sent and not reported yet (``success``, or ``failed:user block`` for a fan who blocks template messages).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask import Flask, jsonify, request
 
 from scrm.sdk.wechat import parse_xml
 
-from .callbacks import push_callback, read_reply, verify_url
+from .callbacks import message_xml, push_callback, read_reply, verify_url
 from .state import SandboxError, SandboxState
 
 ACCOUNT_FIELDS = ("appid", "secret", "token", "encoding_aes_key", "mode", "original_id", "callback_url",
@@ -129,6 +131,23 @@ def register_control(app: Flask, state: SandboxState) -> None:
         response = push_callback(url, account, xml)
         reply = read_reply(account, response.content) if response.status_code == 200 else {}
         return ok(status=response.status_code, body=response.text, reply=reply)
+
+    @app.post("/sandbox/template_finish")
+    def template_finish():
+        data = _json()
+        with state.lock:
+            account = state.account(str(data["appid"]))
+            pending = [s for s in state.sent if s["kind"] == "template" and s["appid"] == account.appid
+                       and not s.get("reported")]
+            for sent in pending:
+                sent["reported"] = True
+            url = str(data.get("url") or account.callback_url)
+        statuses = []
+        for sent in pending:
+            xml = message_xml(account.original_id or account.appid, sent["touser"], "event",
+                              Event="TEMPLATESENDJOBFINISH", MsgID=str(sent["msgid"]), Status=sent["status"])
+            statuses.append(push_callback(url, account, xml).status_code)
+        return ok(pushed=len(pending), statuses=statuses)
 
     @app.post("/sandbox/verify_url")
     def verify():

@@ -1,7 +1,8 @@
 """Customer-service and template messages: ``/cgi-bin/message/custom/send`` (the 48-hour window: 45015 outside it or
 after an unsubscribe, 45047 beyond 5 messages per interaction, 40003 unknown openid, 40008 bad msgtype) and
-``/cgi-bin/message/template/send`` (40037 unknown template, 43004 not subscribed, 40003 unknown openid; the
-``TEMPLATESENDJOBFINISH`` callback follows when the account has a callback URL)."""
+``/cgi-bin/message/template/send`` (40037 unknown template, 43004 not subscribed, 40003 unknown openid, 47003 a
+value over 20 characters or with a line break; ``client_msg_id`` sends once; ``POST /sandbox/template_finish`` then
+pushes the ``TEMPLATESENDJOBFINISH`` callbacks)."""
 
 from __future__ import annotations
 
