@@ -268,3 +268,18 @@ def test_an_unreachable_vendor_is_told_apart_from_an_unknown_outcome():
                               timeout=0.3)
         with pytest.raises(base.OutcomeUnknown):
             slow.send(request())
+
+
+def test_the_sandbox_keeps_its_accounts_across_restarts(tmp_path):
+    from scrm_sms.sandbox import create_sandbox_app
+
+    path = tmp_path / "sms.json"
+    first = create_sandbox_app(path).test_client()
+    assert first.post("/_sandbox/keys", json={"provider": "aliyun", "key_id": "LTAIdemo", "key_secret": "s3cret",
+                                              "balance": 42}).status_code == 200
+    assert first.post("/_sandbox/seed", json={"key_id": "LTAIdemo", "signs": [SIGN],
+                                              "templates": [{"code": "SMS_1", "content": "${content}"}]}
+                      ).status_code == 200
+    again = create_sandbox_app(path).test_client().get("/_sandbox/accounts/LTAIdemo").get_json()
+    assert again["balance"] == 42 and again["signs"][SIGN]["status"] == "approved" and "SMS_1" in again["templates"]
+    assert create_sandbox_app(path).test_client().post("/_sandbox/keys", json={"provider": "x"}).status_code == 400
