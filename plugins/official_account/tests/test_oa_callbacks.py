@@ -321,3 +321,27 @@ def test_the_reply_cache_loads_once_per_ttl_and_forgets_on_demand():
     replies_module.forget(("t", 1))
     assert replies_module.cached(("t", 1), load, ttl=60) == 2
     assert replies_module.cached(("t", 2), load, ttl=0) == 3 and replies_module.cached(("t", 2), load, ttl=0) == 4
+
+
+def test_tenants_are_kept_apart_at_the_gateway_and_in_processing(client, db, tenant, other_tenant, enable_plugins,
+                                                                 make_oa_account, fire):
+    """Both tenants registered the same AppID (allowed: accounts are per tenant) with different Tokens: a callback
+    signed for one account is refused by the other's URL, and processing a tenant's rows never touches another's."""
+    from scrm_official_account.jobs import process_callbacks
+    from scrm_official_account.messages.models import ChatMessage, Conversation
+
+    enable_plugins(tenant, "official_account")
+    enable_plugins(other_tenant, "official_account")
+    ours = make_oa_account(tenant)
+    theirs = make_oa_account(other_tenant, token="TheirToken2026")
+    xml = message_xml(ORIGINAL_ID, OPENID, "text", Content="只给我们", MsgId="8001")
+    assert fire(theirs, xml).status_code == 403  # signed with our Token
+    assert fire(ours, xml).status_code == 200
+    assert stored(db, theirs) == [] and len(stored(db, ours)) == 1
+    ids = [row.id for row in stored(db, ours)]
+    process_callbacks(other_tenant.id, inbound_ids=ids)  # a job naming another tenant's rows does nothing
+    db.expire_all()
+    assert db.exec(select(ChatMessage)).all() == [] and stored(db, ours)[0].processed_at is None
+    process_callbacks(tenant.id, inbound_ids=ids)
+    db.expire_all()
+    assert [(c.tenant_id, c.account_id) for c in db.exec(select(Conversation))] == [(tenant.id, ours.id)]
