@@ -242,6 +242,7 @@ def test_a_referenced_material_cannot_be_deleted_until_released(db, oa_world):
     assert "底部菜单·会员中心" in refused.get_data(as_text=True)
     assert len(stored(db, oa_world.tenant)) == 1
     assert oa_world.calls("/cgi-bin/material/del_material") == []
+    assert materials.reference_counts(db, oa_world.tenant.id, [image.id]) == {image.id: 1}
     set_references(db, oa_world.tenant.id, "menu_item", "menu:7", [])
     db.commit()
     assert oa_world.staff.post(oa_world.url(f"/materials/{image.id}/delete")).status_code == 302
@@ -254,6 +255,8 @@ def test_a_cover_image_is_in_use_by_its_news(db, oa_world):
     cover = _image(db, oa_world)
     oa_world.staff.post(oa_world.url("/materials/news/new"), data=news_form(oa_world.account, article(cover.id)))
     assert oa_world.staff.post(oa_world.url(f"/materials/{cover.id}/delete")).status_code == 409
+    listing = oa_world.staff.get(oa_world.url(f"/materials/?account_id={oa_world.account.id}&tab=image"))
+    assert 'data-references="1"' in listing.get_data(as_text=True)
     [news] = stored(db, oa_world.tenant, "news")
     assert oa_world.staff.post(oa_world.url(f"/materials/{news.id}/delete")).status_code == 302
     assert oa_world.staff.post(oa_world.url(f"/materials/{cover.id}/delete")).status_code == 302

@@ -262,6 +262,26 @@ def usages_of(session: Session, tenant_id: int, material: Material) -> list[tupl
     return out
 
 
+def reference_counts(session: Session, tenant_id: int, material_ids: list[int]) -> dict[int, int]:
+    """How many referrers use each material (registered usages plus news articles using it as cover): the list's
+    reference count (spec 2.1); a material with a count above 0 cannot be deleted."""
+    from sqlalchemy import func
+
+    counts = dict.fromkeys(material_ids, 0)
+    if not material_ids:
+        return counts
+    for material_id, n in session.exec(select(MaterialUsage.material_id, func.count()).where(
+            MaterialUsage.tenant_id == tenant_id, col(MaterialUsage.material_id).in_(material_ids))
+            .group_by(MaterialUsage.material_id)):
+        counts[material_id] += int(n)
+    for cover_id, n in session.exec(select(NewsArticle.cover_id, func.count(func.distinct(NewsArticle.material_id)))
+                                    .where(NewsArticle.tenant_id == tenant_id,
+                                           col(NewsArticle.cover_id).in_(material_ids))
+                                    .group_by(NewsArticle.cover_id)):
+        counts[cover_id] += int(n)
+    return counts
+
+
 def view_of(session: Session, material: Material) -> MaterialView:
     view = MaterialView(id=material.id, account_id=material.account_id, kind=material.kind, name=material.name,
                         media_id=material.media_id, url=material.url, title=material.title,

@@ -86,7 +86,8 @@ def _index_page(account, tab: str, *, page: int = 1, search: str = "", upload_er
                                              offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
         if tab == NEWS:
             articles = {m.id: service.articles_of(db(), m) for m in rows}
-    return render_template("official_account/materials/index.html", account=account,
+    references = service.reference_counts(db(), tenant.id, [m.id for m in rows])
+    return render_template("official_account/materials/index.html", account=account, references=references,
                            accounts=list_accounts(db(), tenant.id), tab=tab, tabs=TAB_LABELS, rows=rows,
                            articles=articles, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
                            search=search, limits=service.MAX_BYTES, extensions=service.EXTENSIONS,
