@@ -101,6 +101,17 @@ def test_unknown_codes_answer_404_and_expired_links_410_in_the_visitors_language
     assert click_count(db) == 0
 
 
+def test_the_detail_page_says_when_a_link_has_expired(client, login, boss, db, tenant):
+    link = make_link(db, tenant)
+    login(boss)
+    assert "This link has expired" not in client.get(f"{BASE}/{link.id}").get_data(as_text=True)
+    row = db.get(ShortLink, link.id)
+    row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(row)
+    db.commit()
+    assert "This link has expired" in client.get(f"{BASE}/{link.id}").get_data(as_text=True)
+
+
 def test_a_deactivated_brands_links_stop_working(client, db, tenant):
     from scrm.core.models import Tenant
 

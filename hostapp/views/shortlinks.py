@@ -30,7 +30,7 @@ from scrm.core import shortlinks
 from scrm.core.models import Role, ShortLink
 from scrm.core.services import audit
 from scrm.core.services.identity import mask_mobile
-from scrm.core.timeutil import export_time, local_midnight, zone_title
+from scrm.core.timeutil import as_utc, export_time, local_midnight, utcnow, zone_title
 from scrm.sdk import qr, tabular
 from scrm.sdk.shortlinks import short_url
 
@@ -149,8 +149,8 @@ def detail(link_id: int):
              "datasets": [{"label": _("Clicks"), "data": [n for _d, n in numbers.per_day],
                            "backgroundColor": "#1677ff"}]}
     return render_template("tenant/shortlinks/detail.html", link=link, stats=numbers, chart=chart,
-                           url=short_url(link), sizes=qr.SIZES, expired=link.expires_at is not None
-                           and shortlinks.Resolved(link.id, link.tenant_id, "", link.expires_at).expired())
+                           url=short_url(link), sizes=qr.SIZES,
+                           expired=link.expires_at is not None and as_utc(link.expires_at) <= utcnow())
 
 
 @bp.get("/<int:link_id>/qr.png")
