@@ -44,7 +44,7 @@ class ShortLinkOut(BaseModel):
     recipients: int
 
 
-class DayCount(BaseModel):
+class ShortLinkDayCount(BaseModel):
     day: date
     clicks: int
 
@@ -56,7 +56,7 @@ class ShortLinkStats(BaseModel):
     unique_recipients: int
     first_clicked_at: datetime | None
     last_clicked_at: datetime | None
-    per_day: list[DayCount]
+    per_day: list[ShortLinkDayCount]
 
 
 class ShortLinkDetail(BaseModel):
@@ -69,23 +69,23 @@ class ShortLinkPage(BaseModel):
     next_cursor: int | None
 
 
-class PersonalisedRecipient(BaseModel):
+class ShortLinkRecipientIn(BaseModel):
     recipient: str = Field(min_length=1, max_length=128)
     customer_id: int | None = None
 
 
-class PersonalisedIn(BaseModel):
-    recipients: list[PersonalisedRecipient] = Field(min_length=1, max_length=MAX_PERSONALISED)
+class ShortLinkPersonaliseIn(BaseModel):
+    recipients: list[ShortLinkRecipientIn] = Field(min_length=1, max_length=MAX_PERSONALISED)
 
 
-class PersonalisedCode(BaseModel):
+class ShortLinkPersonalCode(BaseModel):
     recipient: str
     code: str
     url: str
 
 
-class PersonalisedOut(BaseModel):
-    items: list[PersonalisedCode]
+class ShortLinkPersonaliseOut(BaseModel):
+    items: list[ShortLinkPersonalCode]
 
 
 def _url(code: str) -> str:
@@ -166,18 +166,18 @@ def get_short_link(link_id: int):
     stats = ShortLinkStats(clicks=numbers.clicks, bot_clicks=numbers.bot_clicks, recipients=numbers.recipients,
                            unique_recipients=numbers.unique_recipients, first_clicked_at=numbers.first_clicked_at,
                            last_clicked_at=numbers.last_clicked_at,
-                           per_day=[DayCount(day=d, clicks=n) for d, n in numbers.per_day])
+                           per_day=[ShortLinkDayCount(day=d, clicks=n) for d, n in numbers.per_day])
     return {"link": link_out(link), "stats": stats.model_dump(mode="json")}
 
 
 @bp.post("/short-links/<int:link_id>/personalised")
 @registry.operation("/short-links/{link_id}/personalised", "post",
                     f"Issue personalised links (one per recipient, at most {MAX_PERSONALISED:,} per call)",
-                    "short links", request=PersonalisedIn, response=PersonalisedOut, status=201)
+                    "short links", request=ShortLinkPersonaliseIn, response=ShortLinkPersonaliseOut, status=201)
 @tenant_required
 def personalise(link_id: int):
     link = _get(link_id)
-    data = body(PersonalisedIn)
+    data = body(ShortLinkPersonaliseIn)
     wanted = {r.customer_id for r in data.recipients if r.customer_id is not None}
     if wanted:
         known = set(db().execute(select(Customer.id).where(Customer.tenant_id == g.tenant.id,
