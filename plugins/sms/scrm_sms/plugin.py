@@ -121,6 +121,13 @@ class SmsPlugin(ChannelPlugin):
         ensure_status_poll(session, tenant.id)  # the fallback for delivery reports that never come
 
     @hookimpl
+    def demo_data(self, tenant, session, demo):
+        """Accounts on the sandbox, quota bought, a finished bulk send with its reports (:mod:`scrm_sms.demo`)."""
+        from .demo import seed_demo
+
+        seed_demo(tenant, session, demo)
+
+    @hookimpl
     def menu_items(self, tenant, user):
         """The SMS pages in group ``ops.sms`` in the manual's order: 短信模板 10, 短信群发 20, 推送统计 30, 短信充值 40."""
         from flask_babel import lazy_gettext as _l
