@@ -58,8 +58,9 @@ CHANNEL = "official_account"
 MONTHLY_LIMIT = 4
 MONTHLY_LIMIT_CODE = "monthly_limit"
 CHUNK = 500
-#: a send left ``sending`` longer than this by a dead worker may be taken again (its WeChat call is idempotent)
-STALE_AFTER = timedelta(minutes=10)
+#: a send left ``sending`` longer than this by a dead worker may be taken again (its WeChat call is idempotent); longer
+#: than the job's time limit, so a slow planning run is never taken over while it still runs
+STALE_AFTER = timedelta(minutes=35)
 COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
            DeliveryStatus.READ)
 #: WeChat's mass message type of each of ours
@@ -279,7 +280,7 @@ def _submitted(session: Session, send: MassSend, msg_id: str, msg_data_id: str) 
     session.commit()
 
 
-@actor(max_retries=3, min_backoff=30_000, max_backoff=300_000, time_limit=600_000)
+@actor(max_retries=3, min_backoff=30_000, max_backoff=300_000, time_limit=1_800_000)
 def dispatch_mass_send(tenant_id: int, *, mass_send_id: int, due: str | None = None) -> None:
     """Send mass send ``mass_send_id`` (scheduled durably by ``service.create`` for ``due``, an ISO time)."""
     when = None
