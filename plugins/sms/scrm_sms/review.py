@@ -213,3 +213,19 @@ def poll(session: Session, tenant_id: int, factory: ProviderFactory | None = Non
         ensure_poll(session, tenant_id)
         session.commit()
     return moved
+
+
+def withdraw(session: Session, kind: str, account_id: int | None, tenant_id: int, ref: str,
+             factory: ProviderFactory | None = None) -> bool:
+    """Delete a template (``kind`` "template") or sign name ("signature") at the vendor after the row was deleted
+    here; best effort: a failure is logged (the vendor keeps an unused filing), never raised."""
+    account = session.get(ChannelAccount, account_id) if account_id and ref else None
+    if account is None or account.tenant_id != tenant_id:
+        return False
+    try:
+        provider = (factory or default_provider)(account)
+        (provider.delete_template if kind == "template" else provider.delete_signature)(ref)
+    except (ProviderError, Unreachable, OutcomeUnknown, OSError, RuntimeError, KeyError) as exc:
+        log.warning("withdrawing SMS %s %s at the vendor failed: %s", kind, ref, exc)
+        return False
+    return True

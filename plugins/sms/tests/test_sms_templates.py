@@ -33,6 +33,7 @@ class ReviewDesk:
     filed_signatures: list = field(default_factory=list)
     verdicts: dict = field(default_factory=dict)
     refuse: Exception | None = None
+    deleted: list = field(default_factory=list)
 
     def __call__(self, account):
         return self
@@ -56,6 +57,12 @@ class ReviewDesk:
     def query_signature(self, name):
         status, reason = self.verdicts.get(name, ("pending", ""))
         return ReviewResult("signature", name, status, reason)
+
+    def delete_template(self, code):
+        self.deleted.append(code)
+
+    def delete_signature(self, name):
+        self.deleted.append(name)
 
 
 class CsrfClient:
@@ -226,6 +233,7 @@ def test_template_lifecycle_pending_approved_rejected_edit_resubmit(sms, db, ten
     # approved templates can be deleted
     assert page.post(f"/templates/{row.id}/delete").status_code == 303
     assert fresh(db, SmsTemplate, row.id) is None
+    assert desk.deleted == ["SMS_102"]  # withdrawn at the vendor too
 
 
 def test_signature_lifecycle_and_the_durable_poll(sms, db, tenant, desk):

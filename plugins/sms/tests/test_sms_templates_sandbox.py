@@ -105,6 +105,14 @@ def test_lifecycle_through_the_sandbox_review_callbacks(provider, tenant, sms_ac
     assert template.status == "approved"
     assert templates.usable_template(db, tenant.id, template.id).id == template.id
     assert 'data-testid="edit"' not in pages.get(f"/t/acme/sms/templates/{template.id}").get_data(as_text=True)
+    # deleting the approved template withdraws it at the vendor too
+    from scrm_sms.providers import for_account
+    from scrm_sms.providers.base import ProviderError
+
+    assert pages.post(f"/t/acme/sms/templates/{template.id}/delete", {}).status_code == 303
+    assert fresh(db, SmsTemplate, template.id) is None
+    with pytest.raises(ProviderError):
+        for_account(account).query_template(code)
 
 
 def test_a_review_callback_to_another_tenants_account_moves_nothing_of_ours(

@@ -28,3 +28,8 @@ register_labels(SIGNATURE_SOURCE, {
     "company": _l("Company (full or short name)"), "trademark": _l("Trademark"), "app": _l("App"),
     "official_account": _l("Official account or mini program"), "shop": _l("Online shop"),
     "website": _l("Filed website")})
+register_labels("audit.action", {
+    "sms.template_created": _l("SMS template submitted"), "sms.template_resubmitted": _l("SMS template resubmitted"),
+    "sms.template_deleted": _l("SMS template deleted"), "sms.signature_created": _l("SMS signature filed"),
+    "sms.signature_resubmitted": _l("SMS signature refiled"), "sms.signature_deleted": _l("SMS signature deleted"),
+    "sms.statistics_export": _l("SMS success details exported")})

@@ -179,7 +179,9 @@ def delete(template_id: int):
         flash(translate(exc.message), "error")
         return redirect(url_for(".detail", template_id=template_id)), 303
     audit_action("sms.template_deleted", f"sms_template:{template_id}", name=row.name)
+    kept = (row.account_id, row.tenant_id, row.provider_code)
     db().commit()
+    review.withdraw(db(), "template", *kept)
     flash(_("The template was deleted."), "success")
     return redirect(url_for(".index")), 303
 
@@ -279,7 +281,9 @@ def signature_delete(signature_id: int):
         flash(translate(exc.message), "error")
         return redirect(url_for(".signature_list")), 303
     audit_action("sms.signature_deleted", f"sms_signature:{signature_id}", text=row.text)
+    kept = (row.account_id, row.tenant_id, row.provider_ref)
     db().commit()
+    review.withdraw(db(), "signature", *kept)
     flash(_("The signature was deleted."), "success")
     return redirect(url_for(".signature_list")), 303
 
