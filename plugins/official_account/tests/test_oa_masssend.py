@@ -368,3 +368,13 @@ def test_writes_without_the_csrf_token_are_refused(oa_world, db):
     assert sends(db) == []
 
 
+
+
+def test_the_new_form_shows_the_estimate_and_the_lists_their_tabs(oa_world, db):
+    add_tag(db, oa_world, 100, "老客户")
+    add_fans(db, oa_world, 3)
+    page = oa_world.staff.get(oa_world.url(f"/masssend/new?account_id={oa_world.account.id}"))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "data-estimate>3<" in html and "老客户" in html
+    for tab in ("immediate", "scheduled", "templates"):
+        assert oa_world.staff.get(oa_world.url(f"/masssend/?tab={tab}")).status_code == 200

@@ -347,3 +347,57 @@ def test_writes_without_the_csrf_token_are_refused(oa_world, db):
     assert response.status_code == 400
     fresh(db)
     assert db.exec(select(Menu)).all() == []
+
+
+def test_a_click_item_can_reply_with_an_image_material(oa_world, db, fire):
+    from oa_materials_support import png
+    from scrm_official_account.materials.models import Material
+
+    assert oa_world.upload("image", png(), "会员日海报.png").status_code == 302
+    fresh(db)
+    [image] = db.exec(select(Material)).all()
+    tree = [{"name": "海报", "type": "click", "reply": {"kind": "material", "material_id": image.id}}]
+    assert save(oa_world, tree).status_code == 302 and publish(oa_world).status_code == 302
+    fresh(db)
+    key = db.exec(select(Menu)).one().published_tree[0]["key"]
+    response = fire(oa_world.account, message_xml(ORIGINAL_ID, "oFan009", "event", Event="CLICK", EventKey=key))
+    reply = read_reply({"appid": APPID, "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe"},
+                       response.get_data())
+    assert reply["MsgType"] == "image" and reply["Image"]["MediaId"] == image.media_id
+    # the material is in use by the menu: it cannot be deleted
+    oa_world.staff.post(oa_world.url(f"/materials/{image.id}/delete"), data={"account_id": str(oa_world.account.id)})
+    fresh(db)
+    assert db.get(Material, image.id) is not None
+    other = {"name": "海报", "type": "click", "reply": {"kind": "material", "material_id": image.id + 999}}
+    refused = save(oa_world, [other])
+    assert refused.status_code == 422 and "not one of this account" in refused.get_data(as_text=True)
+
+
+def test_the_pages_render_and_say_when_no_account_is_connected(tenant, enable_plugins, oa_admin, oa_world, db):
+    for path in ("/menus/", "/menus/?tab=conditional", "/menus/?tab=stats",
+                 f"/menus/conditional/new?account_id={oa_world.account.id}"):
+        assert oa_world.staff.get(oa_world.url(path)).status_code == 200, path
+    assert save_rule(oa_world, "苹果用户", tag_id="").status_code == 302
+    fresh(db)
+    rule = db.exec(select(Menu)).one()
+    edit = oa_world.staff.get(oa_world.url(f"/menus/conditional/{rule.id}?account_id={oa_world.account.id}"))
+    assert edit.status_code == 200 and "苹果用户" in edit.get_data(as_text=True)
+    nav = oa_world.staff.get(oa_world.url("/menus/")).get_data(as_text=True)
+    assert 'data-endpoint="official_account.menus.index"' in nav
+    assert 'data-endpoint="official_account.masssend.index"' in nav
+
+
+def test_without_an_account_the_page_says_so(make_tenant, enable_plugins, oa_admin):
+    bare = make_tenant("bare")
+    enable_plugins(bare, "official_account")
+    staff = oa_admin(bare)
+    for path in ("/menus/", "/masssend/"):
+        page = staff.get(f"/t/bare/official_account{path}")
+        assert page.status_code == 200 and 'data-testid="no-account"' in page.get_data(as_text=True)
+
+
+def test_the_pages_are_gone_while_the_plugin_is_disabled(make_tenant, oa_admin):
+    off = make_tenant("off")
+    staff = oa_admin(off)
+    for path in ("/menus/", "/masssend/"):
+        assert staff.get(f"/t/off/official_account{path}").status_code == 404
