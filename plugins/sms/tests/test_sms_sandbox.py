@@ -283,3 +283,22 @@ def test_the_sandbox_keeps_its_accounts_across_restarts(tmp_path):
     again = create_sandbox_app(path).test_client().get("/_sandbox/accounts/LTAIdemo").get_json()
     assert again["balance"] == 42 and again["signs"][SIGN]["status"] == "approved" and "SMS_1" in again["templates"]
     assert create_sandbox_app(path).test_client().post("/_sandbox/keys", json={"provider": "x"}).status_code == 400
+
+
+def test_the_sandbox_keeps_the_latest_messages_only_and_throttles_per_key():
+    from scrm_sms.sandbox import carrier
+    from scrm_sms.sandbox.state import SandboxState
+
+    state = SandboxState()
+    state.settings.auto_report, state.settings.keep_messages, state.settings.rate = False, 3, 2
+    account = state.accounts[KEYS["aliyun"]["key_id"]]
+    carrier_template = "SMS_1"
+    from scrm_sms.sandbox.state import Review
+
+    account.templates[carrier_template] = Review(ref=carrier_template, name="t", content="${content}",
+                                                 status="approved")
+    for i in range(5):
+        carrier.take(state, account, f"1380000000{i}", SIGN, carrier_template, {"content": "x"}, "", f"m{i}")
+    assert [m.mobile for m in state.sent.values()] == ["13800000002", "13800000003", "13800000004"]
+    assert [state.throttled("k1", "SendSms") for _ in range(3)] == [False, False, True]
+    assert state.throttled("k2", "SendSms") is False  # per key

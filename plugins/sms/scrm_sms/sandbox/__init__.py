@@ -11,7 +11,8 @@
   ``POST /_sandbox/review`` ``{"key_id", "kind": "template"|"signature", "ref", "status": "approved"|"rejected",
   "reason"?}`` decides a review and pushes the result; ``POST /_sandbox/uplink`` ``{"key_id", "mobile", "text"}``
   pushes a reply; ``POST /_sandbox/report`` ``{"key_id", "message_id", "mobile", "status", "code"?}`` pushes a
-  delivery report; ``POST /_sandbox/config`` ``{"rate"?, "fail_numbers"?, "auto_report"?, "report_delay"?}``;
+  delivery report; ``POST /_sandbox/config`` ``{"rate"?, "fail_numbers"?, "auto_report"?, "report_delay"?,
+  "keep_messages"?}``;
   ``GET /_sandbox/messages?key_id=`` the messages taken; ``GET /_sandbox/outbox?drain=1`` the callbacks produced
   (each also POSTed to the key's ``callback_url`` when set); ``GET /_sandbox/accounts/<key_id>`` balance, sign
   names and templates.
@@ -135,7 +136,7 @@ def create_sandbox_app(state_path: str | Path | None = None) -> Flask:
     def config():
         data = _json()
         with state.lock:
-            for name in ("rate", "fail_numbers", "auto_report", "report_delay"):
+            for name in ("rate", "fail_numbers", "auto_report", "report_delay", "keep_messages"):
                 if name in data:
                     setattr(state.settings, name, data[name])
         return jsonify(dataclasses.asdict(state.settings))

@@ -98,6 +98,8 @@ class Settings:
     fail_numbers: list[str] = field(default_factory=list)
     auto_report: bool = True
     report_delay: float = 0.05
+    #: the most messages kept for status queries and the control API (the oldest go first: a long bench stays flat)
+    keep_messages: int = 200_000
 
 
 class SandboxState:
@@ -158,7 +160,11 @@ class SandboxState:
         with self.lock:
             rate = self.settings.rate
             if rate:
-                recent = sum(1 for k, _a, at in reversed(self.calls) if k == key_id and now - at < 1.0)
+                recent = 0
+                for k, _a, at in reversed(self.calls):  # chronological: stop at the first call a second old
+                    if now - at >= 1.0:
+                        break
+                    recent += k == key_id
                 if recent >= rate:
                     return True
             self.calls.append((key_id, action, now))
@@ -174,6 +180,8 @@ class SandboxState:
         day = time.strftime("%Y-%m-%d", time.gmtime(message.sent_at + 8 * 3600))
         with self.lock:
             self.sent[message.key] = message
+            while len(self.sent) > max(1, int(self.settings.keep_messages)):
+                del self.sent[next(iter(self.sent))]
             key = (account.key_id, message.mobile, message.template_code, day)
             self.daily[key] = self.daily.get(key, 0) + 1
             account.balance -= message.segments
