@@ -4,8 +4,8 @@ Each area has its own migration branch in ``migrations/versions`` (``sms_0001``:
 
 from __future__ import annotations
 
+from .bulk.models import SmsBulkSend  # noqa: F401  (bulk sends, branch sms_bulk)
 from .optout.models import SmsUnsubscribe  # noqa: F401  (opt-out, branch sms_0001)
+from .quota.models import SmsQuota, SmsQuotaHold, SmsRecharge  # noqa: F401  (quota, branch sms_quota)
 from .signatures.models import SmsSignature  # noqa: F401  (signatures, branch sms_templates)
 from .smstemplates.models import SmsTemplate  # noqa: F401  (templates, branch sms_templates)
-from .quota.models import SmsQuota, SmsQuotaHold, SmsRecharge  # noqa: F401  (quota, branch sms_quota)
-from .bulk.models import SmsBulkSend  # noqa: F401  (bulk sends, branch sms_bulk)
