@@ -119,6 +119,9 @@ class SmsPlugin(ChannelPlugin):
         from .jobs import ensure_status_poll
 
         ensure_status_poll(session, tenant.id)  # the fallback for delivery reports that never come
+        from .bulk.jobs import ensure_reconcile
+
+        ensure_reconcile(session, tenant.id)  # quota held by single sends whose vendor call raised
 
     @hookimpl
     def demo_data(self, tenant, session, demo):

@@ -347,3 +347,86 @@ def test_a_tag_audience_is_measured_per_recipient_in_sql(db, tenant, sms, make_c
     db.refresh(bulk)
     assert bulk.planned == 3
     assert set(service.ledger_counts(db, bulk)) == {1, 2}
+
+
+def test_a_single_send_hold_is_settled_once_whatever_happens(app, db, tenant, sms):
+    """hold -> consumed when accepted, released when refused; a hold whose vendor call raised waits for the ledger
+    row's final status (reconcile_holds); a retried attempt re-holds only what was released."""
+    from scrm_sms.bulk import delivery
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import MessageDelivery, OutboundMessage, Outgoing, SendResult, advance_delivery
+
+    quota.top_up(db, tenant.id, "notification", 10)
+    rows = []
+    for i in range(3):
+        row = MessageDelivery(tenant_id=tenant.id, channel="sms", account_id=sms.id, recipient=f"1380000000{i}",
+                              idempotency_key=f"single:{i}", purpose="sms_notification", status="sending")
+        db.add(row)
+        rows.append(row)
+    db.commit()
+
+    def outgoing(row):
+        return Outgoing(delivery_id=row.id, tenant_id=tenant.id, idempotency_key=row.idempotency_key,
+                        recipient=row.recipient, purpose=row.purpose,
+                        message=OutboundMessage("text", {"content": "【星巢生活】" + "您" * 65}))  # 71: 2 segments
+
+    def raises(_):
+        raise RuntimeError("connection reset after the request left")
+
+    assert delivery.around_deliver(outgoing(rows[0]), lambda o: SendResult.sent("v1")).ok
+    refused = delivery.around_deliver(outgoing(rows[1]), lambda o: SendResult.failed("busy", retryable=True))
+    assert not refused.ok
+    assert delivery.around_deliver(outgoing(rows[1]), lambda o: SendResult.sent("v2")).ok  # the retry
+    with pytest.raises(RuntimeError):
+        delivery.around_deliver(outgoing(rows[2]), raises)
+    db.expire_all()
+    b = quota.balance(db, tenant.id, "notification")
+    assert (b.available, b.reserved, b.sent) == (4, 2, 4)
+    assert delivery.reconcile_holds(db, tenant.id) == 0  # the row is still sending: nothing known yet
+    advance_delivery(db, rows[2].id, "failed", error_code="unknown_outcome")
+    db.commit()
+    assert delivery.reconcile_holds(db, tenant.id) == 1 and delivery.reconcile_holds(db, tenant.id) == 0
+    b = quota.balance(db, tenant.id, "notification")
+    assert (b.available, b.reserved, b.sent, b.purchased) == (6, 0, 4, 10)
+    # 6 left and a 7-segment message (420 characters): refused before the vendor is called
+    big = Outgoing(delivery_id=rows[2].id + 100, tenant_id=tenant.id, idempotency_key="x", recipient="13800000009",
+                   purpose="sms_notification", message=OutboundMessage("text", {"content": "您" * 420}))
+    called = []
+    answer = delivery.around_deliver(big, lambda o: called.append(o) or SendResult.sent("v9"))
+    assert answer.error_code == "INSUFFICIENT_BALANCE" and called == []
+
+
+def test_the_dispatcher_and_the_actions_stay_in_their_tenant(app, db, tenant, other_tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    from scrm.sdk import MessageDelivery
+
+    quota.top_up(db, tenant.id, "notification", 10)
+    db.commit()
+    bulk = _create(db, tenant, sms)
+    assert service.dispatch_once(db, bulk.id, other_tenant.id) is None  # a job of another tenant does nothing
+    db.refresh(bulk)
+    assert bulk.status == "scheduled"
+    assert db.exec(select(func.count()).select_from(MessageDelivery)).one() == 0
+
+
+def test_the_scheduler_enqueues_the_dispatch_at_its_time_not_before(app, db, tenant, sms):
+    from scrm_sms.quota import service as quota
+
+    from scrm.core.jobs import scheduler
+    from scrm.sdk import ScheduledJob, current_bus, utcnow
+
+    quota.top_up(db, tenant.id, "notification", 10)
+    db.commit()
+    at = utcnow() + timedelta(hours=1)
+    bulk = _create(db, tenant, sms, send_at=at)
+    bus = current_bus()
+    key = f"sms_bulk:{bulk.id}:a"
+    scheduler.tick(bus.engine, bus, now=at - timedelta(seconds=1))  # (the tenant's recurring polls may go)
+    db.expire_all()
+    assert db.exec(select(ScheduledJob).where(ScheduledJob.key == key)).one().status == "pending"
+    scheduler.tick(bus.engine, bus, now=at + timedelta(seconds=1))
+    db.expire_all()
+    assert db.exec(select(ScheduledJob).where(ScheduledJob.key == key)).one().status == "enqueued"

@@ -121,12 +121,13 @@ def _settle_hold(session: Session, delivery_id: int, *, consumed: bool) -> bool:
     return True
 
 
-def reconcile_holds(session: Session, limit: int = 500) -> int:
-    """Settle holds whose provider call raised, from their ledger row once it is final; returns how many."""
+def reconcile_holds(session: Session, tenant_id: int, limit: int = 500) -> int:
+    """Settle the tenant's holds whose provider call raised, from their ledger row once it is final (accepted:
+    consumed; failed or skipped without a vendor id: released); returns how many."""
     done = 0
     rows = session.execute(select(SmsQuotaHold.delivery_id, MessageDelivery.status, MessageDelivery.provider_id)
                            .join(MessageDelivery, MessageDelivery.id == SmsQuotaHold.delivery_id)
-                           .where(SmsQuotaHold.state == "held",
+                           .where(SmsQuotaHold.tenant_id == tenant_id, SmsQuotaHold.state == "held",
                                   MessageDelivery.status.not_in([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]))
                            .limit(limit)).all()
     for delivery_id, status, provider_id in rows:
