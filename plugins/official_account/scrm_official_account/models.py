@@ -28,7 +28,7 @@ class OAAccessToken(TenantScoped, table=True):
 
 
 # the tables of the feature areas (each its own lineage branch): add one import line per area below
-from .fans import models as _fans_models  # noqa: E402,F401  (h6: fans, OA tags, sync runs)
+from .fans import models as _fans_models  # noqa: E402,F401,I001  (h6: fans, OA tags, sync runs)
 from .qrcodes import models as _qrcodes_models  # noqa: E402,F401
 from .stores import models as _stores_models  # noqa: E402,F401
 from .share import models as _share_models  # noqa: E402,F401

@@ -45,7 +45,8 @@ class OfficialAccountPlugin(ChannelPlugin):
     rate_limit = 100.0
     permissions = ("official_account.accounts",)
     #: feature packages (``scrm_official_account.<feature>``): see the module docstring
-    features: ClassVar[tuple[str, ...]] = ("messages", "materials", "autoreply", "menus", "masssend")
+    features: ClassVar[tuple[str, ...]] = ("fans", "messages", "materials", "autoreply", "menus", "masssend",
+                                            "qrcodes", "stores", "share")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
@@ -94,6 +95,13 @@ class OfficialAccountPlugin(ChannelPlugin):
             events = feature_module(feature, "events")
             if events is not None and event.type in getattr(events, "EVENT_TYPES", ()):
                 events.on_domain_event(event, session)
+
+    @hookimpl
+    def audience_filters(self, tenant):
+        """Follows account X; interacted within N days (:mod:`.fans.filters`)."""
+        from .fans.filters import filter_types
+
+        return filter_types(tenant)
 
     @hookimpl
     def demo_data(self, tenant, session, demo):

@@ -24,8 +24,6 @@ class Fan(TenantScoped, table=True):
         UniqueConstraint("account_id", "openid"),
         Index("ix_official_account_fan_list", "tenant_id", "account_id", "subscribed", "first_visit_at"),
         Index("ix_official_account_fan_customer", "tenant_id", "customer_id"),
-        Index("ix_official_account_fan_unionid", "tenant_id", "unionid"),
-        Index("ix_official_account_fan_interaction", "tenant_id", "account_id", "last_interaction_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")

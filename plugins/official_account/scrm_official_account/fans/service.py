@@ -74,7 +74,7 @@ def fan_detail(session: Session, fan: Fan) -> dict[str, Any]:
         from ..qrcodes.models import QrCode
 
         qrcode = session.get(QrCode, fan.qrcode_id)
-    return {"tags": list(tags), "events": list(events), "customer": customer, "qrcode": qrcode}
+    return {"fan_tags": list(tags), "events": list(events), "customer": customer, "qrcode": qrcode}
 
 
 # -- events -------------------------------------------------------------------------------------------------------------
@@ -85,6 +85,10 @@ def _fan_for(session: Session, account: ChannelAccount, openid: str) -> Fan | No
 
 
 def record_event(session: Session, fan: Fan, kind: str, at: datetime, detail: str = "") -> None:
+    """One interaction line; a redelivered event (same fan, kind and time) adds nothing."""
+    if session.execute(select(FanEvent.id).where(FanEvent.tenant_id == fan.tenant_id, FanEvent.fan_id == fan.id,
+                                                 FanEvent.kind == kind, FanEvent.occurred_at == at)).first():
+        return
     session.add(FanEvent(tenant_id=fan.tenant_id, account_id=fan.account_id, fan_id=fan.id, kind=kind,
                          detail=detail[:200], occurred_at=at))
 

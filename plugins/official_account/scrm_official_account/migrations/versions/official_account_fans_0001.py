@@ -87,10 +87,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_id', 'openid')
     )
     op.create_index('ix_official_account_fan_customer', 'official_account_fan', ['tenant_id', 'customer_id'], unique=False)
-    op.create_index('ix_official_account_fan_interaction', 'official_account_fan', ['tenant_id', 'account_id', 'last_interaction_at'], unique=False)
     op.create_index('ix_official_account_fan_list', 'official_account_fan', ['tenant_id', 'account_id', 'subscribed', 'first_visit_at'], unique=False)
     op.create_index(op.f('ix_official_account_fan_tenant_id'), 'official_account_fan', ['tenant_id'], unique=False)
-    op.create_index('ix_official_account_fan_unionid', 'official_account_fan', ['tenant_id', 'unionid'], unique=False)
     op.create_table('official_account_fan_event',
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -112,10 +110,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_official_account_fan_event_tenant_id'), table_name='official_account_fan_event')
     op.drop_index('ix_official_account_fan_event_fan', table_name='official_account_fan_event')
     op.drop_table('official_account_fan_event')
-    op.drop_index('ix_official_account_fan_unionid', table_name='official_account_fan')
     op.drop_index(op.f('ix_official_account_fan_tenant_id'), table_name='official_account_fan')
     op.drop_index('ix_official_account_fan_list', table_name='official_account_fan')
-    op.drop_index('ix_official_account_fan_interaction', table_name='official_account_fan')
     op.drop_index('ix_official_account_fan_customer', table_name='official_account_fan')
     op.drop_table('official_account_fan')
     op.drop_index(op.f('ix_official_account_tag_tenant_id'), table_name='official_account_tag')
