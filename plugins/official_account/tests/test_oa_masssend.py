@@ -261,9 +261,10 @@ def test_the_finished_event_records_wechats_figures(oa_world, db, platform, fire
     set_daily_cap(db, oa_world.tenant.id, "mass_send", None, channel="official_account")
     fans = add_fans(db, oa_world, 4)
     oa_world.control.http.post("/sandbox/mass/received", json={"appid": APPID, "openids": [fans[0]], "count": 4})
-    assert create(oa_world).status_code == 302
+    assert create(oa_world).status_code == 302  # an immediate send: the worker dispatches it at once
+    worker.join()
     [send] = sends(db)
-    assert run(db, platform, oa_world, send) == "submitted"
+    assert send.status == "submitted"
     [job] = jobs(oa_world)
     assert job["over_limit"] == [fans[0]]  # sent from the WeChat backend this month: WeChat drops the fan
     response = fire(oa_world.account, job["finish_xml"])
@@ -378,3 +379,17 @@ def test_the_new_form_shows_the_estimate_and_the_lists_their_tabs(oa_world, db):
     assert page.status_code == 200 and "data-estimate>3<" in html and "老客户" in html
     for tab in ("immediate", "scheduled", "templates"):
         assert oa_world.staff.get(oa_world.url(f"/masssend/?tab={tab}")).status_code == 200
+
+
+def test_planned_rows_are_never_sent_one_by_one_by_the_outbound_relay(oa_world, db, platform, worker):
+    when = local_now() + timedelta(days=1)
+    add_fans(db, oa_world, 3)
+    assert create(oa_world, send_mode="scheduled", scheduled_date=when.date().isoformat(),
+                  scheduled_time="10:00").status_code == 302
+    [send] = sends(db)
+    openids = dispatch.plan(db, send, db.merge(oa_world.account))  # the job stopped after planning
+    assert len(openids) == 3
+    platform.tick(now=utcnow() + timedelta(minutes=20))  # the relay and the unknown-outcome sweep run
+    worker.join()
+    assert [c for c in oa_world.control.calls() if c["path"].startswith("/cgi-bin/message/")] == []
+    assert {r.status for r in rows(db, send).values()} == {DeliveryStatus.QUEUED}

@@ -12,8 +12,8 @@ How a WeChat mass send maps onto the platform's one outbound path (``scrm.sdk.se
   code ``monthly_limit``; the others go out. Planning runs in chunks; each chunk's transaction takes the account's
   planning lock first (a PostgreSQL advisory lock; SQLite writes are serial), so two mass sends planned at the same
   time cannot both give a fan its 4th slot;
-* the rows handed to WeChat move to ``sending`` in the transaction that writes them (the outbound relay never sees
-  them queued), then ONE provider call, ``message/mass/send`` with the openid list (2 to 10,000) and
+* the rows handed to WeChat stay ``queued`` while the job plans, stamped as taken (``HOLD``: the outbound relay never
+  gives them per-row send jobs), and move to ``sending`` together right before ONE provider call, ``message/mass/send`` with the openid list (2 to 10,000) and
   ``clientmsgid`` ``scrm_mass_<tenant>_<id>`` (a retried call answers 45065 with the first msg_id: never two sends),
   moves them to ``sent`` with WeChat's msg_id as the provider id;
 * ``MASSSENDJOBFINISH`` (:func:`apply_finished`) records TotalCount / FilterCount / SentCount / ErrorCount on the
@@ -61,6 +61,9 @@ CHUNK = 500
 #: a send left ``sending`` longer than this by a dead worker may be taken again (its WeChat call is idempotent); longer
 #: than the job's time limit, so a slow planning run is never taken over while it still runs
 STALE_AFTER = timedelta(minutes=35)
+#: the ledger rows of a mass send stay ``queued`` while the job plans (stamped as taken, this far ahead, so the outbound
+#: relay never hands them to per-row send jobs) and move to ``sending`` right before the one WeChat call
+HOLD = timedelta(days=1)
 COUNTED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED,
            DeliveryStatus.READ)
 #: WeChat's mass message type of each of ours
@@ -188,11 +191,11 @@ def plan(session: Session, send: MassSend, account: ChannelAccount, now: datetim
             else:
                 refused += 1
         session.flush()
-        if chunk_sending:
+        if chunk_sending:  # held by this job: the outbound relay leaves stamped rows alone (see HOLD)
             table = MessageDelivery.__table__.c
             session.execute(update(MessageDelivery.__table__).where(
                 table.id.in_(chunk_sending), table.status == DeliveryStatus.QUEUED).values(
-                status=DeliveryStatus.SENDING, sending_at=utcnow(), attempts=table.attempts + 1))
+                enqueued_at=utcnow() + HOLD))
         session.commit()
     send.targeted, send.refused, send.submitted = targeted, refused, len(to_send)
     session.add(send)
@@ -240,6 +243,11 @@ def run(session: Session, platform: Any, tenant_id: int, mass_send_id: int, now:
     if send.msg_type != TEXT:
         material = session.get(Material, send.material_id)
         media_id = material.media_id if material is not None else None
+    table = MessageDelivery.__table__.c
+    session.execute(update(MessageDelivery.__table__).where(
+        table.tenant_id == tenant_id, table.task_ref == task_ref(send), table.status == DeliveryStatus.QUEUED).values(
+        status=DeliveryStatus.SENDING, sending_at=utcnow(), attempts=table.attempts + 1))
+    session.commit()
     try:
         with OAClient.for_account(account, platform) as client:
             answer = client.post("/cgi-bin/message/mass/send", wechat_body(send, openids, media_id))
