@@ -30,6 +30,7 @@ from .sandboxes import mount_sandboxes
 from .security import behind_proxies, init_security
 from .views import brand as brand_views
 from .views import channel_accounts as channel_accounts_views
+from .views import content as content_views
 from .views import platform as platform_views
 from .views import shortlinks as shortlink_views
 from .views import tenant as tenant_views
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, candidates: Iterable[Candidate]
     app.register_blueprint(platform_views.bp)
     tenancy.mount_tenant_blueprint(app, tenant_views.bp, "")
     tenancy.mount_tenant_blueprint(app, brand_views.bp, "/settings/brand")
+    tenancy.mount_tenant_blueprint(app, content_views.bp, "/content/<any(recommendation, course):kind>")
     tenancy.mount_tenant_blueprint(app, channel_accounts_views.bp, "/channels/<plugin>/accounts")
     tenancy.mount_tenant_blueprint(app, shortlink_views.bp, "/marketing/short-links")
     shortlink_views.init_app(app)  # the public redirect /s/<code>

@@ -197,6 +197,42 @@ def seed_brand(session: Session, tenant_id: int, timezone: str | None = None, no
         tags = seed_tags(session, tenant_id)
         seed_customers(session, tenant_id, employees, tags, rng, now)
         seed_short_links(session, tenant_id, rng, now)
+        seed_articles(session, tenant_id, now)
+
+
+#: the brand's product recommendations and training courses (title, summary, link path, days since the update)
+ARTICLES = {
+    "recommendation": [
+        ("玻尿酸保湿精华 30ml", "冬季补水主推，会员价 239 元，买二赠旅行装。", "/item/1001", 1),
+        ("烟酰胺亮肤面膜 10 片装", "双12 爆款，门店与小程序同价。", "/item/1002", 3),
+        ("氨基酸洁面乳", "敏感肌友好，搭配精华推荐。", "/item/1003", 8),
+        ("防晒隔离乳 SPF50+", "春季预售，老客专享早鸟价。", "/item/1004", 20),
+        ("修护晚霜 50g", "高客单推荐，适合 30 岁以上客户。", "/item/1005", 45),
+        ("眼部精华 15ml", "年度新品，试用装可申请。", "/item/1006", 400),
+    ],
+    "course": [
+        ("导购开场三步法", "如何在 30 秒内了解客户需求。", "/course/101", 2),
+        ("企业微信加好友话术", "门店扫码加好友的标准话术与禁忌。", "/course/102", 6),
+        ("会员日活动执行手册", "双12 会员日门店执行要点。", "/course/103", 12),
+        ("肌肤测试仪使用培训", "到店体验的标准流程。", "/course/104", 380),
+    ],
+}
+
+
+def seed_articles(session: Session, tenant_id: int, now: datetime) -> None:
+    """The brand's articles for the home page: six product recommendations and four courses (one of each older
+    than a year, shown by month)."""
+    from scrm.core.models import ContentArticle
+
+    if session.exec(select(ContentArticle.id).where(ContentArticle.tenant_id == tenant_id)).first() is not None:
+        return
+    for kind, rows in ARTICLES.items():
+        for title, summary, path, days in rows:
+            at = now - timedelta(days=days)
+            session.add(ContentArticle(tenant_id=tenant_id, kind=kind, title=title, summary=summary,
+                                       url=f"https://m.yuelan-beauty.example.cn{path}", created_at=at,
+                                       updated_at=at))
+    session.flush()
 
 
 def seed_short_links(session: Session, tenant_id: int, rng: random.Random, now: datetime) -> None:

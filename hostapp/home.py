@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from scrm.core import content
 from scrm.core.holidays import Day, day_info, month_weeks
 from scrm.core.plugins.contributions import CalendarEntry, TodoItem
 from scrm.core.timeutil import as_utc, local, local_today
@@ -101,3 +102,15 @@ def calendar_month(hooks, tenant, session, year: int, month: int) -> CalendarMon
     return CalendarMonth(year, month, [[CalendarDay(day_info(d), d.month == month, d == today,
                                                     sorted(by_day.get(d, []), key=lambda e: e.title))
                                         for d in week] for week in weeks])
+
+
+def article_date(moment) -> str:
+    """R15: an article of this year shows its day (``MM-DD``), an older one its month (``YYYY-MM``)."""
+    day = local(as_utc(moment)).date()
+    return day.strftime("%m-%d") if day.year == local_today().year else day.strftime("%Y-%m")
+
+
+def latest_articles(session, tenant_id: int) -> dict[str, list]:
+    """The latest five product recommendations and training courses, read on every home page load (R15)."""
+    return {kind: [(article, article_date(article.updated_at))
+                   for article in content.latest(session, tenant_id, kind)] for kind in content.KINDS}

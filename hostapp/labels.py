@@ -53,6 +53,8 @@ CORE_MESSAGES = (
     _l("Enter the customer's name."), _l("At most %(n)s characters."),
     _l("'%(value)s' is not an 11-digit mobile number."),
     _l("%(mobile)s already belongs to customer %(name)s (#%(id)s)."),
+    # the brand's articles (scrm.core.content)
+    _l("Enter a title."), _l("The title is at most %(n)s characters."), _l("The summary is at most %(n)s characters."),
     # the marketing calendar (scrm.core.holidays)
     _l("National festival"), _l("Internet festival"), _l("Solar term"), _l("Activity plan"), _l("Schedule"),
     _l("Marketing campaign"),

@@ -2,8 +2,9 @@
 
 Festivals and the official holiday schedule come from a maintained calendar package; these tests pin the product's
 reading of them: one label per day with national > internet > solar term and Gregorian > lunar, 休 / 班 from the
-schedule, weeks from Sunday, a dot for a day any plugin planned something on, the to-do list of the signed-in
-user sorted by end time then newest created, its counters, and tenant isolation."""
+schedule, weeks from Sunday, a dot for a day any plugin planned something on (the ``calendar_entries`` hook, here
+the example plugin's), the to-do list of the signed-in user (the ``todo_items`` hook) sorted by end time then newest
+created, its counters, and tenant isolation."""
 
 from __future__ import annotations
 

@@ -117,7 +117,16 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
 
-    from scrm.core.models import ChannelAccount, Customer, CustomerIdentity, ShortLink, Tag, TagGroup, Tenant
+    from scrm.core.models import (
+        ChannelAccount,
+        ContentArticle,
+        Customer,
+        CustomerIdentity,
+        ShortLink,
+        Tag,
+        TagGroup,
+        Tenant,
+    )
 
     with Session(app.extensions["scrm"].engine) as session:
         tenant = session.exec(select(Tenant).where(Tenant.slug == "demo")).one()
@@ -154,6 +163,7 @@ def _row_ids(app) -> dict[str, Any]:
             "code_id": _first_id(session, LiveCode, tid),
             "welcome_id": _first_id(session, WelcomeMessage, tid),
             "link_id": _first_id(session, ShortLink, tid),
+            "article_id": _first_id(session, ContentArticle, tid),
             ("members.segments.blacklist_remove", "customer_id"): blacklisted,
             ("members.customers.delete_customer", "customer_id"): deletable,
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),

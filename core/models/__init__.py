@@ -1,6 +1,7 @@
 """Core tables. Importing this package registers them on ``SQLModel.metadata``."""
 
 from .base import TenantScoped, Timestamped, json_column
+from .content import ContentArticle
 from .customers import Customer, CustomerEvent, CustomerIdentity, IdentityKind
 from .org import Department, Employee, EmployeeStatus
 from .platform import (
@@ -28,11 +29,12 @@ CORE_TABLES = frozenset(
         Tenant, User, Membership, ApiToken, Department, Employee, Customer, CustomerIdentity, CustomerEvent,
         TagGroup, Tag, CustomerTag, TenantPlugin, ChannelAccount, Outbox, EventDelivery, ScheduledJob,
         MessageDelivery, MessageCap, AuditLog, InboundCallback, SkippedJob,
-        EarlyDeliveryReport, ShortLink, ShortLinkRecipient, ShortLinkClick, TenantLogo,
+        EarlyDeliveryReport, ShortLink, ShortLinkRecipient, ShortLinkClick, TenantLogo, ContentArticle,
     )
 )
 
 __all__ = [
+    "ContentArticle",
     "ApiToken", "AuditLog", "CORE_TABLES", "ChannelAccount", "Customer", "CustomerEvent", "CustomerIdentity",
     "CustomerTag", "DataScope", "DeliveryStatus", "Department", "EarlyDeliveryReport", "Employee", "EmployeeStatus", "EventDelivery",
     "IdentityKind", "InboundCallback", "JobStatus", "Membership", "MessageCap", "MessageDelivery", "Outbox", "Role",

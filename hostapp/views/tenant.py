@@ -43,7 +43,8 @@ def dashboard():
     year, month = home.parse_month(request.args.get("month"))
     return render_template("tenant/dashboard.html", cards=cards,
                            todo=home.todo_list(g.hooks, g.tenant, g.user, db()),
-                           calendar=home.calendar_month(g.hooks, g.tenant, db(), year, month))
+                           calendar=home.calendar_month(g.hooks, g.tenant, db(), year, month),
+                           articles=home.latest_articles(db(), g.tenant.id))
 
 
 @bp.get("/calendar")
