@@ -10,9 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from sqlmodel import select
-
-from scrm.sdk import ScheduledJob
 from scrm_sms import review
 from scrm_sms.providers.base import CONTENT, ProviderError, ReviewResult, Unreachable
 from scrm_sms.signatures import service as signatures
@@ -20,6 +17,9 @@ from scrm_sms.signatures.models import SmsSignature
 from scrm_sms.smstemplates import service as templates
 from scrm_sms.smstemplates import system
 from scrm_sms.smstemplates.models import SmsTemplate
+from sqlmodel import select
+
+from scrm.sdk import ScheduledJob
 
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -254,6 +254,8 @@ def test_signature_lifecycle_and_the_durable_poll(sms, db, tenant, desk):
     assert review.apply_review(db, account, ReviewResult("signature", "茶语时光", "approved")) == 1
     db.commit()
     assert [s.text for s in signatures.approved(db, tenant.id)] == ["茶语时光"]
+    assert signatures.approved_text(db, tenant.id, account.id, "【茶语时光】").id == row.id
+    assert signatures.approved_text(db, tenant.id, account.id + 1000, "茶语时光") is None
     # an approved signature cannot be "edited" back to pending
     assert page.post(f"/templates/signatures/{row.id}/edit", {"text": "别的", "source": "company"}).status_code == 303
     assert fresh(db, SmsSignature, row.id).text == "茶语时光"
@@ -355,6 +357,7 @@ def test_tenants_never_see_or_touch_each_others_signatures_templates_or_reviews(
                                                    "source": "company"}).status_code == 422
     # a review result reaching our account never moves their row (same code at another account)
     assert review.apply_review(db, account, ReviewResult("template", "SMS_9", "approved")) == 0
+    assert signatures.approved_text(db, tenant.id, other_account.id, "别家签名") is None
     # our poll never asks about their rows
     desk.verdicts["SMS_9"] = ("approved", "")
     review.poll(db, tenant.id)

@@ -66,6 +66,16 @@ def usable(session: Session, tenant_id: int, signature_id: int | None) -> SmsSig
     return row if row is not None and row.status == APPROVED else None
 
 
+def approved_text(session: Session, tenant_id: int, account_id: int | None, text: str) -> SmsSignature | None:
+    """The approved signature ``text`` (written without 【】) filed on the tenant's account ``account_id``, else None:
+    the check a send makes before it uses a typed or picked signature."""
+    if not account_id or not text:
+        return None
+    return session.exec(select(SmsSignature).where(
+        SmsSignature.tenant_id == tenant_id, SmsSignature.account_id == account_id,
+        SmsSignature.text == text.strip().strip("【】"), SmsSignature.status == APPROVED)).first()
+
+
 def validate(session: Session, tenant_id: int, data: SignatureInput, limit: int = content.SIGNATURE_MAX,
              current: SmsSignature | None = None) -> SignatureInput:
     """Normalised input or ``SignatureError``: an SMS account of the tenant, the text's rules (``content``), a
