@@ -165,14 +165,15 @@ def test_the_platform_admin_pages_show_no_english(app, client, db, seeded, admin
     login(admin_user)
     client.get("/lang/zh_CN")
     problems = {}
-    for url in ("/", "/admin/plugins/members", "/admin/plugins/wecom"):
+    for url in ("/", "/admin/plugins/members", "/admin/plugins/wecom", "/admin/plugins/sms",
+                "/admin/plugins/official_account"):
         response = client.get(url)
         assert response.status_code == 200, url
         words = english_words(response.get_data(as_text=True))
         if words:
             problems[url] = sorted(set(words))
     html = client.get("/admin/plugins").get_data(as_text=True)
-    first_party = "".join(re.findall(r'<tr data-plugin="(?:members|wecom)".*?</tr>', html, re.S))
+    first_party = "".join(re.findall(r'<tr data-plugin="(?:members|wecom|sms|official_account)".*?</tr>', html, re.S))
     assert first_party and not english_words(first_party), sorted(set(english_words(first_party)))
     assert not problems, problems
 

@@ -31,7 +31,7 @@ def test_nothing_is_pending_after_upgrade(platform):
     assert all(not revisions for revisions in migrate.pending(platform.engine, platform.registry).values())
 
 
-@pytest.mark.parametrize("name", ["core", "example", "members", "wecom"])
+@pytest.mark.parametrize("name", ["core", "example", "members", "wecom", "sms", "official_account"])
 def test_models_and_migrations_agree(platform, name):
     lineage = next((lin for lin in migrate.lineages(platform.registry) if lin.name == name), None)
     if lineage is None:

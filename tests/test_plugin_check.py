@@ -121,6 +121,7 @@ def test_a_folder_without_a_plugin_is_one_error_line(tmp_path):
 
 def test_the_first_party_plugins_pass_the_command():
     root = Path(__file__).resolve().parents[1]
-    for folder in ("plugins/wecom", "plugins/members", "tests/example_plugin", "tests/example_channel"):
+    for folder in ("plugins/wecom", "plugins/members", "plugins/sms", "plugins/official_account", "tests/example_plugin",
+                   "tests/example_channel"):
         result = check(root / folder)
         assert (result.exit_code, result.output.strip()) == (0, "ok"), (folder, result.output)
