@@ -187,9 +187,12 @@ def test_pages_are_isolated_and_csrf_protected(app, db, tenant, other_tenant, br
     assert client.get(f"{base}/{bulk.id}").status_code == 404
     assert f'data-bulk-id="{bulk.id}"' not in client.get(f"{base}/").get_data(as_text=True)
     app.config["WTF_CSRF_ENABLED"] = True
-    assert client.post(f"{base}/{bulk.id}/cancel").status_code in (400, 403)  # no CSRF token
-    assert client.post(f"/t/{other_tenant.slug}/sms/recharge/", data={"category": "marketing",
-                                                                     "amount": "5"}).status_code in (400, 403)
+    try:
+        assert client.post(f"{base}/{bulk.id}/cancel").status_code in (400, 403)  # no CSRF token
+        assert client.post(f"/t/{other_tenant.slug}/sms/recharge/", data={"category": "marketing",
+                                                                         "amount": "5"}).status_code in (400, 403)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
     db.refresh(bulk)
     assert bulk.status == "scheduled"
     assert quota.remaining(db, other_tenant.id, "marketing") == 0
