@@ -609,6 +609,8 @@ def dispatch_once(session: Session, bulk_id: int, tenant_id: int, *, wave: int |
             _unlease(session, bulk.id)
         session.refresh(bulk)
     done = settle(session, bulk)
+    if bulk.status == PAUSED and done is False and not bulk.pending_count:
+        return now + timedelta(seconds=60)  # nothing in flight: look again now and then (resume schedules at once)
     if bulk.status in (SENDING, PAUSED) or not done:
         return now + timedelta(seconds=5)
     if bulk.finished_at and now - bulk.finished_at < REFRESH_FOR:
