@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, delete, select
 
-from scrm.sdk import ChannelAccount, Employee, EmployeeStatus, Tag, utcnow
+from scrm.sdk import ChannelAccount, Employee, EmployeeStatus, Tag, qr, utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..welcome.content import ContentError, validate_content
@@ -203,12 +203,15 @@ def tags_of(session: Session, code: LiveCode) -> list[Tag]:
 
 
 def logo_for(session: Session, code: LiveCode) -> bytes | None:
-    """The code's own logo, else its account's, else None."""
+    """The code's own logo, else its account's, else the tenant's brand logo when its "logo on QR codes" switch is
+    on (``qr.tenant_qr_logo``, spec marketing-and-platform-rules A.2), else None."""
     if code.logo:
         return code.logo
     row = session.exec(select(LiveCodeLogo).where(LiveCodeLogo.tenant_id == code.tenant_id,
                                                   LiveCodeLogo.account_id == code.account_id)).first()
-    return row.image if row is not None else None
+    if row is not None and row.image:
+        return row.image
+    return qr.tenant_qr_logo(session, code.tenant_id)
 
 
 def set_account_logo(session: Session, account: ChannelAccount, image: bytes | None) -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Tag, TagGroup, uploads
+from scrm.sdk import Tag, TagGroup, qr, uploads
 from scrm.sdk.web import (
     STAFF,
     audit_action,
@@ -27,7 +27,6 @@ from ..welcome.forms import content_from_form, content_is_blank, int_list
 from ..welcome.service import active_employees
 from . import friends, service
 from .models import MULTI, SINGLE, LiveCode
-from .qr import DEFAULT_SIZE, MAX_LOGO_BYTES, SIZES, LogoError, render_qr, validate_logo
 
 bp = Blueprint("livecodes", __name__, url_prefix="/livecodes", template_folder="../templates")
 
@@ -180,7 +179,7 @@ def _detail_page(code: LiveCode, logo_error: str | None = None, status: int = 20
         employees=employees, tags=service.tags_of(db(), code),
         capacity_warnings=capacity_warnings(db(), tenant.id, [e.id for e in employees]),
         stats=friends.totals(db(), tenant.id, [code.id])[code.id], chart=friends.daily(db(), tenant.id, code.id),
-        welcome=preview(code.welcome) if code.welcome else None, sizes=SIZES, default_size=DEFAULT_SIZE,
+        welcome=preview(code.welcome) if code.welcome else None, sizes=qr.SIZES, default_size=qr.DEFAULT_SIZE,
         has_own_logo=bool(code.logo), logo_error=logo_error)
     return page, status
 
@@ -197,10 +196,10 @@ def qr_image(code_id: int):
     code = _code_or_404(code_id)
     if not code.qr_code:
         abort(404)
-    size = parse_int(request.args.get("size") or DEFAULT_SIZE, 0)
-    if size not in SIZES:
+    size = parse_int(request.args.get("size") or qr.DEFAULT_SIZE, 0)
+    if size not in qr.SIZES:
         abort(400)
-    png = render_qr(code.qr_code, size, service.logo_for(db(), code))
+    png = qr.render_qr(code.qr_code, size, service.logo_for(db(), code))
     response = Response(png, mimetype="image/png")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="live-code-{code.id}-{size}.png"'
@@ -209,7 +208,7 @@ def qr_image(code_id: int):
 
 
 def _uploaded_logo() -> bytes:
-    return validate_logo(uploads.read_upload(request.files.get("logo"), MAX_LOGO_BYTES))
+    return qr.validate_logo(uploads.read_upload(request.files.get("logo"), qr.MAX_LOGO_BYTES))
 
 
 @bp.post("/<int:code_id>/logo")
@@ -222,8 +221,8 @@ def code_logo(code_id: int):
     else:
         try:
             code.logo = _uploaded_logo()
-        except LogoError as exc:
-            return _detail_page(code, str(exc), 422)
+        except qr.LogoRejected as exc:
+            return _detail_page(code, qr.logo_message(exc), 422)
     db().add(code)
     audit_action("wecom.live_code.logo", f"live_code:{code.id}")
     db().commit()
@@ -242,8 +241,8 @@ def account_logo(account_id: int):
         abort(404)
     try:
         service.set_account_logo(db(), account, None if request.form.get("remove") else _uploaded_logo())
-    except LogoError as exc:
-        return _detail_page(code, str(exc), 422)
+    except qr.LogoRejected as exc:
+        return _detail_page(code, qr.logo_message(exc), 422)
     audit_action("wecom.live_code.account_logo", f"account:{account.id}")
     db().commit()
     flash(_("Logo saved."), "success")
