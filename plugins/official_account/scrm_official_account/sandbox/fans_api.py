@@ -18,11 +18,27 @@ from .state import SandboxError, SandboxState
 
 
 def directory(state: SandboxState, appid: str) -> FanDirectory:
-    """The account's follower directory (created empty on first use)."""
+    """The account's follower directory (created empty on first use). The fans the control API and pushed follow
+    events made (``state.accounts[appid].fans``: ``POST /sandbox/fans`` with ``info`` such as ``unionid``,
+    ``nickname``, ``subscribe_scene``) are followers here too, with their current follow state."""
     area = state.area("fans")
     if not isinstance(area.get(appid), FanDirectory):  # absent, or a saved state's text (not kept across restarts)
         area[appid] = FanDirectory(appid)
-    return area[appid]
+    fans = area[appid]
+    account = state.accounts.get(appid)
+    for openid, shared in (account.fans.items() if account is not None else ()):
+        known = fans.fans.get(openid)
+        if known is None:
+            info = dict(shared.info or {})
+            fans.add_fan(openid, unionid=str(info.pop("unionid", "") or ""), subscribed=shared.subscribed,
+                         **{k: v for k, v in info.items() if k in _FAN_KEYS})
+        elif (known["subscribe"] == 1) != bool(shared.subscribed):
+            fans.set_subscribed(openid, bool(shared.subscribed))
+    return fans
+
+
+_FAN_KEYS = frozenset({"subscribe_time", "scene", "qr_scene", "qr_scene_str", "remark", "nickname", "sex", "city",
+                       "province", "country"})
 
 
 def _run(call):
