@@ -17,6 +17,9 @@ class FormField:
     required: bool = False
     choices: list[Any] | None = None
     value: Any = None
+    #: the code set (``scrm.sdk.register_labels``) whose labels name the choices, from the field's
+    #: ``json_schema_extra={"labels": "<code set>"}``; without it a choice shows as its value
+    labels: str | None = None
 
 
 def _resolve(schema: dict, prop: dict) -> dict:
@@ -46,6 +49,7 @@ def form_fields(model: type[BaseModel], values: dict[str, Any]) -> list[FormFiel
         fields.append(FormField(
             name=name, label=prop.get("title") or name, kind=kind, help=prop.get("description", ""),
             required=name in required, choices=prop.get("enum"), value=values.get(name, prop.get("default")),
+            labels=prop.get("labels"),
         ))
     return fields
 

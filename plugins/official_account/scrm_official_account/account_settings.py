@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from scrm.sdk import N_
 
 from .accounts import DEFAULT_API_BASE, AccountType, MessageMode
+from .labels import ACCOUNT_TYPE_LABELS, MESSAGE_MODE_LABELS
 
 APPID_RE = re.compile(r"wx[0-9a-f]{16}\Z")
 ORIGINAL_ID_RE = re.compile(r"gh_[0-9a-f]{12}\Z")
@@ -36,13 +37,16 @@ class OfficialAccountSettings(BaseModel):
     original_id: str | None = Field(default=None, title=N_("Original ID"),
                                     description=N_("Account settings → Original ID (gh_ + 12 characters)."))
     account_type: AccountType = Field(default=AccountType.SUBSCRIPTION, title=N_("Account type"),
-                                      description=N_("subscription = subscription account, service = service account."))
+                                      json_schema_extra={"labels": ACCOUNT_TYPE_LABELS},
+                                      description=N_("A service account can send mass messages and template "
+                                                     "messages once WeChat verified it."))
     verified: bool = Field(default=False, title=N_("Verified by WeChat"),
                            description=N_("Mass sends, template messages and QR codes need a verified service "
                                           "account."))
     message_mode: MessageMode = Field(default=MessageMode.SAFE, title=N_("Message encryption mode"),
-                                      description=N_("plain = plaintext, compatible = both, safe = encrypted "
-                                                     "(recommended)."))
+                                      json_schema_extra={"labels": MESSAGE_MODE_LABELS},
+                                      description=N_("The mode chosen on the official account platform; safe mode "
+                                                     "is recommended."))
     app_secret: SecretStr = Field(title=N_("AppSecret"), description=N_("32 letters or digits."))
     token: SecretStr = Field(title=N_("Token"), json_schema_extra=GENERATED,
                              description=N_("3 to 32 letters or digits."))

@@ -8,6 +8,12 @@ from flask_babel import lazy_gettext as _l
 from scrm.sdk import register_labels
 
 MSG_TYPE = "official_account.msg_type"
+ACCOUNT_TYPE_LABELS = "official_account.account_type"
+MESSAGE_MODE_LABELS = "official_account.message_mode"
+
+register_labels(ACCOUNT_TYPE_LABELS, {"subscription": _l("Subscription account"), "service": _l("Service account")})
+register_labels(MESSAGE_MODE_LABELS, {"plain": _l("Plaintext mode"), "compatible": _l("Compatible mode"),
+                                      "safe": _l("Safe mode (encrypted)")})
 
 register_labels(MSG_TYPE, {
     "text": _l("Text"), "image": _l("Image"), "voice": _l("Voice"), "video": _l("Video"),

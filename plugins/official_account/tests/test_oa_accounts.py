@@ -233,3 +233,11 @@ def test_a_wrong_secret_is_raised_without_retry(tenant, oa_sandbox, make_oa_acco
     with pytest.raises(WeChatAPIError) as error:
         oa_client(account).send_custom_message(text_to("oFan1"))
     assert error.value.errcode == 40125 and control.calls(SEND) == []
+
+
+def test_the_form_names_the_account_types_and_message_modes_in_chinese(admin):
+    admin.get("/lang/zh_CN")
+    page = admin.get(f"{BASE}/new").get_data(as_text=True)
+    assert '<option value="subscription" selected>订阅号</option>' in page
+    assert '<option value="service" >服务号</option>' in page
+    assert '<option value="safe" selected>安全模式（推荐）</option>' in page and ">兼容模式<" in page
