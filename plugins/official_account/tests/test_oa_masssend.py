@@ -393,3 +393,28 @@ def test_planned_rows_are_never_sent_one_by_one_by_the_outbound_relay(oa_world, 
     worker.join()
     assert [c for c in oa_world.control.calls() if c["path"].startswith("/cgi-bin/message/")] == []
     assert {r.status for r in rows(db, send).values()} == {DeliveryStatus.QUEUED}
+
+
+def test_deleting_a_mass_send_cancels_its_schedule_and_frees_its_material(oa_world, db):
+    from oa_materials_support import png
+    from scrm_official_account.materials import service as materials
+    from scrm_official_account.materials.models import Material
+
+    from scrm.sdk import ScheduledJob
+
+    add_fans(db, oa_world, 2)
+    assert oa_world.upload("image", png(), "海报.png").status_code == 302
+    fresh(db)
+    [image] = db.exec(select(Material)).all()
+    when = local_now() + timedelta(days=1)
+    assert create(oa_world, msg_type="image", material_image=str(image.id), send_mode="scheduled",
+                  scheduled_date=when.date().isoformat(), scheduled_time="09:30").status_code == 302
+    [send] = sends(db)
+    send_id = send.id
+    assert materials.usages_of(db, oa_world.tenant.id, image) != []
+    assert oa_world.staff.post(oa_world.url(f"/masssend/{send_id}/delete"),
+                               data={"account_id": str(oa_world.account.id)}).status_code == 302
+    assert sends(db) == []
+    assert materials.usages_of(db, oa_world.tenant.id, db.get(Material, image.id)) == []
+    job = db.exec(select(ScheduledJob).where(ScheduledJob.key == service.schedule_key(send_id))).one()
+    assert job.status == "cancelled"
