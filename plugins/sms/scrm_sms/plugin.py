@@ -91,6 +91,12 @@ class SmsPlugin(ChannelPlugin):
         return exclusion_reasons(session, tenant.id, customer_ids, purpose)
 
     @hookimpl
+    def audience_filters(self, tenant):
+        from .audiences import audience_filters
+
+        return audience_filters(tenant)
+
+    @hookimpl
     def timeline_entries(self, tenant, events, session):
         from .timeline import timeline_entries
 

@@ -24,6 +24,7 @@ from scrm.sdk import (
     distinct_values,
 )
 
+from .attribute_filters import attribute_filters
 from .models import BlacklistEntry, Segment, SegmentMember
 
 SECTIONS = ("basic", "member", "tags", "interaction", "behaviour", "purchase")
@@ -185,6 +186,7 @@ def audience_filters(tenant) -> list[FilterType]:
         FilterType("segment", _l("In segment"), _in_segment, "choice", "member", choices=_segment_choices,
                    plugin="members"),
         FilterType("blacklisted", _l("Blacklisted"), _blacklisted, "bool", "member", plugin="members"),
+        *attribute_filters(tenant),
     ]
 
 

@@ -2,8 +2,8 @@
 template needs (filter types grouped by section, the choices of each row).
 
 Form fields: every row posts ``c`` = its index ``i``, then ``c<i>_type``, ``c<i>_negate`` and its values:
-``c<i>_values`` (repeated, choices and yes/no), ``c<i>_text`` (comma-separated), ``c<i>_from`` / ``c<i>_to`` (dates)
-or ``c<i>_min`` / ``c<i>_max`` (numbers). Several values of one row are OR; rows are AND.
+``c<i>_values`` (repeated, choices and yes/no), ``c<i>_text`` (comma-separated), ``c<i>_from`` / ``c<i>_to`` (dates,
+or ``MM-DD`` month and day for ``monthday_range``) or ``c<i>_min`` / ``c<i>_max`` (numbers). Several values of one row are OR; rows are AND.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def parse_condition(form, index: str, types: dict[str, FilterType]) -> dict[str,
     filter_type = types.get(key)
     kind = filter_type.value_kind if filter_type is not None else "choice"
     values: list[Any]
-    if kind == "date_range":
+    if kind in ("date_range", "monthday_range"):
         span = {k: form.get(f"c{index}_{k}", "").strip() for k in ("from", "to")}
         span = {k: v for k, v in span.items() if v}
         values = [span] if span else []
