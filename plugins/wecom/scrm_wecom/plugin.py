@@ -107,6 +107,13 @@ class WeComPlugin(ChannelPlugin):
         return tag_sources(tenant)
 
     @hookimpl
+    def audience_filters(self, tenant):
+        """Friend of, added between, added through live code, in group chat, still a friend or lost (SQL)."""
+        from .audience import filter_types
+
+        return filter_types(tenant)
+
+    @hookimpl
     def customer_panels(self, tenant, customer, user, session):
         from .rules.panels import customer_panels
         from .views.customer_panel import relations_panel

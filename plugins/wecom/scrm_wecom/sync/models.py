@@ -33,6 +33,9 @@ class Follow(TenantScoped, table=True):
         UniqueConstraint("account_id", "external_userid", "userid"),
         Index("ix_wecom_follow_customer", "tenant_id", "customer_id"),
         Index("ix_wecom_follow_employee_status", "tenant_id", "employee_id", "status"),
+        # the audience filters "added between" and "added through live code" (migration wecom_audience_0001)
+        Index("ix_wecom_follow_added", "tenant_id", "added_at", "customer_id"),
+        Index("ix_wecom_follow_state", "tenant_id", "state", "customer_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
