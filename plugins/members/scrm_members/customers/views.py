@@ -10,6 +10,7 @@ with ``step=choose`` to open the action's form, which posts again without it to 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -31,7 +32,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 from werkzeug.datastructures import MultiDict
 
-from scrm.sdk import Customer, Tag, TagGroup
+from scrm.sdk import Customer, CustomerIdentity, IdentityKind, Tag, TagGroup
 from scrm.sdk.web import (
     STAFF,
     audit_action,
@@ -47,13 +48,15 @@ from scrm.sdk.web import (
     tenant_hooks,
 )
 
-from ..segments.tagging import TaggingError, apply_tags, visible_tags
+from ..segments import tag_catalog
+from ..segments.models import TagMeta
+from ..segments.tagging import TaggingError, applicable_tag_ids, apply_tags, visible_tags
 from . import exporting
 from .audience import source_label
 from .blueprint import bp, employee_names, filter_types, int_list, show_mobile
 from .fields import GENDERS
 from .listing import SEARCH_FIELDS, CountLine, count_line, counts, matching_ids, parse_filter, safe_where
-from .transfer import TransferError, transfer_customers
+from .transfer import TransferError, transfer_customers, wecom_friend_ids
 
 PAGE_SIZE = 50
 
@@ -69,6 +72,7 @@ def index():
     line = CountLine(*counts(db(), where)) if exact else count_line(db(), where)
     page = keyset_page(db(), select(Customer).where(where), Customer, request.args.get("after"), limit=PAGE_SIZE)
     owners = employee_names({c.owner_employee_id for c in page.items})
+    shown_ids = [c.id for c in page.items]
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "after"]
     filter_args = [(k, v) for k, v in args if k != "count"]
     return render_template(
@@ -76,7 +80,18 @@ def index():
         show_mobile=show_mobile, genders=GENDERS, source_label=source_label, filter_qs=urlencode(filter_args),
         next_args=urlencode([*args, ("after", page.next_after)]),
         blacklist=("members.segments.blacklist_add" in current_app.view_functions),
+        wecom_friends=wecom_friend_ids(db(), tenant.id, shown_ids), with_channels=channel_identity_ids(shown_ids),
     ), (400 if flt.error else 200)
+
+
+def channel_identity_ids(customer_ids: list[int]) -> set[int]:
+    """Which of ``customer_ids`` have an identity besides their mobile (the row menu offers Delete to the others,
+    as the profile does)."""
+    if not customer_ids:
+        return set()
+    return set(db().exec(select(CustomerIdentity.customer_id).where(
+        CustomerIdentity.tenant_id == current_tenant().id, CustomerIdentity.customer_id.in_(customer_ids),
+        CustomerIdentity.kind != IdentityKind.MOBILE).distinct()))
 
 
 @bp.get("/count")
@@ -127,13 +142,48 @@ class Selection:
         return safe_redirect_target(index + (f"?{self.filter_qs}" if self.filter_qs else ""), index)
 
 
-def _tag_groups() -> list[tuple[str, list[Tag]]]:
-    tags = visible_tags(db(), current_tenant().id, current_membership())
-    groups = {g.id: g.name for g in db().exec(select(TagGroup).where(TagGroup.tenant_id == current_tenant().id))}
-    out: dict[str, list[Tag]] = {}
-    for tag in tags:
-        out.setdefault(groups.get(tag.group_id, ""), []).append(tag)
-    return list(out.items())
+@dataclass
+class TagTab:
+    """One tab of the bulk tagging dialog: its key, its title and its tags by category."""
+
+    key: str
+    title: str
+    groups: list[tuple[str, list[Tag]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(tags) for _name, tags in self.groups)
+
+
+def tag_tabs() -> list[TagTab]:
+    """The dialog's tabs (手动标签 / 企微标签 / 个人标签): manual tags, one tab per enabled plugin's ``TagSource`` (WeCom's
+    appears only where WeCom is enabled), and "personal", the manual tags the signed-in user created. Only the tags
+    the user may see and apply by hand are listed (not automatic tags)."""
+    tenant = current_tenant()
+    applicable = applicable_tag_ids(db(), tenant.id, current_membership())
+    tags = [t for t in visible_tags(db(), tenant.id, current_membership()) if t.id in applicable]
+    groups = {gr.id: gr for gr in db().exec(select(TagGroup).where(TagGroup.tenant_id == tenant.id))}
+    mine = set(db().exec(select(TagMeta.tag_id).where(TagMeta.tenant_id == tenant.id,
+                                                        TagMeta.created_by == g.user.id)))
+
+    def grouped(chosen: list[Tag]) -> list[tuple[str, list[Tag]]]:
+        out: dict[str, list[Tag]] = {}
+        for tag in chosen:
+            group = groups.get(tag.group_id)
+            out.setdefault(group.name if group else "", []).append(tag)
+        return list(out.items())
+
+    def source_of(tag: Tag) -> str:
+        group = groups.get(tag.group_id)
+        return group.source if group else tag.source
+
+    sources = sorted((s for s in tenant_hooks().contribute("tag_sources", tenant=tenant)
+                      if s.source not in tag_catalog.TABS), key=lambda s: (s.order, s.source))
+    tabs = [TagTab("manual", _("Manual tags"), grouped([t for t in tags if source_of(t) == "manual"]))]
+    tabs += [TagTab(s.source, str(s.title), grouped([t for t in tags if source_of(t) == s.source])) for s in sources]
+    tabs.append(TagTab("personal", _("Personal tags"),
+                       grouped([t for t in tags if source_of(t) == "manual" and t.id in mine])))
+    return tabs
 
 
 @bp.post("/bulk/tag")
@@ -142,7 +192,7 @@ def bulk_tag():
     values = request.form
     selection = Selection(values)
     error, status = None, 200
-    chosen = int_list(values.getlist("tag_id"))
+    chosen = list(dict.fromkeys(int_list(values.getlist("tag_id"))))  # a tag listed in two tabs is posted twice
     if not selection.ids:
         error, status = _("Choose at least one customer."), 422
     elif not choosing(values):
@@ -158,8 +208,10 @@ def bulk_tag():
         except TaggingError as exc:
             db().rollback()
             error, status = str(exc), 422
-    return render_template("members/customers/bulk_tag.html", selection=selection, groups=_tag_groups(),
-                           chosen=chosen, error=error), status
+    tabs = tag_tabs()
+    names = {t.id: t.name for tab in tabs for _name, tags in tab.groups for t in tags}
+    return render_template("members/customers/bulk_tag.html", selection=selection, tabs=tabs,
+                           chosen=[(i, names[i]) for i in chosen if i in names], error=error), status
 
 
 @bp.post("/bulk/transfer")

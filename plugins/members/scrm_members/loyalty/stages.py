@@ -93,6 +93,35 @@ def tenant_stages(session: Session, tenant_id: int) -> list[Stage]:
     return list(session.execute(select(Stage).where(Stage.tenant_id == tenant_id).order_by(Stage.ordinal)).scalars())
 
 
+BOARD_PAGE_SIZE = 4  # the manual's board pages "01-04", "05-08" (spec B §2.14)
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of the stage board: its stages, its number, how many pages and stages there are, and its range label
+    ("01-04", "05-05" for a last page with one stage)."""
+
+    stages: list
+    page: int
+    pages: int
+    total: int
+    label: str
+
+
+def board_page(stages: list, raw_page: object) -> BoardPage:
+    """The page ``raw_page`` (1-based, anything unreadable or out of range is the nearest page) of ``stages``."""
+    total = len(stages)
+    pages = max(1, -(-total // BOARD_PAGE_SIZE))
+    try:
+        page = int(str(raw_page))
+    except ValueError:
+        page = 1
+    page = min(max(page, 1), pages)
+    shown = stages[(page - 1) * BOARD_PAGE_SIZE:page * BOARD_PAGE_SIZE]
+    label = f"{(page - 1) * BOARD_PAGE_SIZE + 1:02d}-{(page - 1) * BOARD_PAGE_SIZE + len(shown):02d}" if shown else ""
+    return BoardPage(shown, page, pages, total, label)
+
+
 def get_stage(session: Session, tenant_id: int, stage_id: int) -> Stage | None:
     stage = session.get(Stage, stage_id)
     return stage if stage is not None and stage.tenant_id == tenant_id else None

@@ -25,9 +25,10 @@ from scrm.sdk.web import (
     role_required,
 )
 
-from ..segments.segment_store import get_segment
-from . import products
-from .web import bp, local_time
+from ..segments import segment_store  # a module, not a name: segments and loyalty import each other
+from . import products, segment_orders
+from .periods import yuan
+from .web import bp, customer_url, local_time
 
 STATE = ("pp_name", "pp_category", "pp_sort", "pp_dir", "pp_page")
 
@@ -60,13 +61,29 @@ def _render(tenant_id: int, segment, state: dict[str, str], session) -> str:
 
 
 def segment_panels(tenant, segment, session) -> list[ProfilePanel]:
-    """The group profile's "Preferred products" panel."""
+    """The group profile's "Order list", "Preferred products" and "Coupons" panels (the manual's tabs)."""
     html = _render(tenant.id, segment, _state(request.args), session)
-    return [ProfilePanel(str(_l("Preferred products")), Markup(html), order=20, key="members-products")]
+    scope = customer_visibility()
+    order_page = segment_orders.segment_orders(session, tenant.id, segment.id,
+                                               parse_int(request.args.get("so_page"), 1, low=1), scope=scope)
+    coupons = segment_orders.coupon_use(session, tenant.id, segment.id,
+                                        parse_int(request.args.get("sc_page"), 1, low=1), scope=scope)
+
+    def page_link(name: str, page: int, anchor: str) -> str:
+        args = {k: v for k, v in request.args.items() if k != name}
+        query = urlencode({**args, name: page})
+        return url_for("members.segments.detail", segment_id=segment.id) + "?" + query + "#" + anchor
+
+    helpers = {"yuan": yuan, "local_time": local_time, "customer_url": customer_url, "page_link": page_link}
+    orders_html = render_template("members/loyalty/_segment_orders.html", data=order_page, **helpers)
+    coupons_html = render_template("members/loyalty/_segment_coupons.html", data=coupons, **helpers)
+    return [ProfilePanel(str(_l("Order list")), Markup(orders_html), order=10, key="members-orders"),
+            ProfilePanel(str(_l("Preferred products")), Markup(html), order=20, key="members-products"),
+            ProfilePanel(str(_l("Coupons")), Markup(coupons_html), order=30, key="members-coupons")]
 
 
 def _segment_or_404(segment_id: int):
-    segment = get_segment(db(), current_tenant().id, segment_id)
+    segment = segment_store.get_segment(db(), current_tenant().id, segment_id)
     if segment is None:
         abort(404)
     return segment

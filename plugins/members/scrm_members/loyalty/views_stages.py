@@ -41,8 +41,11 @@ def _editor(rule: dict | None, types: list) -> dict:
 @bp.get("/stages/")
 @role_required(*STAFF)
 def stages_board():
+    """The board shows ``BOARD_PAGE_SIZE`` stage cards at a time ("01-04", "05-08"), with previous / next."""
     tenant = current_tenant()
-    return render_template("members/loyalty/stages.html", stages=stages.tenant_stages(db(), tenant.id),
+    every = stages.tenant_stages(db(), tenant.id)
+    board_page = stages.board_page(every, request.args.get("page"))
+    return render_template("members/loyalty/stages.html", stages=every, shown=board_page.stages, board_page=board_page,
                            figures=stages.board(db(), tenant.id, scope=customer_visibility()), max_stages=stages.MAX_STAGES,
                            master=reminders.settings(db(), tenant.id).master_enabled)
 
