@@ -153,3 +153,34 @@ def test_accounts_and_tenants_kept_apart(app, db, oa, other_tenant, enable_plugi
     assert {r.tenant_id for r in rows} == {account.tenant_id, second.tenant_id}
     customers = {r.tenant_id: db.get(Customer, r.customer_id) for r in rows}
     assert all(c.tenant_id == t for t, c in customers.items())  # One-ID never crosses tenants
+
+
+def test_sandbox_answers_the_documented_error_codes(app, oa):
+    from scrm_official_account.client import OAClient
+
+    from scrm.sdk.wechat import WeChatAPIError
+
+    account, state = oa
+    fans = directory(state, account.external_id)
+    fans.add_fan("o-1")
+
+    def code(path, body=None, **params):
+        with OAClient.for_account(account, app.extensions["scrm"], backoff=()) as client:
+            try:
+                client.post(path, body, **params) if body is not None else client.get(path, **params)
+            except WeChatAPIError as exc:
+                return exc.errcode
+        return 0
+
+    users = [{"openid": "o-1"}] * 101
+    assert code("/cgi-bin/user/info/batchget", {"user_list": users}) == 40032
+    assert code("/cgi-bin/user/info/batchget", {"user_list": users[:100]}) == 0
+    assert code("/cgi-bin/user/get", next_openid="o-unknown") == 40003
+    assert code("/cgi-bin/tags/create", {"tag": {"name": "一" * 11}}) == 45158
+    assert code("/cgi-bin/tags/create", {"tag": {"name": "星标组"}}) == 45157
+    assert code("/cgi-bin/tags/update", {"tag": {"id": 2, "name": "改"}}) == 45058
+    assert code("/cgi-bin/tags/delete", {"tag": {"id": 999}}) == 45159
+    assert code("/cgi-bin/tags/members/batchtagging", {"tagid": 2, "openid_list": ["o-1"] * 51}) == 40032
+    for n in range(100):
+        assert code("/cgi-bin/tags/create", {"tag": {"name": f"t{n}"}}) == 0
+    assert code("/cgi-bin/tags/create", {"tag": {"name": "one more"}}) == 45056
