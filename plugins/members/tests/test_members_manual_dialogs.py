@@ -348,3 +348,102 @@ def test_the_order_list_is_paged(db, members_tenant, add_customer, group):
     assert (first.total, first.pages, len(first.rows)) == (21, 2, 20)
     assert [o.order_no for o, _name in last.rows] == ["N020"] and first.rows[0][0].order_no == "N000"
     assert segment_orders.ORDERS_PAGE_SIZE == 20
+
+
+# --- the dialog in a browser: zh_CN, a 375 px phone, keyboard ------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_tagging_dialog_on_a_phone_in_chinese(chromium, live_server, members_tenant, make_user, add_customer,
+                                                  add_category, add_tag, db):
+    from scrm.sdk.testing import ADMIN_PASSWORD
+
+    boss = make_user("boss@acme.test", members_tenant, role="tenant_admin")
+    vip = add_category(members_tenant, "会员价值")
+    gold, silver = add_tag(vip, "高价值"), add_tag(vip, "潜力客户")
+    mine = add_tag(add_category(members_tenant, "我的标签"), "爱喝奶茶")
+    db.add(TagMeta(tenant_id=members_tenant.id, tag_id=mine.id, created_by=boss.id))
+    db.commit()
+    anna, ben = add_customer(members_tenant, "王芳"), add_customer(members_tenant, "李雷")
+    context = chromium.new_context(base_url=live_server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/login")
+        page.fill("input[name=email]", boss.email)
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto("/lang/zh_CN")
+        page.goto(LIST)
+        page.check(f"input[name=customer_id][value='{anna.id}']")
+        page.check(f"input[name=customer_id][value='{ben.id}']")
+        page.click("[data-testid=bulk-tag]")
+        page.wait_for_selector("[data-testid=tag-tabs]:not([hidden])")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert page.locator("[data-testid=tag-tab-manual]").inner_text().startswith("手动标签")
+        assert page.locator("[data-testid=tag-tab-personal]").inner_text().startswith("个人标签")
+        assert page.locator("[data-testid=tag-tab-wecom]").count() == 0
+        count = page.locator("[data-testid=chosen-count]")
+        assert count.inner_text() == "已选择标签 0 个"
+        page.fill("[data-testid=tag-search]", "潜力")  # the search hides the other tags of the tab
+        assert page.locator("#tag-panel-manual .tag-option:visible").count() == 1
+        page.check(f"#tag-panel-manual input[value='{silver.id}']")
+        assert count.inner_text() == "已选择标签 1 个"
+        page.fill("[data-testid=tag-search]", "")
+        page.check(f"#tag-panel-manual input[value='{mine.id}']")
+        assert count.inner_text() == "已选择标签 2 个"
+        # keyboard: the arrow key moves to the personal tab, where the same tag is already ticked
+        page.focus("[data-testid=tag-tab-manual]")
+        page.keyboard.press("ArrowRight")
+        assert page.locator("[data-testid=tag-tab-personal]").get_attribute("aria-selected") == "true"
+        assert page.locator("#tag-panel-personal").is_visible() and not page.locator("#tag-panel-manual").is_visible()
+        assert page.locator(f"#tag-panel-personal input[value='{mine.id}']").is_checked()
+        page.keyboard.press("Tab")  # into the search box, then a space-toggle in the panel removes the tag
+        page.locator(f"#tag-panel-personal input[value='{mine.id}']").press("Space")
+        assert count.inner_text() == "已选择标签 1 个"
+        assert not page.locator(f"#tag-panel-manual input[value='{mine.id}']").is_checked()
+        page.locator(f"[data-testid=chosen-tags] li[data-tag-id='{silver.id}'] button").click()  # removed in the pane
+        assert count.inner_text() == "已选择标签 0 个"
+        page.locator("[data-testid=tag-tab-manual]").click()
+        page.check(f"#tag-panel-manual input[value='{gold.id}']")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.click("[data-testid=apply-tags]")
+        page.wait_for_url(f"**{LIST}**")
+    finally:
+        context.close()
+    db.commit()
+    links = db.exec(select(CustomerTag.customer_id, CustomerTag.tag_id).where(CustomerTag.tag_id.in_(
+        [gold.id, silver.id, mine.id]))).all()
+    assert sorted(links) == sorted([(anna.id, gold.id), (ben.id, gold.id)])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_stage_board_pages_on_phone_and_desktop(chromium, live_server, members_tenant, make_user, db, width):
+    from scrm.sdk.testing import ADMIN_PASSWORD
+
+    boss = make_user("boss@acme.test", members_tenant, role="tenant_admin")
+    set_ladder(db, members_tenant, 6)
+    context = chromium.new_context(base_url=live_server, viewport={"width": width, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/login")
+        page.fill("input[name=email]", boss.email)
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto("/lang/zh_CN")
+        page.goto("/t/acme/members/stages/")
+        assert page.locator("[data-testid=stage-card]").count() == 4
+        assert page.locator("[data-testid=stage-range]").inner_text() == "01-04"
+        assert "共 6 个阶段" in page.locator("[data-testid=stage-total]").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.click("[data-testid=stage-next]")
+        page.wait_for_url("**page=2")
+        assert page.locator("[data-testid=stage-card]").count() == 2
+        assert page.locator("[data-testid=stage-range]").inner_text() == "05-06"
+        page.click("[data-testid=stage-prev]")
+        page.wait_for_url("**page=1")
+        assert page.locator("[data-testid=stage-range]").inner_text() == "01-04"
+    finally:
+        context.close()

@@ -26,8 +26,8 @@ TAG_CLOUD_SIZE = 30
 # recorded (a message, a follow, a click, a group join ...); the platform's own bookkeeping (plugins "members",
 # "core": created, tagged, transferred, merged) is not activity. Customers without any interaction have no activity
 # status and are left out of the base (the spec's sample: 34 of 93 members in the pie).
-ACTIVITY_BUCKETS = ((30, _l("Active")), (90, _l("Silent")), (180, _l("Dormant")))
-LOST = _l("Lost")
+ACTIVITY_BUCKETS = ((30, _l("Active customers")), (90, _l("Silent customers")), (180, _l("Dormant customers")))
+LOST = _l("Lost customers")
 NOT_ACTIVITY = ("members", "core")
 
 

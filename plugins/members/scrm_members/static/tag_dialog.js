@@ -18,6 +18,7 @@
       var on = t === tab;
       t.setAttribute("aria-selected", on ? "true" : "false");
       t.tabIndex = on ? 0 : -1;
+      t.classList.toggle("primary", on);
     });
     panels.forEach(function (p) { p.hidden = p.id !== tab.getAttribute("aria-controls"); });
     if (focus) { tab.focus(); }
