@@ -58,6 +58,7 @@ register_labels("delivery.reason", {
     "oa_rate_limited": _l("Rate limited by WeChat"),
     "oa_busy": _l("WeChat is busy"),
     "oa_unreachable": _l("WeChat could not be reached"),
+    "oa_mass_row": _l("Part of a mass send: sent with the mass send"),
 })
 
 
@@ -117,6 +118,10 @@ def _failure(exc: WeChatAPIError) -> SendResult:
 def deliver(account: Any, outgoing: Any) -> SendResult:
     message = outgoing.message
     kind = str(message.kind)
+    if "mass_send_id" in (message.payload or {}):
+        # a fan's row of a mass send goes out in the send's one message/mass/send call, never one by one: a second
+        # guard besides the planner's claim on the rows
+        return SendResult.failed("oa_mass_row", "sent by its mass send, not one by one")
     with _client(account) as client:
         try:
             if kind == "template":

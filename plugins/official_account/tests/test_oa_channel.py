@@ -66,6 +66,13 @@ def test_the_sixth_message_after_one_interaction_hits_the_quota(account, plugin)
     assert results[-1].error_code == "oa_window_quota"
 
 
+def test_a_mass_send_row_is_never_sent_one_by_one(account, oa_sandbox, plugin):
+    _, control = oa_sandbox
+    result = plugin.deliver(account, out("oRecent", "text", {"content": "会员日", "mass_send_id": 7}))
+    assert not result.ok and result.error_code == "oa_mass_row" and not result.retryable
+    assert control.sent() == []
+
+
 def test_error_codes_are_mapped():
     assert ERRORS[45015] == ("oa_out_of_window", False) and ERRORS[45047] == ("oa_window_quota", False)
     assert ERRORS[40003][0] == "oa_invalid_openid" and ERRORS[43004][0] == "oa_not_subscribed"
