@@ -274,20 +274,21 @@ def test_quota_is_exact_under_two_concurrent_bulk_sends(app, db, tenant, sms):
     engine = db.get_bind()
     if engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
-    quota.top_up(db, tenant.id, "notification", 5000)
+    tid, account_id = tenant.id, sms.id  # plain values: the threads must not touch the test's session
+    quota.top_up(db, tid, "notification", 5000)
     db.commit()
     ids, errors = [], []
 
     def run(prefix: str, n: int, content: str):
         try:
             with Session(engine, expire_on_commit=False) as s:
-                t = s.get(Tenant, tenant.id)
-                bulk = service.create(s, t, account_id=sms.id, category="notification", signature="星巢生活",
+                t = s.get(Tenant, tid)
+                bulk = service.create(s, t, account_id=account_id, category="notification", signature="星巢生活",
                                       content=content, audience={"mode": "phones", "text": "\n".join(
                                           f"{prefix}{i:08d}" for i in range(n))})
                 s.commit()
                 ids.append(bulk.id)
-                service.dispatch_once(s, bulk.id, tenant.id, wave=None)  # every chunk, at once
+                service.dispatch_once(s, bulk.id, tid, wave=None)  # every chunk, at once
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -305,7 +306,7 @@ def test_quota_is_exact_under_two_concurrent_bulk_sends(app, db, tenant, sms):
     def settle(bulk_id):
         with Session(engine, expire_on_commit=False) as s:
             for _ in range(3):
-                service.dispatch_once(s, bulk_id, tenant.id)
+                service.dispatch_once(s, bulk_id, tid)
 
     threads = [threading.Thread(target=settle, args=(i,)) for i in ids for _ in range(2)]
     for t in threads:
@@ -314,10 +315,10 @@ def test_quota_is_exact_under_two_concurrent_bulk_sends(app, db, tenant, sms):
         t.join(timeout=120)
     db.expire_all()
     bulks = [db.get(SmsBulkSend, i) for i in ids]
-    b = quota.balance(db, tenant.id, "notification")
+    b = quota.balance(db, tid, "notification")
     # 1,800 x 1 segment and 1,500 x 2 segments; every 7th row of each refused and refunded
     expected_sent = (1800 - 1800 // 7) * 1 + (1500 - 1500 // 7) * 2
-    assert all(x.status == "finished" for x in bulks)
+    assert all(x.status == "finished" for x in bulks), [(x.status, x.plan_done, x.pending_count, x.planned) for x in bulks]
     assert b.sent == expected_sent == sum(x.consumed for x in bulks)
     assert b.reserved == 0 and b.available == 5000 - expected_sent and b.purchased == 5000
 
@@ -430,3 +431,34 @@ def test_the_scheduler_enqueues_the_dispatch_at_its_time_not_before(app, db, ten
     scheduler.tick(bus.engine, bus, now=at + timedelta(seconds=1))
     db.expire_all()
     assert db.exec(select(ScheduledJob).where(ScheduledJob.key == key)).one().status == "enqueued"
+
+
+def test_a_members_segment_audience_and_a_blacklisted_member(db, tenant, sms, make_customer):
+    """By a members segment (the members plugin's ``segment`` filter); a blacklisted member gets no marketing SMS
+    and its segment is refunded at settlement."""
+    from scrm_members.segments.models import BlacklistEntry, Segment, SegmentCategory, SegmentMember
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "marketing", 10)
+    category = SegmentCategory(tenant_id=tenant.id, kind="member", name="会员分组")
+    db.add(category)
+    db.flush()
+    segment = Segment(tenant_id=tenant.id, category_id=category.id, name="高价值会员", kind="member", mode="manual")
+    db.add(segment)
+    db.commit()
+    members = [make_customer(tenant, name=f"会员{i}", mobile=f"1330000000{i}") for i in range(3)]
+    for c in members:
+        db.add(SegmentMember(tenant_id=tenant.id, segment_id=segment.id, customer_id=c.id, added_by="manual"))
+    db.add(BlacklistEntry(tenant_id=tenant.id, customer_id=members[0].id, reason="投诉"))
+    db.commit()
+    bulk = _create(db, tenant, sms, category="marketing", content="会员专享：周末全场8折",
+                   audience={"mode": "segment", "segment_id": segment.id})
+    assert bulk.recipients == 3 and bulk.estimated == 3
+    service.dispatch_once(db, bulk.id, tenant.id)
+    rows = _finish_rows(db, bulk)
+    skipped = [r for r in rows if r.status == "skipped"]
+    assert [r.customer_id for r in skipped] == [members[0].id]
+    service.dispatch_once(db, bulk.id, tenant.id)
+    b = quota.balance(db, tenant.id, "marketing")
+    assert (b.available, b.sent, b.reserved) == (8, 2, 0)

@@ -72,7 +72,8 @@ def test_concurrent_reservations_never_overdraw(app, db, tenant):
     engine = db.get_bind()
     if engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer)")
-    quota.top_up(db, tenant.id, "marketing", 1000)
+    tid = tenant.id  # a plain value: the threads must not touch the test's session
+    quota.top_up(db, tid, "marketing", 1000)
     db.commit()
     got = []
     lock = threading.Lock()
@@ -81,7 +82,7 @@ def test_concurrent_reservations_never_overdraw(app, db, tenant):
         for _ in range(40):
             with Session(engine) as s:
                 try:
-                    quota.reserve(s, tenant.id, "marketing", 7)
+                    quota.reserve(s, tid, "marketing", 7)
                     s.commit()
                     with lock:
                         got.append(7)
