@@ -209,3 +209,25 @@ def test_no_wecom_filter_while_wecom_is_disabled(db, platform, tenant, other_ten
     assert not KEYS & {f.key for f in types_of(db, platform, tenant)}
     assert KEYS <= {f.key for f in types_of(db, platform, other_tenant)}
     assert {f.section for f in types_of(db, platform, other_tenant) if f.key in KEYS} == {"interaction"}
+
+
+def test_the_members_condition_editor_offers_and_counts_them_in_chinese(db, platform, acme, enable_plugins, make_user,
+                                                                         login, client):
+    """End to end through the members plugin's editor: the types and their choices in Chinese, a live estimate."""
+    enable_plugins(acme.tenant, "members")
+    login(make_user("operator@acme.test", acme.tenant, role="operator"))
+    zh = {"Accept-Language": "zh-CN"}
+    page = client.get("/t/acme/members/segments/new", headers=zh).get_data(as_text=True)
+    assert all(word in page for word in ("企微好友（所属员工）", "添加好友时间", "通过渠道活码添加", "所在群聊",
+                                         "企微好友状态")), page[:300]
+    row = client.get("/t/acme/members/conditions/row?i=0&c0_type=wecom_friend_status", headers=zh)
+    assert "仍是好友" in row.get_data(as_text=True) and "已流失（不再是好友）" in row.get_data(as_text=True)
+    row = client.get("/t/acme/members/conditions/row?i=0&c0_type=wecom_in_group_chat", headers=zh)
+    assert "任意群聊" in row.get_data(as_text=True) and "vip" in row.get_data(as_text=True)
+    html = client.post("/t/acme/members/conditions/estimate",
+                       data={"c": ["0"], "c0_type": "wecom_friend_status", "c0_values": ["lost"]}).get_data(as_text=True)
+    assert "Estimated: 2 customers" in html, html[:500]
+    week = {"c": ["0", "1"], "c0_type": "wecom_added_between", "c0_from": "2026-12-01", "c0_to": "2026-12-05",
+            "c1_type": "wecom_friend_of", "c1_values": [str(acme.employees["lisi"])]}
+    html = client.post("/t/acme/members/conditions/estimate", data=week).get_data(as_text=True)
+    assert "Estimated: 1 customers" in html, html[:500]  # bob
