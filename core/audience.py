@@ -87,13 +87,17 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
         filter_type = types.get(key)
         if filter_type is None:
             raise AudienceError(Message(N_("condition %(index)s: unknown type '%(type)s'"), {"index": index, "type": key}))
+        # a plugin's condition by its label when the page translated it (``translated_filter_types``), else by its key
+        # (core labels are message ids, English until translated)
+        label = filter_type.label
+        name = label if filter_type.plugin and isinstance(label, str) and label else key
         values = condition.get("values")
         if not isinstance(values, list) or not values:
             raise AudienceError(Message(N_("condition %(index)s (%(type)s): choose at least one value"),
-                                       {"index": index, "type": key}))
+                                       {"index": index, "type": name}))
         if not storable(values):
             raise AudienceError(Message(N_("condition %(index)s (%(type)s): a number is too large or not finite"),
-                                       {"index": index, "type": key}))
+                                       {"index": index, "type": name}))
         try:
             clause = filter_type.compile(values, ctx)
             if filter_type.customer_ids is not None and not condition.get("negate"):
@@ -101,7 +105,7 @@ def compile_audience(tenant_id: int, tree: dict[str, Any], filter_types: Iterabl
                 continue
         except (TypeError, ValueError, OverflowError) as exc:
             raise AudienceError(Message(N_("condition %(index)s (%(type)s): %(error)s"),
-                                       {"index": index, "type": key, "error": str(exc)})) from exc
+                                       {"index": index, "type": name, "error": str(exc)})) from exc
         clauses.append(not_(clause) if condition.get("negate") else clause)
     if len(id_sets) >= INTERSECT_FROM:
         clauses.append(Customer.id.in_(intersect(*(ids for _clause, ids in id_sets))))

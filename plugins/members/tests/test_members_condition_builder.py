@@ -205,3 +205,13 @@ def test_estimates_never_cross_tenants(client, db, staff, members_tenant, other_
     html = client.post("/t/acme/members/conditions/estimate", data=form).get_data(as_text=True)
     assert "Estimated: 1 customers" in html
     assert count(db, other_tenant, ("gender", [2]), ("age", [{"min": 18}])) == 4
+
+
+def test_the_editor_explains_a_bad_condition_in_chinese(client, staff, members_tenant):
+    form = {"c": ["0"], "c0_type": "age", "c0_min": "40", "c0_max": "20"}
+    html = client.post("/t/acme/members/conditions/estimate", data=form,
+                       headers={"Accept-Language": "zh-CN", "HX-Request": "true"}).get_data(as_text=True)
+    assert "条件 1（年龄（岁））：最小值 40 大于最大值 20" in html, html
+    empty = client.post("/t/acme/members/conditions/estimate", data={"c": ["0"], "c0_type": "nickname"},
+                        headers={"Accept-Language": "zh-CN", "HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-testid="estimate-error"' in empty and "昵称包含" in empty, empty

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, not_, or_, select, true
 
@@ -36,7 +37,7 @@ TRUE_VALUES = ("1", "true", "yes", "on")
 def _days(value: Any) -> int:
     days = str(value).strip()
     if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
-        raise ValueError(f"give a number of days from 1 to {MAX_DAYS}")
+        raise ValueError(gettext("give a number of days from 1 to %(max)s", max=MAX_DAYS))
     return int(days)
 
 

@@ -17,9 +17,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal_column, or_
+from sqlalchemy import Float, String, and_, cast, func, literal_column, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import object_session
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from scrm.sdk import Customer, FilterType, local_today, use_zone
@@ -46,14 +49,53 @@ def tenant_today(tenant) -> Callable[[], date]:
     return today
 
 
+ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+class json_text(FunctionElement):  # noqa: N801 (an SQL function)
+    """``customer.attributes ->> 'key'`` (PostgreSQL) / ``json_extract(customer.attributes, '$."key"')`` (SQLite),
+    the key written inline: the expression indexes of migration ``members_audience_0001`` match it literally
+    (SQLAlchemy's JSON access binds the key as a parameter, which no expression index matches)."""
+
+    type = String()
+    inherit_cache = True
+    name = "json_text"
+
+
+@compiles(json_text, "postgresql")
+def _json_text_pg(element, compiler, **kw):
+    column, key, _path = list(element.clauses)
+    return f"({compiler.process(column, **kw)} ->> {compiler.process(key, **kw)})"
+
+
+@compiles(json_text)
+def _json_text_default(element, compiler, **kw):
+    column, _key, path = list(element.clauses)
+    return f"json_extract({compiler.process(column, **kw)}, {compiler.process(path, **kw)})"
+
+
+def attribute(key: str) -> Any:
+    """The text of ``Customer.attributes[key]`` (a JSON document's text for lists). The key is checked and written
+    as literal SQL text, which is also part of the statement cache key."""
+    if not ATTRIBUTE_KEY.match(key):
+        raise ValueError(f"'{key}' is not an attribute key")
+    return json_text(Customer.attributes, literal_column(f"'{key}'"), literal_column(f"'$.\"{key}\"'"))
+
+
+def refused(message: str, **params: Any) -> ValueError:
+    """A ValueError whose text is ``message`` in the user's language (English outside a request); the audience
+    compiler shows it as the condition's error."""
+    return ValueError(gettext(message, **params))
+
+
 def _text(key: str) -> Any:
-    return Customer.attributes[key].as_string()
+    return attribute(key)
 
 
 def _clean_texts(values: list[Any]) -> list[str]:
     texts = [str(v).strip() for v in values if not isinstance(v, dict) and str(v).strip()]
     if not texts:
-        raise ValueError("enter at least one value")
+        raise refused("enter at least one value")
     return texts
 
 
@@ -74,7 +116,7 @@ def _gender(values: list[Any], ctx) -> Any:
     for value in values:
         code = int(value)
         if code not in GENDERS:
-            raise ValueError(f"unknown gender {value!r}")
+            raise refused("unknown gender %(value)s", value=value)
         genders.add(code)
     return Customer.gender.in_(sorted(genders))
 
@@ -96,7 +138,7 @@ def _nickname(values: list[Any], ctx) -> Any:
 
 def _region(values: list[Any], ctx) -> Any:
     """The region (a cascade path such as 广东/深圳, stored as a JSON list) contains any of the words."""
-    return or_(*[_json_contains(Customer.attributes["region"].as_string(), word) for word in _clean_texts(values)])
+    return or_(*[_json_contains(attribute("region"), word) for word in _clean_texts(values)])
 
 
 # -- birthday and age --------------------------------------------------------------------------------------------------
@@ -106,36 +148,34 @@ def month_day(raw: Any) -> str:
     """``"MM-DD"`` checked (29 February allowed), else ValueError."""
     match = MONTH_DAY.match(str(raw or "").strip())
     if not match:
-        raise ValueError(f"'{raw}' is not a month and day (MM-DD)")
+        raise refused("'%(value)s' is not a month and day (MM-DD)", value=raw)
     month, day = int(match.group(1)), int(match.group(2))
     try:
         date(2000, month, day)  # a leap year: 02-29 is a birthday
     except ValueError as exc:
-        raise ValueError(f"'{raw}' is not a month and day (MM-DD)") from exc
+        raise refused("'%(value)s' is not a month and day (MM-DD)", value=raw) from exc
     return f"{month:02d}-{day:02d}"
 
 
-def _born(key: str = BIRTHDAY) -> Any:
-    """The birthday as stored (``YYYY-MM-DD``) and a guard that it is one."""
-    text = _text(key)
-    return text, func.length(text) == 10
+#: sorts before every stored date and month/day and after "": the guard that a value is there at all
+PRESENT = "0"
 
 
 def monthday_window(start: str, end: str, key: str = BIRTHDAY) -> Any:
     """Birthdays whose month/day is within ``start``..``end`` (both inclusive); ``start`` after ``end`` wraps
-    around the new year (12-20 .. 01-10)."""
-    text, valid = _born(key)
-    md = func.substr(text, 6, 5)
+    around the new year (12-20 .. 01-10). Only ranges on ``substr(birthday, 6, 5)``, so index
+    ``ix_members_customer_birthday_md`` answers them (an empty or missing birthday sorts below every bound)."""
+    md = func.substr(_text(key), literal_column("6"), literal_column("5"))  # inline: the index expression matches
     if start <= end:
-        return and_(valid, md >= start, md <= end)
-    return and_(valid, or_(md >= start, md <= end))
+        return and_(md >= start, md <= end)
+    return or_(md >= start, and_(md >= PRESENT, md <= end))
 
 
 def _birthday_range(values: list[Any], ctx) -> Any:
     windows = []
     for value in values:
         if not isinstance(value, dict) or not (value.get("from") or value.get("to")):
-            raise ValueError("a birthday range is {'from': 'MM-DD', 'to': 'MM-DD'}")
+            raise refused("a birthday range needs a start or an end (MM-DD)")
         start = month_day(value.get("from") or "01-01")
         end = month_day(value.get("to") or "12-31")
         windows.append(monthday_window(start, end))
@@ -146,8 +186,7 @@ def birthday_within_days(today: date, days: int) -> Any:
     """Birthdays from today to ``days`` days ahead (0 = today). A 29 February birthday counts in a window that
     covers 28 February to 1 March of a common year, since it sorts between them."""
     if days >= 365:
-        text, valid = _born()
-        return valid
+        return _text(BIRTHDAY) >= PRESENT
     end = today + timedelta(days=days)
     return monthday_window(today.strftime("%m-%d"), end.strftime("%m-%d"))
 
@@ -159,9 +198,9 @@ def _whole_days(values: list[Any], low: int, high: int, what: str) -> list[int]:
         try:
             number = int(str(raw).strip())
         except ValueError as exc:
-            raise ValueError(f"{what}: '{raw}' is not a whole number") from exc
+            raise refused("'%(value)s' is not a whole number", value=raw) from exc
         if not low <= number <= high:
-            raise ValueError(f"{what}: {number} is not between {low} and {high}")
+            raise refused("%(value)s is not between %(low)s and %(high)s", value=number, low=low, high=high)
         out.append(number)
     return out
 
@@ -182,12 +221,11 @@ def age_cutoff(today: date, years: int) -> str:
 
 def age_between(today: date, low: int | None, high: int | None, key: str = BIRTHDAY) -> Any:
     """Whole years since the birthday within ``low``..``high`` (inclusive) on ``today``."""
-    text, valid = _born(key)
-    parts = [valid]
+    text = _text(key)
+    # one range on the birthday text (index ix_members_customer_birthday); "" and missing birthdays fall below it
+    parts = [text > age_cutoff(today, high + 1) if high is not None else text >= PRESENT]
     if low is not None:
         parts.append(text <= age_cutoff(today, low))
-    if high is not None:
-        parts.append(text > age_cutoff(today, high + 1))
     return and_(*parts)
 
 
@@ -201,9 +239,9 @@ def _bound(value: dict, key: str, low: int, high: int, what: str) -> int | None:
         try:
             raw = int(str(raw).strip())
         except ValueError as exc:
-            raise ValueError(f"{what}: '{raw}' is not a whole number") from exc
+            raise refused("'%(value)s' is not a whole number", value=raw) from exc
     if not low <= raw <= high:
-        raise ValueError(f"{what}: {raw} is not between {low} and {high}")
+        raise refused("%(value)s is not between %(low)s and %(high)s", value=raw, low=low, high=high)
     return raw
 
 
@@ -213,12 +251,12 @@ def _age(today: Callable[[], date]) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise ValueError("an age range is {'min': N, 'max': N}")
+                raise refused("an age range needs a minimum or a maximum")
             low, high = _bound(value, "min", 0, MAX_AGE, "age"), _bound(value, "max", 0, MAX_AGE, "age")
             if low is None and high is None:
-                raise ValueError("an age range needs a minimum or a maximum")
+                raise refused("an age range needs a minimum or a maximum")
             if low is not None and high is not None and low > high:
-                raise ValueError(f"age: the minimum {low} is above the maximum {high}")
+                raise refused("the minimum %(low)s is above the maximum %(high)s", low=low, high=high)
             ranges.append(age_between(day, low, high))
         return or_(*ranges)
 
@@ -234,7 +272,7 @@ def _number(raw: Any, what: str) -> float | None:
     try:
         return float(raw)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what}: '{raw}' is not a number") from exc
+        raise refused("'%(value)s' is not a number", value=raw) from exc
 
 
 def _field_text_contains(key: str) -> Callable:
@@ -256,14 +294,14 @@ def _field_number(key: str) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise ValueError("a number range is {'min': N, 'max': N}")
+                raise refused("a number range needs a minimum or a maximum")
             low, high = _number(value.get("min"), "minimum"), _number(value.get("max"), "maximum")
             if low is None and high is None:
-                raise ValueError("a number range needs a minimum or a maximum")
+                raise refused("a number range needs a minimum or a maximum")
             if low is not None and high is not None and low > high:
-                raise ValueError(f"the minimum {low:g} is above the maximum {high:g}")
-            number = Customer.attributes[key].as_float()
-            parts = [number.is_not(None)]
+                raise refused("the minimum %(low)s is above the maximum %(high)s", low=f"{low:g}", high=f"{high:g}")
+            number = cast(attribute(key), Float)  # a missing value is NULL: no comparison holds
+            parts = []
             if low is not None:
                 parts.append(number >= low)
             if high is not None:
@@ -277,7 +315,10 @@ def _field_number(key: str) -> Callable:
 def _iso_day(raw: Any) -> str | None:
     if raw in (None, ""):
         return None
-    return date.fromisoformat(str(raw).strip()[:10]).isoformat()
+    try:
+        return date.fromisoformat(str(raw).strip()[:10]).isoformat()
+    except ValueError as exc:
+        raise refused("'%(value)s' is not a date (YYYY-MM-DD)", value=raw) from exc
 
 
 def _field_date(key: str) -> Callable:
@@ -285,16 +326,14 @@ def _field_date(key: str) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise ValueError("a date range is {'from': 'YYYY-MM-DD', 'to': 'YYYY-MM-DD'}")
+                raise refused("a date range needs a start or an end")
             start, end = _iso_day(value.get("from")), _iso_day(value.get("to"))
             if start is None and end is None:
-                raise ValueError("a date range needs 'from' or 'to'")
+                raise refused("a date range needs a start or an end")
             if start and end and start > end:
-                raise ValueError(f"the start {start} is after the end {end}")
-            text, valid = _born(key)
-            parts = [valid]
-            if start:
-                parts.append(text >= start)
+                raise refused("the start %(start)s is after the end %(end)s", start=start, end=end)
+            text = _text(key)
+            parts = [text >= (start or PRESENT)]
             if end:
                 parts.append(text <= end)
             ranges.append(and_(*parts))
@@ -308,7 +347,7 @@ def _field_options(key: str, multi: bool, options: list[str]) -> Callable:
         chosen = _clean_texts(values)
         unknown = [v for v in chosen if v not in options]
         if unknown:
-            raise ValueError(f"'{unknown[0]}' is not an option of the field")
+            raise refused("'%(value)s' is not an option of the field", value=unknown[0])
         text = _text(key)
         if not multi:
             return text.in_(chosen)
@@ -354,7 +393,7 @@ def custom_field_types(session: Session, tenant_id: int) -> list[FilterType]:
 
 def _cascade(key: str) -> Callable:
     def compile_(values: list[Any], ctx) -> Any:
-        return or_(*[_json_contains(Customer.attributes[key].as_string(), w) for w in _clean_texts(values)])
+        return or_(*[_json_contains(attribute(key), w) for w in _clean_texts(values)])
 
     return compile_
 
