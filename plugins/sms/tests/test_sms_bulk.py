@@ -462,3 +462,18 @@ def test_a_members_segment_audience_and_a_blacklisted_member(db, tenant, sms, ma
     service.dispatch_once(db, bulk.id, tenant.id)
     b = quota.balance(db, tenant.id, "marketing")
     assert (b.available, b.sent, b.reserved) == (8, 2, 0)
+
+
+def test_at_most_10000_pasted_numbers(db, tenant, sms):
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+
+    quota.top_up(db, tenant.id, "notification", 20_000)
+    db.commit()
+    numbers = [f"1{3 + i // 10**9 % 7}{i:09d}" for i in range(10_001)]
+    with pytest.raises(BulkError) as err:
+        _create(db, tenant, sms, audience={"mode": "phones", "text": "\n".join(numbers)})
+    db.rollback()
+    assert err.value.code == "INVALID_INPUT" and quota.remaining(db, tenant.id, "notification") == 20_000
+    bulk = _create(db, tenant, sms, audience={"mode": "phones", "text": "\n".join(numbers[:10_000])})
+    assert bulk.recipients == 10_000
