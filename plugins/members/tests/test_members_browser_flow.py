@@ -122,7 +122,9 @@ def test_operator_tags_a_new_customer_segments_it_and_sees_the_dashboard_count_i
     page.click("[data-testid=bulk-tag]")
     bulk_form = page.locator("[data-testid=bulk-tag-form]")
     assert bulk_form.locator("[data-testid=selected-count]").inner_text().startswith("1 ")
-    bulk_form.locator(f"input[name=tag_id][value='{tag_id}']").check()
+    # the tag is in the manual tab and, created by this user, in the personal tab too: tick it in the open tab
+    bulk_form.locator(f"#tag-panel-manual input[name=tag_id][value='{tag_id}']").check()
+    assert bulk_form.locator("[data-testid=chosen-count]").inner_text() == "Selected tags: 1"
     bulk_form.locator("button[type=submit]").click()
     page.wait_for_selector(".flash-success")
     page.click(f"[data-testid=customer-list] tr[data-customer-id='{customer_id}'] a >> nth=0")
