@@ -61,7 +61,7 @@ class FilterType:
     #: a message id (core, ``N_``) or a lazy string (plugins); the host shows it translated (``hostapp.labels``)
     label: str
     compile: Callable[[list[Any], AudienceContext], ColumnElement[bool]]
-    value_kind: str = "choice"  # choice | text | date_range | number_range | bool
+    value_kind: str = "choice"  # choice | text | date_range | monthday_range (MM-DD from/to) | number_range | bool
     section: str = "basic"
     choices: Callable[[Session, int], list[tuple[Any, str]]] | None = None
     plugin: str = ""

@@ -173,6 +173,7 @@ def test_a_segment_built_in_the_editor_counts_the_right_customers(app, client, d
         estimate = client.post("/t/acme/members/conditions/estimate", data=form, headers={"X-CSRFToken": token})
         assert 'data-testid="estimate-count"' in estimate.get_data(as_text=True)
         assert "Estimated: 3 customers" in estimate.get_data(as_text=True)
+        assert "Basic attributes (2)" in estimate.get_data(as_text=True)  # conditions per builder section
         bad = client.post("/t/acme/members/conditions/estimate", headers={"X-CSRFToken": token},
                           data={**form, "c1_type": "age", "c1_min": "40", "c1_max": "20"})
         assert bad.status_code == 422 and "above the maximum" in bad.get_data(as_text=True)
@@ -185,6 +186,9 @@ def test_a_segment_built_in_the_editor_counts_the_right_customers(app, client, d
     members = set(db.exec(select(SegmentMember.customer_id).where(SegmentMember.segment_id == segment.id)))
     db.commit()
     assert members == {w.id for w in women} and segment.member_count == 3
+    edit = client.get(f"/t/acme/members/segments/{segment.id}/edit").get_data(as_text=True)
+    assert 'hx-trigger="load, change' in edit  # a saved rule shows its count when the editor opens
+    assert 'hx-trigger="load' not in client.get("/t/acme/members/segments/new").get_data(as_text=True)
 
 
 def test_the_editor_offers_the_new_widgets_in_chinese(client, staff, members_tenant):

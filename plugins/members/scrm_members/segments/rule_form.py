@@ -102,6 +102,19 @@ def grouped_types(types: list[FilterType]) -> list[tuple[str, list[FilterType]]]
             for s in sorted(sections, key=lambda s: (order.get(s, len(order)), s))]
 
 
+def section_counts(rule: dict[str, Any] | None, types: list[FilterType]) -> list[tuple[str, int]]:
+    """How many conditions of ``rule`` each builder section holds ("基本属性 (2)"), in the sections' order."""
+    by_key = {f.key: f for f in types}
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    counts: dict[str, int] = {}
+    for condition in rule_conditions(rule):
+        filter_type = by_key.get(condition.get("type"))
+        if filter_type is not None:
+            counts[filter_type.section] = counts.get(filter_type.section, 0) + 1
+    return [(str(SECTION_LABELS.get(s, s)), counts[s])
+            for s in sorted(counts, key=lambda s: (order.get(s, len(order)), s))]
+
+
 def make_row(session: Session, tenant_id: int, index: int, condition: dict[str, Any], types: list[FilterType],
              visible_tag_ids: set[int] | None) -> Row:
     filter_type = next((f for f in types if f.key == condition.get("type")), None)

@@ -21,7 +21,7 @@ from scrm.sdk.web import (
 )
 
 from .audiences import estimate, tenant_filter_types, validate_rule
-from .rule_form import editor_rows, grouped_types, make_row, parse_rule
+from .rule_form import editor_rows, grouped_types, make_row, parse_rule, section_counts
 from .tagging import visible_tags
 
 bp = Blueprint("segments", __name__)
@@ -106,5 +106,5 @@ def estimate_rule():
         status = 200 if request.headers.get("HX-Request") else 422
         return render_template("members/segments/_estimate.html", error=message), status
     count = estimate(db(), current_tenant().id, rule, types, customer_visibility())
-    return render_template("members/segments/_estimate.html", count=count)
+    return render_template("members/segments/_estimate.html", count=count, sections=section_counts(rule, types))
 
