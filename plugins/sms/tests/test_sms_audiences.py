@@ -86,10 +86,15 @@ def test_unsubscribed_matches_the_mobile_on_the_list(db, tenant, other_tenant, m
     assert count(db, other_tenant, "sms_unsubscribed", ["true"]) == 1
 
 
-@pytest.mark.parametrize("value", ["0", str(MAX_DAYS + 1), "seven", "-1", ""])
+@pytest.mark.parametrize("value", ["0", "366", "seven", "-1", ""])
 def test_bad_day_counts_are_refused(db, tenant, value):
-    with pytest.raises(AudienceError, match=f"from 1 to {MAX_DAYS}|at least one value"):
+    with pytest.raises(AudienceError, match="from 1 to 365|at least one value"):
         count(db, tenant, "sms_received_within", [value] if value else [])
+
+
+def test_a_year_is_the_longest_window(db, tenant):
+    assert MAX_DAYS == 365
+    assert count(db, tenant, "sms_clicked_within", ["365"]) == 0  # accepted
 
 
 def test_the_hook_contributes_the_conditions_when_sms_is_enabled(app, db, tenant, enable_plugins):
