@@ -208,22 +208,21 @@ def test_share_rules(app, db, oa, client_of, tenant):
     from scrm_official_account.share.models import ShareHelp, ShareReward
 
     account, state = oa
-    hooks = app.extensions["scrm"].hooks(db, tenant)
     for openid in ("o-sharer", "o-f1", "o-f2", "o-f3"):
         directory(state, account.external_id).add_fan(openid)
     sharer = _follow(db, account, "o-sharer")
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), hooks=hooks, base_url=BASE)
+    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
     assert participant.short_url and "/s/" in participant.short_url
-    assert service.join(db, campaign, sharer, client_of(account), hooks=hooks, base_url=BASE).id == participant.id
+    assert service.join(db, campaign, sharer, client_of(account), base_url=BASE).id == participant.id
     with pytest.raises(service.ShareError, match="self_help"):
-        service.record_help(db, participant, sharer, hooks=hooks)
+        service.record_help(db, participant, sharer)
     f1 = _follow(db, account, "o-f1")
-    service.record_help(db, participant, f1, hooks=hooks)
+    service.record_help(db, participant, f1)
     with pytest.raises(service.ShareError, match="already_helped"):
-        service.record_help(db, participant, f1, hooks=hooks)
+        service.record_help(db, participant, f1)
     visitor = _follow(db, account, "o-f2", subscribed=False)
-    pending = service.record_help(db, participant, visitor, hooks=hooks)
+    pending = service.record_help(db, participant, visitor)
     assert pending.valid is False
     db.refresh(participant)
     assert participant.valid_helps == 1 and service.statistics(db, campaign)["valid_helps"] == 1
@@ -245,12 +244,11 @@ def test_share_without_follow_requirement_counts_at_once(app, db, oa, client_of,
     from scrm_official_account.share import service
 
     account, state = oa
-    hooks = app.extensions["scrm"].hooks(db, tenant)
     directory(state, account.external_id).add_fan("o-s")
     sharer = _follow(db, account, "o-s")
     campaign = _campaign(db, account, require_follow=False)
-    participant = service.join(db, campaign, sharer, client_of(account), hooks=hooks, base_url=BASE)
-    help_row = service.record_help(db, participant, _follow(db, account, "o-v", subscribed=False), hooks=hooks)
+    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
+    help_row = service.record_help(db, participant, _follow(db, account, "o-v", subscribed=False))
     assert help_row.valid is True
 
 
@@ -259,12 +257,11 @@ def test_share_help_through_the_sharers_qr_code_events(app, db, oa, client_of, t
     from scrm_official_account.share.models import ShareHelp
 
     account, state = oa
-    hooks = app.extensions["scrm"].hooks(db, tenant)
     for openid in ("o-s", "o-new"):
         directory(state, account.external_id).add_fan(openid)
     sharer = _follow(db, account, "o-s")
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), hooks=hooks, base_url=BASE)
+    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
     db.commit()
     from test_oa_fans_events_pages import fire_event
 
@@ -289,26 +286,31 @@ def test_share_campaign_validation_and_period(app, db, oa):
     assert service.is_running(campaign) is False
 
 
-def test_blacklisted_customers_cannot_share_or_help(app, db, oa, client_of, tenant, monkeypatch):
+def test_blacklisted_customers_cannot_share_or_help(app, db, oa, client_of, tenant, enable_plugins):
+    """Share-for-gift is a task fission: the members blacklist refuses it while its task-fission switch is on."""
+    from scrm_members.segments import blacklist
     from scrm_official_account.share import service
 
+    enable_plugins(tenant, "members")
     account, state = oa
-    for openid in ("o-s", "o-black"):
+    for openid in ("o-s", "o-black", "o-friend"):
         directory(state, account.external_id).add_fan(openid)
     sharer = _follow(db, account, "o-s")
     black = _follow(db, account, "o-black")
-
-    class Hooks:
-        def decide(self, name, **kwargs):
-            assert kwargs["purpose"] == "share_gift"
-            return "blacklisted" if kwargs["customer_id"] == black.customer_id else None
-
+    friend = _follow(db, account, "o-friend")
+    blacklist.add(db, tenant.id, [black.customer_id], "刷单", None)
+    db.commit()
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), hooks=Hooks(), base_url=BASE)
+    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
     with pytest.raises(service.ShareError, match="excluded"):
-        service.record_help(db, participant, black, hooks=Hooks())
+        service.record_help(db, participant, black)
     with pytest.raises(service.ShareError, match="excluded"):
-        service.join(db, campaign, black, client_of(account), hooks=Hooks(), base_url=BASE)
+        service.join(db, campaign, black, client_of(account), base_url=BASE)
+    service.record_help(db, participant, friend)  # others still help
+    values = {name: True for name in blacklist.RULE_FIELDS} | {"task_fission": False}
+    blacklist.save_rules(db, tenant.id, values, None)  # the switch off: the blacklisted fan may join
+    db.commit()
+    assert service.join(db, campaign, black, client_of(account), base_url=BASE).fan_id == black.id
 
 
 def test_share_pages_and_isolation(app, db, oa, tenant, other_tenant, enable_plugins, oa_admin):

@@ -8,7 +8,7 @@ Rules (each tested):
 * with ``require_follow`` (the default) a help counts only once the friend follows the account: a help by a visitor
   waits (``valid`` false) and counts when the follow event arrives; switched off, every help counts at once;
 * only valid help counts: ``valid_helps`` and every statistic read valid rows only;
-* customers the exclusion hooks refuse for ``share_gift`` (the blacklist) can neither share nor help;
+* customers the participation rules refuse for a task fission (the blacklist) can neither share nor help;
 * the campaign counts helps only between its start and end;
 * reaching a tier's threshold records one reward per (sharer, tier) and tells the sharer through the outbound path
   (``send_message``, a customer-service text within the 48-hour window); when that message cannot go out the reward
@@ -26,7 +26,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from scrm.sdk import ChannelAccount, OutboundError, OutboundMessage, Tenant, send_message, utcnow
+from scrm.sdk import (
+    ChannelAccount,
+    OutboundError,
+    OutboundMessage,
+    participation,
+    send_message,
+    utcnow,
+)
 
 from ..fans.models import Fan
 from .models import ShareCampaign, ShareHelp, ShareParticipant, ShareReward
@@ -94,25 +101,15 @@ def is_running(campaign: ShareCampaign, at: datetime | None = None) -> bool:
     return campaign.status == "active" and campaign.starts_at <= at < campaign.ends_at
 
 
-def _excluded(session: Session, tenant_id: int, customer_id: int | None, hooks: Any) -> str | None:
-    if customer_id is None or hooks is None:
+def _excluded(session: Session, tenant_id: int, customer_id: int | None) -> str | None:
+    """Why the customer may not take part: share-for-gift is a task fission (members-2 §4.6), refused for
+    blacklisted customers while the brand's task-fission switch is on (``scrm.sdk.participation``)."""
+    if customer_id is None:
         return None
-    return hooks.decide("customer_exclusion_reason", tenant=session.get(Tenant, tenant_id), customer_id=customer_id,
-                        purpose=PURPOSE, session=session)
+    return participation.refusal(session, tenant_id, customer_id, participation.TASK_FISSION)
 
 
-def _hooks(session: Session, tenant_id: int) -> Any:
-    from scrm.sdk import current_bus
-
-    try:
-        platform = current_bus().platform
-    except Exception:  # noqa: BLE001  (no bus: no plugin objects, as in a bare script)
-        return None
-    tenant = session.get(Tenant, tenant_id)
-    return platform.hooks(session, tenant) if tenant is not None else None
-
-
-def join(session: Session, campaign: ShareCampaign, fan: Fan, client: Any, *, hooks: Any = None,
+def join(session: Session, campaign: ShareCampaign, fan: Fan, client: Any, *,
          base_url: str | None = None) -> ShareParticipant:
     """The fan's participation (created once): a personal code, its parameter QR code and a short link to it."""
     existing = session.execute(select(ShareParticipant).where(
@@ -125,8 +122,7 @@ def join(session: Session, campaign: ShareCampaign, fan: Fan, client: Any, *, ho
         raise ShareError("not_running")
     if not fan.subscribed:
         raise ShareError("sharer_not_following")
-    hooks = hooks if hooks is not None else _hooks(session, campaign.tenant_id)
-    if _excluded(session, campaign.tenant_id, fan.customer_id, hooks):
+    if _excluded(session, campaign.tenant_id, fan.customer_id):
         raise ShareError("excluded")
     code = secrets.token_hex(6)
     participant = ShareParticipant(tenant_id=campaign.tenant_id, campaign_id=campaign.id, fan_id=fan.id, code=code)
@@ -160,8 +156,8 @@ def participant_by_scene(session: Session, account: ChannelAccount, scene: str) 
     return row
 
 
-def record_help(session: Session, participant: ShareParticipant, helper: Fan, at: datetime | None = None, *,
-                hooks: Any = None) -> ShareHelp:
+def record_help(session: Session, participant: ShareParticipant, helper: Fan,
+                at: datetime | None = None) -> ShareHelp:
     """A friend's help for ``participant`` (raises :class:`ShareError` with the rule it breaks)."""
     at = at or utcnow()
     campaign = session.get(ShareCampaign, participant.campaign_id)
@@ -173,9 +169,8 @@ def record_help(session: Session, participant: ShareParticipant, helper: Fan, at
         raise ShareError("not_running")
     if helper.openid == sharer.openid or (helper.customer_id is not None and helper.customer_id == sharer.customer_id):
         raise ShareError("self_help")
-    hooks = hooks if hooks is not None else _hooks(session, campaign.tenant_id)
-    if _excluded(session, campaign.tenant_id, helper.customer_id, hooks) or \
-            _excluded(session, campaign.tenant_id, sharer.customer_id, hooks):
+    if _excluded(session, campaign.tenant_id, helper.customer_id) or \
+            _excluded(session, campaign.tenant_id, sharer.customer_id):
         raise ShareError("excluded")
     valid = helper.subscribed or not campaign.require_follow
     help_row = ShareHelp(tenant_id=campaign.tenant_id, campaign_id=campaign.id, participant_id=participant.id,

@@ -21,7 +21,6 @@ from scrm.sdk.web import (
     db,
     platform,
     role_required,
-    tenant_hooks,
 )
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -148,7 +147,7 @@ def join(campaign_id: int):
     account = find_account(db(), campaign.tenant_id, campaign.account_id) or abort(404)
     try:
         with OAClient.for_account(account, platform(), backoff=(0.5,)) as client:
-            participant = service.join(db(), campaign, fan, client, hooks=tenant_hooks())
+            participant = service.join(db(), campaign, fan, client)
     except service.ShareError as exc:
         db().rollback()
         flash(str(ERRORS.get(str(exc), exc)), "error")
