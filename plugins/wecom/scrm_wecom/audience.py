@@ -185,9 +185,8 @@ def _status_choices(session: Session, tenant_id: int) -> list[tuple[Any, str]]:
 
 def filter_types(tenant) -> list[FilterType]:
     """The WeCom filter types for ``tenant`` (its time zone fixes the days of "added between")."""
-    with use_zone(getattr(tenant, "timezone", None)) as tz:
-        pass
-    added, added_ids = _added_between(tz)
+    with use_zone(getattr(tenant, "timezone", None)) as tz:  # the tenant's zone (Asia/Shanghai when unset or unknown)
+        added, added_ids = _added_between(tz)
     return [
         FilterType("wecom_friend_of", _l("WeCom friend of"), _friend_of, "choice", SECTION,
                    choices=_employee_choices, plugin="wecom", customer_ids=_friend_of_ids),
