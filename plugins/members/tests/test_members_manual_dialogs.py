@@ -409,6 +409,15 @@ def test_the_tagging_dialog_on_a_phone_in_chinese(chromium, live_server, members
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.click("[data-testid=apply-tags]")
         page.wait_for_url(f"**{LIST}**")
+        # the row menu (CSRF on in the live server): 更多 → 打标签 opens the dialog for that one customer
+        menu = page.locator(f"tr[data-customer-id='{ben.id}'] [data-testid=row-more]")
+        menu.locator("summary").click()
+        assert menu.locator("[data-testid=row-delete]").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        menu.locator("[data-testid=row-tag]").click()
+        page.wait_for_selector("[data-testid=bulk-tag-form]")
+        assert page.locator("input[type=hidden][name=customer_id]").count() == 1
+        assert page.locator("input[type=hidden][name=customer_id]").get_attribute("value") == str(ben.id)
     finally:
         context.close()
     db.commit()
