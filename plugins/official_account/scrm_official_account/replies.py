@@ -23,10 +23,8 @@ processing job publishes). The callback waits for the handlers at most :data:`RE
 
 A handler that raises is logged and skipped (the next one is asked).
 
-Handlers run on every inbound message: read what changes rarely through :func:`cached` (a per-process memo with a
-time to live, 2 s by default, the platform's convention for hot paths: ``scrm.core.memo``) instead of asking the
-database each time, e.g. ``cached(("autoreply", account_id), lambda: load(...))``; forget it with :func:`forget`
-after a change in this process (other processes see it within the TTL).
+Handlers run on every inbound message: read what changes rarely from a cache (the auto-reply rules keep a compiled
+matcher per account, checked against a revision in the platform cache) instead of asking the database each time.
 """
 
 from __future__ import annotations
@@ -215,34 +213,6 @@ def compute_reply(ctx: ReplyContext) -> Reply | None:
         if reply is not None:
             return reply
     return None
-
-
-CACHE_TTL = 2.0
-_cache: dict[Any, tuple[Any, float]] = {}
-_cache_lock = threading.Lock()
-
-
-def cached(key: Any, load: Callable[[], Any], ttl: float = CACHE_TTL) -> Any:
-    """``load()`` at most once per ``ttl`` seconds per ``key`` in this process (thread-safe, bounded)."""
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    value = load()
-    with _cache_lock:
-        if len(_cache) >= 4096:
-            _cache.clear()
-        _cache[key] = (value, now + ttl)
-    return value
-
-
-def forget(key: Any = None) -> None:
-    """Drop ``key`` from :func:`cached` (everything when None)."""
-    with _cache_lock:
-        if key is None:
-            _cache.clear()
-        else:
-            _cache.pop(key, None)
 
 
 _executor: tuple[int, ThreadPoolExecutor] | None = None

@@ -313,16 +313,6 @@ def test_the_reply_budget_leaves_room_within_wechats_five_seconds():
     assert replies_module.REPLY_BUDGET <= 4.0
 
 
-def test_the_reply_cache_loads_once_per_ttl_and_forgets_on_demand():
-    calls = []
-    load = lambda: calls.append(1) or len(calls)  # noqa: E731
-    assert replies_module.cached(("t", 1), load, ttl=60) == 1
-    assert replies_module.cached(("t", 1), load, ttl=60) == 1
-    replies_module.forget(("t", 1))
-    assert replies_module.cached(("t", 1), load, ttl=60) == 2
-    assert replies_module.cached(("t", 2), load, ttl=0) == 3 and replies_module.cached(("t", 2), load, ttl=0) == 4
-
-
 def test_tenants_are_kept_apart_at_the_gateway_and_in_processing(client, db, tenant, other_tenant, enable_plugins,
                                                                  make_oa_account, fire):
     """Both tenants registered the same AppID (allowed: accounts are per tenant) with different Tokens: a callback
