@@ -164,7 +164,7 @@ PRESENT = "0"
 def monthday_window(start: str, end: str, key: str = BIRTHDAY) -> Any:
     """Birthdays whose month/day is within ``start``..``end`` (both inclusive); ``start`` after ``end`` wraps
     around the new year (12-20 .. 01-10). Only ranges on ``substr(birthday, 6, 5)``, so index
-    ``ix_members_customer_birthday_md`` answers them (an empty or missing birthday sorts below every bound)."""
+    ``ix_members_customer_birthday_md_partial`` answers them (an empty or missing birthday sorts below every bound)."""
     md = func.substr(_text(key), literal_column("6"), literal_column("5"))  # inline: the index expression matches
     if start <= end:
         return and_(md >= start, md <= end)
@@ -222,7 +222,7 @@ def age_cutoff(today: date, years: int) -> str:
 def age_between(today: date, low: int | None, high: int | None, key: str = BIRTHDAY) -> Any:
     """Whole years since the birthday within ``low``..``high`` (inclusive) on ``today``."""
     text = _text(key)
-    # one range on the birthday text (index ix_members_customer_birthday); "" and missing birthdays fall below it
+    # one range on the birthday text (index ix_members_customer_birthday_partial); "" and missing birthdays fall below it
     parts = [text > age_cutoff(today, high + 1) if high is not None else text >= PRESENT]
     if low is not None:
         parts.append(text <= age_cutoff(today, low))

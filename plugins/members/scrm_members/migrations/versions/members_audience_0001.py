@@ -2,7 +2,10 @@
 
 The age and "birthday between" conditions compare ``customer.attributes ->> 'birthday'`` (``YYYY-MM-DD`` text) and
 its month/day ``substr(..., 6, 5)``; the condition compiler writes both expressions with the key and the positions
-inline (``scrm_members.segments.attribute_filters.attribute``), so these indexes match them literally.
+inline (``scrm_members.segments.attribute_filters.attribute``), so these indexes match them literally. They are
+partial on live customers (``merged_into_id IS NULL``), the condition every audience carries; like the core's other
+expression indexes they exist in migrations only (suffix ``_partial``: the models cannot declare them for both
+dialects).
 
 Revision ID: members_audience_0001
 Revises:
@@ -22,8 +25,8 @@ BIRTHDAY = {
     'sqlite': "json_extract(attributes, '$.\"birthday\"')",
 }
 INDEXES = (
-    ('ix_members_customer_birthday', '{b}'),
-    ('ix_members_customer_birthday_md', 'substr({b}, 6, 5)'),
+    ('ix_members_customer_birthday_partial', '{b}'),
+    ('ix_members_customer_birthday_md_partial', 'substr({b}, 6, 5)'),
 )
 
 
@@ -32,7 +35,8 @@ def upgrade() -> None:
     if birthday is None:
         return
     for name, expression in INDEXES:
-        op.execute(f"CREATE INDEX {name} ON customer (tenant_id, {expression.format(b=birthday)})")
+        op.execute(f"CREATE INDEX {name} ON customer (tenant_id, {expression.format(b=birthday)}) "
+                   "WHERE merged_into_id IS NULL")
 
 
 def downgrade() -> None:
