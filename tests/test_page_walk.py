@@ -146,6 +146,8 @@ def _row_ids(app) -> dict[str, Any]:
         busiest_chat = session.exec(select(GroupMember.group_chat_id).where(GroupMember.tenant_id == tid)
                                     .group_by(GroupMember.group_chat_id).order_by(func.count().desc())).first()
         return {
+            **_official_account_ids(session, tid),
+            **_sms_ids(session, tid),
             "tenant": "demo",
             "customer_id": befriended or _first_id(session, Customer, tid, Customer.merged_into_id.is_(None)),
             "field_id": _first_id(session, CustomField, tid),
@@ -169,6 +171,47 @@ def _row_ids(app) -> dict[str, Any]:
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
         }
+
+
+def _official_account_ids(session, tid: int) -> dict[Any, Any]:
+    from scrm_official_account.autoreply.models import KeywordRule
+    from scrm_official_account.fans.models import Fan, FanSyncRun
+    from scrm_official_account.masssend.models import MassSend
+    from scrm_official_account.materials.models import Material
+    from scrm_official_account.menus.models import CONDITIONAL, Menu
+    from scrm_official_account.messages.models import Conversation, QuickReply
+    from scrm_official_account.share.models import ShareCampaign
+
+    latest = session.exec(select(Conversation).where(Conversation.tenant_id == tid)
+                          .order_by(Conversation.last_inbound_at.desc())).first()
+    news = session.exec(select(Material.id).where(Material.tenant_id == tid, Material.kind == "news")).first()
+    return {
+        "rule_id": _first_id(session, KeywordRule, tid),
+        "fan_id": _first_id(session, Fan, tid),
+        ("official_account.fans.run_progress", "run_id"): _first_id(session, FanSyncRun, tid),
+        "mass_send_id": _first_id(session, MassSend, tid),
+        "material_id": _first_id(session, Material, tid),
+        ("official_account.materials.news_edit", "material_id"): news,
+        "menu_id": _first_id(session, Menu, tid, Menu.kind == CONDITIONAL),
+        ("official_account.messages.conversation", "account_id"): latest.account_id if latest else None,
+        "openid": latest.openid if latest else None,
+        "script_id": _first_id(session, QuickReply, tid),
+        "campaign_id": _first_id(session, ShareCampaign, tid),
+    }
+
+
+def _sms_ids(session, tid: int) -> dict[Any, Any]:
+    from scrm_sms.bulk.models import SmsBulkSend
+    from scrm_sms.optout.models import SmsUnsubscribe
+    from scrm_sms.signatures.models import SmsSignature
+    from scrm_sms.smstemplates.models import SmsTemplate
+
+    return {
+        "bulk_id": _first_id(session, SmsBulkSend, tid),
+        "template_id": _first_id(session, SmsTemplate, tid),
+        "signature_id": _first_id(session, SmsSignature, tid),
+        ("sms.optout.remove", "row_id"): _first_id(session, SmsUnsubscribe, tid),
+    }
 
 
 def _choices(app, rule, argument: str, ids: dict[str, Any]) -> list[Any]:
