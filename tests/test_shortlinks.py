@@ -299,3 +299,24 @@ def test_a_personalised_batch_that_hits_an_existing_code_is_drawn_again(db, tena
     db.refresh(link)
     assert link.recipients == 3
     assert shortlinks.resolve(db, "Aa1Bb2Cc") is None  # the refused batch left nothing behind
+
+
+def test_a_recipients_personalised_link_is_found_through_its_index(db, tenant):
+    """The deliver-time lookup of a recipient's personalised link (link, recipient) has its own index (migration
+    0014_core); on PostgreSQL the planner uses it."""
+    from sqlalchemy import inspect, text
+
+    indexes = {tuple(ix["column_names"]) for ix in inspect(db.get_bind()).get_indexes("short_link_recipient")}
+    assert ("link_id", "recipient") in indexes
+    link = shortlinks.create(db, tenant.id, "https://m.example.com/a")
+    shortlinks.create_many_personalised(db, link, [f"1380000{i:04d}" for i in range(50)])
+    db.commit()
+    found = shortlinks.recipient_stats(db, tenant.id, link.id, "13800000042")
+    assert found is not None and found.recipient == "13800000042"
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in db.execute(text(
+            "EXPLAIN SELECT id FROM short_link_recipient WHERE link_id = :l AND recipient = :r"),
+            {"l": link.id, "r": "13800000042"}))
+        db.rollback()
+        assert "ix_short_link_recipient_lookup" in plan, plan

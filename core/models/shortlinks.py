@@ -45,7 +45,9 @@ class ShortLinkRecipient(TenantScoped, table=True):
     """A personalised link: its own 8-character code, the recipient it was sent to, its click counter."""
 
     __tablename__ = "short_link_recipient"
-    __table_args__ = (Index("ix_short_link_recipient_link", "link_id", "first_clicked_at"),)
+    __table_args__ = (Index("ix_short_link_recipient_link", "link_id", "first_clicked_at"),
+                      # the deliver-time lookup of a recipient's personalised link (migration 0014_core)
+                      Index("ix_short_link_recipient_lookup", "link_id", "recipient"))
     id: int | None = Field(default=None, primary_key=True)
     link_id: int = Field(foreign_key="short_link.id", ondelete="CASCADE")
     code: str = Field(max_length=8, unique=True)

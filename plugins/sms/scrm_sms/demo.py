@@ -1,7 +1,8 @@
 """The SMS part of the demo brand (``demo_data`` of ``scrm demo``), entirely against the SMS sandbox:
 
 1. the brand's SMS accounts on both vendors' sandboxes, wired both ways, with the sign name and templates approved
-   there, and a few unsubscribed numbers (``scrm_sms.demo_support``);
+   there (the sign name also filed and approved on each account: bulk sends use only approved signatures), and a
+   few unsubscribed numbers (``scrm_sms.demo_support``);
 2. prepaid quota bought as packages (短信充值: 充值记录 rows and the audit log);
 3. a finished marketing bulk send (短信群发) from the approved system template 直播开播提醒 to the customers of one
    of the brand's tags: planned through the channel kit, sent to the sandbox, the delivery reports pushed back to the
@@ -19,7 +20,7 @@ import time
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from scrm.sdk import Customer, CustomerTag, Tag
+from scrm.sdk import Customer, CustomerTag, Tag, utcnow
 
 from . import demo_support
 from .bulk import service as bulk_service
@@ -41,11 +42,29 @@ def seed_demo(tenant, session: Session, demo) -> None:
     base = demo.serve()
     sandbox = demo.sandbox_url("sms")
     account = demo_support.demo_account(session, tenant.id, sandbox, base, "aliyun")
-    demo_support.demo_account(session, tenant.id, sandbox, base, "tencent")
+    backup = demo_support.demo_account(session, tenant.id, sandbox, base, "tencent")
+    for row in (account, backup):
+        _approved_signature(session, tenant.id, row.id)
     demo_support.seed_unsubscribes(session, tenant.id, account.id)
     session.commit()
     _top_up(session, tenant.id)
     _bulk_send(tenant, session, demo, account, base)
+
+
+def _approved_signature(session: Session, tenant_id: int, account_id: int) -> None:
+    """The brand's sign name filed on the account and approved (the sandbox approved it): bulk sends may use only an
+    approved signature of their account."""
+    from .signatures.models import APPROVED, SmsSignature
+
+    if session.exec(select(SmsSignature).where(SmsSignature.tenant_id == tenant_id,
+                                               SmsSignature.account_id == account_id,
+                                               SmsSignature.text == demo_support.DEMO_SIGN)).first() is None:
+        now = utcnow()
+        session.add(SmsSignature(tenant_id=tenant_id, account_id=account_id, text=demo_support.DEMO_SIGN,
+                                 source="company", remark="品牌官方短信签名", status=APPROVED,
+                                 provider_ref=demo_support.DEMO_SIGN, submitted_at=now, reviewed_at=now,
+                                 created_by=CREATOR))
+    session.commit()
 
 
 def _top_up(session: Session, tenant_id: int) -> None:

@@ -40,3 +40,13 @@ class SandboxControl:
             {"code": TEMPLATE[provider], "name": "发货通知", "content": TEMPLATE_CONTENT[provider]},
             {"code": TEXT_TEMPLATE[provider], "name": "通用文本", "content": TEXT_CONTENT[provider],
              "category": "marketing"}]})
+
+
+def approve_signature(db, tenant_id: int, account_id: int, text: str = SIGN):
+    """An approved signature ``text`` on the account (what the review would leave): bulk sends use only these."""
+    from scrm_sms.signatures.models import APPROVED, SmsSignature
+
+    row = SmsSignature(tenant_id=tenant_id, account_id=account_id, text=text, status=APPROVED, provider_ref=text)
+    db.add(row)
+    db.commit()
+    return row

@@ -12,8 +12,12 @@ from sqlmodel import Session, func, select
 
 @pytest.fixture
 def sms(app, db, tenant, enable_plugins, make_channel_account):
+    from sms_testkit import approve_signature
+
     enable_plugins(tenant, "members", "sms")
-    return make_channel_account(tenant, "sms", name="阿里云短信", config={"rate_limit": 50})
+    account = make_channel_account(tenant, "sms", name="阿里云短信", config={"rate_limit": 50})
+    approve_signature(db, tenant.id, account.id, "星巢生活")
+    return account
 
 
 def _create(db, tenant, account, **kw):
@@ -477,3 +481,124 @@ def test_at_most_10000_pasted_numbers(db, tenant, sms):
     assert err.value.code == "INVALID_INPUT" and quota.remaining(db, tenant.id, "notification") == 20_000
     bulk = _create(db, tenant, sms, audience={"mode": "phones", "text": "\n".join(numbers[:10_000])})
     assert bulk.recipients == 10_000
+
+
+def test_only_a_signature_approved_on_the_account_can_be_sent(db, tenant, other_tenant, sms, make_channel_account,
+                                                              enable_plugins):
+    """Spec 2.2 / 3.9 (marketing rules A.10): a send picks only an approved signature of its account; pending,
+    rejected, unknown, another account's or another brand's signature is refused and nothing is written."""
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+    from scrm_sms.signatures.models import SmsSignature
+    from sms_testkit import approve_signature
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    for text, status in (("待审签名", "pending"), ("驳回签名", "rejected")):
+        db.add(SmsSignature(tenant_id=tenant.id, account_id=sms.id, text=text, status=status))
+    db.commit()
+    second = make_channel_account(tenant, "sms", name="腾讯云短信", config={})
+    approve_signature(db, tenant.id, second.id, "别号签名")
+    enable_plugins(other_tenant, "sms")
+    theirs = make_channel_account(other_tenant, "sms", name="别家短信", config={})
+    approve_signature(db, other_tenant.id, theirs.id, "别家签名")
+    before = _counts(db, tenant.id)
+    for text in ("待审签名", "驳回签名", "随便写的", "别号签名", "别家签名"):
+        with pytest.raises(BulkError) as err:
+            _create(db, tenant, sms, signature=text)
+        db.rollback()
+        assert (err.value.code, err.value.field) == ("SIGNATURE_NOT_APPROVED", "signature"), text
+        assert "approved" in err.value.message
+    assert _counts(db, tenant.id) == before
+    assert _create(db, tenant, sms, signature="星巢生活").signature == "星巢生活"
+    assert _create(db, tenant, second, signature="别号签名").signature == "别号签名"
+
+
+def test_the_signature_limit_is_the_tenants_setting_20_by_default(db, tenant, sms):
+    """Spec 2.2: a signature of at most 20 characters (the tenant's setting ``signature_max_length`` may change it,
+    within 2..30); a longer approved signature is refused too."""
+    from scrm_sms import content as rules
+    from scrm_sms.bulk.service import BulkError
+    from scrm_sms.quota import service as quota
+    from sms_testkit import approve_signature
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    db.commit()
+    for n in (20, 21):
+        approve_signature(db, tenant.id, sms.id, "签" * n)
+    assert _create(db, tenant, sms, signature="签" * 20).signature == "签" * 20  # the limit itself passes
+    with pytest.raises(BulkError) as err:
+        _create(db, tenant, sms, signature="签" * 21)
+    db.rollback()
+    assert (err.value.code, err.value.field) == ("INVALID_INPUT", "signature")
+    assert rules.signature_limit(None) == 20
+    limit = rules.signature_limit({"signature_max_length": 25})
+    assert _create(db, tenant, sms, signature="签" * 21, signature_max=limit).signature == "签" * 21
+
+
+def test_settlement_reads_the_ledger_by_task_ref_equality(db, tenant, sms, make_customer):
+    """The dispatcher's settlement counts the send's rows with ``task_ref IN (...)`` (the ledger's
+    ``(tenant_id, task_ref)`` index; a LIKE prefix cannot use it on PostgreSQL), and still finds every class the
+    planner can give (a customer renamed after the confirmation may reach a longer class)."""
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+    from sqlalchemy import event
+
+    quota.top_up(db, tenant.id, "notification", 100)
+    db.commit()
+    long_name = make_customer(tenant, name="小", mobile="13800000009")
+    bulk = _create(db, tenant, sms, content="${customer_nickname}您好，积分即将到期。",
+                   audience={"mode": "phones", "text": "13800000009"})
+    assert set(bulk.classes) == {"1"}
+    long_name.name = "很" * 60  # renamed after the confirmation: a 2-segment recipient
+    db.add(long_name)
+    db.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if "message_delivery" in statement:
+            statements.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        counts = service.ledger_counts(db, bulk)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert counts == {}
+    assert statements and all(" LIKE " not in s.upper() for s in statements), statements
+    assert any("task_ref IN" in s for s in statements), statements
+    assert service.task_ref(bulk.id, 2) in service.task_refs(bulk)
+    service.dispatch_once(db, bulk.id, tenant.id, wave=None)
+    db.refresh(bulk)
+    counts = service.ledger_counts(db, bulk)
+    assert set(counts) == {1} and service.tally(counts).pending == 1  # pasted: the name read at confirmation
+
+
+def test_settlement_query_uses_the_ledger_index_on_postgresql(db, tenant, sms):
+    from scrm_sms.bulk import service
+    from scrm_sms.quota import service as quota
+    from sqlalchemy import text
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the plan of PostgreSQL")
+    quota.top_up(db, tenant.id, "notification", 100)
+    db.commit()
+    bulk = _create(db, tenant, sms)
+    captured = []
+    real = db.execute
+
+    def capture(statement, *args, **kwargs):
+        if "message_delivery" in str(statement):
+            captured.append(statement)
+        return real(statement, *args, **kwargs)
+
+    db.execute = capture
+    try:
+        service.ledger_counts(db, bulk)
+    finally:
+        del db.execute
+    sql = captured[0].compile(db.get_bind(), compile_kwargs={"literal_binds": True})
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(r[0] for r in db.execute(text(f"EXPLAIN {sql}")))
+    db.rollback()
+    assert "ix_delivery_task" in plan and "task_ref" in plan.split("Index Cond", 1)[-1], plan

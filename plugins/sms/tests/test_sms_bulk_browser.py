@@ -18,7 +18,10 @@ def test_the_bulk_form_on_a_phone_in_chinese(page, app, db, tenant, enable_plugi
     from sqlmodel import select
 
     enable_plugins(tenant, "members", "sms")
-    make_channel_account(tenant, "sms", name="阿里云短信", config={})
+    from sms_testkit import approve_signature
+
+    account = make_channel_account(tenant, "sms", name="阿里云短信", config={})
+    approve_signature(db, tenant.id, account.id, "星巢生活")
     quota.top_up(db, tenant.id, "notification", 100)
     db.commit()
     user = make_user("ops@acme.test", tenant, role="operator")
@@ -37,7 +40,7 @@ def test_the_bulk_form_on_a_phone_in_chinese(page, app, db, tenant, enable_plugi
         assert page.is_visible("textarea[name=phones]") and not page.is_visible("select[name=tag_ids]")
         page.fill("textarea[name=phones]", "13800000001\n13800000002\n13800000001\n123")
         page.select_option("select[name=category]", "notification")
-        page.fill("input[name=signature]", "星巢生活")
+        page.select_option("select[name=signature]", "星巢生活")  # only approved signatures are offered
         page.fill("textarea[name=content]", "您" * 65)
         from playwright.sync_api import expect
 

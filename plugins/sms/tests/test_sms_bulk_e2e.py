@@ -26,6 +26,9 @@ def _wait(predicate, timeout=20.0):
 def brand(app, db, tenant, sms_account, enable_plugins, make_customer, sandbox_control):
     enable_plugins(tenant, "members")
     account = sms_account(tenant, "aliyun")
+    from sms_testkit import approve_signature
+
+    approve_signature(db, tenant.id, account.id, SIGN)  # bulk sends use only approved signatures
     from scrm_sms.quota.models import SmsQuota
     from sqlmodel import delete
 

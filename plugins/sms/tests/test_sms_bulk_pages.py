@@ -39,9 +39,12 @@ def csrf_off_afterwards(app):
 
 
 @pytest.fixture
-def ops(tenant, enable_plugins, make_channel_account, make_user, login, client):
+def ops(db, tenant, enable_plugins, make_channel_account, make_user, login, client):
     enable_plugins(tenant, "members", "sms")
     account = make_channel_account(tenant, "sms", name="阿里云短信", config={})
+    from sms_testkit import approve_signature
+
+    approve_signature(db, tenant.id, account.id, "星巢生活")
     login(make_user("ops@acme.test", tenant, role="operator"))
     client.get("/lang/zh_CN")
     return CsrfClient(client, f"/t/{tenant.slug}/sms"), account
@@ -152,3 +155,27 @@ def test_other_tenants_see_nothing(db, tenant, other_tenant, ops, enable_plugins
     assert response.status_code == 400 and _bulks(db, other_tenant.id) == 0
     db.refresh(bulk)
     assert bulk.status == "scheduled"
+
+
+def test_the_form_offers_only_approved_signatures_and_refuses_others(db, tenant, ops):
+    """Spec 2.2 / 3.9: the signature is a select of the account's approved signatures; a pending or typed one is
+    refused with a clear message and nothing is written."""
+    from scrm_sms.quota import service as quota
+    from scrm_sms.signatures.models import SmsSignature
+
+    web, account = ops
+    db.add(SmsSignature(tenant_id=tenant.id, account_id=account.id, text="待审签名", status="pending"))
+    quota.top_up(db, tenant.id, "marketing", 10)
+    db.commit()
+    form = web.get("/bulk/new").get_data(as_text=True)
+    assert '<select name="signature"' in form and 'input name="signature"' not in form
+    assert f'<option value="星巢生活" data-account="{account.id}" selected>' in form
+    assert "待审签名" not in form
+    base = {"account_id": str(account.id), "category": "marketing", "mode": "phones", "phones": "13800000001",
+            "content": "周末会员日全场8折", "send_mode": "now"}
+    for text in ("待审签名", "随便写的"):
+        response = web.post("/bulk/new", {**base, "signature": text})
+        assert response.status_code == 400
+        assert "请选择该短信账号下已审核通过的签名" in response.get_data(as_text=True)
+    assert _bulks(db, tenant.id) == 0 and quota.remaining(db, tenant.id, "marketing") == 10
+    assert web.post("/bulk/new", {**base, "signature": "星巢生活"}).status_code == 302

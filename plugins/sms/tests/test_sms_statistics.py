@@ -148,11 +148,13 @@ def test_acceptance_24_a_bulk_send_settles_into_the_statistics(page, db, tenant,
     """A bulk send to N recipients through the bulk service: the balance drops and sent rises by the billed count,
     the push record shows total / delivered, delivered + failed <= estimated, the success details and the export
     list exactly the delivered recipients."""
+    from sms_testkit import approve_signature
     from sqlmodel import select
 
     from scrm.sdk import advance_delivery
 
     account = make_channel_account(tenant, "sms", name="阿里云短信", config={"rate_limit": 50})
+    approve_signature(db, tenant.id, account.id, "茶语时光")
     quota.top_up(db, tenant.id, "marketing", 100)
     db.commit()
     numbers = [f"1390000{i:04d}" for i in range(6)]

@@ -260,9 +260,13 @@ def create(session: Session, tenant: Tenant, *, account_id: int, category: str, 
            audience: dict[str, Any], send_at: datetime | None = None, template_id: int | None = None,
            user_id: int | None = None, creator_name: str = "", employee_name: str = "",
            link_url: str | None = None, public_base: str | None = None,
-           signature_max: int = rules.SIGNATURE_HARD_MAX) -> SmsBulkSend:
+           signature_max: int = rules.SIGNATURE_MAX) -> SmsBulkSend:
     """Validate, measure, reserve the quota and schedule the dispatch, in the caller's transaction; ``BulkError``
-    with nothing written otherwise. ``audience`` for pasted numbers is ``{"mode": "phones", "text": "..."}``."""
+    with nothing written otherwise. ``audience`` for pasted numbers is ``{"mode": "phones", "text": "..."}``.
+
+    ``signature`` must be a signature approved on the account (spec 2.2 / 3.9: only approved signatures are usable,
+    ``SIGNATURE_NOT_APPROVED`` otherwise) and within ``signature_max`` characters: the tenant's limit
+    (``content.signature_limit`` of the plugin settings; the pages pass it), 20 by default."""
     account = session.get(ChannelAccount, account_id) if account_id else None
     if account is None or account.tenant_id != tenant.id or account.plugin != "sms" or not account.active:
         raise BulkError("INVALID_INPUT", _l("Choose an active SMS account."), "account_id")
@@ -276,6 +280,7 @@ def create(session: Session, tenant: Tenant, *, account_id: int, category: str, 
 
         issue = check.errors[0]
         raise BulkError("INVALID_INPUT", translate(issue.message), issue.field)
+    signature = _check_signature(session, tenant.id, account.id, signature)
     mode = audience.get("mode")
     if mode not in MODES:
         raise BulkError("INVALID_INPUT", _l("Choose the audience."), "mode")
@@ -367,6 +372,18 @@ def _check_template(session: Session, tenant_id: int, template_id: int):
     if row is None:
         raise BulkError("TEMPLATE_NOT_APPROVED", _l("Only an approved template can be sent."), "template_id")
     return row
+
+
+def _check_signature(session: Session, tenant_id: int, account_id: int, text: str) -> str:
+    """The approved signature ``text`` of the account, as filed; ``SIGNATURE_NOT_APPROVED`` otherwise (spec 2.2,
+    3.9: a pending, rejected, unknown or other account's signature cannot be sent)."""
+    from ..signatures.service import approved_text
+
+    row = approved_text(session, tenant_id, account_id, text)
+    if row is None:
+        raise BulkError("SIGNATURE_NOT_APPROVED",
+                        _l("Choose a signature approved on this SMS account."), "signature")
+    return row.text
 
 
 def _count_template_use(session: Session, tenant_id: int, template_id: int) -> None:
@@ -485,15 +502,33 @@ ACCEPTED = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 ENDED_UNSENT = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 
 
+#: the longest a customer's name can be on the wire: 100 characters (``Customer.name``), each at most 2 UTF-16 units
+NAME_WIRE_MAX = 200
+
+
+def task_refs(bulk: SmsBulkSend) -> list[str]:
+    """Every task ref the send's ledger rows can carry: one per segment class the planner can give a recipient (the
+    measured classes, and with the nickname variable every class up to the longest name's), so the settlement reads
+    the ledger by equality on its ``(tenant_id, task_ref)`` index (a ``LIKE`` prefix cannot use it on PostgreSQL)."""
+    classes = {int(k) for k in (bulk.classes or {}) if str(k).isdigit()}
+    if "${customer_nickname}" in (bulk.body or ""):
+        link = (bulk.audience or {}).get("link")
+        composer = Composer(bulk.signature, bulk.body, bulk.category,
+                            len(_link_base(link.get("base"))) if link else 0)
+        classes.update(range(1, composer.segments("x" * NAME_WIRE_MAX) + 1))
+    return [task_ref(bulk.id, seg) for seg in sorted(classes)]
+
+
 def ledger_counts(session: Session, bulk: SmsBulkSend) -> dict[int, dict[tuple[DeliveryStatus, bool], int]]:
     """segments -> (status, accepted by the provider) -> rows of the send's ledger rows (one GROUP BY on the task
-    index; a row with a provider id was accepted, even if a report later failed it)."""
+    index, ``task_ref IN (...)`` over ``task_refs``; a row with a provider id was accepted, even if a report later
+    failed it)."""
     prefix = f"sms_bulk:{bulk.id}:"
     out: dict[int, dict[tuple[DeliveryStatus, bool], int]] = {}
     accepted = _D.provider_id.is_not(None)
     for ref, status, took, count in session.execute(select(_D.task_ref, _D.status, accepted, func.count()).where(
-            _D.tenant_id == bulk.tenant_id, _D.task_ref.like(prefix + "%")).group_by(_D.task_ref, _D.status,
-                                                                                     accepted)):
+            _D.tenant_id == bulk.tenant_id, _D.task_ref.in_(task_refs(bulk))).group_by(_D.task_ref, _D.status,
+                                                                                       accepted)):
         seg = int(ref[len(prefix):])
         key = (DeliveryStatus(status), bool(took))
         out.setdefault(seg, {})[key] = out.get(seg, {}).get(key, 0) + count

@@ -56,13 +56,15 @@ def _accounts():
                                                   ChannelAccount.active.is_(True)).order_by(ChannelAccount.id)).all()
 
 
-def _signatures():
-    try:
-        from ..signatures import service as signatures
+def _approved_signatures():
+    """The tenant's approved signatures (the only ones a send may use), each with its account."""
+    from ..signatures import service as signatures
 
-        return [s.text for s in signatures.listing(db(), current_tenant().id) if s.status == "approved"]
-    except Exception:  # noqa: BLE001  (the signatures area may be absent)
-        return []
+    return signatures.approved(db(), current_tenant().id)
+
+
+def _signatures():
+    return sorted({s.text for s in _approved_signatures()})
 
 
 def _templates():
@@ -118,7 +120,8 @@ def _render_form(values: dict, errors: dict | None = None, status: int = 200):
     tenant = current_tenant()
     tags = db().exec(select(Tag).where(Tag.tenant_id == tenant.id).order_by(Tag.id)).all()
     return render_template("sms/bulk/form.html", values=values, errors=errors or {}, accounts=_accounts(),
-                           tags=tags, segments=_segments(), templates=_templates(), signatures=_signatures(),
+                           tags=tags, segments=_segments(), templates=_templates(),
+                           signatures=_approved_signatures(),
                            balances=quota.summary(db(), tenant.id), content_max=rules.CONTENT_MAX,
                            signature_max=rules.signature_limit(plugin_settings("sms"))), status
 
@@ -127,8 +130,10 @@ def _render_form(values: dict, errors: dict | None = None, status: int = 200):
 @role_required(*STAFF)
 def new():
     accounts = _accounts()
+    first = accounts[0].id if accounts else None
+    signature = next((s.text for s in _approved_signatures() if s.account_id == first), "")
     values = {"category": "marketing", "mode": "tags", "send_mode": "now", "tag_ids": [],
-              "account_id": str(accounts[0].id) if accounts else "", "signature": (_signatures() or [""])[0]}
+              "account_id": str(first or ""), "signature": signature}
     return _render_form(values)
 
 

@@ -24,6 +24,16 @@
         form.querySelector("[data-invalid]").textContent = d.invalid;
       }).catch(function () {});
   }
+  // only the signatures approved on the chosen account are offered
+  function showSignatures() {
+    var account = form.elements.account_id ? form.elements.account_id.value : "";
+    var select = form.elements.signature;
+    Array.prototype.forEach.call(select.options, function (o) {
+      var other = o.value !== "" && o.getAttribute("data-account") !== account;
+      o.hidden = other; o.disabled = other;
+      if (other && o.selected) { select.value = ""; }
+    });
+  }
   function later() { clearTimeout(timer); timer = setTimeout(estimate, 300); }
   function count() { form.querySelector("[data-count]").textContent = form.elements.content.value.length; }
   form.addEventListener("input", function () { count(); later(); });
@@ -32,7 +42,8 @@
       var opt = e.target.selectedOptions[0];
       if (opt && opt.getAttribute("data-content")) { form.elements.content.value = opt.getAttribute("data-content"); }
     }
+    if (e.target.name === "account_id") { showSignatures(); }
     showMode(); count(); later();
   });
-  showMode(); count(); estimate();
+  showSignatures(); showMode(); count(); estimate();
 })();
