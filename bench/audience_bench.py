@@ -153,6 +153,8 @@ def cases(conn, tenant_id: int, today) -> list[tuple[str, str, dict, str, dict]]
          "substr(c.attributes ->> 'birthday', 6, 5) BETWEEN '03-01' AND '03-31'", {}),
         ("basic", "nickname contains 甜", {"type": "nickname", "values": ["甜"]},
          "c.attributes ->> 'nickname' LIKE '%甜%'", {}),
+        ("basic", "nickname contains 会员12345 (selective)", {"type": "nickname", "values": ["会员12345"]},
+         "c.attributes ->> 'nickname' LIKE '%会员12345%'", {}),
         ("basic", "region contains 四川", {"type": "region", "values": ["四川"]},
          "c.attributes ->> 'region' LIKE '%四川%'", {}),
         ("basic", "custom number 100–199", {"type": f"cf_{field_id}", "values": [{"min": 100, "max": 199}]},
