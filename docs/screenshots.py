@@ -42,11 +42,23 @@ PAGES = [
     ("wecom-welcome", "/wecom/welcome/", DESKTOP, False),
     ("wecom-group-chats", "/wecom/groupchats/", DESKTOP, False),
     ("plugins", "/plugins", DESKTOP, False),
+    ("calendar", "/calendar", DESKTOP, False),
+    ("sms-templates", "/sms/templates/", DESKTOP, False),
+    ("sms-bulk", "/sms/bulk/", DESKTOP, False),
+    ("sms-bulk-new", "/sms/bulk/new", DESKTOP, False),
+    ("sms-statistics", "/sms/statistics/", DESKTOP, False),
+    ("oa-fans", "/official_account/fans/", DESKTOP, False),
+    ("oa-autoreply", "/official_account/autoreply/", DESKTOP, False),
+    ("oa-menus", "/official_account/menus/", DESKTOP, False),
+    ("oa-masssend", "/official_account/masssend/", DESKTOP, False),
+    ("oa-messages", "/official_account/messages/", DESKTOP, False),
     ("phone-home", "/", PHONE, False),
     ("phone-home-drawer", "/", PHONE, True),
     ("phone-members-list", "/members/customers/", PHONE, False),
     ("phone-members-drawer", "/members/customers/", PHONE, True),
     ("phone-live-codes", "/wecom/livecodes/", PHONE, False),
+    ("phone-sms-bulk-new", "/sms/bulk/new", PHONE, False),
+    ("phone-oa-messages", "/official_account/messages/", PHONE, False),
 ]
 
 

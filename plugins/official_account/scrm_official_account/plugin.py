@@ -104,6 +104,13 @@ class OfficialAccountPlugin(ChannelPlugin):
         return filter_types(tenant)
 
     @hookimpl
+    def calendar_entries(self, tenant, start, end, session):
+        """Mass sends are marketing campaigns on the home page's calendar."""
+        from .masssend.calendar import calendar_entries
+
+        return calendar_entries(tenant, start, end, session)
+
+    @hookimpl
     def demo_data(self, tenant, session, demo):
         from .demo import seed_demo
 

@@ -97,6 +97,13 @@ class SmsPlugin(ChannelPlugin):
         return audience_filters(tenant)
 
     @hookimpl
+    def calendar_entries(self, tenant, start, end, session):
+        """Bulk sends are marketing campaigns on the home page's calendar."""
+        from .bulk.calendar import calendar_entries
+
+        return calendar_entries(tenant, start, end, session)
+
+    @hookimpl
     def timeline_entries(self, tenant, events, session):
         from .timeline import timeline_entries
 
