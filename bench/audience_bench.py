@@ -246,13 +246,17 @@ def run(url: str, scale: Scale, reuse: bool) -> tuple[str, str]:
             with use_zone(tenant.timezone):
                 today = local_today()
             types = [*plat.hooks(session, tenant).contribute("audience_filters", tenant=tenant), *sms_filters(tenant)]
+            import scrm_sms.audiences as sms_audiences
+
             from scrm.core.timeutil import utcnow
 
+            frozen = utcnow()  # "within N days" of both queries counts from the same instant
+            sms_audiences.utcnow = lambda: frozen
             everything = []
             for family, label, condition, where, params in cases(session.connection(), tenant_id, today):
                 tree = {"conditions": [condition]}
                 everything.append(condition)
-                since = utcnow().replace(tzinfo=None) - timedelta(days=30)
+                since = frozen - timedelta(days=30)
                 hand_sql = (f"SELECT count(*) FROM customer c WHERE c.tenant_id = :tid AND c.merged_into_id IS NULL "
                             f"AND {where}")
                 bound = {"tid": tenant_id, "since": since, **params}

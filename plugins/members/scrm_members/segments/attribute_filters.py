@@ -137,8 +137,8 @@ def _nickname(values: list[Any], ctx) -> Any:
 
 
 def _region(values: list[Any], ctx) -> Any:
-    """The region (a cascade path such as 广东/深圳, stored as a JSON list) contains any of the words."""
-    return or_(*[_json_contains(attribute("region"), word) for word in _clean_texts(values)])
+    """The region (the profile's text such as 广东/深圳) contains any of the words: one LIKE per word."""
+    return or_(*[_text("region").contains(word, autoescape=True) for word in _clean_texts(values)])
 
 
 # -- birthday and age --------------------------------------------------------------------------------------------------
