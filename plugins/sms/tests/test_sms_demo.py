@@ -69,6 +69,12 @@ def test_the_demo_has_a_finished_bulk_send_and_its_quota(demo_instance, scrm_app
             assert session.exec(select(func.count()).select_from(SmsRecharge)).one() == 2
             template = session.get(SmsTemplate, bulk.template_id)
             assert template.system_key == "live_broadcast" and template.usage_count == 1
+            from scrm_sms.signatures.models import SmsSignature
+            from scrm_sms.signatures.service import approved_text
+
+            # the send's signature is approved on its account, filed once per demo account (run twice above)
+            assert approved_text(session, bulk.tenant_id, bulk.account_id, bulk.signature) is not None
+            assert session.exec(select(func.count()).select_from(SmsSignature)).one() == 2
             rows = session.exec(select(MessageDelivery).where(
                 MessageDelivery.task_ref.like(f"sms_bulk:{bulk.id}:%"))).all()
             assert len(rows) == bulk.recipients
