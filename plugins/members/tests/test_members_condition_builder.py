@@ -219,3 +219,30 @@ def test_the_editor_explains_a_bad_condition_in_chinese(client, staff, members_t
     empty = client.post("/t/acme/members/conditions/estimate", data={"c": ["0"], "c0_type": "nickname"},
                         headers={"Accept-Language": "zh-CN", "HX-Request": "true"}).get_data(as_text=True)
     assert 'data-testid="estimate-error"' in empty and "昵称包含" in empty, empty
+
+
+def test_an_automatic_tag_follows_a_basic_attribute_rule(db, members_tenant, other_tenant, add_customer):
+    """Automatic tags use the same conditions: "women aged 30 to 39" tags exactly those, and no other tenant's."""
+    from scrm_members.segments.auto_tags import evaluate
+    from scrm_members.segments.models import TagMeta
+
+    from scrm.sdk import CustomerTag, Tag, TagGroup
+
+    t = members_tenant
+    fits = add_customer(t, "fits", gender=2, attributes=born("1990-01-01"))
+    add_customer(t, "too young", gender=2, attributes=born("2000-01-01"))
+    add_customer(t, "man", gender=1, attributes=born("1990-01-01"))
+    add_customer(other_tenant, "globex", gender=2, attributes=born("1990-01-01"))
+    group = TagGroup(tenant_id=t.id, name="自动", source="auto")
+    db.add(group)
+    db.flush()
+    tag = Tag(tenant_id=t.id, group_id=group.id, name="30-39岁女性", source="auto")
+    db.add(tag)
+    db.flush()
+    db.add(TagMeta(tenant_id=t.id, tag_id=tag.id, rule={"conditions": [{"type": "gender", "values": [2]},
+                                                       {"type": "age", "values": [{"min": 30, "max": 39}]}]}))
+    db.commit()
+    result = evaluate(db, t.id, tag, types_for(db, t, date(2026, 12, 6)))
+    db.commit()
+    assert result.added == 1
+    assert set(db.exec(select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag.id))) == {fits.id}
