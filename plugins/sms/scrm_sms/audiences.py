@@ -22,7 +22,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, not_, or_, select, true
 
-from scrm.sdk import Customer, DeliveryStatus, FilterType, MessageDelivery, utcnow
+from scrm.sdk import N_, Customer, DeliveryStatus, FilterType, MessageDelivery, utcnow
 from scrm.sdk.shortlinks import ShortLink, ShortLinkClick
 
 from .optout.models import SmsUnsubscribe
@@ -37,7 +37,7 @@ TRUE_VALUES = ("1", "true", "yes", "on")
 def _days(value: Any) -> int:
     days = str(value).strip()
     if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
-        raise ValueError(gettext("give a number of days from 1 to %(max)s", max=MAX_DAYS))
+        raise ValueError(gettext(N_("give a number of days from 1 to %(max)s"), max=MAX_DAYS))
     return int(days)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
-from scrm.sdk import Customer, FilterType, local_today, use_zone
+from scrm.sdk import N_, Customer, FilterType, local_today, use_zone
 
 from ..customers.fields import GENDERS, SELECT_TYPES, custom_fields
 from ..customers.models import FieldType
@@ -95,7 +95,7 @@ def _text(key: str) -> Any:
 def _clean_texts(values: list[Any]) -> list[str]:
     texts = [str(v).strip() for v in values if not isinstance(v, dict) and str(v).strip()]
     if not texts:
-        raise refused("enter at least one value")
+        raise refused(N_("enter at least one value"))
     return texts
 
 
@@ -116,7 +116,7 @@ def _gender(values: list[Any], ctx) -> Any:
     for value in values:
         code = int(value)
         if code not in GENDERS:
-            raise refused("unknown gender %(value)s", value=value)
+            raise refused(N_("unknown gender %(value)s"), value=value)
         genders.add(code)
     return Customer.gender.in_(sorted(genders))
 
@@ -148,12 +148,12 @@ def month_day(raw: Any) -> str:
     """``"MM-DD"`` checked (29 February allowed), else ValueError."""
     match = MONTH_DAY.match(str(raw or "").strip())
     if not match:
-        raise refused("'%(value)s' is not a month and day (MM-DD)", value=raw)
+        raise refused(N_("'%(value)s' is not a month and day (MM-DD)"), value=raw)
     month, day = int(match.group(1)), int(match.group(2))
     try:
         date(2000, month, day)  # a leap year: 02-29 is a birthday
     except ValueError as exc:
-        raise refused("'%(value)s' is not a month and day (MM-DD)", value=raw) from exc
+        raise refused(N_("'%(value)s' is not a month and day (MM-DD)"), value=raw) from exc
     return f"{month:02d}-{day:02d}"
 
 
@@ -175,7 +175,7 @@ def _birthday_range(values: list[Any], ctx) -> Any:
     windows = []
     for value in values:
         if not isinstance(value, dict) or not (value.get("from") or value.get("to")):
-            raise refused("a birthday range needs a start or an end (MM-DD)")
+            raise refused(N_("a birthday range needs a start or an end (MM-DD)"))
         start = month_day(value.get("from") or "01-01")
         end = month_day(value.get("to") or "12-31")
         windows.append(monthday_window(start, end))
@@ -198,9 +198,9 @@ def _whole_days(values: list[Any], low: int, high: int, what: str) -> list[int]:
         try:
             number = int(str(raw).strip())
         except ValueError as exc:
-            raise refused("'%(value)s' is not a whole number", value=raw) from exc
+            raise refused(N_("'%(value)s' is not a whole number"), value=raw) from exc
         if not low <= number <= high:
-            raise refused("%(value)s is not between %(low)s and %(high)s", value=number, low=low, high=high)
+            raise refused(N_("%(value)s is not between %(low)s and %(high)s"), value=number, low=low, high=high)
         out.append(number)
     return out
 
@@ -239,9 +239,9 @@ def _bound(value: dict, key: str, low: int, high: int, what: str) -> int | None:
         try:
             raw = int(str(raw).strip())
         except ValueError as exc:
-            raise refused("'%(value)s' is not a whole number", value=raw) from exc
+            raise refused(N_("'%(value)s' is not a whole number"), value=raw) from exc
     if not low <= raw <= high:
-        raise refused("%(value)s is not between %(low)s and %(high)s", value=raw, low=low, high=high)
+        raise refused(N_("%(value)s is not between %(low)s and %(high)s"), value=raw, low=low, high=high)
     return raw
 
 
@@ -251,12 +251,12 @@ def _age(today: Callable[[], date]) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise refused("an age range needs a minimum or a maximum")
+                raise refused(N_("an age range needs a minimum or a maximum"))
             low, high = _bound(value, "min", 0, MAX_AGE, "age"), _bound(value, "max", 0, MAX_AGE, "age")
             if low is None and high is None:
-                raise refused("an age range needs a minimum or a maximum")
+                raise refused(N_("an age range needs a minimum or a maximum"))
             if low is not None and high is not None and low > high:
-                raise refused("the minimum %(low)s is above the maximum %(high)s", low=low, high=high)
+                raise refused(N_("the minimum %(low)s is above the maximum %(high)s"), low=low, high=high)
             ranges.append(age_between(day, low, high))
         return or_(*ranges)
 
@@ -272,7 +272,7 @@ def _number(raw: Any, what: str) -> float | None:
     try:
         return float(raw)
     except (TypeError, ValueError) as exc:
-        raise refused("'%(value)s' is not a number", value=raw) from exc
+        raise refused(N_("'%(value)s' is not a number"), value=raw) from exc
 
 
 def _field_text_contains(key: str) -> Callable:
@@ -294,12 +294,12 @@ def _field_number(key: str) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise refused("a number range needs a minimum or a maximum")
+                raise refused(N_("a number range needs a minimum or a maximum"))
             low, high = _number(value.get("min"), "minimum"), _number(value.get("max"), "maximum")
             if low is None and high is None:
-                raise refused("a number range needs a minimum or a maximum")
+                raise refused(N_("a number range needs a minimum or a maximum"))
             if low is not None and high is not None and low > high:
-                raise refused("the minimum %(low)s is above the maximum %(high)s", low=f"{low:g}", high=f"{high:g}")
+                raise refused(N_("the minimum %(low)s is above the maximum %(high)s"), low=f"{low:g}", high=f"{high:g}")
             number = cast(attribute(key), Float)  # a missing value is NULL: no comparison holds
             parts = []
             if low is not None:
@@ -318,7 +318,7 @@ def _iso_day(raw: Any) -> str | None:
     try:
         return date.fromisoformat(str(raw).strip()[:10]).isoformat()
     except ValueError as exc:
-        raise refused("'%(value)s' is not a date (YYYY-MM-DD)", value=raw) from exc
+        raise refused(N_("'%(value)s' is not a date (YYYY-MM-DD)"), value=raw) from exc
 
 
 def _field_date(key: str) -> Callable:
@@ -326,12 +326,12 @@ def _field_date(key: str) -> Callable:
         ranges = []
         for value in values:
             if not isinstance(value, dict):
-                raise refused("a date range needs a start or an end")
+                raise refused(N_("a date range needs a start or an end"))
             start, end = _iso_day(value.get("from")), _iso_day(value.get("to"))
             if start is None and end is None:
-                raise refused("a date range needs a start or an end")
+                raise refused(N_("a date range needs a start or an end"))
             if start and end and start > end:
-                raise refused("the start %(start)s is after the end %(end)s", start=start, end=end)
+                raise refused(N_("the start %(start)s is after the end %(end)s"), start=start, end=end)
             text = _text(key)
             parts = [text >= (start or PRESENT)]
             if end:
@@ -347,7 +347,7 @@ def _field_options(key: str, multi: bool, options: list[str]) -> Callable:
         chosen = _clean_texts(values)
         unknown = [v for v in chosen if v not in options]
         if unknown:
-            raise refused("'%(value)s' is not an option of the field", value=unknown[0])
+            raise refused(N_("'%(value)s' is not an option of the field"), value=unknown[0])
         text = _text(key)
         if not multi:
             return text.in_(chosen)
