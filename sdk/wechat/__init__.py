@@ -6,6 +6,8 @@
 * :func:`parse_xml` / :func:`build_xml` — plaintext XML messages, parsed without DTD support.
 * :func:`check_timestamp` — the freshness window of a callback's signed ``timestamp`` (``SCRM_CALLBACK_MAX_AGE``,
   default 300 s), applied by both of the above.
+* ``scrm.sdk.wechat.tokens`` — access-token stores (cache or database, single-flight refresh) a plugin binds to its
+  own token table and cache-key prefix.
 * :class:`WeChatCryptoError` and one subclass per official error code; :class:`WeChatAPIError` for API answers with
   a non-zero ``errcode``.
 """
