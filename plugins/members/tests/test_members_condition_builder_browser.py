@@ -34,6 +34,13 @@ def estimate_reads(page, text: str) -> None:
     page.locator("#estimate", has_text=text).wait_for(timeout=10_000)
 
 
+
+def add_condition(page, form, index: int) -> None:
+    """Adds a row and waits until htmx has processed it: a type chosen before that would change nothing."""
+    form.locator("[data-testid=add-condition]").click()
+    page.wait_for_function("(name) => { const el = document.querySelector(`select[name=${name}]`);"
+                           " return !!(el && el['htmx-internal-data']); }", arg=f"c{index}_type", timeout=30000)
+
 def test_build_a_segment_with_a_live_count(page, boss, acme, customer, db):
     women = [customer(acme, f"W{i}", gender=2, attributes={"birthday": f"199{i}-03-1{i}"}) for i in range(3)]
     customer(acme, "W old", gender=2, attributes={"birthday": "1950-03-10"})
@@ -53,14 +60,14 @@ def test_build_a_segment_with_a_live_count(page, boss, acme, customer, db):
     page.keyboard.press("Escape")  # closes the dropdown
     estimate_reads(page, "Estimated: 4 customers")
 
-    form.locator("[data-testid=add-condition]").click()
+    add_condition(page, form, 1)
     rows.nth(1).locator("select[name=c1_type]").select_option("birthday_range")
     rows.nth(1).locator("input[name=c1_from]").fill("03-01")
     rows.nth(1).locator("input[name=c1_to]").fill("03-31")
     rows.nth(1).locator("input[name=c1_to]").dispatch_event("change")
     estimate_reads(page, "Estimated: 4 customers")
 
-    form.locator("[data-testid=add-condition]").click()
+    add_condition(page, form, 2)
     rows.nth(2).locator("select[name=c2_type]").select_option("age")
     rows.nth(2).locator("input[name=c2_min]").fill("50")
     rows.nth(2).locator("input[name=c2_max]").fill("40")
@@ -70,7 +77,7 @@ def test_build_a_segment_with_a_live_count(page, boss, acme, customer, db):
     rows.nth(2).locator("input[name=c2_min]").dispatch_event("change")
     estimate_reads(page, "Estimated: 3 customers")
 
-    form.locator("[data-testid=add-condition]").click()
+    add_condition(page, form, 3)
     rows.nth(3).locator("select[name=c3_type]").select_option("nickname")
     assert rows.count() == 4
     rows.nth(3).locator("[data-remove-closest]").click()
