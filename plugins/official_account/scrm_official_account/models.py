@@ -28,12 +28,12 @@ class OAAccessToken(TenantScoped, table=True):
 
 
 # the tables of the feature areas (each its own lineage branch): add one import line per area below
-from .fans import models as _fans_models  # noqa: E402,F401,I001  (h6: fans, OA tags, sync runs)
+from .fans import models as _fans_models  # noqa: E402,F401,I001  (fans, OA tags, sync runs)
 from .qrcodes import models as _qrcodes_models  # noqa: E402,F401
 from .stores import models as _stores_models  # noqa: E402,F401
 from .share import models as _share_models  # noqa: E402,F401
-from .materials import models as _materials_models  # noqa: E402,F401  (h7: materials)
-from .autoreply import models as _autoreply_models  # noqa: E402,F401  (h7: auto replies)
-from .menus import models as _menus_models  # noqa: E402,F401  (h8: custom menus)
-from .masssend import models as _masssend_models  # noqa: E402,F401  (h8: mass sends, templates)
-from .messages import models as _messages_models  # noqa: E402,F401,I001  (h5: 消息管理, branch official_account_messages)
+from .materials import models as _materials_models  # noqa: E402,F401  (materials)
+from .autoreply import models as _autoreply_models  # noqa: E402,F401  (auto replies)
+from .menus import models as _menus_models  # noqa: E402,F401  (custom menus)
+from .masssend import models as _masssend_models  # noqa: E402,F401  (mass sends, templates)
+from .messages import models as _messages_models  # noqa: E402,F401,I001  (消息管理, branch official_account_messages)

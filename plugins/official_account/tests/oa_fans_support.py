@@ -1,4 +1,4 @@
-"""Shared helpers of the h6 tests (fans, QR codes, stores, share-for-gift): a sandbox served on a local port whose
+"""Shared helpers of the fans, QR code, store and share-for-gift tests: a sandbox served on a local port whose
 state the test reads and drives directly, and official accounts of a tenant configured against it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""official account auto replies: switches, default and subscribe replies, keyword rules (h7)
+"""official account auto replies: switches, default and subscribe replies, keyword rules
 
 Revision ID: official_account_autoreply_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account fans (h6)
+"""official account fans
 
 Revision ID: official_account_fans_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account mass sends (h8): mass sends and the template-message templates
+"""official account mass sends: mass sends and the template-message templates
 
 Revision ID: official_account_masssend_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account materials: news articles, permanent media, usages (h7)
+"""official account materials: news articles, permanent media, usages
 
 Revision ID: official_account_materials_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account custom menus (h8): menus (default and personalised) and their clicks
+"""official account custom menus: menus (default and personalised) and their clicks
 
 Revision ID: official_account_menus_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account qrcodes (h6)
+"""official account qrcodes
 
 Revision ID: official_account_qrcodes_0001
 Revises:

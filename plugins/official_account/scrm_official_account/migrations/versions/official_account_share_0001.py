@@ -1,4 +1,4 @@
-"""official account share (h6)
+"""official account share
 
 Revision ID: official_account_share_0001
 Revises:

@@ -1,4 +1,4 @@
-"""official account stores (h6)
+"""official account stores
 
 Revision ID: official_account_stores_0001
 Revises:
