@@ -72,5 +72,5 @@ def test_short_links_in_chinese_on_a_phone(phone, boss, db, live_server):
     assert page.url == f"{live_server}/static/css/app.css?from=sms"
     assert [c.agent for c in db.execute(select(ShortLinkClick)).scalars()] == ["wechat"]
     page.goto("/t/acme/marketing/short-links?channel=sms")
-    assert page.locator(f"tr[data-code={link.code}] td:nth-child(5)").inner_text() == "1"
+    assert page.locator(f"tr[data-code=\"{link.code}\"] td:nth-child(5)").inner_text() == "1"
     no_sideways_scroll(page)
