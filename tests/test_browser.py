@@ -13,7 +13,8 @@ def sign_in(page, email: str) -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_admin_enables_example_plugin_and_sees_its_menu_item(page, admin_user, tenant, db):
@@ -41,7 +42,8 @@ def test_wrong_password_shows_an_error_in_the_page(page, admin_user):
     page.goto("/login")
     page.fill("input[name=email]", admin_user.email)
     page.fill("input[name=password]", "not-the-password")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert page.locator("[data-testid=login-error]").is_visible()
 
 

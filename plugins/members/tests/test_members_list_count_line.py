@@ -129,7 +129,8 @@ def test_count_exactly_swaps_the_line_in_place_on_a_phone(chromium, live_server,
         page.goto("/login")
         page.fill("input[name=email]", boss.email)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/en")
         page.goto(LIST)
         line = page.locator("[data-testid=customer-count]")

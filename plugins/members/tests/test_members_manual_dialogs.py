@@ -372,7 +372,8 @@ def test_the_tagging_dialog_on_a_phone_in_chinese(chromium, live_server, members
         page.goto("/login")
         page.fill("input[name=email]", boss.email)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/zh_CN")
         page.goto(LIST)
         page.check(f"input[name=customer_id][value='{anna.id}']")
@@ -440,7 +441,8 @@ def test_the_stage_board_pages_on_phone_and_desktop(chromium, live_server, membe
         page.goto("/login")
         page.fill("input[name=email]", boss.email)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/zh_CN")
         page.goto("/t/acme/members/stages/")
         assert page.locator("[data-testid=stage-card]").count() == 4

@@ -31,7 +31,8 @@ def test_an_operator_adds_a_keyword_rule_in_chinese_on_a_phone(page, db, tenant,
     page.goto("/login")
     page.fill("input[name=email]", "yunying@acme.test")
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.goto("/t/acme/")
     follow_menu(page, "official_account.autoreply.index")
     assert page.locator("h1").inner_text() == "自动回复管理"

@@ -39,7 +39,8 @@ def test_the_fan_lists_and_detail_on_a_phone_in_chinese(chromium, live_server, d
         page.goto("/login")
         page.fill("input[name=email]", "ops@acme.test")
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/zh_CN")
         page.goto("/t/acme/official_account/fans/")
         assert "公众号粉丝" in page.inner_text("[data-testid=fan-tabs]")

@@ -30,7 +30,8 @@ def test_an_operator_makes_materials_in_chinese_on_a_phone(page, db, tmp_path, t
     page.goto("/login")
     page.fill("input[name=email]", "sucai@acme.test")
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.goto("/t/acme/")
     follow_menu(page, "official_account.materials.index")
     assert page.locator("h1").inner_text() == "素材管理"

@@ -41,7 +41,8 @@ def test_an_operator_edits_and_publishes_the_menu_and_wechat_has_it(page, db, te
     page.goto("/login")
     page.fill("input[name=email]", "yunying@acme.test")
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.goto("/t/acme/")
     follow_menu(page, "official_account.menus.index")
     assert page.locator("h1").inner_text() == "自定义菜单"

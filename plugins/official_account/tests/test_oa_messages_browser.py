@@ -47,7 +47,8 @@ def test_an_operator_answers_a_fan_with_a_script_on_a_phone(chromium, live_serve
         page.goto("/login")
         page.fill("input[name=email]", "counter@acme.test")
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/t/acme/official_account/messages/")
         listed = page.locator("[data-testid=conversations] li[data-openid]")
         assert listed.count() == 1 and listed.first.get_attribute("data-openid") == "oPhoneFan"

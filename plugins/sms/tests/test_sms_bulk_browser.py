@@ -31,7 +31,8 @@ def test_the_bulk_form_on_a_phone_in_chinese(page, app, db, tenant, enable_plugi
         page.goto("/login")
         page.fill("input[name=email]", user.email)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/zh_CN")
         page.goto(f"/t/{tenant.slug}/sms/bulk/new")
         assert "新建群发" in page.content() and "群发对象" in page.content()

@@ -23,7 +23,8 @@ def test_the_unsubscribe_list_on_a_phone(chromium, live_server, db, tenant, enab
         page.goto("/login")
         page.fill("input[name=email]", user.email)
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto("/lang/zh_Hans_CN")
         for path in ("/t/acme/sms/unsubscribes/", "/t/acme/sms/unsubscribes/?page=2&source=uplink"):
             assert page.goto(path).status == 200

@@ -45,7 +45,8 @@ def sign_in(page, email: str, lang: str = "en") -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.goto(f"/lang/{lang}")
 
 

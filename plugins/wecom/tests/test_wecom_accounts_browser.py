@@ -35,7 +35,8 @@ def test_an_admin_sets_up_an_account_on_a_phone(chromium, live_server, tenant, e
         page.goto("/login")
         page.fill("input[name=email]", "boss@acme.test")
         page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.goto(f"/lang/{locale.replace('-', '_')}" if locale != "en-US" else "/t/acme/")
         page.goto("/t/acme/")
         follow_menu(page, "channel_accounts.index")

@@ -19,7 +19,8 @@ def _sign_in(chromium, live_server, email):
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     return context, page
 
 

@@ -23,7 +23,8 @@ def sign_in(page, email: str) -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_the_retain_page_and_the_lists_work_on_a_phone(page, db, tenant, churn_account, make_user, wsgi_http, worker):

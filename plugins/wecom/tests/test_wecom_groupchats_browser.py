@@ -29,7 +29,8 @@ def test_an_operator_syncs_and_assigns_group_chats_on_a_phone(page, db, platform
     page.goto("/login")
     page.fill("input[name=email]", "phone@acme.test")
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
     page.goto("/t/acme/wecom/groupchats/unassigned")
     assert "0 unassigned group chats" in page.inner_text("[data-testid=unassigned-count]")

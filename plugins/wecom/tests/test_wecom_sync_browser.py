@@ -22,7 +22,8 @@ def test_an_admin_runs_a_full_sync_and_creates_a_tag_on_a_phone(page, tenant, sy
     page.goto("/login")
     page.fill("input[name=email]", "phone@acme.test")
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
     page.goto("/t/acme/wecom/sync/")
     page.click("[data-testid=full-sync]")
