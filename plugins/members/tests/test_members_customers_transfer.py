@@ -157,3 +157,24 @@ def test_the_due_transfer_job_applies_only_its_tenants_transfers(acme, other_ten
     apply_due_transfers(mine)
     assert fresh(db, Customer, pairs[0][0]).owner_employee_id == pairs[0][1]
     assert fresh(db, Customer, pairs[1][0]).owner_employee_id is None
+
+
+def test_a_wecom_friend_leaves_the_old_owners_list_only_when_the_transfer_takes_effect(
+        client, acme, customer, employee, make_user, signin, db):
+    """Acceptance 20: after the request the owner is unchanged (the old owner still lists the friend); 24 hours later
+    the owner is the target and the old owner's list no longer contains the customer."""
+    ivy, joe = employee(acme, "Ivy"), employee(acme, "Joe")
+    friend = wecom_friend(db, acme, customer, "Friend")
+    db.execute(Customer.__table__.update().where(Customer.id == friend.id).values(owner_employee_id=ivy.id))
+    db.commit()
+    signin(make_user("boss@acme.test", acme, role="tenant_admin"))
+    client.post(TRANSFER, data={"customer_id": friend.id, "to_employee_id": joe.id})
+    client.post("/logout")
+    signin(make_user("ivy@acme.test", acme, role="operator", scope="mine", employee_id=ivy.id))
+    assert ">Friend<" in client.get("/t/acme/members/customers/").get_data(as_text=True)
+    db.commit()
+    assert transfer.apply_due(db, acme.id, now=utcnow() + timedelta(hours=24, seconds=1)) == 1
+    db.commit()
+    assert fresh(db, Customer, friend.id).owner_employee_id == joe.id
+    page = client.get("/t/acme/members/customers/").get_data(as_text=True)
+    assert ">Friend<" not in page and "0 customers" in page

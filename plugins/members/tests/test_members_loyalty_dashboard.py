@@ -153,3 +153,27 @@ def test_targets_form_refuses_bad_input_and_foreign_stores(client, admin, loyalt
                                                                   "year": "2024", "target": "5000"}).status_code == 302
     db.commit()
     assert db.exec(select(PerformanceTarget.target_cents)).all() == [500000]
+
+
+def test_rankings_ignore_the_viewers_data_scope(client, make_user, login, db, loyalty_tenant, customer, order, store,
+                                                employee):
+    """Acceptance 11 (R11): an operator scoped to one store's department still sees the top 10 across every store."""
+    year = local_now(utcnow()).year
+    ann = customer(loyalty_tenant, "Ann")
+    region = store(loyalty_tenant, "East region")
+    shops = []
+    for n in range(12):
+        shop = store(loyalty_tenant, f"Shop {n:02d}", parent=region)
+        db.add(PerformanceTarget(tenant_id=loyalty_tenant.id, department_id=shop.id, year=year, target_cents=100_00))
+        order(ann, n + 1, store_id=shop.id)
+        shops.append(shop)
+    ivy = employee(loyalty_tenant, "Ivy", shops[0])
+    db.commit()
+    dashboard.refresh(db, loyalty_tenant.id)
+    db.commit()
+    login(make_user("ivy@acme.test", loyalty_tenant, role="operator", scope="department", employee_id=ivy.id))
+    page = client.get("/t/acme/").get_data(as_text=True)  # the home page
+    section = page.split('data-testid="ranking-stores"')[1].split("</section>")[0]
+    shown = [f"Shop {n:02d}" for n in range(12) if f"<td>Shop {n:02d}</td>" in section]
+    assert section.count('data-testid="ranking-row"') == 10
+    assert shown == [f"Shop {n:02d}" for n in range(2, 12)]  # Shop 00, Ivy's own store, is 11th: not shown

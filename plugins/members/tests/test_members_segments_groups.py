@@ -234,3 +234,17 @@ def test_another_tenants_segments_are_out_of_reach(client, staff, members_tenant
     refresh_dynamic_segments(members_tenant.id)
     assert members_of(db, theirs.id) == set()  # the job of acme never touches globex's segments
     assert "Secret" not in client.get("/t/acme/members/segments/").get_data(as_text=True)
+
+
+def test_the_member_share_of_acceptance_28(client, staff, members_tenant, db):
+    """Acceptance 28: a group of 119 with 49 members shows member share 41.18% and non-member share 58.82%."""
+    cat = category(db, members_tenant, "static", "Profiles")
+    db.add_all([Customer(tenant_id=members_tenant.id, name=f"会员{i}", is_member=i < 49, source="import")
+                for i in range(119)])
+    db.commit()
+    client.post("/t/acme/members/segments/new", data=segment_form(
+        cat, name="Imported", kind="static", conditions=[("source", ["import"], False)]))
+    segment = saved(db, "Imported")
+    assert len(members_of(db, segment.id)) == 119
+    page = client.get(f"/t/acme/members/segments/{segment.id}").get_data(as_text=True)
+    assert "41.18%" in page and "58.82%" in page
