@@ -85,3 +85,24 @@ def test_enabling_creates_the_durable_recurring_schedules(members_tenant, db):
     jobs = committed(db, select(ScheduledJob).where(ScheduledJob.key.in_(keys)))
     assert {j.key for j in jobs} == keys
     assert all(j.interval_seconds and j.tenant_id == members_tenant.id for j in jobs)
+
+
+def test_the_gender_female_auto_tag_of_acceptance_27(client, staff, members_tenant, other_tenant, add_category,
+                                                     add_customer, worker, db):
+    """Acceptance 27: rule "gender = female": "计算" shows the matching count; after the evaluator ran exactly those
+    customers carry the tag and "标记人数" equals that count."""
+    women = {add_customer(members_tenant, n, gender=2).id for n in ("Amy", "Bea", "Cai")}
+    add_customer(members_tenant, "Dan", gender=1)
+    add_customer(members_tenant, "Eli", gender=0)
+    add_customer(other_tenant, "Gina", gender=2)
+    rule = {"c": ["0"], "c0_type": "gender", "c0_values": ["2"]}
+    estimate = client.post("/t/acme/members/conditions/estimate", data=rule).get_data(as_text=True)
+    assert "Estimated: 3 customers" in estimate
+    group = add_category(members_tenant, "Rules", source="auto")
+    response = client.post("/t/acme/members/tags/auto/new", data={"category_id": group.id, "name": "女性", **rule})
+    assert response.status_code == 302
+    worker.join()
+    tag = committed(db, select(Tag).where(Tag.name == "女性"))[0]
+    assert carriers(db, tag.id) == women
+    page = client.get("/t/acme/members/tags/?tab=auto").get_data(as_text=True)
+    assert '<td data-testid="tagged-people">3</td>' in page
