@@ -18,66 +18,41 @@ client (``def create_menu(client: OAClient, menu: dict) -> dict: return client.p
 
 from __future__ import annotations
 
-import os
-import random
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
+from scrm.sdk.wechat.transport import (
+    DEFAULT_BACKOFF,
+    TIMEOUT,
+    WeChatTransport,
+    WeChatUnavailable,
+    shared_http,
+)
 
-from scrm.sdk.wechat import WeChatAPIError
-
-from .accounts import DEFAULT_API_BASE, TOKEN_KIND, OACredentials, api_base, credentials_of
-from .tokens import TokenStore, token_store
+from .accounts import DEFAULT_API_BASE, TOKEN_KIND, api_base, credentials_of
+from .tokens import token_store
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001, 41001})
 """Refresh the access token and retry once (protocols.md §2.2, official accounts)."""
 RATE_LIMIT_ERRORS = frozenset({45009, 45011, -1})
 """Back off and retry (bounded): daily / minute quota and "system busy"."""
-DEFAULT_BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-TIMEOUT = 10.0
-POOL = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30.0)
-
-_shared: tuple[int, httpx.Client] | None = None
-_shared_lock = threading.Lock()
+__all__ = ["DEFAULT_BACKOFF", "OAClient", "OAUnavailable", "RATE_LIMIT_ERRORS", "TIMEOUT", "TOKEN_ERRORS",
+           "shared_http"]
 
 
-def shared_http() -> httpx.Client:
-    """The process's pooled HTTP client for WeChat calls (thread-safe, no cookies; a forked child makes its own)."""
-    global _shared
-    shared = _shared
-    if shared is not None and shared[0] == os.getpid():
-        return shared[1]
-    with _shared_lock:
-        if _shared is None or _shared[0] != os.getpid():
-            jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-            _shared = (os.getpid(), httpx.Client(timeout=TIMEOUT, limits=POOL, cookies=jar))
-        return _shared[1]
-
-
-class OAUnavailable(Exception):
+class OAUnavailable(WeChatUnavailable):
     """WeChat (or the configured API base) could not be reached or answered something that is not WeChat JSON."""
 
 
-class OAClient:
+class OAClient(WeChatTransport):
     """A client for one official account. Thread-safe (httpx's client is)."""
 
-    def __init__(self, *, account_id: int, credentials: OACredentials, store: TokenStore,
-                 base_url: str = DEFAULT_API_BASE, http: httpx.Client | None = None, timeout: float = TIMEOUT,
-                 backoff: Sequence[float] = DEFAULT_BACKOFF, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.account_id = account_id
-        self.credentials = credentials
-        self.store = store
-        self.base_url = base_url.rstrip("/")
-        self._owns_http = http is not None
-        self.http = http if http is not None else shared_http()
-        self.timeout = timeout
-        self.backoff = tuple(backoff)
-        self.sleep = sleep
+    unavailable = OAUnavailable
+    rate_limit_errors = RATE_LIMIT_ERRORS
+    token_errors = TOKEN_ERRORS
+    utf8_json = True
+    default_base_url = DEFAULT_API_BASE
 
     @classmethod
     def for_account(cls, account: Any, platform: Any, **kwargs: Any) -> OAClient:
@@ -116,17 +91,14 @@ class OAClient:
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
              json: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Call ``path`` (e.g. ``/cgi-bin/user/get``) with the account's token; returns the decoded JSON body."""
-        idempotent = method.upper() == "GET"
-        token = self.access_token()
-        try:
-            return self._with_backoff(lambda: self._send(method, path, {**(params or {}), "access_token": token},
-                                                         json), idempotent)
-        except WeChatAPIError as exc:
-            if exc.errcode not in TOKEN_ERRORS:
-                raise
-        token = self.renew_token(stale=token)
-        return self._with_backoff(lambda: self._send(method, path, {**(params or {}), "access_token": token}, json),
-                                  idempotent)
+        return self._authorised(method, path, params, json, self.access_token(),
+                                lambda stale: self.renew_token(stale=stale))
+
+    def upload(self, path: str, params: Mapping[str, Any], files: Mapping[str, Any],
+               form: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """A multipart POST (materials, media) with the account's token policy."""
+        return self._authorised("POST", path, params, None, self.access_token(),
+                                lambda stale: self.renew_token(stale=stale), files=files, form=form)
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self.call("GET", path, params=params)
@@ -143,55 +115,3 @@ class OAClient:
     def send_template_message(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /cgi-bin/message/template/send``: returns ``{"msgid": ...}``."""
         return self.post("/cgi-bin/message/template/send", body)
-
-    # -- transport ---------------------------------------------------------------------------------------------------
-
-    def _with_backoff(self, attempt: Callable[[], dict[str, Any]], idempotent: bool) -> dict[str, Any]:
-        for pause in (*self.backoff, None):
-            try:
-                return attempt()
-            except WeChatAPIError as exc:
-                if exc.errcode not in RATE_LIMIT_ERRORS or pause is None:
-                    raise
-            except OAUnavailable:
-                if not idempotent or pause is None:
-                    raise
-            self.sleep(pause * (1 + random.random() / 4))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(self, method: str, path: str, params: Mapping[str, Any], json: Mapping[str, Any] | None
-              ) -> dict[str, Any]:
-        try:
-            if json is not None:  # WeChat wants UTF-8 JSON, not \u escapes (they count against byte limits)
-                import json as _json
-
-                content = _json.dumps(json, ensure_ascii=False).encode("utf-8")
-                response = self.http.request(method, self.base_url + path, params=dict(params), content=content,
-                                             headers={"Content-Type": "application/json; charset=utf-8"},
-                                             timeout=self.timeout)
-            else:
-                response = self.http.request(method, self.base_url + path, params=dict(params), timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise OAUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
-        if response.status_code >= 500:
-            raise OAUnavailable(f"{method} {path}: HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise OAUnavailable(f"{method} {path}: HTTP {response.status_code}, not JSON") from exc
-        if not isinstance(data, dict):
-            raise OAUnavailable(f"{method} {path}: unexpected body")
-        errcode = int(data.get("errcode") or 0)
-        if errcode:
-            raise WeChatAPIError(errcode, str(data.get("errmsg") or ""), response=data)
-        return data
-
-    def close(self) -> None:
-        if self._owns_http:
-            self.http.close()
-
-    def __enter__(self) -> OAClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

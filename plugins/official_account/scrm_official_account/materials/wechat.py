@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from scrm.sdk.wechat import WeChatAPIError
 
 MISSING_MEDIA = 40007
@@ -28,8 +26,8 @@ MISSING_MEDIA = 40007
 def add_material(client: Any, kind: str, file_name: str, data: bytes, content_type: str,
                  description: dict[str, str] | None = None) -> dict[str, Any]:
     form = {"description": json.dumps(description, ensure_ascii=False)} if description is not None else None
-    return _upload(client, "/cgi-bin/material/add_material", {"type": kind},
-                   {"media": (file_name, data, content_type)}, form)
+    return client.upload("/cgi-bin/material/add_material", {"type": kind},
+                         {"media": (file_name, data, content_type)}, form)
 
 
 def delete_material(client: Any, media_id: str, *, missing_ok: bool = False) -> None:
@@ -54,40 +52,3 @@ def delete_news(client: Any, media_id: str, *, missing_ok: bool = False) -> None
     except WeChatAPIError as exc:
         if not (missing_ok and exc.errcode == MISSING_MEDIA):
             raise
-
-
-def _upload(client: Any, path: str, params: dict[str, Any], files: dict[str, Any],
-            form: dict[str, str] | None) -> dict[str, Any]:
-    """A multipart POST with the client's token policy: refreshed and retried once on an invalid-token error."""
-    from ..client import TOKEN_ERRORS
-
-    token = client.access_token()
-    try:
-        return _send(client, path, {**params, "access_token": token}, files, form)
-    except WeChatAPIError as exc:
-        if exc.errcode not in TOKEN_ERRORS:
-            raise
-    token = client.renew_token(stale=token)
-    return _send(client, path, {**params, "access_token": token}, files, form)
-
-
-def _send(client: Any, path: str, params: dict[str, Any], files: dict[str, Any],
-          form: dict[str, str] | None) -> dict[str, Any]:
-    from ..client import OAUnavailable
-
-    try:
-        response = client.http.request("POST", client.base_url + path, params=params, files=files, data=form,
-                                       timeout=client.timeout)
-    except httpx.HTTPError as exc:
-        raise OAUnavailable(f"POST {path}: {type(exc).__name__}") from exc
-    if response.status_code >= 500:
-        raise OAUnavailable(f"POST {path}: HTTP {response.status_code}")
-    try:
-        data = response.json()
-    except ValueError as exc:
-        raise OAUnavailable(f"POST {path}: HTTP {response.status_code}, not JSON") from exc
-    if not isinstance(data, dict):
-        raise OAUnavailable(f"POST {path}: unexpected body")
-    if int(data.get("errcode") or 0):
-        raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg") or ""), response=data)
-    return data
