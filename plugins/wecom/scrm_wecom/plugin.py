@@ -100,6 +100,13 @@ class WeComPlugin(ChannelPlugin):
             app_notifications.on_notification(event, session)
 
     @hookimpl
+    def todo_items(self, tenant, user, session):
+        """Customer transfers waiting for WeCom to the signed-in user's employee (home page to-do list)."""
+        from .assignment.todos import todo_items
+
+        return todo_items(tenant, user, session)
+
+    @hookimpl
     def tag_sources(self, tenant):
         """WeCom corp tags: listed on the members' tag screen, created, renamed, deleted and synced here."""
         from .sync.tag_source import tag_sources
