@@ -46,6 +46,16 @@ from .livecodes.models import (  # noqa: E402,F401
     LiveCodeLogo,
     LiveCodeTag,
 )
+from .materials.models import (  # noqa: E402,F401  (material centre, branch ``wecom_materials``)
+    ContentGroup,
+    Material,
+    MaterialFile,
+    MaterialMedia,
+    MaterialSend,
+    MaterialView,
+    Script,
+    ScriptContent,
+)
 from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)

@@ -50,6 +50,9 @@ def _payload(method: str) -> dict[str, Any]:
     params = {k: v for k, v in request.args.items() if k != "access_token"}
     if method == "GET":
         return params
+    if request.mimetype == "multipart/form-data":  # an upload (media/upload): the handler reads request.files
+        return {**params, "files": {name: {"filename": f.filename, "content_type": f.mimetype}
+                                    for name, f in request.files.items()}}
     raw = request.get_data(as_text=True)
     if not raw.strip():
         return {}

@@ -55,6 +55,7 @@ class Corp:
     welcome_messages: list[dict[str, Any]] = field(default_factory=list)
     group_chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # chat_id -> groupchat/get shape
     group_transfers: list[dict[str, Any]] = field(default_factory=list)  # groupchat/transfer requests
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_id -> temporary media (materials_api)
 
     def friends_of(self, userid: str) -> list[str]:
         return [ext for ext, follows in self.follows.items() if any(f["userid"] == userid for f in follows)]
@@ -96,6 +97,8 @@ class SandboxState:
         self.rate_limits: dict[str, int] = {}  # path -> calls allowed per minute
         self.recent: dict[str, deque[float]] = {}
         self.cursors: dict[str, list[dict[str, Any]]] = {}  # batch/get_by_user cursor snapshots
+        self.jsapi_tickets: dict[tuple[str, str], dict[str, Any]] = {}  # (corp_id, jsapi|agent_config) -> ticket
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # OAuth code -> {corp_id, userid, issued_at, used}
 
     def reset(self) -> None:
         """Forget every corp, token, code, call, limit and setting."""
