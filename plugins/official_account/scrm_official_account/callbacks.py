@@ -9,8 +9,9 @@
 * ``POST`` in plain mode (only for an account configured ``plain``): the plain signature, then the body. A plaintext
   POST to a compatible / safe account is refused, and ``ToUserName`` must be the account's original id when set.
 
-Then: the typed event (:func:`.events.parse_inbound`) is handed to the passive-reply dispatcher (:mod:`.replies`)
-for at most ``REPLY_BUDGET`` seconds, and the callback is stored in the platform's inbox under its dedupe key
+Then: the typed event (:func:`.events.parse_inbound`) is handed to the passive-reply dispatcher (:mod:`.replies`):
+first the handlers' in-memory forms on the request's thread, then, when one needs the database, the remaining
+handlers on a reply thread for at most ``REPLY_BUDGET`` seconds, and the callback is stored in the platform's inbox under its dedupe key
 (``MsgId``, or ``FromUserName`` + ``CreateTime`` for events) with its processing job. A new callback with a reply
 gets the reply (encrypted in safe / compatible mode); a duplicate (WeChat's retry or a replay) or one without a reply
 gets ``success``; nothing is stored twice.
@@ -49,7 +50,15 @@ from scrm.sdk.wechat import (
 
 from .accounts import PLUGIN, MessageMode, credentials_of
 from .events import InboundEvent, dedupe_key, parse_inbound
-from .replies import REPLY_BUDGET, Reply, ReplyContext, compute_reply, executor, handlers_for
+from .replies import (
+    REPLY_BUDGET,
+    Reply,
+    ReplyContext,
+    compute_reply,
+    executor,
+    handlers_for,
+    reply_from_memory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +193,11 @@ def _answer(platform: Any, account: ChannelAccount, keys: CallbackKeys, args: An
     from .jobs import process_callbacks
 
     started = time.monotonic()
-    reply, late = None, None
-    if event.openid and handlers_for(event.type):
-        future = executor().submit(_compute, platform, account, event)
+    reply, late, rest = None, None, None
+    if event.openid and handlers_for(event.type):  # first what the handlers know without I/O, on this thread
+        reply, rest = reply_from_memory(ReplyContext(account.tenant_id, account, event, None))
+    if rest is not None:  # a handler needs the database: the rest on a reply thread, within the budget
+        future = executor().submit(_compute, platform, account, event, rest)
         try:
             reply = future.result(timeout=max(0.0, REPLY_BUDGET - (time.monotonic() - started)))
         except FutureTimeout:
@@ -211,9 +222,9 @@ def _answer(platform: Any, account: ChannelAccount, keys: CallbackKeys, args: An
     return Response(xml, status=200, mimetype="application/xml")
 
 
-def _compute(platform: Any, account: ChannelAccount, event: InboundEvent) -> Reply | None:
+def _compute(platform: Any, account: ChannelAccount, event: InboundEvent, start: int = 0) -> Reply | None:
     with Session(platform.engine) as session:
-        return compute_reply(ReplyContext(account.tenant_id, account, event, session))
+        return compute_reply(ReplyContext(account.tenant_id, account, event, session), start)
 
 
 def _send_late(platform: Any, account: ChannelAccount, event: InboundEvent, inbound_id: int | None,

@@ -25,6 +25,13 @@ A handler that raises is logged and skipped (the next one is asked).
 
 Handlers run on every inbound message: read what changes rarely from a cache (the auto-reply rules keep a compiled
 matcher per account, checked against a revision in the platform cache) instead of asking the database each time.
+A handler whose answer is usually in such a cache also registers an **in-memory form**
+(``reply_handler(..., in_memory=fn)``): ``fn(ctx)`` gets a context without a session, does no I/O at all, and
+returns the reply, None (no reply from this handler), or :data:`NEEDS_DATABASE` (the cache is cold or the reply
+reads a material). The callback asks the in-memory forms on its own thread first, in order; only when a handler
+without one (or one that answered ``NEEDS_DATABASE``) is reached before a reply does it hand the remaining
+handlers to a reply thread under the budget. A keyword rule's text reply thus costs no thread hop and no round
+trip.
 """
 
 from __future__ import annotations
@@ -140,11 +147,16 @@ class ReplyContext:
 Handler = Callable[[ReplyContext], "Reply | None"]
 
 
+NEEDS_DATABASE: Any = type("NeedsDatabase", (), {"__repr__": lambda self: "NEEDS_DATABASE"})()
+"""What an in-memory form returns when it cannot answer without the database (see the module docstring)."""
+
+
 @dataclass(order=True)
 class _Registered:
     order: int
     seq: int
     handler: Handler = field(compare=False)
+    in_memory: Handler | None = field(default=None, compare=False)
 
 
 _HANDLERS: dict[str, list[_Registered]] = {}
@@ -153,8 +165,10 @@ _loaded = False
 _load_lock = threading.Lock()
 
 
-def reply_handler(*event_types: str, order: int = 100) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for the given event types (``scrm_official_account.events.EVENT_*``)."""
+def reply_handler(*event_types: str, order: int = 100, in_memory: Handler | None = None
+                  ) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for the given event types (``scrm_official_account.events.EVENT_*``); ``in_memory``
+    is its optional form that answers without I/O or says :data:`NEEDS_DATABASE` (see the module docstring)."""
 
     def register(handler: Handler) -> Handler:
         global _seq
@@ -162,7 +176,7 @@ def reply_handler(*event_types: str, order: int = 100) -> Callable[[Handler], Ha
             handlers = _HANDLERS.setdefault(event_type, [])
             if all(r.handler is not handler for r in handlers):
                 _seq += 1
-                handlers.append(_Registered(order, _seq, handler))
+                handlers.append(_Registered(order, _seq, handler, in_memory))
                 handlers.sort()
         return handler
 
@@ -202,9 +216,31 @@ def handlers_for(event_type: str) -> list[Handler]:
     return [r.handler for r in _HANDLERS.get(event_type, ())]
 
 
-def compute_reply(ctx: ReplyContext) -> Reply | None:
-    """Ask the handlers of ``ctx.event.type`` in order; the first reply wins (a handler that raises is skipped)."""
-    for handler in handlers_for(ctx.event.type):
+def reply_from_memory(ctx: ReplyContext) -> tuple[Reply | None, int | None]:
+    """Ask the in-memory forms of ``ctx.event.type``'s handlers in order, on the calling thread (``ctx.session``
+    is not used). Returns ``(reply, None)`` when that decided (a reply, or None when every handler answered None),
+    else ``(None, index)``: the handlers from ``index`` on are still to be asked through :func:`compute_reply`."""
+    load_feature_handlers()
+    for index, registered in enumerate(tuple(_HANDLERS.get(ctx.event.type, ()))):
+        if registered.in_memory is None:
+            return None, index
+        try:
+            reply = registered.in_memory(ctx)
+        except Exception:
+            log.exception("official account reply handler %s failed",
+                          getattr(registered.handler, "__name__", registered.handler))
+            continue
+        if reply is NEEDS_DATABASE:
+            return None, index
+        if reply is not None:
+            return reply, None
+    return None, None
+
+
+def compute_reply(ctx: ReplyContext, start: int = 0) -> Reply | None:
+    """Ask the handlers of ``ctx.event.type`` in order (from the ``start``-th); the first reply wins (a handler that
+    raises is skipped)."""
+    for handler in handlers_for(ctx.event.type)[start:]:
         try:
             reply = handler(ctx)
         except Exception:

@@ -405,17 +405,86 @@ def test_the_rule_limit_holds_when_two_rules_are_saved_at_once(db, oa, tenant, p
     assert service.count_rules(db, tenant.id, oa.id) == 20
 
 
-def test_another_process_sees_an_edit_at_its_next_message(db, oa, tenant):
+def test_another_process_sees_an_edit_within_its_check_interval(db, oa, tenant, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(service, "_clock", lambda: now[0])
     created = add(db, oa, "规则", "会员日", reply="会员日九折")
     stale = service.compiled_for(db, tenant.id, oa.id)
     assert stale.match("会员日") is not None
     service.update_rule(db, db.get(KeywordRule, created.id), rule("规则", "生日礼", reply="生日礼已备好"))
     db.commit()
-    service._compiled[oa.id] = stale  # what another worker process still holds: its stamp is no longer current
+    # what another worker process still holds: its matcher, checked against the revision stamp just now
+    service._compiled[oa.id] = stale
+    service._checked[oa.id] = (now[0] + service.CHECK_INTERVAL, service._cache())
+    now[0] += service.CHECK_INTERVAL - 0.01
+    assert service.compiled_for(db, tenant.id, oa.id) is stale  # within the interval: memory only, no I/O
+    assert service.compiled_in_memory(tenant.id, oa.id) is stale
+    now[0] += 0.02  # the interval is over: the next message checks the stamp and sees the edit
+    assert service.compiled_in_memory(tenant.id, oa.id) is None
     fresh_matcher = service.compiled_for(db, tenant.id, oa.id)
     assert fresh_matcher is not stale and fresh_matcher.match("会员日") is None
     assert fresh_matcher.match("我的生日礼").name == "规则"
     assert service.compiled_for(db, tenant.id, oa.id) is fresh_matcher  # then it is reused
+    assert service.CHECK_INTERVAL <= 1.0
+
+
+def test_this_process_sees_an_edit_at_its_next_message(db, oa, tenant):
+    created = add(db, oa, "规则", "会员日", reply="会员日九折")
+    assert service.compiled_for(db, tenant.id, oa.id).match("会员日") is not None
+    assert service.compiled_in_memory(tenant.id, oa.id) is not None
+    service.update_rule(db, db.get(KeywordRule, created.id), rule("规则", "生日礼", reply="生日礼已备好"))
+    assert service.compiled_in_memory(tenant.id, oa.id) is not None  # not before the commit
+    db.commit()
+    assert service.compiled_in_memory(tenant.id, oa.id) is None
+    assert service.compiled_for(db, tenant.id, oa.id).match("会员日") is None
+
+
+def test_a_text_reply_is_decided_on_the_callback_thread_once_the_matcher_is_warm(db, oa, tenant, fire, monkeypatch):
+    from scrm_official_account import callbacks
+
+    add(db, oa, "会员日", "会员日", reply="会员日九折")
+    default_reply(db, oa, "默认回复")
+    handed = []
+    pool = callbacks.executor()
+
+    class Counting:
+        def submit(self, *args, **kwargs):
+            handed.append(args)
+            return pool.submit(*args, **kwargs)
+
+    monkeypatch.setattr(callbacks, "executor", lambda: Counting())
+    assert answer(fire, oa, "今天会员日吗")["Content"] == "会员日九折"
+    assert len(handed) == 1  # cold: the matcher is compiled on a reply thread
+    assert answer(fire, oa, "明天会员日吗")["Content"] == "会员日九折"
+    assert answer(fire, oa, "你好")["Content"] == "默认回复"  # no rule matches: the default reply, from memory too
+    assert len(handed) == 1
+    service._checked.clear()  # the check interval is over: the next message checks the revision off the thread
+    assert answer(fire, oa, "会员日")["Content"] == "会员日九折"
+    assert len(handed) == 2
+
+
+def test_a_material_reply_is_read_on_a_reply_thread(db, oa_world, fire, monkeypatch):
+    from scrm_official_account import callbacks
+
+    world = oa_world
+    image = Material(tenant_id=world.tenant.id, account_id=world.account.id, kind="image", name="海报",
+                     media_id="media-poster")
+    db.add(image)
+    db.commit()
+    add(db, world.account, "海报", "海报", kind="image", material_id=image.id)
+    handed = []
+    pool = callbacks.executor()
+
+    class Counting:
+        def submit(self, *args, **kwargs):
+            handed.append(args)
+            return pool.submit(*args, **kwargs)
+
+    monkeypatch.setattr(callbacks, "executor", lambda: Counting())
+    for expected in (1, 2):
+        reply = answer(fire, world.account, "要海报")
+        assert reply["MsgType"] == "image" and reply["Image"]["MediaId"] == "media-poster"
+        assert len(handed) == expected  # warm or not: the material is read with the database
 
 
 def test_rules_are_searched_by_name_keyword_and_type(db, oa_world):

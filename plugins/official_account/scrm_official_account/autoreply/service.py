@@ -11,12 +11,16 @@ Decisions (also in the README):
 * the subscribe and default replies offer text, image, voice and video; keyword rules also news.
 
 Every change bumps ``ReplySettings.revision``; a process keeps one compiled matcher per account and rebuilds it when
-the row shows a newer revision (one indexed read per inbound message, no rule query).
+the revision changed. The process that commits a change drops its matcher at once; another process checks the
+revision stamp (one read of the platform cache, Redis in production) at most once per ``CHECK_INTERVAL`` (1 s) per
+account, so it answers with the new rules from its first message after that second. Between checks a message is
+matched from memory alone: no I/O, and no reply thread (``keyword_in_memory``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +47,8 @@ SWITCHES = {"keyword": "keyword_enabled", "message": "message_enabled", "subscri
 REFERRER = "auto_reply"
 #: seconds a revision stamp stays in the platform cache (a bound on how stale a matcher can be after a race)
 STAMP_TTL = 2
+#: seconds a process answers from its compiled matcher before it checks the account's revision stamp again
+CHECK_INTERVAL = 1.0
 #: the domain event a keyword rule with forwarding publishes (marketing rules D.5); the customer-service plugin
 #: subscribes to it through its ``domain_event`` hook (no import between the plugins)
 FORWARD_EVENT = "official_account.forward_to_service"
@@ -341,6 +347,10 @@ class Compiled:
 
 _compiled: dict[int, Compiled] = {}
 _compiled_lock = threading.Lock()
+#: account id -> (clock() until which its matcher is taken as current unchecked, the platform cache it was checked
+#: against: a matcher of another platform in this process, a test's say, is never taken for current)
+_checked: dict[int, tuple[float, Any]] = {}
+_clock = time.monotonic
 
 
 def compile_account(session: Session, settings: ReplySettings) -> Compiled:
@@ -396,22 +406,44 @@ def _forget_after_commit(session: Session, account_id: int) -> None:
         cache = _cache()
         if cache is not None:
             cache.delete(_stamp_key(account_id))
+        _checked.pop(account_id, None)
         _compiled.pop(account_id, None)
 
     event.listen(session, "after_commit", forget, once=True)
 
 
+def compiled_in_memory(tenant_id: int, account_id: int) -> Compiled | None:
+    """The account's compiled replies when this process checked their revision less than ``CHECK_INTERVAL`` ago;
+    None otherwise (then :func:`compiled_for` checks, or compiles). No I/O."""
+    cached = _compiled.get(account_id)
+    if cached is None or cached.tenant_id != tenant_id:
+        return None
+    checked = _checked.get(account_id)
+    if checked is None or checked[0] <= _clock() or checked[1] is not _cache():
+        return None
+    return cached
+
+
+def _mark_checked(account_id: int, compiled: Compiled, cache: Any) -> Compiled:
+    _checked[account_id] = (_clock() + CHECK_INTERVAL, cache)
+    return compiled
+
+
 def compiled_for(session: Session, tenant_id: int, account_id: int) -> Compiled | None:
     """The account's compiled replies; None when nothing is configured.
 
-    The hot path reads the account's revision stamp from the platform cache (one Redis GET; the key is dropped
-    when a change commits and expires after ``STAMP_TTL`` seconds) and rebuilds the matcher only when the stamp
-    changed; without a cached stamp it reads the settings row (one indexed read) and caches the stamp."""
+    Within ``CHECK_INTERVAL`` of the last check the matcher in memory is used as is. Then the account's revision
+    stamp is read from the platform cache (one Redis GET; the key is dropped when a change commits and expires
+    after ``STAMP_TTL`` seconds) and the matcher rebuilt only when the stamp changed; without a cached stamp the
+    settings row is read (one indexed read) and the stamp cached."""
+    fresh = compiled_in_memory(tenant_id, account_id)
+    if fresh is not None:
+        return fresh
     cache = _cache()
     cached = _compiled.get(account_id)
     if cached is not None and cached.tenant_id == tenant_id and cache is not None:
         if cache.get(_stamp_key(account_id)) == cached.stamp:
-            return cached
+            return _mark_checked(account_id, cached, cache)
     row = session.exec(select(ReplySettings.revision, ReplySettings.updated_at).where(
         ReplySettings.account_id == account_id, ReplySettings.tenant_id == tenant_id)).first()
     if row is None:
@@ -420,13 +452,13 @@ def compiled_for(session: Session, tenant_id: int, account_id: int) -> Compiled 
     if cache is not None:
         cache.set(_stamp_key(account_id), stamp, ttl=STAMP_TTL)
     if cached is not None and cached.tenant_id == tenant_id and cached.stamp == stamp:
-        return cached
+        return _mark_checked(account_id, cached, cache)
     settings = session.exec(select(ReplySettings).where(ReplySettings.account_id == account_id,
                                                         ReplySettings.tenant_id == tenant_id)).one()
     compiled = compile_account(session, settings)
     with _compiled_lock:
         _compiled[account_id] = compiled
-    return compiled
+    return _mark_checked(account_id, compiled, cache)
 
 
 @dataclass(frozen=True)
@@ -442,21 +474,37 @@ class Decision:
 NO_REPLY = Decision(None)
 
 
-def decide_keyword(session: Session, tenant_id: int, account_id: int, content: str) -> Decision:
-    """The newest keyword rule matching a text message, when keyword replies are on (spec 4.3 rules 3, 4)."""
-    compiled = compiled_for(session, tenant_id, account_id)
+def keyword_decision(compiled: Compiled | None, content: str) -> Decision:
+    """The newest keyword rule of ``compiled`` matching a text message, when keyword replies are on (spec 4.3
+    rules 3, 4)."""
     if compiled is None or not compiled.keyword_enabled:
         return NO_REPLY
     rule = compiled.match(content or "")
     return Decision(rule.reply, "keyword", rule) if rule is not None else NO_REPLY
 
 
-def decide_default(session: Session, tenant_id: int, account_id: int) -> Decision:
-    """The default (received-message) reply when it is on."""
-    compiled = compiled_for(session, tenant_id, account_id)
+def default_decision(compiled: Compiled | None) -> Decision:
+    """The default (received-message) reply of ``compiled`` when it is on."""
     if compiled is None or not compiled.message_enabled or not compiled.default_reply.get("type"):
         return NO_REPLY
     return Decision(compiled.default_reply, "default")
+
+
+def subscribe_decision(compiled: Compiled | None) -> Decision:
+    """The subscribe reply of ``compiled`` when it is on."""
+    if compiled is None or not compiled.subscribe_enabled or not compiled.subscribe_reply.get("type"):
+        return NO_REPLY
+    return Decision(compiled.subscribe_reply, "subscribe")
+
+
+def decide_keyword(session: Session, tenant_id: int, account_id: int, content: str) -> Decision:
+    """The newest keyword rule matching a text message, when keyword replies are on (spec 4.3 rules 3, 4)."""
+    return keyword_decision(compiled_for(session, tenant_id, account_id), content)
+
+
+def decide_default(session: Session, tenant_id: int, account_id: int) -> Decision:
+    """The default (received-message) reply when it is on."""
+    return default_decision(compiled_for(session, tenant_id, account_id))
 
 
 def decide_message(session: Session, tenant_id: int, account_id: int, msg_type: str, content: str = "") -> Decision:
@@ -471,10 +519,7 @@ def decide_message(session: Session, tenant_id: int, account_id: int, msg_type: 
 
 def decide_subscribe(session: Session, tenant_id: int, account_id: int) -> Decision:
     """Spec 4.3 rule 8: a follow gets the subscribe reply only when it is on."""
-    compiled = compiled_for(session, tenant_id, account_id)
-    if compiled is None or not compiled.subscribe_enabled or not compiled.subscribe_reply.get("type"):
-        return NO_REPLY
-    return Decision(compiled.subscribe_reply, "subscribe")
+    return subscribe_decision(compiled_for(session, tenant_id, account_id))
 
 
 def resolve(session: Session, tenant_id: int, account_id: int, reply: dict[str, Any]) -> dict[str, Any] | None:
