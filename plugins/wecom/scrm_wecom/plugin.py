@@ -22,7 +22,7 @@ class WeComPlugin(ChannelPlugin):
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
-                                            "churn", "messaging", "rules")
+                                            "churn", "messaging", "rules", "materials")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
@@ -70,6 +70,8 @@ class WeComPlugin(ChannelPlugin):
                 MenuItem(_l("Live codes"), "wecom.livecodes.index", order=10, group="ops.wecom"),
                 MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
                 MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
+                MenuItem(_l("Material library"), "wecom.materials.index", order=10, group="ops.content"),
+                MenuItem(_l("Script library"), "wecom.materials.scripts", order=20, group="ops.content"),
                 MenuItem(_l("WeCom sync"), "wecom.sync.index", order=10, group="settings.sync", roles=admin),
                 MenuItem(_l("WeCom platform rules"), "wecom.rules.index", order=20, group="settings.sync",
                          roles=admin)]
@@ -130,9 +132,10 @@ class WeComPlugin(ChannelPlugin):
     @hookimpl
     def timeline_entries(self, tenant, events, session):
         """Lines for the WeCom events of a customer's timeline (friend added, tagged, welcome, groups, lost)."""
+        from .materials.timeline import timeline_entries as material_entries
         from .timeline import timeline_entries
 
-        return timeline_entries(tenant, events, session)
+        return [*timeline_entries(tenant, events, session), *material_entries(tenant, events, session)]
 
     @hookimpl
     def customer_exclusion_reason(self, tenant, customer_id, purpose, session):
