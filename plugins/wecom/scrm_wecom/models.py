@@ -58,5 +58,6 @@ from .materials.models import (  # noqa: E402,F401  (material centre, branch ``w
 )
 from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
+from .sop.models import SopBinding, SopNode, SopRule, SopTask  # noqa: E402,F401  (SOP, branch ``wecom_sop``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)
 from .welcome.models import WelcomeMessage, WelcomeMessageEmployee  # noqa: E402,F401

@@ -22,7 +22,7 @@ class WeComPlugin(ChannelPlugin):
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
-                                            "churn", "messaging", "rules", "materials")
+                                            "churn", "messaging", "rules", "materials", "sop")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
@@ -69,6 +69,7 @@ class WeComPlugin(ChannelPlugin):
                          roles=everyone),
                 MenuItem(_l("Live codes"), "wecom.livecodes.index", order=10, group="ops.wecom"),
                 MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
+                MenuItem(_l("SOP operations"), "wecom.sop.index", order=40, group="ops.wecom"),
                 MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
                 MenuItem(_l("Material library"), "wecom.materials.index", order=10, group="ops.content"),
                 MenuItem(_l("Script library"), "wecom.materials.scripts", order=20, group="ops.content"),
@@ -100,13 +101,19 @@ class WeComPlugin(ChannelPlugin):
             churn_recording.on_domain_event(event, session)
         if event.type == app_notifications.EVENT_TYPE:
             app_notifications.on_notification(event, session)
+        from .sop import events as sop_events  # after the sync: the follow relation exists
+
+        if event.type in sop_events.EVENT_TYPES:
+            sop_events.on_domain_event(event, session)
 
     @hookimpl
     def todo_items(self, tenant, user, session):
-        """Customer transfers waiting for WeCom to the signed-in user's employee (home page to-do list)."""
+        """Customer transfers waiting for WeCom and delivered SOP to-dos of the signed-in user's employee (home page
+        to-do list)."""
         from .assignment.todos import todo_items
+        from .sop.todos import todo_items as sop_todo_items
 
-        return todo_items(tenant, user, session)
+        return [*todo_items(tenant, user, session), *sop_todo_items(tenant, user, session)]
 
     @hookimpl
     def tag_sources(self, tenant):
@@ -149,8 +156,10 @@ class WeComPlugin(ChannelPlugin):
     @hookimpl
     def plugin_enabled(self, tenant, settings, session):
         from .assignment.tracking import resume
+        from .sop.jobs import ensure_schedule
 
         resume(session, tenant.id)
+        ensure_schedule(session, tenant.id)
 
     @hookimpl
     def demo_data(self, tenant, session, demo):
