@@ -26,6 +26,7 @@ from .builtin import HostPlugin
 from .labels import init_labels
 from .navigation import sidebar
 from .platform_ext import close_db
+from .public import is_public_request, mount_public_blueprint
 from .sandboxes import mount_sandboxes
 from .security import behind_proxies, init_security
 from .views import brand as brand_views
@@ -126,8 +127,12 @@ def _mount_plugins(app: Flask, plat: Platform) -> None:
                 "register_routes", [p for p in plat.registry.pm.get_plugins() if p is not record.plugin])()
             api = plat.registry.pm.subset_hook_caller(
                 "register_api", [p for p in plat.registry.pm.get_plugins() if p is not record.plugin])()
+            public = plat.registry.pm.subset_hook_caller(
+                "register_public_routes", [p for p in plat.registry.pm.get_plugins() if p is not record.plugin])()
             for bp in routes:
                 tenancy.mount_tenant_blueprint(app, bp, f"/{name}", plugin=name)
+            for bp in public:
+                mount_public_blueprint(app, bp, name)
             for bp in api:
                 mount_plugin_api(app, name, bp)
         except Exception as exc:  # a plugin whose routes fail to mount is blocked, the host still starts
@@ -152,6 +157,8 @@ def _template_helpers(app: Flask) -> None:
 def _error_pages(app: Flask) -> None:
     def page(status: int, title: str):
         def handler(exc):
+            if is_public_request():  # a customer-facing page: the phone layout, no way into the admin
+                return render_template("errors/public.html", status=status, title=title(), exc=exc), status
             return render_template("errors/error.html", status=status, title=title(), exc=exc), status
 
         return handler
@@ -173,5 +180,8 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        if is_public_request():
+            return render_template("errors/public.html", status=400,
+                                   title=_("The page expired. Go back, reload it and try again."), exc=exc), 400
         return render_template("errors/error.html", status=400,
                                title=_("The form expired. Go back, reload the page and try again."), exc=exc), 400

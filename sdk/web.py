@@ -2,7 +2,10 @@
 
 A plugin's blueprint (from ``register_routes``) is mounted at ``/t/<tenant>/<plugin>/``; before any of its views run
 the host has loaded the tenant from the URL, checked the user's membership and the plugin's enablement. A plugin's
-API blueprint (from ``register_api``) is mounted at ``/api/v1/<plugin>/`` behind tenant token authentication.
+API blueprint (from ``register_api``) is mounted at ``/api/v1/<plugin>/`` behind tenant token authentication. A
+plugin's public blueprint (from ``register_public_routes``) is mounted at ``/p/<tenant>/<plugin>/`` for customers:
+the tenant is loaded from the URL and the enablement checked, nobody signs in (``current_user()`` is None), pages
+extend ``phone.html``, and ``public_url(tenant, plugin, path)`` gives a page's absolute address.
 
 Constants: ``STAFF`` (the roles of the business pages: tenant admin and operator) and ``ADMIN`` (tenant admin only),
 for ``role_required(*STAFF)``; ``INT_MAX``, the largest value an INTEGER column holds (the bound of ``parse_int``).
@@ -25,6 +28,7 @@ from scrm.hostapp.labels import code_label, delivery_reason, translate, translat
 from scrm.hostapp.pagination import Page, keyset_page
 from scrm.hostapp.platform_ext import db
 from scrm.hostapp.platform_ext import platform as _platform
+from scrm.hostapp.public import public_url
 from scrm.hostapp.redirects import next_target, safe_redirect_target
 
 # Redirects: ``safe_redirect_target(target, default)`` and ``next_target(default)`` (the request's ``next``) are the
@@ -137,6 +141,8 @@ __all__ = [
     "current_membership", "current_tenant", "current_user", "customer_visibility", "db", "error_response",
     "has_role", "keyset_page", "login_required", "platform", "plugin_settings", "role_required", "tenant_hooks",
     "timeline_lines",
+    # the absolute address of a public page of register_public_routes (scrm.hostapp.public)
+    "public_url",
     # core's message ids and code labels in the user's language (scrm.hostapp.labels)
     "code_label", "delivery_reason", "translate", "translated_filter_types", "seeding_language",
     # the one check of a redirect target that comes from the request (scrm.hostapp.redirects)

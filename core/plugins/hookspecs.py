@@ -57,6 +57,45 @@ def register_routes():
 
 
 @hookspec
+def register_public_routes():
+    """Return a Flask ``Blueprint`` of public, customer-facing pages (share pages, claim pages, landing pages), or
+    None. Give it a name of its own (not the one of the ``register_routes`` blueprint).
+
+    The host mounts it at ``/p/<tenant>/<plugin>/``, outside the admin sign-in: no user is signed in
+    (``current_user()`` is None) and no role is checked. The tenant comes from the URL (``current_tenant()``, its time
+    zone set); an unknown or deactivated tenant, or one that has not enabled the plugin, answers 404, and so does every
+    error of these pages, in the phone layout. ``g.tenant`` and ``g.db`` are set; the plugin checks that every row it
+    shows belongs to ``current_tenant()``. Writes (POST) need the form's CSRF token as everywhere else
+    (``{{ csrf_token() }}``). Templates extend the host's phone layout ``phone.html`` (blocks ``title``,
+    ``content``); ``scrm.sdk.web.public_url(tenant, plugin, path)`` builds a page's absolute address for links,
+    QR codes and messages.
+
+    Example::
+
+        from flask import Blueprint, abort, render_template
+        from scrm.sdk import Plugin, hookimpl
+        from scrm.sdk.web import current_tenant, db
+
+        public = Blueprint("parcel_public", __name__, template_folder="templates")
+
+
+        @public.get("/track/<code>")
+        def track(code):
+            parcel = db().exec(select(Parcel).where(Parcel.tenant_id == current_tenant().id,
+                                                    Parcel.tracking == code)).first()
+            if parcel is None:
+                abort(404)  # the phone layout's "page not found"
+            return render_template("parcel/track.html", parcel=parcel)  # {% extends "phone.html" %}
+
+
+        class ParcelPlugin(Plugin):
+            @hookimpl
+            def register_public_routes(self):
+                return public  # served at /p/<tenant>/parcel/track/<code>, no sign-in
+    """
+
+
+@hookspec
 def register_api():
     """Return a Flask ``Blueprint`` of REST endpoints, or None.
 
@@ -412,7 +451,7 @@ def customer_may_win(tenant, customer_id, win_rate, session):
     """
 
 
-GLOBAL_HOOKS = frozenset({"register_routes", "register_api"})
+GLOBAL_HOOKS = frozenset({"register_routes", "register_public_routes", "register_api"})
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "customer_columns", "tag_sources", "domain_event",

@@ -54,6 +54,12 @@ class ExamplePlugin(Plugin):
         return bp
 
     @hookimpl
+    def register_public_routes(self):
+        from .public import bp
+
+        return bp
+
+    @hookimpl
     def register_api(self):
         from .api import bp
 
