@@ -139,6 +139,30 @@ class WeComEndpoints:
         data = self.call(CONTACT, "POST", f"{EC}/add_msg_template", json=body)
         return {"msgid": data.get("msgid"), "fail_list": list(data.get("fail_list", []))}
 
+    def get_groupmsg_task(self, msgid: str, cursor: str = "", limit: int = 1000) -> tuple[list[dict[str, Any]], str]:
+        """``get_groupmsg_task``: one page of the members of a mass task, ``[{userid, status (0 not sent, 2 sent),
+        send_time}]``, and the next cursor (``""`` after the last page)."""
+        data = self.call(CONTACT, "POST", f"{EC}/get_groupmsg_task",
+                         json=_clean({"msgid": msgid, "limit": max(1, min(int(limit), 1000)), "cursor": cursor or None}))
+        return list(data.get("task_list", [])), str(data.get("next_cursor") or "")
+
+    def get_groupmsg_send_result(self, msgid: str, userid: str, cursor: str = "",
+                                 limit: int = 1000) -> tuple[list[dict[str, Any]], str]:
+        """``get_groupmsg_send_result``: one page of one member's targets, ``[{external_userid | chat_id, userid,
+        status (0 not sent, 1 sent, 2 not a friend, 3 already received a mass message), send_time}]``."""
+        data = self.call(CONTACT, "POST", f"{EC}/get_groupmsg_send_result",
+                         json=_clean({"msgid": msgid, "userid": userid, "limit": max(1, min(int(limit), 1000)),
+                                      "cursor": cursor or None}))
+        return list(data.get("send_list", [])), str(data.get("next_cursor") or "")
+
+    def remind_groupmsg_send(self, msgid: str) -> None:
+        """``remind_groupmsg_send``: remind the members who have not sent (at most 3 times in 24 hours per task)."""
+        self.call(CONTACT, "POST", f"{EC}/remind_groupmsg_send", json={"msgid": msgid})
+
+    def cancel_groupmsg_send(self, msgid: str) -> None:
+        """``cancel_groupmsg_send``: stop a mass task for the members who have not sent."""
+        self.call(CONTACT, "POST", f"{EC}/cancel_groupmsg_send", json={"msgid": msgid})
+
     def _agent_id(self) -> int:
         if not self.agent_id:
             raise AccountNotConfigured(AGENT)

@@ -56,6 +56,7 @@ from .materials.models import (  # noqa: E402,F401  (material centre, branch ``w
     Script,
     ScriptContent,
 )
+from .masssend.models import MassMember, MassRecipient, MassTask  # noqa: E402,F401  (branch ``wecom_masssend``)
 from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sop.models import SopBinding, SopNode, SopRule, SopTask  # noqa: E402,F401  (SOP, branch ``wecom_sop``)

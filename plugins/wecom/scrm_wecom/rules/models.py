@@ -25,6 +25,11 @@ class LimitOverrides(TenantScoped, table=True):
     external_contacts_per_employee: int | None = None
     passive_adds_per_day: int | None = None
     group_chat_members: int | None = None
+    enterprise_mass_per_day: int | None = None
+    group_mass_per_day: int | None = None
+    group_mass_per_month: int | None = None
+    mass_tasks_per_month: int | None = None
+    group_mass_tasks_per_month: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: str = Field(default="", max_length=200)
 

@@ -30,6 +30,11 @@ class Limits:
     external_contacts_per_employee: int = 50_000
     passive_adds_per_day: int = 500  # customers adding one employee per day
     group_chat_members: int = 200  # members of one external group chat
+    enterprise_mass_per_day: int = 1  # enterprise mass messages per customer per day (spec 4.4 rule 2)
+    group_mass_per_day: int = 1  # enterprise mass messages per group chat per day (spec 4.5 rule 2)
+    group_mass_per_month: int = 4  # ... per group chat per natural month (WeCom's "客户/客户群 4 条")
+    mass_tasks_per_month: int = 30  # customer mass sends the enterprise may create per natural month (4.4 rule 1)
+    group_mass_tasks_per_month: int = 30  # group mass sends per natural month (4.5 rule 1)
 
 
 DEFAULTS = Limits()
@@ -56,6 +61,15 @@ SPECS: tuple[LimitSpec, ...] = (
               1, 10, "mass"),
     LimitSpec("enterprise_mass_per_month", _l("Enterprise mass messages per customer per natural month"),
               _l("WeCom's older rule; both the weekly and the monthly limit apply."), 1, 40, "mass"),
+    LimitSpec("enterprise_mass_per_day", _l("Enterprise mass messages per customer per day"),
+              _l("Counted with the weekly and monthly limits; a customer over any of them is left out of a send."),
+              1, 10, "mass"),
+    LimitSpec("mass_tasks_per_month", _l("Customer mass sends per natural month"),
+              _l("Mass sends the brand may create in one month; a cancelled send does not count."), 1, 1000, "mass"),
+    LimitSpec("group_mass_per_day", _l("Enterprise mass messages per group chat per day"), "", 1, 10, "mass"),
+    LimitSpec("group_mass_per_month", _l("Enterprise mass messages per group chat per natural month"), "", 1, 40,
+              "mass"),
+    LimitSpec("group_mass_tasks_per_month", _l("Group mass sends per natural month"), "", 1, 1000, "mass"),
     LimitSpec("moments_per_employee_day", _l("Customer Moments posts per employee per day"), "", 1, 10, "moments"),
     LimitSpec("enterprise_moments_per_month", _l("Enterprise customer Moments posts per natural month"), "", 1, 40,
               "moments"),

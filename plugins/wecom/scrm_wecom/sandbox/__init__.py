@@ -13,10 +13,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import contacts_api, org_api  # noqa: F401  (declare the API routes)
+from . import contacts_api, groupmsg, org_api  # noqa: F401  (declare the API routes)
 from .callbacks import CallbackTarget, event_xml, fire_callback, verify_url
 from .control import register_control
 from .groupchats import GroupChatControl, register_groupchat_control
+from .groupmsg import GroupMsgControl, register_groupmsg_control
 from .materials_api import register_materials_control
 from .persist import keep_state
 from .remote import SandboxControl
@@ -33,11 +34,12 @@ def create_sandbox_app(state_path: str | Path | None = None) -> Flask:
     register_api(app, state)
     register_control(app, state)
     register_groupchat_control(app, state)
+    register_groupmsg_control(app, state)
     register_materials_control(app, state)
     if state_path is not None:
         keep_state(app, state, Path(state_path))
     return app
 
 
-__all__ = ["CallbackTarget", "GroupChatControl", "SandboxControl", "SandboxState", "create_sandbox_app", "event_xml",
-           "fire_callback", "verify_url"]
+__all__ = ["CallbackTarget", "GroupChatControl", "GroupMsgControl", "SandboxControl", "SandboxState",
+           "create_sandbox_app", "event_xml", "fire_callback", "verify_url"]

@@ -327,7 +327,7 @@ def add_msg_template(state: SandboxState, corp: Corp, body: dict[str, Any]) -> d
     fail = [ext for ext in targets if ext not in corp.contacts
             or (body.get("sender") and corp.follow(ext, body["sender"]) is None)]
     msgid = new_id("msg", 12)
-    corp.msg_templates.append({**body, "msgid": msgid, "fail_list": fail})
+    corp.msg_templates.append({**body, "msgid": msgid, "fail_list": fail, "create_time": int(time.time())})
     return {"fail_list": fail, "msgid": msgid}
 
 
