@@ -22,6 +22,9 @@ Corp tags
 App messages to employees
     ``queue_app_message(session, tenant_id, employee_id=..., content=AppText(...) | AppTextCard(...), key=...)``
     sends an app message to one employee, ledgered and retried.
+Group welcome templates
+    ``group_welcome_templates(session, tenant_id, account_id=None)`` lists the tenant's templates registered with
+    WeCom (``GroupWelcome``: id, account_id, WeCom ``template_id``, text, kind, attachment), newest first.
 
 Names resolve on first use (``scrm_wecom.WeComClient`` imports the client then), so importing this package stays
 cheap and free of import cycles.
@@ -61,6 +64,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "queue_app_message": ("messaging.outbound", "queue_app_message"),
     "AppText": ("messaging.content", "Text"),
     "AppTextCard": ("messaging.content", "TextCard"),
+    # group welcome templates (the community plugin lists them for its groups)
+    "GroupWelcome": ("group_welcome", "GroupWelcome"),
+    "group_welcome_templates": ("group_welcome", "group_welcome_templates"),
 }
 
 __all__ = sorted(_EXPORTS)

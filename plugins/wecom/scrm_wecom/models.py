@@ -30,6 +30,7 @@ class WeComAccessToken(TenantScoped, table=True):
 # the tables of the live-code and welcome modules (their own lineage branch, ``wecom_livecodes``)
 from .assignment.models import AssignmentRecord  # noqa: E402,F401  (assignment records, branch ``wecom_assignment``)
 from .churn.models import ChurnSettings, FriendLoss  # noqa: E402,F401  (churn alerts, branch ``wecom_churn``)
+from .group_welcome.models import GroupWelcomeTemplate  # noqa: E402,F401  (branch ``wecom_group_welcome``)
 from .groupchats.models import (  # noqa: E402,F401  (group chat mirror, branch ``wecom_groupchats``)
     GroupAssignment,
     GroupChat,
@@ -46,6 +47,7 @@ from .livecodes.models import (  # noqa: E402,F401
     LiveCodeLogo,
     LiveCodeTag,
 )
+from .masssend.models import MassMember, MassRecipient, MassTask  # noqa: E402,F401  (branch ``wecom_masssend``)
 from .materials.models import (  # noqa: E402,F401  (material centre, branch ``wecom_materials``)
     ContentGroup,
     Material,
@@ -56,8 +58,8 @@ from .materials.models import (  # noqa: E402,F401  (material centre, branch ``w
     Script,
     ScriptContent,
 )
-from .masssend.models import MassMember, MassRecipient, MassTask  # noqa: E402,F401  (branch ``wecom_masssend``)
 from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
+from .moments.models import MomentInteraction, MomentSender, MomentTask  # noqa: E402,F401  (branch ``wecom_moments``)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sop.models import SopBinding, SopNode, SopRule, SopTask  # noqa: E402,F401  (SOP, branch ``wecom_sop``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)

@@ -22,7 +22,8 @@ class WeComPlugin(ChannelPlugin):
     permissions = ("wecom.accounts",)
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
-                                            "churn", "messaging", "rules", "materials", "sop", "masssend")
+                                            "churn", "messaging", "rules", "moments", "group_welcome", "sop",
+                                            "masssend", "materials")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
@@ -71,6 +72,7 @@ class WeComPlugin(ChannelPlugin):
                 MenuItem(_l("Welcome messages"), "wecom.welcome.index", order=20, group="ops.wecom"),
                 MenuItem(_l("Mass messaging"), "wecom.masssend.index", order=30, group="ops.wecom"),
                 MenuItem(_l("SOP operations"), "wecom.sop.index", order=40, group="ops.wecom"),
+                MenuItem(_l("Moments"), "wecom.moments.index", order=50, group="ops.wecom"),
                 MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
                 MenuItem(_l("Material library"), "wecom.materials.index", order=10, group="ops.content"),
                 MenuItem(_l("Script library"), "wecom.materials.scripts", order=20, group="ops.content"),

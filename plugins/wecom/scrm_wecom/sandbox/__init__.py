@@ -13,12 +13,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import contacts_api, groupmsg, org_api  # noqa: F401  (declare the API routes)
+from . import contacts_api, group_welcome, groupmsg, org_api  # noqa: F401  (declare the API routes)
 from .callbacks import CallbackTarget, event_xml, fire_callback, verify_url
 from .control import register_control
 from .groupchats import GroupChatControl, register_groupchat_control
 from .groupmsg import GroupMsgControl, register_groupmsg_control
 from .materials_api import register_materials_control
+from .moments import MomentsControl, register_moments_control
 from .persist import keep_state
 from .remote import SandboxControl
 from .routing import register_api
@@ -36,10 +37,11 @@ def create_sandbox_app(state_path: str | Path | None = None) -> Flask:
     register_groupchat_control(app, state)
     register_groupmsg_control(app, state)
     register_materials_control(app, state)
+    register_moments_control(app, state)
     if state_path is not None:
         keep_state(app, state, Path(state_path))
     return app
 
 
-__all__ = ["CallbackTarget", "GroupChatControl", "GroupMsgControl", "SandboxControl", "SandboxState",
+__all__ = ["CallbackTarget", "GroupChatControl", "GroupMsgControl", "MomentsControl", "SandboxControl", "SandboxState",
            "create_sandbox_app", "event_xml", "fire_callback", "verify_url"]

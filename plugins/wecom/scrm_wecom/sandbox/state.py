@@ -56,6 +56,10 @@ class Corp:
     group_chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # chat_id -> groupchat/get shape
     group_transfers: list[dict[str, Any]] = field(default_factory=list)  # groupchat/transfer requests
     media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_id -> temporary media (materials_api)
+    moments: dict[str, dict[str, Any]] = field(default_factory=dict)  # moment_id -> Moment (sandbox/moments.py)
+    moment_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # add_moment_task jobid -> job
+    moment_jobs_held: bool = False  # new add_moment_task jobs stay "creating" until completed by the control API
+    group_welcome_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template_id -> template
 
     def friends_of(self, userid: str) -> list[str]:
         return [ext for ext, follows in self.follows.items() if any(f["userid"] == userid for f in follows)]

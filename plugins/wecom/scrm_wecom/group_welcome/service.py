@@ -1,0 +1,195 @@
+"""Group welcome templates (spec §2.3, §3.3, §4.3): validation, create / edit / delete through WeCom's
+``group_welcome_template`` API, and the tenant-scoped reads.
+
+Every write goes to WeCom first and is kept here only when WeCom accepted it, so the template and the local row
+never disagree. Edits made in WeCom's admin console are not read back (WeCom offers no change notification).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from scrm.sdk import ChannelAccount, utcnow
+from scrm.sdk.wechat import WeChatAPIError
+
+from ..accounts import SecretKind, list_accounts
+from .models import GroupWelcomeTemplate
+
+PATH = "/cgi-bin/externalcontact/group_welcome_template"
+MAX_TEXT = 1000
+MAX_TITLE = 64
+MAX_DESC = 128
+MAX_URL = 1000
+MAX_TEMPLATES = 100  # WeCom keeps at most 100 group welcome materials per corp
+ATTACHMENT_TYPES = ("image", "link")
+INVALID_TEMPLATE = 40058
+
+
+class GroupWelcomeError(ValueError):
+    """Invalid input; ``fields`` maps form field names to messages."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass
+class GroupWelcomeInput:
+    account_id: int | None
+    text: str
+    attachment_type: str = ""  # "", image or link
+    image_url: str = ""
+    link_title: str = ""
+    link_url: str = ""
+    link_desc: str = ""
+    link_picurl: str = ""
+    notify_employees: bool = False
+
+
+@dataclass(frozen=True)
+class GroupWelcomeValues:
+    account: ChannelAccount
+    text: str
+    attachment: dict[str, Any]
+    notify_employees: bool
+
+
+def _url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value and len(value) <= MAX_URL
+
+
+def validate(session: Session, tenant_id: int, data: GroupWelcomeInput, *, creating: bool = True,
+             current: GroupWelcomeTemplate | None = None) -> GroupWelcomeValues:
+    """Text is required (§3.3), at most one attachment (image or link), at most 100 templates per account."""
+    errors: dict[str, str] = {}
+    accounts = [a for a in list_accounts(session, tenant_id) if a.active]
+    if current is not None:
+        account = next((a for a in list_accounts(session, tenant_id) if a.id == current.account_id), None)
+    else:
+        account = next((a for a in accounts if a.id == data.account_id), None)
+        if account is None and data.account_id is None and len(accounts) == 1:
+            account = accounts[0]
+    if account is None:
+        errors["account_id"] = str(_l("Choose a WeCom account.") if accounts else _l("Add a WeCom account first."))
+    text = (data.text or "").strip()
+    if not text:
+        errors["text"] = str(_l("Enter the welcome text."))
+    elif len(text) > MAX_TEXT:
+        errors["text"] = str(_l("At most %(n)s characters.", n=MAX_TEXT))
+    attachment: dict[str, Any] = {}
+    if data.attachment_type == "image":
+        if not _url(data.image_url.strip()):
+            errors["image_url"] = str(_l("Enter a web address starting with http:// or https://."))
+        attachment = {"type": "image", "pic_url": data.image_url.strip()}
+    elif data.attachment_type == "link":
+        title, desc = data.link_title.strip(), data.link_desc.strip()
+        if not title or len(title) > MAX_TITLE:
+            errors["link_title"] = str(_l("Enter a title of at most %(n)s characters.", n=MAX_TITLE))
+        if len(desc) > MAX_DESC:
+            errors["link_desc"] = str(_l("At most %(n)s characters.", n=MAX_DESC))
+        if not _url(data.link_url.strip()):
+            errors["link_url"] = str(_l("Enter a web address starting with http:// or https://."))
+        if data.link_picurl.strip() and not _url(data.link_picurl.strip()):
+            errors["link_picurl"] = str(_l("Enter a web address starting with http:// or https://."))
+        attachment = {"type": "link", "title": title, "url": data.link_url.strip(), "desc": desc,
+                      "picurl": data.link_picurl.strip()}
+    elif data.attachment_type:
+        errors["attachment_type"] = str(_l("Choose an image or a link."))
+    if creating and account is not None and count(session, tenant_id, account.id) >= MAX_TEMPLATES:
+        errors["limit"] = str(_l("WeCom keeps at most %(n)s group welcome messages per account.", n=MAX_TEMPLATES))
+    if errors:
+        raise GroupWelcomeError(errors)
+    return GroupWelcomeValues(account, text, attachment, bool(data.notify_employees))  # type: ignore[arg-type]
+
+
+def wecom_body(values: GroupWelcomeValues | GroupWelcomeTemplate) -> dict[str, Any]:
+    """The ``group_welcome_template`` content: text and the attachment in WeCom's shape."""
+    body: dict[str, Any] = {"text": {"content": values.text}}
+    attachment = values.attachment or {}
+    if attachment.get("type") == "image":
+        body["image"] = {"pic_url": attachment["pic_url"]}
+    elif attachment.get("type") == "link":
+        link = {"title": attachment["title"], "url": attachment["url"]}
+        for key in ("desc", "picurl"):
+            if attachment.get(key):
+                link[key] = attachment[key]
+        body["link"] = link
+    return body
+
+
+def create(session: Session, client: Any, tenant_id: int, values: GroupWelcomeValues,
+           created_by: str = "") -> GroupWelcomeTemplate:
+    """Register the template in WeCom (``notify`` tells every member when asked), then keep it here; if the local
+    insert fails the WeCom template is deleted again. Flushes."""
+    body = {**wecom_body(values), "notify": 1 if values.notify_employees else 0}
+    if client.agent_id:
+        body["agentid"] = client.agent_id
+    template_id = str(client.call(SecretKind.CONTACT, "POST", f"{PATH}/add", json=body)["template_id"])
+    try:
+        row = GroupWelcomeTemplate(tenant_id=tenant_id, account_id=values.account.id, template_id=template_id,
+                                   text=values.text, attachment=values.attachment,
+                                   notify_employees=values.notify_employees, created_by=created_by[:200])
+        session.add(row)
+        session.flush()
+    except Exception:
+        with suppress(Exception):
+            client.call(SecretKind.CONTACT, "POST", f"{PATH}/del", json={"template_id": template_id})
+        raise
+    return row
+
+
+def update(session: Session, client: Any, row: GroupWelcomeTemplate, values: GroupWelcomeValues) -> None:
+    """Change the template in WeCom, then here. Flushes."""
+    body = {"template_id": row.template_id, **wecom_body(values)}
+    if client.agent_id:
+        body["agentid"] = client.agent_id
+    client.call(SecretKind.CONTACT, "POST", f"{PATH}/edit", json=body)
+    row.text, row.attachment, row.updated_at = values.text, values.attachment, utcnow()
+    session.add(row)
+    session.flush()
+
+
+def remove(session: Session, client: Any, row: GroupWelcomeTemplate) -> None:
+    """Delete the template in WeCom (one WeCom no longer knows counts as deleted), then here. Flushes."""
+    body: dict[str, Any] = {"template_id": row.template_id}
+    if client.agent_id:
+        body["agentid"] = client.agent_id
+    try:
+        client.call(SecretKind.CONTACT, "POST", f"{PATH}/del", json=body)
+    except WeChatAPIError as exc:
+        if exc.errcode != INVALID_TEMPLATE:
+            raise
+    session.delete(row)
+    session.flush()
+
+
+# -- reads -------------------------------------------------------------------------------------------------------------
+
+
+def get(session: Session, tenant_id: int, template_id: int) -> GroupWelcomeTemplate | None:
+    return session.exec(select(GroupWelcomeTemplate).where(GroupWelcomeTemplate.id == template_id,
+                                                           GroupWelcomeTemplate.tenant_id == tenant_id)).first()
+
+
+def newest_first(session: Session, tenant_id: int, account_id: int | None = None) -> list[GroupWelcomeTemplate]:
+    query = select(GroupWelcomeTemplate).where(GroupWelcomeTemplate.tenant_id == tenant_id)
+    if account_id is not None:
+        query = query.where(GroupWelcomeTemplate.account_id == account_id)
+    return list(session.exec(query.order_by(GroupWelcomeTemplate.created_at.desc(), GroupWelcomeTemplate.id.desc())))
+
+
+def count(session: Session, tenant_id: int, account_id: int) -> int:
+    return len(newest_first(session, tenant_id, account_id))
+
+
+def kind_of(row: GroupWelcomeTemplate) -> str:
+    """``text``, ``text_image`` or ``text_link`` (the list's 类型)."""
+    kind = (row.attachment or {}).get("type")
+    return f"text_{kind}" if kind in ATTACHMENT_TYPES else "text"

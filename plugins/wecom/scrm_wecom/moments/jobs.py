@@ -1,0 +1,15 @@
+"""The Moments job (queue ``wecom``): ``poll_moments`` hands queued tasks to WeCom, reads creation jobs and refreshes
+results, comments and likes (:func:`scrm_wecom.moments.results.poll`)."""
+
+from __future__ import annotations
+
+from scrm.sdk import actor, current_bus, job_session
+
+from .results import poll
+
+
+@actor(max_retries=3, time_limit=600_000)
+def poll_moments(tenant_id: int, *, task_id: int | None = None) -> None:
+    """One poll round for ``tenant_id`` (``task_id``: refresh that task's results now)."""
+    with job_session() as session:
+        poll(session, current_bus().platform, tenant_id, force_task_id=task_id)

@@ -1,0 +1,77 @@
+"""Tables of enterprise Moments tasks (lineage branch ``wecom_moments``): the task sent to WeCom, one row per sending
+employee with their publish result, and the comments and likes read back from WeCom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, UniqueConstraint
+
+from scrm.sdk import TenantScoped, json_column, utcnow
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"  # recorded here, not yet handed to WeCom
+    CREATING = "creating"  # add_moment_task answered a jobid; WeCom is still creating the task
+    CREATED = "created"  # WeCom created the task (moment_id known); employees publish it from their WeCom
+    FAILED = "failed"  # WeCom refused it (``error`` says why); it does not count against the limits
+
+
+class MomentTask(TenantScoped, table=True):
+    """An enterprise Moments task: content, the employees who publish it and the customer tags that may see it."""
+
+    __tablename__ = "wecom_moment_task"
+    __table_args__ = (Index("ix_wecom_moment_task_created", "tenant_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: at most one attachment, ``{"type": "link", "title", "url"}``; empty for a text-only task
+    attachment: dict[str, Any] = json_column()
+    #: core tag ids (WeCom corp tags) whose customers may see the Moment; empty: every customer of the senders
+    tag_ids: list[int] = json_column(default_factory=list)
+    status: TaskStatus = Field(default=TaskStatus.QUEUED, max_length=20)
+    jobid: str | None = Field(default=None, max_length=128)
+    moment_id: str | None = Field(default=None, max_length=128)
+    error: str = Field(default="", max_length=200)
+    invalid_userids: list[str] = json_column(default_factory=list)
+    invalid_tag_ids: list[str] = json_column(default_factory=list)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    created_in_wecom_at: datetime | None = None
+    results_at: datetime | None = None  # last read of the publish results, comments and likes
+
+
+class MomentSender(TenantScoped, table=True):
+    """One employee a task is sent to, with what WeCom reports: published or not, customers reached, interactions."""
+
+    __tablename__ = "wecom_moment_sender"
+    __table_args__ = (UniqueConstraint("task_id", "employee_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="wecom_moment_task.id", ondelete="CASCADE")
+    employee_id: int = Field(foreign_key="employee.id", index=True, ondelete="CASCADE")
+    userid: str = Field(max_length=64)
+    invalid: bool = False  # WeCom listed the employee in invalid_sender_list
+    published: bool = False
+    published_seen_at: datetime | None = None  # when a read first found it published
+    reached: int = 0  # customers the Moment was sent to (get_moment_send_result)
+    comments: int = 0
+    likes: int = 0
+
+
+class MomentInteraction(TenantScoped, table=True):
+    """A comment or like on a sender's Moment (WeCom gives who and when, not the comment's text)."""
+
+    __tablename__ = "wecom_moment_interaction"
+    __table_args__ = (UniqueConstraint("task_id", "sender_userid", "kind", "actor_id", "happened_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="wecom_moment_task.id", ondelete="CASCADE")
+    sender_userid: str = Field(max_length=64)
+    kind: str = Field(max_length=10)  # comment / like
+    actor_id: str = Field(max_length=128)  # external_userid of a customer or userid of a member
+    from_customer: bool = True
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", ondelete="SET NULL")
+    happened_at: datetime

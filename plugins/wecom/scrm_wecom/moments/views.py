@@ -1,0 +1,127 @@
+"""Pages of enterprise Moments tasks, under ``/t/<tenant>/wecom/moments/`` (endpoints ``wecom.moments.*``)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from scrm.sdk import Customer
+from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+from scrm.sdk.wechat import WeChatAPIError
+
+from ..accounts import AccountNotConfigured, find_account, list_accounts
+from ..client import WeComClient, WeComUnavailable
+from ..rules import limits
+from ..views.customer_links import customer_page_url
+from . import results, service
+from .models import MomentInteraction, TaskStatus
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
+
+STATUSES = (TaskStatus.QUEUED, TaskStatus.CREATING, TaskStatus.CREATED, TaskStatus.FAILED)
+
+
+def _ints(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.strip().isdigit()]
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def index():
+    tenant = current_tenant()
+    status = request.args.get("status", "")
+    status = status if status in {s.value for s in STATUSES} else ""
+    tasks = service.newest_first(db(), tenant.id, status or None)
+    stats = service.summaries(db(), tenant.id, [t.id for t in tasks])
+    rules = limits(db(), tenant.id)
+    return render_template("wecom/moments/index.html", tasks=tasks, stats=stats, status=status, statuses=STATUSES,
+                           month_used=service.month_used(db(), tenant.id), rules=rules)
+
+
+def _form_context(values: dict, errors: dict) -> dict:
+    tenant = current_tenant()
+    rules = limits(db(), tenant.id)
+    return {"values": values, "errors": errors, "max_text": service.MAX_TEXT,
+            "accounts": [a for a in list_accounts(db(), tenant.id) if a.active],
+            "employees": service.active_employees(db(), tenant.id), "tags": service.wecom_tags(db(), tenant.id),
+            "month_left": service.month_left(db(), tenant.id), "rules": rules}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def create():
+    tenant = current_tenant()
+    if request.method == "GET":
+        empty = {"account_id": None, "text": "", "link_title": "", "link_url": "", "employee_ids": [],
+                 "tag_ids": [], "with_link": False}
+        return render_template("wecom/moments/form.html", **_form_context(empty, {}))
+    form = request.form
+    account = form.get("account_id", "").strip()
+    raw = {"account_id": int(account) if account.isdigit() else None, "text": form.get("text", ""),
+           "link_title": form.get("link_title", "") if form.get("with_link") else "",
+           "link_url": form.get("link_url", "") if form.get("with_link") else "",
+           "employee_ids": _ints("employee_ids"), "tag_ids": _ints("tag_ids")}
+    try:
+        values = service.validate(db(), tenant.id, service.MomentInput(**raw))
+    except service.MomentError as exc:
+        db().rollback()
+        context = _form_context({**raw, "with_link": bool(form.get("with_link"))}, exc.fields)
+        return render_template("wecom/moments/form.html", **context), 422
+    user = current_user()
+    task = service.create(db(), tenant.id, values, created_by=user.email if user else "")
+    audit_action("wecom.moments.create", f"moment_task:{task.id}")
+    db().commit()
+    from .jobs import poll_moments
+
+    poll_moments.send(tenant.id)
+    flash(_("Moments task created: WeCom is preparing it for the employees."), "success")
+    return redirect(url_for(".detail", task_id=task.id))
+
+
+@bp.get("/<int:task_id>")
+@role_required(*STAFF)
+def detail(task_id: int):
+    tenant = current_tenant()
+    task = service.get(db(), tenant.id, task_id) or abort(404)
+    senders = service.senders_of(db(), task)
+    interactions = list(db().exec(select(MomentInteraction).where(MomentInteraction.task_id == task.id)
+                                  .order_by(MomentInteraction.happened_at.desc()).limit(200)))
+    names = {e.userid: e.name for _s, e in senders}
+    ids = sorted({i.customer_id for i in interactions if i.customer_id})
+    customers = {cid: name for cid, name in db().exec(
+        select(Customer.id, Customer.name).where(Customer.tenant_id == tenant.id, Customer.id.in_(ids)))}
+    return render_template("wecom/moments/detail.html", task=task, senders=senders, interactions=interactions,
+                           names=names, customers=customers, tags=service.tags_by_id(db(), tenant.id, task.tag_ids),
+                           stats=service.summaries(db(), tenant.id, [task.id])[task.id],
+                           profile_url=lambda cid: customer_page_url("detail", cid) if cid else None)
+
+
+@bp.post("/<int:task_id>/refresh")
+@role_required(*STAFF)
+def refresh(task_id: int):
+    """Read the task's state from WeCom now (creation, publish results, comments and likes)."""
+    tenant = current_tenant()
+    task = service.get(db(), tenant.id, task_id) or abort(404)
+    account = find_account(db(), tenant.id, task.account_id) or abort(404)
+    try:
+        with WeComClient.for_account(account, platform()) as client:
+            if task.status == TaskStatus.QUEUED:
+                results.submit(db(), client, task)
+            if task.status == TaskStatus.CREATING:
+                results.check(db(), client, task)
+            if task.status == TaskStatus.CREATED:
+                results.refresh(db(), client, task)
+    except (WeComUnavailable, AccountNotConfigured, WeChatAPIError) as exc:
+        db().rollback()
+        log.warning("Moments task %s not refreshed: %s", task_id, exc)
+        flash(_("WeCom could not be read: %(error)s", error=str(exc)), "error")
+        return redirect(url_for(".detail", task_id=task_id))
+    audit_action("wecom.moments.refresh", f"moment_task:{task_id}")
+    db().commit()
+    flash(_("Results read from WeCom."), "success")
+    return redirect(url_for(".detail", task_id=task_id))

@@ -1,0 +1,101 @@
+"""Group welcome templates (spec §2.3, §3.3, §4.3): registered with WeCom's group_welcome_template API, listed as the
+group tab of the welcome page, text required and at most one attachment, notify passed to WeCom, edits and deletes
+reach WeCom, nothing kept when WeCom refuses; the public function the community plugin reads."""
+
+from __future__ import annotations
+
+import scrm_wecom
+from scrm_wecom.group_welcome.models import GroupWelcomeTemplate
+from sqlalchemy import select
+from wecom_foundation_fixtures import *  # noqa: F403
+from wecom_moments_fixtures import *  # noqa: F403
+from wecom_sync_fixtures import *  # noqa: F403
+from wecom_sync_fixtures import CORP_ID
+
+BASE = "/t/acme/wecom/welcome/group"
+ADD = "/cgi-bin/externalcontact/group_welcome_template/add"
+
+
+def rows(db, tenant_id: int) -> list[GroupWelcomeTemplate]:
+    db.commit()
+    db.expire_all()
+    return list(db.execute(select(GroupWelcomeTemplate).where(GroupWelcomeTemplate.tenant_id == tenant_id)
+                           .order_by(GroupWelcomeTemplate.id)).scalars())
+
+
+def test_create_registers_the_template_in_wecom_with_its_link_and_notify(db, admin, synced, sandbox):
+    response = admin.post(f"{BASE}/new", data={
+        "text": "欢迎加入会员福利群，每周三有专属优惠", "attachment_type": "link", "link_title": "新人礼包",
+        "link_url": "https://shop.example.com/gift", "link_desc": "领取 50 元券", "notify_employees": "1"})
+    assert response.status_code == 302
+    [row] = rows(db, synced.tenant_id)
+    [call] = sandbox[1].calls(ADD)
+    assert call["body"]["text"] == {"content": "欢迎加入会员福利群，每周三有专属优惠"}
+    assert call["body"]["link"] == {"title": "新人礼包", "url": "https://shop.example.com/gift", "desc": "领取 50 元券"}
+    assert call["body"]["notify"] == 1
+    stored = sandbox[1].corp(CORP_ID)["group_welcome_templates"][row.template_id]
+    assert stored["notify"] == 1 and stored["link"]["title"] == "新人礼包"
+    page = admin.get(f"{BASE}/").text
+    assert f'data-template-id="{row.id}"' in page and 'data-kind="text_link"' in page
+    assert 'data-testid="welcome-tabs"' in page
+
+
+def test_without_notify_wecom_is_told_not_to_notify(db, admin, synced, sandbox):
+    admin.post(f"{BASE}/new", data={"text": "欢迎入群"})
+    [call] = sandbox[1].calls(ADD)
+    assert call["body"]["notify"] == 0 and "link" not in call["body"] and "image" not in call["body"]
+
+
+def test_text_is_required_and_bad_attachments_refused(db, admin, synced, sandbox):
+    for data, field in (({"text": " "}, "text"),
+                        ({"text": "欢迎", "attachment_type": "image", "image_url": "ftp://x"}, "image_url"),
+                        ({"text": "欢迎", "attachment_type": "link", "link_url": "https://a.example.com"}, "link_title"),
+                        ({"text": "欢迎", "attachment_type": "video"}, "attachment_type"),
+                        ({"text": "字" * 1001}, "text")):
+        response = admin.post(f"{BASE}/new", data=data)
+        assert response.status_code == 422 and f'data-error="{field}"' in response.text, data
+    assert rows(db, synced.tenant_id) == [] and sandbox[1].calls(ADD) == []
+
+
+def test_wecom_refusing_keeps_nothing(db, admin, synced, sandbox):
+    sandbox[1].fail_next(ADD, 41060)
+    response = admin.post(f"{BASE}/new", data={"text": "欢迎入群"})
+    assert response.status_code == 502 and 'data-error="wecom"' in response.text
+    assert rows(db, synced.tenant_id) == []
+
+
+def test_edit_and_delete_reach_wecom(db, admin, synced, sandbox):
+    admin.post(f"{BASE}/new", data={"text": "欢迎入群"})
+    [row] = rows(db, synced.tenant_id)
+    response = admin.post(f"{BASE}/{row.id}/edit", data={"text": "欢迎入群，群内每周抽奖", "attachment_type": "image",
+                                                        "image_url": "https://img.example.com/a.png"})
+    assert response.status_code == 302
+    stored = sandbox[1].corp(CORP_ID)["group_welcome_templates"][row.template_id]
+    assert stored["text"]["content"] == "欢迎入群，群内每周抽奖" and stored["image"] == {"pic_url": "https://img.example.com/a.png"}
+    assert rows(db, synced.tenant_id)[0].attachment == {"type": "image", "pic_url": "https://img.example.com/a.png"}
+    assert 'data-kind="text_image"' in admin.get(f"{BASE}/").text
+    assert admin.post(f"{BASE}/{row.id}/delete").status_code == 302
+    assert rows(db, synced.tenant_id) == []
+    assert sandbox[1].corp(CORP_ID)["group_welcome_templates"] == {}
+
+
+def test_the_hundred_and_first_template_is_refused(db, admin, synced):
+    for i in range(100):
+        db.add(GroupWelcomeTemplate(tenant_id=synced.tenant_id, account_id=synced.id, template_id=f"msg{i}",
+                                    text=f"欢迎 {i}"))
+    db.commit()
+    response = admin.post(f"{BASE}/new", data={"text": "第一百零一条"})
+    assert response.status_code == 422 and 'data-error="limit"' in response.text
+    db.delete(rows(db, synced.tenant_id)[0])
+    db.commit()
+    assert admin.post(f"{BASE}/new", data={"text": "第一百条"}).status_code == 302
+
+
+def test_the_community_plugin_reads_them_through_the_public_api(db, admin, synced, other_tenant):
+    admin.post(f"{BASE}/new", data={"text": "欢迎入群", "attachment_type": "link", "link_title": "礼包",
+                                    "link_url": "https://shop.example.com/gift"})
+    [item] = scrm_wecom.group_welcome_templates(db, synced.tenant_id)
+    assert isinstance(item, scrm_wecom.GroupWelcome)
+    assert (item.text, item.kind, item.account_id) == ("欢迎入群", "text_link", synced.id) and item.template_id
+    assert scrm_wecom.group_welcome_templates(db, other_tenant.id) == []
+    assert scrm_wecom.group_welcome_templates(db, synced.tenant_id, account_id=synced.id + 100) == []
