@@ -153,7 +153,7 @@ def get_moment_list(state: SandboxState, corp: Corp, body: dict[str, Any]) -> di
     start, end = int(body["start_time"]), int(body["end_time"])
     if end < start or end - start > MAX_RANGE:
         raise SandboxError(40058, "time range over one month")
-    kinds = {0: {ENTERPRISE}, 1: {PERSONAL}}.get(int(body.get("filter_type") or 2), {ENTERPRISE, PERSONAL})
+    kinds = {0: {ENTERPRISE}, 1: {PERSONAL}}.get(int(body.get("filter_type", 2)), {ENTERPRISE, PERSONAL})
     creator = body.get("creator")
     found = [m for m in sorted(corp.moments.values(), key=lambda m: m["create_time"])
              if m["ready"] and start <= m["create_time"] <= end and m["create_type"] in kinds
