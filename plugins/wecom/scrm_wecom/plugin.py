@@ -25,6 +25,9 @@ class WeComPlugin(ChannelPlugin):
                                             "churn", "messaging", "rules", "moments", "group_welcome", "sop",
                                             "masssend", "materials")
 
+    #: feature packages whose ``public.bp`` (pages without the admin sign-in) is nested in ``wecom_public``
+    public_features: ClassVar[tuple[str, ...]] = ("materials",)
+
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
     @property
@@ -59,6 +62,13 @@ class WeComPlugin(ChannelPlugin):
         from .views import build_blueprint
 
         return build_blueprint(self.features)
+
+    @hookimpl
+    def register_public_routes(self):
+        """Customer and employee H5 pages at ``/p/<tenant>/wecom/`` (tracked material pages, the chat sidebar)."""
+        from .views import build_public_blueprint
+
+        return build_public_blueprint(self.public_features)
 
     @hookimpl
     def menu_items(self, tenant, user):

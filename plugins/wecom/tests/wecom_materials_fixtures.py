@@ -65,3 +65,19 @@ def make_departments(db, tenant) -> dict[str, Department]:
     db.add(store)
     db.commit()
     return {"hq": hq, "east": east, "north": north, "store": store}
+
+
+def sidebar_sign_in(client, world, userid: str, slug: str = "acme"):
+    """The WeCom OAuth round trip of the sidebar against the sandbox: the page sends the visitor to the authorize
+    page, the sandbox signs ``userid`` in and answers with a code, the page turns the code into the employee."""
+    import httpx
+
+    first = client.get(f"/p/{slug}/wecom/sidebar/?account={world.account.id}")
+    assert first.status_code == 302, first.get_data(as_text=True)[:500]
+    authorize = first.headers["Location"].split("#", 1)[0] + f"&userid={userid}"
+    answer = httpx.get(authorize, follow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text
+    back = answer.headers["location"].replace("http://localhost", "")
+    done = client.get(back)
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    return client

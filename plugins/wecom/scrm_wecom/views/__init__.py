@@ -21,3 +21,12 @@ def build_blueprint(features: Iterable[str] = ()) -> Blueprint:
     for feature in features:
         bp.register_blueprint(importlib.import_module(f"scrm_wecom.{feature}.views").bp)
     return bp
+
+
+def build_public_blueprint(features: Iterable[str] = ()) -> Blueprint:
+    """The ``wecom_public`` blueprint of public and employee H5 pages (``/p/<tenant>/wecom/``) with the ``public.bp``
+    of each feature package named in ``features`` nested in it."""
+    bp = Blueprint("wecom_public", __name__, template_folder="../templates")
+    for feature in features:
+        bp.register_blueprint(importlib.import_module(f"scrm_wecom.{feature}.public").bp)
+    return bp

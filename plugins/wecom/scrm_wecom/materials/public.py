@@ -1,0 +1,288 @@
+"""Public pages of the material centre under ``/p/<tenant>/wecom/`` (no admin sign-in; endpoints
+``wecom_public.materials.*``):
+
+* ``mt/<token>``: the tracked page of one send: each open records a view; the page's beacons report how long it
+  stays open (``mt/<token>/beacon``);
+* ``mp/<token>``: the untracked preview of a material (内部分享, attachments of mass sends and welcomes);
+* ``mf/<token>/<role>``: a material's file or cover;
+* ``sidebar/``: the employee chat sidebar (WeCom OAuth, JS-SDK config, send materials and scripts).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_
+from sqlmodel import select
+
+from scrm.sdk import ChannelAccount
+from scrm.sdk.web import current_tenant, db, platform
+
+from . import files, oauth, scripts, tracking
+from .labels import CONTENT_LABELS, KIND_LABELS
+from .models import (
+    COVER_ROLE,
+    ENTERPRISE,
+    FILE_ROLE,
+    MATERIAL,
+    MINIPROGRAM,
+    SCRIPT,
+    TEAM,
+    TEXT,
+    ContentGroup,
+    Material,
+    MaterialSend,
+    Script,
+)
+from .scope import usable_group_ids
+
+bp = Blueprint("materials", __name__, template_folder="../templates")
+
+
+def _material_by_token(token: str, *, live: bool = True) -> Material:
+    material = db().exec(select(Material).where(Material.tenant_id == current_tenant().id,
+                                                Material.token == token)).first()
+    if material is None or (live and material.deleted_at is not None):
+        abort(404)
+    return material
+
+
+def _page(material: Material, tracked_view=None, send_token: str | None = None):
+    cover = files.file_of(db(), material.id, COVER_ROLE)
+    file = files.file_of(db(), material.id, FILE_ROLE)
+    return render_template("wecom/materials/public_page.html", material=material, cover=cover, file=file,
+                           view=tracked_view, send_token=send_token, kind_labels=KIND_LABELS)
+
+
+@bp.get("/mp/<token>")
+def preview(token: str):
+    """Never tracked (spec 3.5): no view, no counter, no notification, no tag."""
+    return _page(_material_by_token(token))
+
+
+@bp.get("/mf/<token>/<any(file, cover):role>")
+def material_file(token: str, role: str):
+    material = _material_by_token(token)
+    row = files.file_of(db(), material.id, role)
+    if row is None:
+        abort(404)
+    disposition = "inline" if row.mime.startswith(("image/", "video/", "application/pdf")) else "attachment"
+    return Response(row.data, mimetype=row.mime, headers={
+        "Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(row.name or role)}"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+def _send_by_token(token: str) -> MaterialSend:
+    send = db().exec(select(MaterialSend).where(MaterialSend.tenant_id == current_tenant().id,
+                                                MaterialSend.token == token)).first()
+    if send is None:
+        abort(404)
+    return send
+
+
+@bp.get("/mt/<token>")
+def tracked(token: str):
+    send = _send_by_token(token)
+    material = db().get(Material, send.material_id)
+    if material is None or material.deleted_at is not None:  # spec 3.6: the link says so and records nothing
+        return render_template("wecom/materials/public_gone.html"), 410
+    view = tracking.record_view(db(), current_tenant(), send)
+    db().commit()
+    return _page(material, view, token)
+
+
+@bp.post("/mt/<token>/beacon")
+def beacon(token: str):
+    send = _send_by_token(token)
+    try:
+        seconds = int(request.form.get("seconds", ""))
+    except ValueError:
+        return jsonify({"error": _("seconds must be a whole number")}), 400
+    view = tracking.record_beacon(db(), current_tenant().id, request.form.get("beacon", ""), seconds)
+    if view is None or view.send_id != send.id:
+        return jsonify({"error": _("unknown view")}), 404
+    db().commit()
+    return "", 204
+
+
+# -- the employee chat sidebar ------------------------------------------------------------------------------------------
+
+def _account(account_id: int | None) -> ChannelAccount:
+    from scrm.sdk import channel_accounts
+
+    from ..accounts import PLUGIN
+
+    accounts = [a for a in channel_accounts(db(), current_tenant().id, PLUGIN)]
+    chosen = next((a for a in accounts if a.id == account_id), None) if account_id else (accounts[0] if accounts
+                                                                                          else None)
+    if chosen is None:
+        abort(404)
+    return chosen
+
+
+def _client(account: ChannelAccount):
+    from ..client import WeComClient
+
+    return WeComClient.for_account(account, platform())
+
+
+def _employee():
+    held = oauth.signed_in(db(), current_tenant().id)
+    if held is None:
+        abort(403)
+    return held
+
+
+@bp.get("/sidebar/")
+def sidebar():
+    held = oauth.signed_in(db(), current_tenant().id)
+    if held is None:
+        account = _account(_int(request.args.get("account")))
+        with _client(account) as client:
+            agent_id = client.agent_id
+        return redirect(oauth.authorize_url(account, url_for(".sidebar_oauth", account=account.id, _external=True),
+                                            agent_id))
+    employee, account_id = held
+    tab = request.args.get("tab", ENTERPRISE)
+    tab = tab if tab in (ENTERPRISE, TEAM, SCRIPT) else ENTERPRISE
+    q = request.args.get("q", "").strip()[:50]
+    group_id = _int(request.args.get("group"))
+    tenant_id = current_tenant().id
+    library = SCRIPT if tab == SCRIPT else MATERIAL
+    usable = usable_group_ids(db(), tenant_id, library, employee)
+    groups = [g for g in db().exec(select(ContentGroup).where(ContentGroup.id.in_(usable)).order_by(ContentGroup.id))
+              if tab == SCRIPT or g.scope == tab]
+    wanted = [g.id for g in groups if not group_id or g.id == group_id]
+    pattern = f"%{q.replace('%', '').replace('_', '')}%"
+    context = {"employee": employee, "tab": tab, "q": q, "group_id": group_id, "groups": groups,
+               "kind_labels": KIND_LABELS, "content_labels": CONTENT_LABELS, "account_id": account_id}
+    if library == MATERIAL:
+        query = select(Material).where(Material.tenant_id == tenant_id, Material.deleted_at.is_(None),
+                                       Material.group_id.in_(wanted))
+        if q:
+            query = query.where(or_(Material.title.like(pattern), Material.file_name.like(pattern)))
+        rows = list(db().exec(query.order_by(Material.id.desc()).limit(100)))
+        context.update(materials=rows, counts=tracking.view_counts(db(), [m.id for m in rows]))
+    else:
+        query = select(Script).where(Script.tenant_id == tenant_id, Script.group_id.in_(wanted))
+        if q:
+            query = query.where(Script.title.like(pattern))
+        rows = list(db().exec(query.order_by(Script.id.desc()).limit(100)))
+        context.update(scripts=rows, contents=scripts.contents(db(), [s.id for s in rows]))
+    return render_template("wecom/materials/sidebar.html", **context)
+
+
+def _int(raw) -> int | None:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**31 else None
+
+
+@bp.get("/sidebar/oauth")
+def sidebar_oauth():
+    from scrm.sdk.wechat import WeChatAPIError
+
+    account = _account(_int(request.args.get("account")))
+    if not oauth.state_ok(request.args.get("state")) or not request.args.get("code"):
+        abort(403)
+    try:
+        with _client(account) as client:
+            userid = oauth.userid_for(client, request.args["code"])
+    except WeChatAPIError:
+        abort(403)
+    employee = oauth.employee_of(db(), current_tenant().id, userid) if userid else None
+    if employee is None:
+        abort(403)
+    oauth.sign_in(current_tenant().id, account.id, employee.id)
+    return redirect(url_for(".sidebar"))
+
+
+@bp.get("/sidebar/jsconfig")
+def sidebar_jsconfig():
+    from . import jssdk
+
+    _employee_row, account_id = _employee()
+    url = request.args.get("url", "")
+    if not url.startswith(request.host_url):
+        return jsonify({"error": _("The page address must be this site's.")}), 400
+    account = _account(account_id)
+    with _client(account) as client:
+        return jsonify(jssdk.config(platform().cache, client, account.external_id, client.agent_id, url))
+
+
+def _customer_id(account_id: int, employee_id: int, external_userid: str) -> int | None:
+    from ..sync.models import Follow
+
+    if not external_userid:
+        return None
+    follow = db().exec(select(Follow).where(Follow.tenant_id == current_tenant().id, Follow.account_id == account_id,
+                                            Follow.external_userid == external_userid)
+                       .order_by((Follow.employee_id == employee_id).desc())).first()
+    return follow.customer_id if follow is not None else None
+
+
+def _message(material: Material, link: str | None) -> dict:
+    """The ``sendChatMessage`` payload of a material (a news card to its tracked page; a mini program card)."""
+    cover = files.file_of(db(), material.id, COVER_ROLE)
+    image = files.file_of(db(), material.id, FILE_ROLE) if material.kind == "poster" else None
+    picture = cover or image
+    img = url_for(".material_file", token=material.token, role=picture.role, v=picture.sha256[:12], _external=True) \
+        if picture else ""
+    if material.kind == MINIPROGRAM:
+        return {"msgtype": "miniprogram", "miniprogram": {"appid": material.appid, "title": material.title,
+                                                          "imgUrl": img, "page": material.page}}
+    return {"msgtype": "news", "news": {"link": link, "title": material.title, "desc": material.summary,
+                                        "imgUrl": img}}
+
+
+def _usable_material(employee, material_id) -> Material:
+    material = db().get(Material, _int(material_id) or 0)
+    usable = usable_group_ids(db(), current_tenant().id, MATERIAL, employee)
+    if material is None or material.tenant_id != current_tenant().id or material.deleted_at is not None \
+            or material.group_id not in usable:
+        abort(404)
+    return material
+
+
+def _send_material(employee, account_id: int, material: Material, external_userid: str) -> dict:
+    customer_id = _customer_id(account_id, employee.id, external_userid)
+    _send, link = tracking.record_send(db(), current_tenant(), material, employee, customer_id, external_userid)
+    return _message(material, link)
+
+
+@bp.post("/sidebar/send")
+def sidebar_send():
+    employee, account_id = _employee()
+    material = _usable_material(employee, request.form.get("material_id"))
+    message = _send_material(employee, account_id, material, request.form.get("external_userid", "")[:128])
+    db().commit()
+    return jsonify({"messages": [message]})
+
+
+@bp.post("/sidebar/send_script")
+def sidebar_send_script():
+    employee, account_id = _employee()
+    script = db().get(Script, _int(request.form.get("script_id")) or 0)
+    usable = usable_group_ids(db(), current_tenant().id, SCRIPT, employee)
+    if script is None or script.tenant_id != current_tenant().id or script.group_id not in usable:
+        abort(404)
+    external_userid = request.form.get("external_userid", "")[:128]
+    messages = []
+    for item in scripts.contents(db(), [script.id])[script.id]:
+        if item.type == TEXT:
+            messages.append({"msgtype": "text", "text": {"content": item.text}})
+            continue
+        material = db().get(Material, item.material_id or 0)
+        if material is None or material.deleted_at is not None:
+            continue
+        messages.append(_send_material(employee, account_id, material, external_userid))
+    db().commit()
+    return jsonify({"messages": messages})
