@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from scrm.sdk import Customer, Membership, TodoItem, day_span
 
 from ..groupchats.models import GroupChat
+from ..messaging.textcards import fill
 from .models import SopNode, SopTask, TaskStatus
 
 LIMIT = 50
@@ -30,6 +31,6 @@ def todo_items(tenant, user, session: Session) -> list[TodoItem]:
                                SopTask.status.in_([TaskStatus.REMINDED, TaskStatus.SENT]),
                                SopTask.due_at < today.end)
                         .order_by(SopTask.due_at).limit(LIMIT)).all()
-    return [TodoItem(f"{title} · {customer or group or ''}".strip(" ·"), task.due_at, task.created_at,
+    return [TodoItem(fill(title, {"customer": customer, "group": group}), task.due_at, task.created_at,
                      url_for("wecom.sop.task", tenant=tenant.slug, task_id=task.id), _l("SOP to-do"))
             for task, title, customer, group in rows]

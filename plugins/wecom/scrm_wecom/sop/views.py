@@ -215,7 +215,7 @@ def status(rule_id: int):
         db().rollback()
         flash(next(iter(exc.errors.values())), "error")
         return redirect(url_for(".detail", rule_id=rule_id)), 303
-    audit_action("wecom.sop.status", f"sop_rule:{rule.id}", action=action, status=rule.status)
+    audit_action("wecom.sop.status", f"sop_rule:{rule.id}", move=action, status=rule.status)
     db().commit()
     flash(_("Rule status: %(status)s.", status=STATUS_LABELS[rule.status]), "success")
     return redirect(url_for(".detail", rule_id=rule.id))
@@ -299,7 +299,7 @@ def _cells(rows):
 @role_required(*STAFF)
 def export(fmt: str):
     rows = completion(db(), current_tenant().id, _rule_filter())
-    titles = [_("Rule"), _("Task node"), _("Employee"), _("Due"), _("Sent"), _("Done"), _("Completion (%)")]
+    titles = [_("Rule"), _("Task node"), _("Employee"), _("Due"), _("Sent"), _("Done"), _("Completion rate") + " (%)"]
     audit_action("wecom.sop.export", fmt, rows=len(rows))
     db().commit()
     name = f"sop-completion.{fmt}"
@@ -340,6 +340,8 @@ def tasks():
                      .where(SopTask.tenant_id == tenant_id, SopTask.employee_id == (employee_id or 0),
                             SopTask.status.in_([TaskStatus.REMINDED, TaskStatus.SENT, TaskStatus.DONE]))
                      .order_by(SopTask.status == TaskStatus.DONE, SopTask.due_at.desc()).limit(100)).all()
+    rows = [(task, fill(title, {"customer": customer, "group": group}), customer, group)
+            for task, title, customer, group in rows]
     return render_template("wecom/sop/tasks.html", rows=rows, labels=TASK_LABELS, linked=employee_id is not None,
                            local=lambda m: format_local(m, "%m-%d %H:%M", empty="-"))
 
