@@ -43,9 +43,11 @@ TRIGGER_LABELS = {Trigger.FRIEND_ADDED: _l("Added as friend"), Trigger.TAG_ADDED
                   Trigger.STAGE_ENTERED: _l("Stage entered"), Trigger.JOINED_GROUP: _l("Joined a group chat"),
                   Trigger.DATE_FIELD: _l("Date field (birthday)"), Trigger.SCHEDULE: _l("Fixed schedule"),
                   Trigger.GROUP_BOUND: _l("Group joined the rule")}
-STATUS_LABELS = {RuleStatus.ON: _l("On"), RuleStatus.PAUSED: _l("Paused"), RuleStatus.TERMINATED: _l("Terminated")}
-TASK_LABELS = {TaskStatus.PENDING: _l("Pending"), TaskStatus.REMINDED: _l("To do"), TaskStatus.SENT: _l("Sent"),
-               TaskStatus.DONE: _l("Done"), TaskStatus.CANCELLED: _l("Cancelled")}
+STATUS_LABELS = {RuleStatus.ON: _l("Rule on"), RuleStatus.PAUSED: _l("Rule paused"),
+                 RuleStatus.TERMINATED: _l("Rule terminated")}
+TASK_LABELS = {TaskStatus.PENDING: _l("Not due yet"), TaskStatus.REMINDED: _l("Waiting to be sent"),
+               TaskStatus.SENT: _l("Content sent"), TaskStatus.DONE: _l("Marked done"),
+               TaskStatus.CANCELLED: _l("Cancelled with the rule")}
 
 
 def _by() -> str:
