@@ -102,3 +102,36 @@ def test_another_tenants_customer_cannot_be_merged(client, admin, acme, other_te
     by_mobile = client.post(MERGE, data={"a": "13800000002", "b": mine.id})
     assert by_mobile.status_code == 422
     assert fresh(db, Customer, theirs.id).merged_into_id is None
+
+
+def test_the_merge_of_acceptance_16_moves_orders_and_group_memberships(client, admin, acme, customer, db):
+    """Acceptance 16: A (imported, mobile set, birthday empty) into primary B (mobile empty, birthday set): B's name,
+    A's mobile, B's birthday; A's tag, order and group membership resolve to the survivor; the count drops by 1."""
+    from scrm_members.loyalty.models import Order
+    from scrm_members.segments.models import Segment, SegmentCategory, SegmentMember
+
+    a = customer(acme, "王芳（导入）", mobile="13800000001", source="import")
+    b = customer(acme, "王芳", attributes={"birthday": "1990-01-02"})
+    group = TagGroup(tenant_id=acme.id, name="会员价值")
+    category = SegmentCategory(tenant_id=acme.id, kind="static", name="客户人群包")
+    db.add_all([group, category])
+    db.commit()
+    tag = Tag(tenant_id=acme.id, group_id=group.id, name="高价值")
+    segment = Segment(tenant_id=acme.id, category_id=category.id, name="导入客户", kind="static", mode="manual",
+                      member_count=1)
+    db.add_all([tag, segment])
+    db.commit()
+    db.add_all([CustomerTag(tenant_id=acme.id, customer_id=a.id, tag_id=tag.id),
+                SegmentMember(tenant_id=acme.id, segment_id=segment.id, customer_id=a.id, added_by="manual"),
+                Order(tenant_id=acme.id, customer_id=a.id, source="tmall", order_no="TM0001", paid_cents=12800,
+                      goods_cents=12800, item_count=1)])
+    db.commit()
+    assert "2 customers" in client.get("/t/acme/members/customers/").get_data(as_text=True)
+    assert client.post(MERGE, data={"a": a.id, "b": b.id, "primary": "b"}).status_code == 302
+    survivor = fresh(db, Customer, b.id)
+    assert (survivor.name, survivor.mobile, survivor.attributes["birthday"]) == ("王芳", "13800000001", "1990-01-02")
+    assert committed(db, select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag.id)) == [b.id]
+    assert committed(db, select(Order.customer_id).where(Order.order_no == "TM0001")) == [b.id]
+    assert committed(db, select(SegmentMember.customer_id).where(SegmentMember.segment_id == segment.id)) == [b.id]
+    page = client.get("/t/acme/members/customers/").get_data(as_text=True)
+    assert "1 customer " in page and "王芳（导入）" not in page

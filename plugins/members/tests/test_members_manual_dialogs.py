@@ -410,6 +410,7 @@ def test_the_tagging_dialog_on_a_phone_in_chinese(chromium, live_server, members
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.click("[data-testid=apply-tags]")
         page.wait_for_url(f"**{LIST}**")
+        page.wait_for_selector(".flash-success")  # the dialog's post ends in the list loaded again as a page
         # the row menu (CSRF on in the live server): 更多 → 打标签 opens the dialog for that one customer
         menu = page.locator(f"tr[data-customer-id='{ben.id}'] [data-testid=row-more]")
         menu.locator("summary").click()

@@ -48,6 +48,7 @@ from scrm.sdk.web import (
     tenant_hooks,
 )
 
+from .. import dialogs
 from ..segments import tag_catalog
 from ..segments.models import TagMeta
 from ..segments.tagging import TaggingError, applicable_tag_ids, apply_tags, visible_tags
@@ -204,7 +205,7 @@ def bulk_tag():
             db().commit()
             flash(_("Tags added: %(n)s new tag links on %(c)s customers.", n=added, c=len(selection.ids)),
                   "success")
-            return redirect(selection.back())
+            return dialogs.done(selection.back())
         except TaggingError as exc:
             db().rollback()
             error, status = str(exc), 422
@@ -237,7 +238,7 @@ def bulk_transfer():
                         n=result.pending, m=result.effective), "success")
             else:
                 flash(_("%(n)s customers transferred.", n=result.effective), "success")
-            return redirect(next_target(selection.back()))
+            return dialogs.done(next_target(selection.back()))
         except TransferError as exc:
             db().rollback()
             errors[exc.field], status = str(exc), 422

@@ -21,6 +21,7 @@ from scrm.sdk.web import (
     role_required,
 )
 
+from .. import dialogs
 from . import blacklist as service
 from .blacklist import BlacklistError
 from .models import BlacklistEntry
@@ -157,7 +158,7 @@ def blacklist_add():
                          added=added)
             db().commit()
             flash(_("%(n)d customers blacklisted.", n=added), "success")
-            return redirect(back)
+            return dialogs.done(back)
     return render_template("members/segments/blacklist_add.html", customers=choice.shown(), total=len(choice.ids),
                            hidden=choice.hidden(), errors=error_fields, reason=request.form.get("reason", ""),
                            next=back, mask=current_tenant().mask_mobiles,
