@@ -37,7 +37,7 @@ from scrm.sdk import (
     utcnow,
 )
 
-from . import demo_history, demo_moments
+from . import demo_history, demo_masssend, demo_moments
 from .accounts import PLUGIN, AccountValues, save_account
 from .checks import check_credentials
 from .client import WeComClient
@@ -109,6 +109,7 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         history.losses()
         history.group_chats()
         demo_moments.seed_moments(session, platform, sandbox, account, CORP_ID)
+        demo_masssend.seed_masssend(session, platform, sandbox, account, CORP_ID)
     finally:
         sandbox.close()
 

@@ -156,9 +156,11 @@ def send_members(session: Session, platform: Any, tenant: Tenant, task: MassTask
             try:
                 attachments = _content(session, tenant.id, task, client)
                 client.access_token(SecretKind.CONTACT)  # once, before the concurrent calls
-            except (WeChatAPIError, WeComUnavailable, AccountNotConfigured) as exc:
+            except (WeChatAPIError, WeComUnavailable, AccountNotConfigured, ValueError) as exc:
+                # ValueError: the material centre could not make a material an attachment (AttachmentError)
+                code = getattr(exc, "errcode", "") or ("attachment" if isinstance(exc, ValueError) else "unavailable")
                 for member_id, _userid in rows:
-                    outcomes[member_id] = ([], [], str(getattr(exc, "errcode", "") or "unavailable"))
+                    outcomes[member_id] = ([], [], str(code))
                 continue
             session.commit()  # no transaction held while WeCom answers
 

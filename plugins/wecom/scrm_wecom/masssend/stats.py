@@ -128,7 +128,7 @@ def member_status_label(status: str) -> str:
 def export_rows(session: Session, task: MassTask) -> tuple[list[str], Iterator[list[Any]]]:
     """Titles and rows of the target list (every status), read in batches by id."""
     group = task.chat_type == ChatType.GROUP
-    titles = [_("Group chat") if group else _("Customer"), _("Owner") if group else _("Employee"), _("Status"),
+    titles = [_("Group chat") if group else _("Customer"), _("Group owner") if group else _("Employee"), _("Status"),
               zone_title(_("Sent at"))]
 
     def rows() -> Iterator[list[Any]]:
