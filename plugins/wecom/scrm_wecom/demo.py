@@ -41,6 +41,7 @@ from . import demo_history, demo_masssend, demo_moments
 from .accounts import PLUGIN, AccountValues, save_account
 from .checks import check_credentials
 from .client import WeComClient
+from .demo_sop import seed_sop
 from .livecodes import service as livecodes
 from .livecodes.models import MULTI, LiveCode, LiveCodeEmployee
 from .sandbox import SandboxControl
@@ -108,6 +109,7 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         history = demo_history.History(session, sandbox, demo, account, _callback(demo, account))
         history.losses()
         history.group_chats()
+        seed_sop(session, account, demo)
         demo_moments.seed_moments(session, platform, sandbox, account, CORP_ID)
         demo_masssend.seed_masssend(session, platform, sandbox, account, CORP_ID)
     finally:

@@ -28,6 +28,8 @@ from scrm.sdk.web import (
 )
 
 from ..groupchats.models import GroupChat
+from ..messaging.links import remember_public_url
+from ..messaging.outbound import account_for
 from ..messaging.textcards import fill
 from . import rules as service
 from .delivery import variables
@@ -136,6 +138,13 @@ def _submitted(data: service.RuleInput) -> dict:
                                                          "content": ""}]}
 
 
+def _remember_address() -> None:
+    """The text cards link to the address operators use (see ``messaging.links``)."""
+    account = account_for(db(), current_tenant().id, None)
+    if account is not None:
+        remember_public_url(db(), account, request.url_root)
+
+
 def _check_stage(data: service.RuleInput) -> dict:
     if data.trigger == Trigger.STAGE_ENTERED and data.stage_id not in {str(v) for v, _label in _stage_choices()}:
         return {"stage_id": _("Choose a stage.")}
@@ -157,6 +166,7 @@ def new():
     except service.RuleError as exc:
         db().rollback()
         return _form(None, _submitted(data), exc.errors, 422)
+    _remember_address()
     audit_action("wecom.sop.created", f"sop_rule:{rule.id}", name=rule.name, kind=rule.kind)
     db().commit()
     flash(_("SOP rule saved."), "success")
@@ -182,6 +192,7 @@ def edit(rule_id: int):
         db().rollback()
         data.kind = rule.kind
         return _form(rule, _submitted(data), exc.errors, 422)
+    _remember_address()
     audit_action("wecom.sop.updated", f"sop_rule:{rule.id}", name=rule.name)
     db().commit()
     flash(_("SOP rule saved."), "success")
