@@ -18,6 +18,7 @@ from scrm.core.audience import (
     core_filter_types,
     count_audience,
 )
+from scrm.core.db import utf16_length
 from scrm.core.events import DomainEvent, EventTypes, publish
 from scrm.core.inbox import Inbound, InboxTimeout, Stored
 from scrm.core.jobs import Job, actor, current_bus, job_session
@@ -57,13 +58,17 @@ from scrm.core.outbound import (
     OutboundError,
     OutboundMessage,
     Outgoing,
+    PlannedChunk,
     SendResult,
+    SetPlan,
     UnknownChannel,
     UnsupportedMessageKind,
+    Variant,
     daily_cap,
     deliver_now,
     mark_delivery_report,
     plan_bulk_send,
+    plan_bulk_set,
     send_message,
     set_daily_cap,
 )
@@ -133,5 +138,6 @@ __all__ = [
     # the one outbound path (scrm.core.outbound): sending, the bulk form, ledger moves, delivery reports, caps
     "BulkPlan", "MessageKind", "OutboundError", "OutboundMessage", "Outgoing", "SendResult", "UnknownChannel",
     "UnsupportedMessageKind", "advance_delivery", "daily_cap", "deliver_now", "mark_delivery_report",
-    "plan_bulk_send", "send_message", "set_daily_cap",
+    "plan_bulk_send", "send_message", "set_daily_cap", "PlannedChunk", "SetPlan", "Variant", "plan_bulk_set",
+    "utf16_length",
 ]

@@ -3,6 +3,9 @@
 - ``send_message``: one message to one recipient, in the caller's transaction (exclusion, caps, ledger row, send job
   enqueued after the commit; the row is its own outbox entry).
 - ``plan_bulk_send``: the same for a large audience, in committed chunks, resumable.
+- ``plan_bulk_set``: the set-based bulk form: each chunk's ledger rows by one INSERT ... SELECT from the audience
+  query (exclusions and caps in SQL), message variants, a budget, the caller's bookkeeping in each chunk's
+  transaction.
 - ``deliver_now``: a row written with ``send_message(..., deliver_inline=True)`` sent in the calling job (a reply the
   provider accepts only for a moment, e.g. WeCom's welcome within 20 s of the add).
 - ``advance`` / ``mark_delivery_report``: forward-only ledger moves, delivery reports by provider message id.
@@ -25,10 +28,12 @@ from .message import (
     UnsupportedMessageKind,
 )
 from .sending import CAPPED, EXCLUDED, send_message
+from .setplan import PlannedChunk, SetPlan, Variant, plan_bulk_set
 
 __all__ = [
     "CAPPED", "DEFAULT_DAILY_CAPS", "EXCLUDED", "MAX_ATTEMPTS", "UNKNOWN_OUTCOME", "BulkPlan", "MessageKind",
     "OutboundError", "OutboundMessage", "Outgoing", "SendResult", "UnknownChannel", "UnsupportedMessageKind",
-    "advance", "daily_cap", "deliver_now", "find_by_provider_id", "mark_delivery_report", "plan_bulk_send",
+    "PlannedChunk", "SetPlan", "Variant", "advance", "daily_cap", "deliver_now", "find_by_provider_id",
+    "mark_delivery_report", "plan_bulk_send", "plan_bulk_set",
     "relay_deliveries", "resolve_unknown", "send_delivery", "send_message", "set_daily_cap",
 ]

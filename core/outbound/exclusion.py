@@ -16,15 +16,18 @@ def exclusion_reason(hooks: Any, session: Session, tenant: Any, customer_id: int
 
 
 def exclusion_reasons(hooks: Any, session: Session, tenant: Any, customer_ids: Sequence[int],
-                      purpose: str) -> dict[int, str]:
+                      purpose: str, only: Sequence[str] | None = None) -> dict[int, str]:
     """``exclusion_reason`` for many customers: {customer_id: reason} for those excluded.
 
     A plugin that also implements ``customer_exclusion_reasons`` answers for the whole batch in one call; the
-    others are asked customer by customer. The first plugin (in decision order) that objects gives the reason."""
+    others are asked customer by customer. The first plugin (in decision order) that objects gives the reason.
+    ``only``: ask these plugins only (the set-based bulk path asked the others in SQL)."""
     reasons: dict[int, str] = {}
     batched = set(hooks.subscribers("customer_exclusion_reasons"))
     # pluggy calls a firstresult hook's implementations last registered first: ask in that order
     for plugin in reversed(hooks.subscribers("customer_exclusion_reason")):
+        if only is not None and plugin not in only:
+            continue
         open_ids = [cid for cid in customer_ids if cid not in reasons]
         if not open_ids:
             break

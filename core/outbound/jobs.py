@@ -36,6 +36,7 @@ from .throttle import make_throttle
 log = logging.getLogger(__name__)
 
 SEND_ACTOR = "scrm.core.send_delivery"
+SEND_BATCH_ACTOR = "scrm.core.send_deliveries"
 #: provider calls per row: a retryable failure of the last one marks the row failed with the provider's code
 MAX_ATTEMPTS = 5
 #: the longest a send job sleeps for its rate slot; a slot further away re-enqueues the job for later
@@ -58,7 +59,8 @@ def throttle_of(platform):
 
 
 def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, int] | None = None, *,
-                       stamped: bool = False, account_ids: dict[int, int | None] | None = None) -> int:
+                       stamped: bool = False, account_ids: dict[int, int | None] | None = None,
+                       batch: int = 1) -> int:
     """Hand the send jobs of ledger rows to the broker in one round trip and stamp them enqueued; returns how many
     the broker took (0 when it refused: the rows stay un-stamped and the relay tries again).
 
@@ -76,9 +78,15 @@ def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, in
                                  .where(MessageDelivery.id.in_(delivery_ids))).all()
         tenant_ids = {row_id: tenant for row_id, tenant, _ in found}
         account_ids = {row_id: account for row_id, _, account in found}
-    jobs = [send_delivery.job(tenant_ids[i], delivery_id=i, account_id=account_ids.get(i))
-            for i in delivery_ids if i in tenant_ids]
-    ids = [job.kwargs["delivery_id"] for job in jobs]
+    ids = [i for i in delivery_ids if i in tenant_ids]
+    if batch > 1:  # one job per ``batch`` rows of the same tenant and account (``send_deliveries``)
+        groups: dict[tuple[int, int | None], list[int]] = {}
+        for i in ids:
+            groups.setdefault((tenant_ids[i], account_ids.get(i)), []).append(i)
+        jobs = [send_deliveries.job(tenant, delivery_ids=part[n:n + batch], account_id=account)
+                for (tenant, account), part in groups.items() for n in range(0, len(part), batch)]
+    else:
+        jobs = [send_delivery.job(tenant_ids[i], delivery_id=i, account_id=account_ids.get(i)) for i in ids]
     try:
         _current.send_many(jobs)
     except Exception as exc:
@@ -88,7 +96,7 @@ def enqueue_deliveries(engine, delivery_ids: list[int], tenant_ids: dict[int, in
         return 0
     if not stamped:
         _stamp(engine, ids, utcnow())
-    return len(jobs)
+    return len(ids)
 
 
 def _stamp(engine, ids: list[int], at: datetime | None) -> None:
@@ -259,6 +267,48 @@ def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None)
     """Send one ledger row through its channel (see the module documentation). With ``account_id`` (jobs the
     platform enqueues) the account comes from the process's account directory and the claim returns the row, so a
     send costs two short transactions; without, the row and its account are read first."""
+    outcome = _send_one(tenant_id, delivery_id, account_id)
+    if outcome == LATER:  # the next free slot is far: come back later instead of holding a worker thread
+        send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id, "account_id": account_id},
+                                        delay=int(MAX_THROTTLE_WAIT * 1000))
+    elif outcome.startswith(RETRY):
+        raise RetryLater(f"delivery {delivery_id}: {outcome[len(RETRY):]}".strip())
+
+
+#: rows per send job of the bulk forms (``enqueue_deliveries(..., batch=...)``): one broker message per batch
+BATCH = 100
+#: the longest a batch job runs before it hands the rest of its rows to a new job (well within its time limit)
+BATCH_SECONDS = 60.0
+LATER, DONE, RETRY = "later", "done", "retry:"
+
+
+@actor(name=SEND_BATCH_ACTOR, plugin="core", queue="outbound", max_retries=3, min_backoff=1_000,
+       max_backoff=60_000, time_limit=180_000)
+def send_deliveries(tenant_id, *, delivery_ids: list[int], account_id: int | None = None) -> None:
+    """Send ledger rows one after the other, each exactly as ``send_delivery`` sends one (rate slot, claim,
+    provider call, record): the bulk forms hand rows to the broker in batches, so a million recipients are ten
+    thousand broker messages, not a million. A row whose rate slot is far away hands itself and the rest of the
+    batch to a new job; a row that failed retryably gets a ``send_delivery`` job of its own (with the broker's
+    backoff); a redelivered batch finds its sent rows no longer queued and skips them."""
+    started = time.monotonic()
+    ids = list(delivery_ids)
+    for index, delivery_id in enumerate(ids):
+        if time.monotonic() - started > BATCH_SECONDS:
+            send_deliveries.send(tenant_id, delivery_ids=ids[index:], account_id=account_id)
+            return
+        outcome = _send_one(tenant_id, delivery_id, account_id)
+        if outcome == LATER:
+            send_deliveries.send_with_options(tenant_id, {"delivery_ids": ids[index:], "account_id": account_id},
+                                              delay=int(MAX_THROTTLE_WAIT * 1000))
+            return
+        if outcome.startswith(RETRY):
+            send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id, "account_id": account_id},
+                                            delay=1_000)
+
+
+def _send_one(tenant_id: int, delivery_id: int, account_id: int | None) -> str:
+    """One row's send: ``DONE`` (sent, refused, or nothing to do), ``LATER`` (its rate slot is far: nothing
+    claimed) or ``RETRY`` + the reason (a retryable failure: the row is queued again)."""
     bus = current_bus()
     platform, engine = bus.platform, bus.engine
     fast = _usable(bus, tenant_id, account_id) if account_id is not None else None
@@ -268,32 +318,31 @@ def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None)
     else:
         loaded = _load(engine, delivery_id)
         if loaded is None:
-            return
+            return DONE
         row, account, plugin = loaded
         if row.tenant_id != tenant_id or row.status != DeliveryStatus.QUEUED:
-            return
+            return DONE
         if not deliverable(bus, row, account, plugin):
-            return
+            return DONE
     rate = plugin.account_rate_limit(account)
     if rate:
         wait = throttle_of(platform).reserve(f"account:{account.id}", rate, MAX_THROTTLE_WAIT)
-        if wait is None:  # the next free slot is far: come back later instead of holding a worker thread
-            send_delivery.send_with_options(tenant_id, {"delivery_id": delivery_id, "account_id": account_id},
-                                            delay=int(MAX_THROTTLE_WAIT * 1000))
-            return
+        if wait is None:
+            return LATER
         if wait > 0:
             time.sleep(wait)
     if row is None:
         row = _claim_returning(engine, tenant_id, delivery_id)  # its attempts counted by the claim
         if row is None:
-            return
+            return DONE
     else:
         with session_scope(engine) as session:
             if not ledger.claim(session, delivery_id):
-                return
+                return DONE
         row.attempts += 1
     result = call_provider(platform, plugin, account, row, rate)
     final = row.attempts >= MAX_ATTEMPTS
     _record(engine, row, result, final=final)
     if not result.ok and result.retryable and not final:
-        raise RetryLater(f"delivery {delivery_id}: {result.error_code} {result.error or ''}".strip())
+        return f"{RETRY}{result.error_code} {result.error or ''}"
+    return DONE

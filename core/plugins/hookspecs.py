@@ -435,6 +435,26 @@ def customer_exclusion_reasons(tenant, customer_ids, purpose, session):
     """
 
 
+@hookspec
+def customer_exclusion_query(tenant, purpose, session):
+    """The set form of ``customer_exclusion_reason``, asked by the set-based bulk outbound path (``plan_bulk_set``)
+    once per chunk. Return a SQL ``Select`` of two columns, the customer id and the reason (a string expression), of
+    the tenant's customers that must not be reached for ``purpose``, or None when the plugin objects to no one for
+    it. The path joins it to the audience in the database (no customer id passes through Python). Optional: a plugin
+    without it is asked through ``customer_exclusion_reasons`` / ``customer_exclusion_reason`` for each chunk's
+    queued customers; one that implements it must give the same answers as its other forms.
+
+    Example::
+
+        @hookimpl
+        def customer_exclusion_query(self, tenant, purpose, session):
+            if purpose != "mass_send":
+                return None
+            return select(OptOut.customer_id, literal("opted out of parcel news")).where(
+                OptOut.tenant_id == tenant.id)
+    """
+
+
 @hookspec(firstresult=True)
 def customer_may_win(tenant, customer_id, win_rate, session):
     """Return False when ``customer_id`` must not win a draw whose win rate is ``win_rate`` (a fraction; 1 means
@@ -456,7 +476,8 @@ LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merg
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "customer_columns", "tag_sources", "domain_event",
                                 "todo_items", "calendar_entries"})
-DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons", "customer_may_win"})
+DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons", "customer_exclusion_query",
+                            "customer_may_win"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS
 
 

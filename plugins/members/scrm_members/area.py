@@ -26,6 +26,8 @@ class Area:
     exclusion_reason: Callable[[Any, int, str, Any], str | None] | None = None
     #: the batch form (tenant, customer ids, purpose, session) -> {customer_id: reason}; same answers as the above
     exclusion_reasons: Callable[[Any, list, str, Any], dict] | None = None
+    #: the set form (tenant, purpose, session) -> Select of (customer id, reason) or None; same answers again
+    exclusion_query: Callable[[Any, str, Any], Any] | None = None
     domain_event: Callable[[Any, Any], None] | None = None
     #: (tenant, user, session) -> [TodoItem]: the signed-in user's tasks of today for the home page
     todo_items: Callable[[Any, Any, Any], list] | None = None

@@ -129,6 +129,20 @@ class MembersPlugin(Plugin):
         return None if may_win(session, tenant.id, customer_id, win_rate) else False
 
     @hookimpl
+    def customer_exclusion_query(self, tenant, purpose, session):
+        """The areas' exclusions as one SQL query (the set-based bulk path); None when no area objects. Every
+        area that answers the other forms answers this one too (else the path could not use it)."""
+        queries = [q for area in areas() if area.exclusion_query is not None
+                   if (q := area.exclusion_query(tenant, purpose, session)) is not None]
+        if not queries:
+            return None
+        if len(queries) == 1:
+            return queries[0]
+        from sqlalchemy import union_all
+
+        return union_all(*queries)
+
+    @hookimpl
     def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
         reasons: dict[int, str] = {}
         for area in areas():

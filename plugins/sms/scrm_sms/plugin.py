@@ -91,6 +91,12 @@ class SmsPlugin(ChannelPlugin):
         return exclusion_reasons(session, tenant.id, customer_ids, purpose)
 
     @hookimpl
+    def customer_exclusion_query(self, tenant, purpose, session):
+        from .optout.hooks import exclusion_query
+
+        return exclusion_query(tenant.id, purpose)
+
+    @hookimpl
     def audience_filters(self, tenant):
         from .audiences import audience_filters
 

@@ -144,6 +144,13 @@ class ExamplePlugin(Plugin):
         return {customer_id: "the customer opted out in a note" for customer_id in opted_out}
 
     @hookimpl
+    def customer_exclusion_query(self, tenant, purpose, session):
+        from sqlalchemy import literal
+
+        return select(ExampleNote.customer_id, literal("the customer opted out in a note")).where(
+            ExampleNote.tenant_id == tenant.id, ExampleNote.body == OPT_OUT, ExampleNote.customer_id.is_not(None))
+
+    @hookimpl
     def todo_items(self, tenant, user, session):
         """A note "todo:<text>" of source "user:<id>" is a task of that user ending today at 18:00 (the tenant's)."""
         from datetime import time

@@ -61,6 +61,7 @@ AREA = Area(
     customer_merged=customer_merged,
     exclusion_reason=blacklist.exclusion_reason,
     exclusion_reasons=blacklist.exclusion_reasons,
+    exclusion_query=blacklist.exclusion_query,
     domain_event=domain_event,
     enabled=enabled,
     disabled=disabled,

@@ -133,6 +133,32 @@ def exclusion_reasons(tenant, customer_ids: list[int], purpose: str, session: Se
             for customer_id, reason in entries}
 
 
+def _reason_text(tenant, reason: str) -> str:
+    """The translated reason; outside a request (a job, the CLI) in the tenant's language."""
+    from flask import has_app_context, has_request_context
+
+    if has_app_context() and not has_request_context():
+        from flask_babel import force_locale
+
+        with force_locale(getattr(tenant, "language", None) or "zh_CN"):
+            return str(_("The customer is blacklisted: %(reason)s", reason=reason))
+    return str(_("The customer is blacklisted: %(reason)s", reason=reason))
+
+
+def exclusion_query(tenant, purpose: str, session: Session):
+    """``exclusion_reason`` as SQL (the set-based bulk path): (customer id, reason) of the tenant's blacklisted
+    customers when ``purpose`` is refused for them, else None. The reason is the same translated text."""
+    if purpose in FISSION_SWITCHES:
+        if not getattr(rules(session, tenant.id), FISSION_SWITCHES[purpose]):
+            return None
+    elif purpose not in ALWAYS_REFUSED:
+        return None
+    marker = "\x00"
+    prefix, _sep, suffix = _reason_text(tenant, marker).partition(marker)
+    return select(BlacklistEntry.customer_id, literal(prefix) + BlacklistEntry.reason + literal(suffix)).where(
+        BlacklistEntry.tenant_id == tenant.id, BlacklistEntry.removed_at.is_(None))
+
+
 def may_win(session: Session, tenant_id: int, customer_id: int, win_rate: float) -> bool:
     """Whether the customer may win a marketing activity whose win rate is ``win_rate`` (0 to 1; 1 is 100 %).
 

@@ -47,7 +47,6 @@ from scrm.sdk import (
     compile_audience,
     current_bus,
     normalize_mobile,
-    plan_bulk_send,
     schedule,
     utcnow,
 )
@@ -232,9 +231,10 @@ def measure(session: Session, tenant: Tenant, audience: dict[str, Any], composer
         estimate.recipients = count
         return estimate
     if session.get_bind().dialect.name == "postgresql":
+        from scrm.sdk import utf16_length
+
         # the carriers' length of a name: its characters, plus one for each outside the BMP (an emoji: 2 units)
-        wire = func.char_length(Customer.name) + func.char_length(
-            func.regexp_replace(Customer.name, "[^\\U00010000-\\U0010FFFF]", "", "g"))
+        wire = utf16_length(Customer.name)
         for length, count in session.execute(query.with_only_columns(wire, func.count()).group_by(wire)):
             seg = composer.segments("x" * int(length or 0))
             estimate.classes[seg] = estimate.classes.get(seg, 0) + count
@@ -412,25 +412,52 @@ def _payload(bulk: SmsBulkSend, segments: int) -> OutboundMessage:
                                     "sms_bulk": bulk.id, "segments": segments})
 
 
-def _pages(session: Session, tenant: Tenant, bulk: SmsBulkSend):
-    """Pages of [(customer id or None, mobile, name)] after the cursor, with each page's new cursor."""
+def _classes_of(composer: Composer, fixed: int | None) -> list[int]:
+    """The segment classes the planner can give a recipient: the one class of a text without the nickname, else
+    every class from the empty name's to the longest name's."""
+    if fixed is not None:
+        return [fixed]
+    return list(range(composer.segments(""), composer.segments("x" * NAME_WIRE_MAX) + 1))
+
+
+def segments_sql(composer: Composer, name, dialect: str):
+    """The billed segments of each recipient's text as SQL: a step function of the UTF-16 length of ``name``
+    (measured in Python for every length a name can have, so SQL and ``Composer.segments`` agree). PostgreSQL looks
+    the length up in an array (the length computed once a row); elsewhere a CASE over the steps."""
+    from sqlalchemy import Integer, case, literal, literal_column
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    from scrm.sdk import utf16_length
+
+    by_length = [composer.segments("x" * length) for length in range(NAME_WIRE_MAX + 1)]
+    if len(set(by_length)) == 1:
+        return literal(by_length[0])
+    wire = utf16_length(func.coalesce(name, ""))
+    if dialect == "postgresql":
+        table = literal_column("(ARRAY[" + ",".join(map(str, by_length)) + "])", ARRAY(Integer))  # digits only
+        return table[func.least(wire, NAME_WIRE_MAX) + 1]
+    steps: list[tuple[int, int]] = []  # (longest name length of the class, class)
+    for length, seg in enumerate(by_length):
+        if steps and steps[-1][1] == seg:
+            steps[-1] = (length, seg)
+        else:
+            steps.append((length, seg))
+    return case(*[(wire <= longest, literal(seg)) for longest, seg in steps[:-1]], else_=literal(steps[-1][1]))
+
+
+def _audience(session: Session, tenant: Tenant, bulk: SmsBulkSend, composer: Composer, fixed: int | None):
+    """The recipients as (customer id or None, mobile, segments): a query (tags, segment) or the pasted list."""
     if bulk.audience.get("mode") == "phones":
-        rows = bulk.audience.get("phones") or []
-        start = (bulk.cursor or 0)
-        for offset in range(start, len(rows), PAGE):
-            yield [tuple(r) for r in rows[offset:offset + PAGE]], offset + PAGE
-        return
+        return [(cid, mobile, fixed or composer.segments(name or ""))
+                for cid, mobile, name in (bulk.audience.get("phones") or [])]
+    from sqlalchemy import literal
+
     query = audience_query(session, tenant, bulk.audience)
     if bulk.max_customer_id is not None:
         query = query.where(Customer.id <= bulk.max_customer_id)
-    last = bulk.cursor
-    while True:
-        page = query if last is None else query.where(Customer.id > last)
-        rows = session.execute(page.order_by(Customer.id).limit(PAGE)).all()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [(r[0], r[1], r[2] or "") for r in rows], last
+    seg = literal(fixed) if fixed is not None else segments_sql(composer, Customer.name,
+                                                                session.get_bind().dialect.name)
+    return query.with_only_columns(Customer.id, Customer.mobile, seg)
 
 
 def _lease(session: Session, bulk_id: int, seconds: int = 300) -> bool:
@@ -448,40 +475,45 @@ def _unlease(session: Session, bulk_id: int) -> None:
 
 
 def plan_wave(session: Session, bulk: SmsBulkSend, limit: int | None) -> int:
-    """Plan up to ``limit`` more recipients (None: all the rest); returns how many were read. Commits per page."""
+    """Plan up to ``limit`` more recipients (None: all the rest); returns how many were read.
+
+    Set-based (``plan_bulk_set``): each chunk's ledger rows by one INSERT ... SELECT from the audience query (or
+    the pasted list), one variant per segment class, the blacklist and the opt-out list as SQL, at most the
+    send's reservation (a running sum of the segments); in the chunk's transaction the cursor and the count move,
+    and the segments of the recipients the exclusions skipped are released at once (on the send's ``released``
+    and the tenant's quota, one conditional UPDATE each), so what stays reserved is exactly the queued rows'
+    segments and the recipients not planned yet. A chunk planned again after a crash writes nothing twice (one
+    idempotency key per send and recipient)."""
+    from scrm.sdk import Variant, plan_bulk_set
+
     tenant = session.get(Tenant, bulk.tenant_id)
     classes = {int(k): v for k, v in (bulk.classes or {}).items()}
     link = (bulk.audience or {}).get("link")
     composer = Composer(bulk.signature, bulk.body, bulk.category, len(_link_base(link.get("base"))) if link else 0)
-    only = next(iter(classes)) if len(classes) == 1 and "${customer_nickname}" not in bulk.body else None
+    fixed = next(iter(classes)) if len(classes) == 1 and "${customer_nickname}" not in bulk.body else None
+    variants = {seg: Variant(task_ref(bulk.id, seg), _payload(bulk, seg), seg) for seg in _classes_of(composer, fixed)}
     budget = bulk.reserved - _planned_segments(session, bulk)
-    read = 0
-    for page, cursor in _pages(session, tenant, bulk):
-        by_class: dict[int, list[tuple]] = {}
-        for cid, mobile, name in page:
-            seg = only or composer.segments(name)
-            if seg * 1 > budget:  # the audience grew past the reservation: the rest is left out
-                continue
-            budget -= seg
-            by_class.setdefault(seg, []).append((cid, mobile))
-        if link and link.get("link_id"):
-            _personal_links(session, bulk, link["link_id"], [r for rows in by_class.values() for r in rows])
-        # the cursor moves in the transaction of the page's last chunk (plan_bulk_send commits each chunk)
-        session.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(
-            cursor=cursor, planned=_T.planned + len(page)))
-        for seg, rows in sorted(by_class.items()):
-            plan_bulk_send(session, bulk.tenant_id, account=bulk.account_id, message=_payload(bulk, seg),
-                           purpose=purpose_of(bulk.category), task_ref=task_ref(bulk.id, seg), audience=rows,
-                           kind="sms_bulk", chunk_size=PAGE)
-        session.commit()  # nothing left open (a page whose rows were all left out has no chunk to commit it)
-        bulk.cursor = cursor
-        read += len(page)
-        if limit is not None and read >= limit:
-            return read
-    session.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(plan_done=True))
-    session.commit()
-    bulk.plan_done = True
-    return read
+    link_id = link.get("link_id") if link else None
+
+    def on_chunk(s: Session, chunk) -> None:
+        if link_id:
+            _personal_links(s, bulk, link_id, [(cid, mobile) for _, _, cid, mobile, _ in chunk.rows])
+        skipped = chunk.weight(variants, status=DeliveryStatus.SKIPPED)
+        s.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(
+            cursor=chunk.last, planned=_T.planned + chunk.read, released=_T.released + skipped))
+        quota.release(s, bulk.tenant_id, bulk.category, skipped)
+
+    size = PAGE * 10 if limit is None else max(1, min(limit, PAGE * 10))
+    plan = plan_bulk_set(session, bulk.tenant_id, account=bulk.account_id, purpose=purpose_of(bulk.category),
+                         audience=_audience(session, tenant, bulk, composer, fixed), variants=variants,
+                         key_prefix=f"sms_bulk:{bulk.id}", kind="sms_bulk", chunk_size=size, after=bulk.cursor,
+                         limit=limit, budget=budget, on_chunk=on_chunk)
+    session.refresh(bulk)
+    if plan.exhausted:
+        session.execute(update(SmsBulkSend.__table__).where(_T.id == bulk.id).values(plan_done=True))
+        session.commit()
+        bulk.plan_done = True
+    return plan.read
 
 
 def _personal_links(session: Session, bulk: SmsBulkSend, link_id: int, rows: list[tuple]) -> None:

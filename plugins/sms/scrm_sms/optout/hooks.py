@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from ..payload import MARKETING_PURPOSE
-from .service import REASON, excluded_customers
+from .service import REASON, excluded_customers, excluded_query
 
 
 def exclusion_reasons(session: Session, tenant_id: int, customer_ids: list[int], purpose: str) -> dict[int, str]:
@@ -13,3 +13,10 @@ def exclusion_reasons(session: Session, tenant_id: int, customer_ids: list[int],
     if purpose != MARKETING_PURPOSE or not customer_ids:
         return {}
     return {customer_id: REASON for customer_id in excluded_customers(session, tenant_id, list(customer_ids))}
+
+
+def exclusion_query(tenant_id: int, purpose: str):
+    """The same answer as SQL (the set-based bulk path): None for any purpose but marketing SMS."""
+    if purpose != MARKETING_PURPOSE:
+        return None
+    return excluded_query(tenant_id)

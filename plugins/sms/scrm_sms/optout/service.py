@@ -100,6 +100,19 @@ def excluded_customers(session: Session, tenant_id: int, customer_ids: list[int]
     return set(main) | set(other)
 
 
+def excluded_query(tenant_id: int):
+    """``excluded_customers`` as SQL: (customer id, ``REASON``) of the tenant's customers with a listed mobile (their
+    main mobile or a mobile identity), for the set-based bulk path."""
+    from sqlalchemy import literal, union_all
+
+    listed = select(SmsUnsubscribe.mobile).where(SmsUnsubscribe.tenant_id == tenant_id)
+    return union_all(
+        select(Customer.id, literal(REASON)).where(Customer.tenant_id == tenant_id, Customer.mobile.in_(listed)),
+        select(CustomerIdentity.customer_id, literal(REASON)).where(
+            CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == "mobile",
+            CustomerIdentity.value.in_(listed)))
+
+
 def customers_of(session: Session, tenant_id: int, mobile: str) -> list[int]:
     """The tenant's customers (not merged away) reached at ``mobile``."""
     number = normalise_mobile(mobile)
