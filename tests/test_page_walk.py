@@ -112,8 +112,10 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_members.loyalty.models import MemberLevel, OrderImport, Stage
     from scrm_members.segments.models import BlacklistEntry, Segment
     from scrm_wecom.churn.models import FriendLoss
+    from scrm_wecom.group_welcome.models import GroupWelcomeTemplate
     from scrm_wecom.groupchats.models import GroupChat, GroupChatSync, GroupMember
     from scrm_wecom.livecodes.models import LiveCode
+    from scrm_wecom.moments.models import MomentTask
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
 
@@ -170,6 +172,9 @@ def _row_ids(app) -> dict[str, Any]:
             ("members.customers.delete_customer", "customer_id"): deletable,
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
+            ("wecom.moments.detail", "task_id"): _first_id(session, MomentTask, tid),
+            ("wecom.group_welcome.detail", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
+            ("wecom.group_welcome.edit", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
         }
 
 

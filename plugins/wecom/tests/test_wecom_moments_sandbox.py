@@ -66,10 +66,21 @@ def test_invalid_bodies_answer_40058(client, body):
     assert exc.value.errcode == 40058
 
 
-def test_nine_images_are_accepted(client):
-    body = {"text": {"content": "九宫格"}, "attachments": [{"msgtype": "image", "image": {"media_id": f"m{i}"}}
-                                                         for i in range(9)]}
+def test_nine_uploaded_images_are_accepted_and_temporary_media_refused(client):
+    from scrm_wecom.moments.media import upload_attachment
+    from wecom_materials_fixtures import png
+
+    ids = [upload_attachment(client, "image", f"p{i}.png", png(), "image/png") for i in range(9)]
+    body = {"text": {"content": "九宫格"}, "attachments": [{"msgtype": "image", "image": {"media_id": m}}
+                                                         for m in ids]}
     assert api.add_moment_task(client, body)
+    body["attachments"][0]["image"]["media_id"] = "3sbx_temporary"
+    with pytest.raises(WeChatAPIError) as exc:
+        api.add_moment_task(client, body)
+    assert exc.value.errcode == 40007
+    with pytest.raises(WeChatAPIError) as exc:
+        upload_attachment(client, "image", "a.gif", b"GIF89a......", "image/gif")
+    assert exc.value.errcode == 40005
 
 
 def test_publish_results_customers_send_results_and_comments(client, control):

@@ -22,6 +22,7 @@ from ..accounts import AccountNotConfigured, find_account
 from ..client import WeComClient, WeComUnavailable
 from ..sync.models import Follow
 from . import api
+from .media import upload_attachment
 from .models import MomentInteraction, MomentSender, MomentTask, TaskStatus
 from .service import poll_key, tags_by_id
 
@@ -37,16 +38,45 @@ def submit(session: Session, client: Any, task: MomentTask) -> None:
     senders = [s.userid for s in session.exec(select(MomentSender).where(MomentSender.task_id == task.id)
                                               .order_by(MomentSender.id))]
     tag_ids = [t.external_id for t in tags_by_id(session, task.tenant_id, task.tag_ids) if t.external_id]
-    body = api.moment_body(task.text, task.attachment or {}, senders, tag_ids)
+    attachment = dict(task.attachment or {})
+    try:
+        files = _media_files(session, task) if attachment.get("type") in ("image", "video") else []
+    except MaterialGone as exc:
+        task.status, task.error = TaskStatus.FAILED, str(exc)[:200]
+        session.add(task)
+        session.commit()
+        return
     session.commit()
     try:
-        jobid = api.add_moment_task(client, body)
+        if files:
+            attachment["media_ids"] = [upload_attachment(client, attachment["type"], name, data, mime)
+                                       for name, data, mime in files]
+        jobid = api.add_moment_task(client, api.moment_body(task.text, attachment, senders, tag_ids))
     except WeChatAPIError as exc:
         task.status, task.error = TaskStatus.FAILED, f"{exc.errcode}: {exc.errmsg or ''}"[:200]
     else:
         task.status, task.jobid, task.submitted_at = TaskStatus.CREATING, jobid, utcnow()
     session.add(task)
     session.commit()
+
+
+class MaterialGone(ValueError):
+    """A material of the task was deleted, or lost its file, before the task reached WeCom."""
+
+
+def _media_files(session: Session, task: MomentTask) -> list[tuple[str, bytes, str]]:
+    """(name, bytes, type) of the task's posters or video, read before WeCom is called."""
+    from ..materials.files import file_of
+    from ..materials.models import FILE_ROLE, Material
+
+    files = []
+    for material_id in task.attachment.get("material_ids") or []:
+        material = session.get(Material, material_id)
+        file = file_of(session, material_id, FILE_ROLE) if material is not None else None
+        if material is None or material.tenant_id != task.tenant_id or material.deleted_at is not None or file is None:
+            raise MaterialGone(f"material {material_id} is no longer available")
+        files.append((file.name, file.data, file.mime))
+    return files
 
 
 def check(session: Session, client: Any, task: MomentTask, now: datetime | None = None) -> None:

@@ -24,6 +24,9 @@ from ..rules import limits
 from .models import MomentSender, MomentTask, TaskStatus
 
 MAX_TEXT = 500  # spec §4.1 rule 3
+MAX_IMAGES = 9  # spec §4.1 rule 3
+MAX_IMAGE_BYTES = 2 * 1024 * 1024  # spec §4.1 rule 3: each image at most 2 MB
+MATERIAL_KINDS = ("poster", "video", "link", "article")
 MAX_LINK_TITLE = 64
 MAX_URL = 1000
 POLL_JOB = "scrm_wecom.moments.jobs.poll_moments"
@@ -49,6 +52,7 @@ class MomentInput:
     tag_ids: list[int] = field(default_factory=list)
     link_title: str = ""
     link_url: str = ""
+    material_ids: list[int] = field(default_factory=list)  # the material centre's posters, video or link
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,11 @@ def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime 
         if len(title) > MAX_LINK_TITLE:
             errors["link_title"] = str(_l("At most %(n)s characters.", n=MAX_LINK_TITLE))
         attachment = {"type": "link", "title": title, "url": url}
+    if data.material_ids:
+        if attachment:
+            errors["material_ids"] = str(_l("Add either a link or materials, not both."))
+        else:
+            attachment = _materials(session, tenant_id, data.material_ids, errors)
     if not text and not attachment:
         errors["text"] = str(_l("Enter the text or a link."))
     wanted = sorted(set(data.employee_ids))
@@ -148,6 +157,54 @@ def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime 
     if errors:
         raise MomentError(errors)
     return MomentValues(account, text, attachment, employees, [known[t] for t in tag_ids])  # type: ignore[arg-type]
+
+
+def _materials(session: Session, tenant_id: int, material_ids: list[int], errors: dict[str, str]) -> dict[str, Any]:
+    """The attachment of the chosen materials: 1 to 9 posters (each at most 2 MB), one video, or one link or
+    article (its page); problems go to ``errors["material_ids"]``."""
+    from ..materials.attachments import AttachmentError, attachment
+    from ..materials.files import file_of
+    from ..materials.models import FILE_ROLE, Material
+
+    wanted = list(dict.fromkeys(material_ids))
+    rows = [session.get(Material, m) for m in wanted]
+    if any(r is None or r.tenant_id != tenant_id or r.deleted_at is not None or r.kind not in MATERIAL_KINDS
+           for r in rows):
+        errors["material_ids"] = str(_l("Choose posters, a video or a link of this brand's material centre."))
+        return {}
+    kinds = {"image" if r.kind == "poster" else "video" if r.kind == "video" else "link" for r in rows}
+    if len(kinds) > 1:
+        errors["material_ids"] = str(_l("Choose posters, or one video, or one link."))
+        return {}
+    kind = kinds.pop()
+    if kind == "image":
+        if len(rows) > MAX_IMAGES:
+            errors["material_ids"] = str(_l("At most %(n)s images.", n=MAX_IMAGES))
+            return {}
+        files = [file_of(session, r.id, FILE_ROLE) for r in rows]
+        if any(f is None or f.size > MAX_IMAGE_BYTES for f in files):
+            errors["material_ids"] = str(_l("Each image is at most 2 MB."))
+            return {}
+        return {"type": "image", "material_ids": wanted}
+    if len(rows) > 1:
+        errors["material_ids"] = str(_l("Choose posters, or one video, or one link."))
+        return {}
+    if kind == "video":
+        return {"type": "video", "material_ids": wanted}
+    try:
+        link = attachment(session, tenant_id, wanted[0], None)["link"]
+    except AttachmentError:
+        errors["material_ids"] = str(_l("Choose posters, a video or a link of this brand's material centre."))
+        return {}
+    return {"type": "link", "title": link.get("title", "")[:MAX_LINK_TITLE], "url": link["url"],
+            "material_id": wanted[0]}
+
+
+def material_choices(session: Session, tenant_id: int) -> list[tuple[int, str]]:
+    """The materials the form offers (posters, videos, links and articles), newest first."""
+    from ..materials.attachments import choices
+
+    return choices(session, tenant_id, kinds=MATERIAL_KINDS)
 
 
 def create(session: Session, tenant_id: int, values: MomentValues, created_by: str = "") -> MomentTask:

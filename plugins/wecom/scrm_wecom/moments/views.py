@@ -49,7 +49,8 @@ def _form_context(values: dict, errors: dict) -> dict:
     return {"values": values, "errors": errors, "max_text": service.MAX_TEXT,
             "accounts": [a for a in list_accounts(db(), tenant.id) if a.active],
             "employees": service.active_employees(db(), tenant.id), "tags": service.wecom_tags(db(), tenant.id),
-            "month_left": service.month_left(db(), tenant.id), "rules": rules}
+            "month_left": service.month_left(db(), tenant.id), "rules": rules,
+            "materials": service.material_choices(db(), tenant.id), "max_images": service.MAX_IMAGES}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -58,14 +59,14 @@ def create():
     tenant = current_tenant()
     if request.method == "GET":
         empty = {"account_id": None, "text": "", "link_title": "", "link_url": "", "employee_ids": [],
-                 "tag_ids": [], "with_link": False}
+                 "tag_ids": [], "with_link": False, "material_ids": []}
         return render_template("wecom/moments/form.html", **_form_context(empty, {}))
     form = request.form
     account = form.get("account_id", "").strip()
     raw = {"account_id": int(account) if account.isdigit() else None, "text": form.get("text", ""),
            "link_title": form.get("link_title", "") if form.get("with_link") else "",
            "link_url": form.get("link_url", "") if form.get("with_link") else "",
-           "employee_ids": _ints("employee_ids"), "tag_ids": _ints("tag_ids")}
+           "employee_ids": _ints("employee_ids"), "tag_ids": _ints("tag_ids"), "material_ids": _ints("material_ids")}
     try:
         values = service.validate(db(), tenant.id, service.MomentInput(**raw))
     except service.MomentError as exc:

@@ -4,6 +4,9 @@
 the employees and customers: an employee publishes the task from their WeCom, a customer comments or likes, an
 employee posts a personal Moment, and creation jobs are held and completed.
 
+Images and videos are ``media/upload_attachment`` media of attachment type 1 (Moments); any other media id
+answers 40007.
+
 Codes: 40058 (invalid parameter: no content, attachments of mixed or too many kinds, unknown jobid or moment_id,
 a userid that is not a sender of the Moment), 60111 (unknown userid). Senders that are unknown or have left and
 tags the corp does not have are reported in the job result (``invalid_sender_list`` /
@@ -12,6 +15,7 @@ tags the corp does not have are reported in the job result (``invalid_sender_lis
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -49,6 +53,46 @@ def _attachments(body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+def _check_media(corp: Corp, items: list[dict[str, Any]]) -> None:
+    """40007 unless every image and video is a Moments attachment of upload_attachment (temporary media are not)."""
+    for item in items:
+        kind = item["msgtype"]
+        if kind in ("image", "video"):
+            media = corp.media.get(str(item[kind]["media_id"]))
+            if media is None or media.get("attachment_type") != MOMENTS_ATTACHMENT or media["type"] != kind:
+                raise SandboxError(40007, "invalid media_id")
+
+
+ATTACHMENT_LIMITS = {"image": 10 * 1024 * 1024, "video": 10 * 1024 * 1024}  # upload_attachment sizes
+MOMENTS_ATTACHMENT = 1
+
+
+@api("/cgi-bin/media/upload_attachment", "POST", CONTACT)
+def upload_attachment(state: SandboxState, corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
+    """``media/upload_attachment?media_type=image|video&attachment_type=1|2`` (multipart ``media``): 40004 invalid
+    media type, 40058 invalid attachment_type, 41005 no file, 40006 invalid size, 40005 invalid file type."""
+    media_type = str(body.get("media_type") or "")
+    if media_type not in ATTACHMENT_LIMITS:
+        raise SandboxError(40004, "invalid media type")
+    if str(body.get("attachment_type") or "") not in ("1", "2"):
+        raise SandboxError(40058, "invalid attachment_type")
+    upload = request.files.get("media")
+    if upload is None:
+        raise SandboxError(41005, "media data missing")
+    data = upload.read()
+    if len(data) <= 5 or len(data) > ATTACHMENT_LIMITS[media_type]:
+        raise SandboxError(40006, "invalid file size")
+    image = data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")
+    if (media_type == "image" and not image) or (media_type == "video" and data[4:8] != b"ftyp"):
+        raise SandboxError(40005, "invalid file type")
+    now = int(time.time())
+    media_id = new_id("att_", 24)
+    corp.media[media_id] = {"type": media_type, "filename": upload.filename or "", "size": len(data),
+                            "sha256": hashlib.sha256(data).hexdigest(), "created_at": now,
+                            "attachment_type": int(body["attachment_type"])}
+    return {"type": media_type, "media_id": media_id, "created_at": now}
+
+
 def _active(corp: Corp, userid: str) -> bool:
     user = corp.users.get(userid)
     return user is not None and user.get("status", 1) != 5
@@ -74,6 +118,7 @@ def visible_customers(corp: Corp, moment: dict[str, Any], userid: str) -> list[s
 def add_moment_task(state: SandboxState, corp: Corp, body: dict[str, Any]) -> dict[str, Any]:
     text = str((body.get("text") or {}).get("content") or "")
     attachments = _attachments(body)
+    _check_media(corp, attachments)
     if not text and not attachments:
         raise SandboxError(40058, "text and attachments both empty")
     if len(text.encode()) > MAX_TEXT_BYTES:
