@@ -181,3 +181,28 @@ def test_bulk_tagging_and_the_row_transfer_open_as_modal_dialogs(chromium, live_
     from scrm_members.segments.models import BlacklistEntry
 
     assert [(e.customer_id, e.reason) for e in db.exec(select(BlacklistEntry))] == [(cleo.id, "恶意刷券")]
+
+
+def test_a_dialog_post_needs_the_csrf_token(app, client, staff, members_tenant, add_customer, db):
+    """CSRF on, as in production: the dialog's post without the token is refused and blacklists nobody; with the
+    token the form carries it is done."""
+    from scrm_members.segments.models import BlacklistEntry
+
+    anna = add_customer(members_tenant, "Anna")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = client.post(BLACKLIST, data={"customer_id": anna.id, "reason": "恶意刷券"}, headers=DIALOG)
+        assert refused.status_code == 400
+        db.commit()
+        assert db.exec(select(BlacklistEntry)).all() == []
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(LIST).get_data(as_text=True)).group(1)
+        form = client.post(BLACKLIST, data={"customer_id": anna.id, "step": "choose", "csrf_token": token},
+                           headers=DIALOG).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        done = client.post(BLACKLIST, data={"customer_id": anna.id, "reason": "恶意刷券", "csrf_token": token},
+                           headers=DIALOG)
+        assert done.status_code == 204 and done.headers["HX-Redirect"]
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.commit()
+    assert [e.customer_id for e in db.exec(select(BlacklistEntry))] == [anna.id]
