@@ -99,3 +99,18 @@ def test_the_community_plugin_reads_them_through_the_public_api(db, admin, synce
     assert (item.text, item.kind, item.account_id) == ("欢迎入群", "text_link", synced.id) and item.template_id
     assert scrm_wecom.group_welcome_templates(db, other_tenant.id) == []
     assert scrm_wecom.group_welcome_templates(db, synced.tenant_id, account_id=synced.id + 100) == []
+
+
+def test_a_group_chat_shows_the_templates_of_its_account(db, platform, admin, synced, sandbox):
+    from scrm_wecom.sandbox import GroupChatControl
+    from wecom_groupchats_fixtures import chat_of, run_group_sync
+
+    GroupChatControl(sandbox[1], CORP_ID).create({"chat_id": "wrStore", "name": "静安店会员群", "owner": "zhangsan",
+                                                  "members": [{"userid": "wmAlice", "type": 2}]})
+    run_group_sync(db, platform, synced)
+    admin.post(f"{BASE}/new", data={"text": "欢迎加入静安店会员群"})
+    [row] = rows(db, synced.tenant_id)
+    chat = chat_of(db, synced.tenant_id, "wrStore")
+    page = admin.get(f"/t/acme/wecom/groupchats/{chat.id}").text
+    listed = page.split('data-testid="chat-group-welcomes"')[1].split("</ul>")[0]
+    assert f'data-template-id="{row.id}"' in listed and "欢迎加入静安店会员群" in listed

@@ -37,6 +37,7 @@ from scrm.sdk.web import (
 
 from ..accounts import find_account, list_accounts
 from ..client import WeComClient
+from ..group_welcome import group_welcome_templates
 from ..views.customer_links import customer_page_url
 from ..welcome.segments import local_time
 from . import assignment, exporting, jobs, sync, tag_views, tags
@@ -353,7 +354,8 @@ def detail(chat_pk: int):
                            chat_tags=tags.tags_by_chat(db(), tenant.id, [chat.id]).get(chat.id, []),
                            owner=employees.get(chat.owner_employee_id), employees=employees,
                            counts=today_counts(chat), account=find_account(db(), tenant.id, chat.account_id),
-                           EMPLOYEE=MemberType.EMPLOYEE)
+                           EMPLOYEE=MemberType.EMPLOYEE,
+                           welcome_templates=group_welcome_templates(db(), tenant.id, chat.account_id))
 
 
 # -- sync ----------------------------------------------------------------------------------------------------------------
