@@ -80,6 +80,13 @@ class OfficialAccountPlugin(ChannelPlugin):
         return build_blueprint(self.features)
 
     @hookimpl
+    def register_public_routes(self):
+        """Customer-facing pages at ``/p/<tenant>/official_account/``: web authorisation and share-for-gift."""
+        from .public import build_public_blueprint
+
+        return build_public_blueprint()
+
+    @hookimpl
     def menu_items(self, tenant, user):
         """The pages of every feature area, in the host's groups (``ops.official_account`` and others)."""
         items: list[MenuItem] = []

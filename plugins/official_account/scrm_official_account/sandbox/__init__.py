@@ -1,7 +1,8 @@
 """A local official-account simulator for tests and demos (never used in production).
 
 ``create_sandbox_app()`` returns a Flask WSGI app, stateful in memory, serving the official-account API endpoints the
-plugin calls (``/cgi-bin/...``, WeChat's request and response shapes and error codes) and a control API under
+plugin calls (``/cgi-bin/...``, WeChat's request and response shapes and error codes; web authorisation's
+``/connect/oauth2/authorize`` and ``/sns/oauth2/access_token``: :mod:`.oauth_api`) and a control API under
 ``/sandbox/`` (:mod:`.control`). Every module ``<area>_api.py`` of this package is imported and declares its
 endpoints with :func:`.routing.api` (see :mod:`.routing`); areas keep their data in ``state.area("<area>")``.
 :mod:`.callbacks` builds and sends signed / encrypted callbacks in plain, compatible and safe mode.

@@ -1,7 +1,7 @@
 """The sandbox's control API under ``/sandbox/`` (tests and the demo drive the simulator with it):
 
 * ``POST /sandbox/reset``; ``POST /sandbox/accounts`` (appid, secret, token, encoding_aes_key, mode, original_id,
-  callback_url, account_type, verified); ``POST /sandbox/fans`` (appid, openids, subscribed);
+  callback_url, account_type, verified, oauth_domain); ``POST /sandbox/fans`` (appid, openids, subscribed);
 * ``POST /sandbox/expire_tokens`` (appid optional); ``POST /sandbox/fail`` (path, errcodes: the next calls of
   ``path`` answer these codes in turn); ``POST /sandbox/clock`` (advance: seconds);
 * ``GET /sandbox/calls`` (the API call log, ``?path=`` filters), ``GET /sandbox/sent`` (messages sent);
@@ -25,7 +25,7 @@ from .callbacks import message_xml, push_callback, read_reply, verify_url
 from .state import SandboxError, SandboxState
 
 ACCOUNT_FIELDS = ("appid", "secret", "token", "encoding_aes_key", "mode", "original_id", "callback_url",
-                  "account_type", "verified")
+                  "account_type", "verified", "oauth_domain")
 
 
 def _json() -> dict[str, Any]:

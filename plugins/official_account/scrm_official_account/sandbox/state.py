@@ -50,6 +50,7 @@ class Account:
     callback_url: str = ""
     account_type: str = "service"
     verified: bool = True
+    oauth_domain: str = ""  # 网页授权域名: the host a web authorisation may return to (any when empty)
     fans: dict[str, Fan] = field(default_factory=dict)
     templates: set[str] = field(default_factory=set)
 

@@ -1,5 +1,6 @@
 """Share-for-gift (分享有礼, spec D.3): a fan of the campaign's account joins and gets a personal parameter QR code
-(temporary, scene ``sh<code>``) and a short link to it; a friend who scans it helps.
+(temporary, scene ``sh<code>``) and a short link to their public share page with the poster; a friend who scans the
+poster's code, or opens the page and taps help, helps (:mod:`.public`).
 
 Rules (each tested):
 
@@ -111,7 +112,8 @@ def _excluded(session: Session, tenant_id: int, customer_id: int | None) -> str 
 
 def join(session: Session, campaign: ShareCampaign, fan: Fan, client: Any, *,
          base_url: str | None = None) -> ShareParticipant:
-    """The fan's participation (created once): a personal code, its parameter QR code and a short link to it."""
+    """The fan's participation (created once): a personal code, its parameter QR code (scene ``sh<code>``) and a
+    short link to the fan's share page (``/p/<tenant>/official_account/share/<code>``, which shows the poster)."""
     existing = session.execute(select(ShareParticipant).where(
         ShareParticipant.campaign_id == campaign.id, ShareParticipant.fan_id == fan.id)).scalars().first()
     if existing is not None:
@@ -132,12 +134,14 @@ def join(session: Session, campaign: ShareCampaign, fan: Fan, client: Any, *,
 
     account = session.get(ChannelAccount, campaign.account_id)
     seconds = max(1, min(QR_MAX_SECONDS, int((campaign.ends_at - utcnow()).total_seconds())))
-    qr = qrcodes.create(session, account, client, name=f"{campaign.name[:40]}·{code}", temporary=True,
-                        scene_str=f"{SCENE_PREFIX}{code}", expire_seconds=seconds, purpose="campaign",
-                        created_by=f"share:{campaign.id}")
-    from scrm.sdk import shortlinks
+    qrcodes.create(session, account, client, name=f"{campaign.name[:40]}·{code}", temporary=True,
+                   scene_str=f"{SCENE_PREFIX}{code}", expire_seconds=seconds, purpose="campaign",
+                   created_by=f"share:{campaign.id}")
+    from scrm.sdk import Tenant, shortlinks
+    from scrm.sdk.web import public_url
 
-    link = shortlinks.create(session, campaign.tenant_id, qr.url, channel="official_account",
+    page = public_url(session.get(Tenant, campaign.tenant_id), "official_account", f"share/{code}", base_url)
+    link = shortlinks.create(session, campaign.tenant_id, page, channel="official_account",
                              campaign=f"share:{campaign.id}", campaign_label=campaign.name[:60],
                              created_by="plugin:official_account")
     participant.short_url = shortlinks.short_url(link, base_url)[:300]

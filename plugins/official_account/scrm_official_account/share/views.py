@@ -127,7 +127,15 @@ def detail(campaign_id: int):
         ShareParticipant, ShareParticipant.id == ShareReward.participant_id).join(
         Fan, Fan.id == ShareParticipant.fan_id).where(ShareReward.campaign_id == campaign.id)
         .order_by(ShareReward.reached_at.desc()).limit(100)).all())
-    return render_template("official_account/share/detail.html", campaign=campaign,
+    from flask import current_app
+
+    from scrm.sdk.web import public_url
+
+    from .progress import campaign_token
+
+    entry_url = public_url(current_tenant(), "official_account",
+                           f"share/c/{campaign_token(current_app.config['SECRET_KEY'], campaign)}")
+    return render_template("official_account/share/detail.html", campaign=campaign, entry_url=entry_url,
                            account=find_account(db(), campaign.tenant_id, campaign.account_id),
                            stats=service.statistics(db(), campaign), ranking=service.ranking(db(), campaign),
                            rewards=rewards, running=service.is_running(campaign), errors=ERRORS)
