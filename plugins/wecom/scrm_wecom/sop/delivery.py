@@ -46,10 +46,12 @@ class DeliveryRun:
 
 
 def claim(session: Session, now, limit: int, tenant_id: int | None = None) -> list[SopTask]:
-    """Due pending tasks of ON rules, locked for this transaction (skipping rows another worker holds)."""
+    """Due pending tasks of ON rules, locked for this transaction (skipping rows another worker holds). Ordered by
+    employee: a batch holds whole employees' to-dos, so an employee gets one card for all their due to-dos (every
+    run drains what is due, so the order never delays a task past the run)."""
     query = (select(SopTask).join(SopRule, SopRule.id == SopTask.rule_id)
              .where(SopTask.status == TaskStatus.PENDING, SopTask.due_at <= now, SopRule.status == RuleStatus.ON)
-             .order_by(SopTask.due_at, SopTask.employee_id, SopTask.id).limit(limit))
+             .order_by(SopTask.employee_id, SopTask.id).limit(limit))
     if tenant_id is not None:
         query = query.where(SopTask.tenant_id == tenant_id)
     if session.get_bind().dialect.name == "postgresql":
