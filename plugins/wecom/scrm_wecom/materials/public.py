@@ -10,7 +10,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlmodel import select
@@ -36,7 +46,14 @@ from .models import (
 )
 from .scope import usable_group_ids
 
-bp = Blueprint("materials", __name__, template_folder="../templates")
+bp = Blueprint("materials", __name__, template_folder="../templates", static_folder="../static/wecom/materials",
+               static_url_path="/materials/static")
+#: WeCom's JS-SDK (with ``wx.agentConfig``), loaded by the sidebar inside the WeCom client only; the sidebar's
+#: Content-Security-Policy allows this one host besides the platform
+JSSDK_URL = "https://res.wx.qq.com/open/js/jweixin-1.2.0.js"
+SIDEBAR_CSP = ("default-src 'self'; script-src 'self' https://res.wx.qq.com; style-src 'self' 'unsafe-inline'; "
+               "img-src * data: blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+               "frame-ancestors 'none'")
 
 
 def _material_by_token(token: str, *, live: bool = True) -> Material:
@@ -175,7 +192,9 @@ def sidebar():
             query = query.where(Script.title.like(pattern))
         rows = list(db().exec(query.order_by(Script.id.desc()).limit(100)))
         context.update(scripts=rows, contents=scripts.contents(db(), [s.id for s in rows]))
-    return render_template("wecom/materials/sidebar.html", **context)
+    response = make_response(render_template("wecom/materials/sidebar.html", jssdk_url=JSSDK_URL, **context))
+    response.headers["Content-Security-Policy"] = SIDEBAR_CSP
+    return response
 
 
 def _int(raw) -> int | None:

@@ -43,7 +43,8 @@ from .models import (
 from .scope import groups as tab_groups
 from .urls import preview_url
 
-bp = Blueprint("materials", __name__, url_prefix="/materials", template_folder="../templates")
+bp = Blueprint("materials", __name__, url_prefix="/materials", template_folder="../templates",
+               static_folder="../static/wecom/materials", static_url_path="/static")
 PAGE_SIZES = (10, 20, 50)
 
 
