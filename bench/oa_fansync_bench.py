@@ -32,8 +32,11 @@ SECRET = "bench-secret"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/scrm_bench_oa"
 
 SANDBOX = """
+import logging
 import sys
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no log line per request (WeChat's servers are elsewhere)
+WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive, as WeChat's API answers
 from scrm_official_account.sandbox import create_sandbox_app
 from scrm_official_account.sandbox.fans_api import directory
 app = create_sandbox_app()

@@ -138,6 +138,37 @@ def test_failed_run_resumes_from_its_cursor(app, db, oa):
     assert len(_fans(db, account)) == 20_500
 
 
+def test_a_page_that_fails_to_apply_keeps_the_cursor_before_it(app, db, oa, monkeypatch):
+    """Pages are written in their own transactions, on PostgreSQL two at once: the cursor only moves past a page
+    when it and every page before it are committed, so a later page committed after a failed one is not skipped
+    (the resume applies it again, which changes nothing)."""
+    from scrm_official_account.fans import jobs, sync
+
+    account, state = oa
+    fans = directory(state, account.external_id)
+    fans.generated = 20_500  # three pages
+    original = sync.FanApplier.apply
+    calls = {"n": 0}
+
+    def second_page_fails(self, infos, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the database went away")
+        return original(self, infos, **kwargs)
+
+    monkeypatch.setattr(sync.FanApplier, "apply", second_page_fails)
+    run = _sync(app, db, account)
+    assert run.status == "failed" and "went away" in run.error
+    assert run.done == 10_000 and run.next_openid == fans.generated_openid(9_999)
+    monkeypatch.setattr(sync.FanApplier, "apply", original)
+    resumed = jobs.run_now(db, app.extensions["scrm"], run, backoff=())
+    assert resumed.status == "done" and resumed.done == 20_500
+    stored = _fans(db, account)
+    assert len(stored) == 20_500 and all(f.customer_id for f in stored.values())
+    customers = db.exec(select(Customer.id).where(Customer.tenant_id == account.tenant_id)).all()
+    assert len(customers) == 20_500  # the third page, applied twice on PostgreSQL, created its customers once
+
+
 def test_accounts_and_tenants_kept_apart(app, db, oa, other_tenant, enable_plugins, make_channel_account, sandbox):
     from scrm_official_account.fans.models import Fan
 
