@@ -116,6 +116,7 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_wecom.groupchats.models import GroupChat, GroupChatSync, GroupMember
     from scrm_wecom.livecodes.models import LiveCode
     from scrm_wecom.moments.models import MomentTask
+    from scrm_wecom.sop.models import SopRule, SopTask
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
 
@@ -173,6 +174,9 @@ def _row_ids(app) -> dict[str, Any]:
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
             ("wecom.moments.detail", "task_id"): _first_id(session, MomentTask, tid),
+            ("wecom.sop.detail", "rule_id"): _first_id(session, SopRule, tid),
+            ("wecom.sop.edit", "rule_id"): _first_id(session, SopRule, tid),
+            ("wecom.sop.task", "task_id"): _first_id(session, SopTask, tid, SopTask.status != "pending"),
             ("wecom.group_welcome.detail", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
             ("wecom.group_welcome.edit", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
         }

@@ -296,7 +296,7 @@ def stats():
     rows = completion(db(), tenant_id, rule_id)
     totals = by_rule(rows)
     chart = {"labels": [name for name, *_rest in totals.values()],
-             "datasets": [{"label": _("Due"), "data": [v[1] for v in totals.values()]},
+             "datasets": [{"label": _("Due to-dos"), "data": [v[1] for v in totals.values()]},
                           {"label": _("Sent"), "data": [v[2] for v in totals.values()]},
                           {"label": _("Done"), "data": [v[3] for v in totals.values()]}]}
     rules = db().exec(select(SopRule).where(SopRule.tenant_id == tenant_id).order_by(SopRule.name)).all()
@@ -312,7 +312,7 @@ def _cells(rows):
 @role_required(*STAFF)
 def export(fmt: str):
     rows = completion(db(), current_tenant().id, _rule_filter())
-    titles = [_("Rule"), _("Task node"), _("Employee"), _("Due"), _("Sent"), _("Done"), _("Completion rate") + " (%)"]
+    titles = [_("Rule"), _("Task node"), _("Employee"), _("Due to-dos"), _("Sent"), _("Done"), _("Completion rate") + " (%)"]
     audit_action("wecom.sop.export", fmt, rows=len(rows))
     db().commit()
     name = f"sop-completion.{fmt}"
