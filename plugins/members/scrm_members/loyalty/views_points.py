@@ -41,10 +41,25 @@ def points_ledger():
 @bp.route("/points/adjust", methods=["GET", "POST"])
 @role_required(*STAFF)
 def points_adjust():
+    """The adjustment form for ``customer_id`` (repeated; a row's or the profile's link), or, posted by the customer
+    list's bulk form with ``step=choose`` (批量调整积分), for the ticked rows or with ``scope=filter`` everything the
+    list's filter matches; the form then names each customer and the post applies to all of them or to none."""
+    from ..customers.views import Selection, choosing
+
     tenant = current_tenant()
-    chosen = visible_customers(request.values.getlist("customer_id"))
     errors: dict[str, str] = {}
     delta, reason = request.form.get("delta", ""), request.form.get("reason", "")
+    if request.method == "POST" and choosing(request.form):
+        ids = Selection(request.form).ids
+        chosen = visible_customers([str(i) for i in ids]) if len(ids) <= points.BULK_LIMIT else []
+        if len(ids) > points.BULK_LIMIT:
+            errors["customer_id"] = _("Adjust at most %(n)d customers at once.", n=points.BULK_LIMIT)
+        elif not chosen:
+            errors["customer_id"] = _("Choose at least one customer.")
+        balances = {c.id: points.balance(db(), tenant.id, c.id) for c in chosen[:50]}
+        return render_template("members/loyalty/points_adjust.html", customers=chosen, balances=balances,
+                               errors=errors, delta="", reason=""), 422 if errors else 200
+    chosen = visible_customers(request.values.getlist("customer_id"))
     if request.method == "POST":
         requested = {i for i in request.form.getlist("customer_id") if i.strip()}
         if not chosen or len(chosen) != len(requested):
