@@ -40,8 +40,9 @@ SKIPPED = {
 SKIPPED_SUFFIXES = {
     ".static": "a plugin's static files, not pages",
 }
-#: path prefixes that are not the admin UI (covered by their own tests)
-NOT_PAGES = ("/api/", "/callbacks/", "/sandbox/")
+#: path prefixes that are not the admin UI (covered by their own tests); ``/p/``: customer-facing public pages
+#: (``register_public_routes``), reached through personal codes, signed tokens and WeChat's web authorisation
+NOT_PAGES = ("/api/", "/callbacks/", "/sandbox/", "/p/")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +116,8 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_wecom.group_welcome.models import GroupWelcomeTemplate
     from scrm_wecom.groupchats.models import GroupChat, GroupChatSync, GroupMember
     from scrm_wecom.livecodes.models import LiveCode
-    from scrm_wecom.moments.models import MomentTask
+    from scrm_wecom.masssend.models import MassTask
+    from scrm_wecom.moments.models import MomentsPage, MomentTask
     from scrm_wecom.sop.models import SopRule, SopTask
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
@@ -174,12 +176,28 @@ def _row_ids(app) -> dict[str, Any]:
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
             ("wecom.moments.detail", "task_id"): _first_id(session, MomentTask, tid),
+            ("wecom_public.moments.page", "token"): session.exec(
+                select(MomentsPage.token).where(MomentsPage.tenant_id == tid).order_by(MomentsPage.id)).first(),
+            ("wecom.masssend.detail", "task_id"): _first_id(session, MassTask, tid),
+            ("wecom.masssend.export", "task_id"): _first_id(session, MassTask, tid),
             ("wecom.sop.detail", "rule_id"): _first_id(session, SopRule, tid),
             ("wecom.sop.edit", "rule_id"): _first_id(session, SopRule, tid),
             ("wecom.sop.task", "task_id"): _first_id(session, SopTask, tid, SopTask.status != "pending"),
             ("wecom.group_welcome.detail", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
             ("wecom.group_welcome.edit", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
+            **_wecom_material_ids(session, tid),
         }
+
+
+def _wecom_material_ids(session, tid: int) -> dict[Any, Any]:
+    from scrm_wecom.materials.models import Material, Script
+
+    material = _first_id(session, Material, tid, Material.deleted_at.is_(None))
+    script = _first_id(session, Script, tid)
+    pages = ("detail", "edit", "share", "share_qr", "export")
+    return {**{(f"wecom.materials.{page}", "material_id"): material for page in pages},
+            ("wecom.materials.script_detail", "script_id"): script,
+            ("wecom.materials.script_edit", "script_id"): script}
 
 
 def _official_account_ids(session, tid: int) -> dict[Any, Any]:
