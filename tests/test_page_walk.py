@@ -117,7 +117,7 @@ def _row_ids(app) -> dict[str, Any]:
     from scrm_wecom.groupchats.models import GroupChat, GroupChatSync, GroupMember
     from scrm_wecom.livecodes.models import LiveCode
     from scrm_wecom.masssend.models import MassTask
-    from scrm_wecom.moments.models import MomentsPage, MomentTask
+    from scrm_wecom.moments.models import MomentTask
     from scrm_wecom.sop.models import SopRule, SopTask
     from scrm_wecom.sync.models import SyncRun
     from scrm_wecom.welcome.models import WelcomeMessage
@@ -176,8 +176,6 @@ def _row_ids(app) -> dict[str, Any]:
             ("wecom.groupchats.sync_progress", "run_id"): _first_id(session, GroupChatSync, tid),
             ("wecom.sync.progress", "run_id"): _first_id(session, SyncRun, tid),
             ("wecom.moments.detail", "task_id"): _first_id(session, MomentTask, tid),
-            ("wecom_public.moments.page", "token"): session.exec(
-                select(MomentsPage.token).where(MomentsPage.tenant_id == tid).order_by(MomentsPage.id)).first(),
             ("wecom.masssend.detail", "task_id"): _first_id(session, MassTask, tid),
             ("wecom.masssend.export", "task_id"): _first_id(session, MassTask, tid),
             ("wecom.sop.detail", "rule_id"): _first_id(session, SopRule, tid),

@@ -17,7 +17,7 @@ from scrm.sdk import Employee, EmployeeStatus
 from .client import WeComClient
 from .group_welcome import service as group_welcomes
 from .group_welcome.models import GroupWelcomeTemplate
-from .moments import results
+from .moments import pages, results
 from .moments import service as moments
 from .moments.models import MomentSender, MomentTask, TaskStatus
 from .sandbox import MomentsControl
@@ -66,6 +66,11 @@ def seed_moments(session: Session, platform: Any, sandbox: Any, account: Any, co
         except SandboxControlError:
             continue
     results.poll(session, platform, account.tenant_id, force_task_id=task.id)
+    for employee in staff:  # their Moments pages (links to paste into WeCom), with a few customer visits
+        page = pages.page_for(session, employee)
+        page.views = page.views or 3 * len(staff) - staff.index(employee)
+        session.add(page)
+    session.commit()
 
 
 def _group_welcome(session: Session, platform: Any, account: Any) -> None:

@@ -59,7 +59,12 @@ from .materials.models import (  # noqa: E402,F401  (material centre, branch ``w
     ScriptContent,
 )
 from .messaging.models import AppMessage  # noqa: E402,F401  (app messages to employees, branch ``wecom_messaging``)
-from .moments.models import MomentInteraction, MomentSender, MomentTask  # noqa: E402,F401  (branch ``wecom_moments``)
+from .moments.models import (  # noqa: E402,F401  (Moments, branch ``wecom_moments``)
+    MomentInteraction,
+    MomentSender,
+    MomentsPage,
+    MomentTask,
+)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sop.models import SopBinding, SopNode, SopRule, SopTask  # noqa: E402,F401  (SOP, branch ``wecom_sop``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)

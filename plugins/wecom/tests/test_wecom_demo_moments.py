@@ -10,7 +10,7 @@ import pytest
 from scrm_wecom import demo as wecom_demo
 from scrm_wecom import demo_moments
 from scrm_wecom.group_welcome.models import GroupWelcomeTemplate
-from scrm_wecom.moments.models import MomentInteraction, MomentSender, MomentTask
+from scrm_wecom.moments.models import MomentInteraction, MomentSender, MomentsPage, MomentTask
 from sqlmodel import Session, select
 from wecom_demo_fixtures import *  # noqa: F403
 
@@ -30,6 +30,8 @@ def test_the_demo_has_a_published_moments_task_and_a_group_welcome(demo_cli, dem
         interactions = session.exec(select(MomentInteraction).where(MomentInteraction.task_id == task.id)).all()
         assert {i.kind for i in interactions} == {"comment", "like"}
         assert all(i.customer_id for i in interactions)
+        pages = session.exec(select(MomentsPage)).all()
+        assert len(pages) == demo_moments.SENDERS and all(p.views for p in pages)
         [template] = session.exec(select(GroupWelcomeTemplate)).all()
         assert template.text == demo_moments.GROUP_WELCOME and template.template_id
     state = json.loads((demo_instance / "sandboxes" / "wecom.json").read_text(encoding="utf-8"))

@@ -36,6 +36,9 @@ def test_another_brand_gets_404_for_every_page_and_write(db, platform, admin, sy
         assert other.post(path, data={"text": "改掉"}).status_code == 404, path
     listed = other.get(f"{OTHER}/moments/")
     assert listed.status_code == 200 and f'data-task-id="{task.id}"' not in listed.text
+    listed = other.get(f"{OTHER}/moments/employees")
+    acme_ids = [e.id for e in db.query(Employee).filter(Employee.tenant_id == synced.tenant_id)]
+    assert listed.status_code == 200 and not any(f'data-employee-id="{i}"' in listed.text for i in acme_ids)
     listed = other.get(f"{OTHER}/welcome/group/")
     assert listed.status_code == 200 and f'data-template-id="{template.id}"' not in listed.text
     # the other brand cannot name this brand's employees or tags in its own task

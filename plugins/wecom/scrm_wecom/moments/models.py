@@ -75,3 +75,16 @@ class MomentInteraction(TenantScoped, table=True):
     from_customer: bool = True
     customer_id: int | None = Field(default=None, foreign_key="customer.id", ondelete="SET NULL")
     happened_at: datetime
+
+
+class MomentsPage(TenantScoped, table=True):
+    """An employee's Moments page (历史朋友圈, spec §2.1.3): the link customers open from the employee's business
+    card, and how often they did."""
+
+    __tablename__ = "wecom_moments_page"
+    __table_args__ = (UniqueConstraint("tenant_id", "employee_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", ondelete="CASCADE")
+    token: str = Field(max_length=32, unique=True)
+    views: int = 0  # customer visits (every open of the page counts)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -16,7 +16,7 @@ from ..accounts import AccountNotConfigured, find_account, list_accounts
 from ..client import WeComClient, WeComUnavailable
 from ..rules import limits
 from ..views.customer_links import customer_page_url
-from . import results, service
+from . import pages, results, service
 from .models import MomentInteraction, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -126,3 +126,15 @@ def refresh(task_id: int):
     db().commit()
     flash(_("Results read from WeCom."), "success")
     return redirect(url_for(".detail", task_id=task_id))
+
+
+@bp.get("/employees")
+@role_required(*STAFF)
+def employees():
+    """员工朋友圈: each employee's page link, customer views, content count and last publish time."""
+    tenant = current_tenant()
+    name, sort = request.args.get("name", ""), request.args.get("sort", "views")
+    sort = sort if sort in pages.SORTS else "views"
+    rows = pages.rows(db(), tenant.id, name=name, sort=sort)
+    db().commit()  # pages made on first listing
+    return render_template("wecom/moments/employees.html", rows=rows, name=name, sort=sort, tenant_slug=tenant.slug)
