@@ -403,3 +403,16 @@ def test_a_friend_helps_from_the_short_link_on_a_375_px_phone(chromium, live_ser
         assert [valid for _openid, valid in helps(db)] == [False]
     finally:
         context.close()
+    sharer_phone = chromium.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 375, "height": 740})
+    try:
+        page = sharer_phone.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server}{page_of(participant)}")
+        page.locator("[data-openid=o-sharer]").click()  # the sharer's own WeChat
+        page.wait_for_selector("[data-testid=share-poster] img")
+        assert "我的助力进度" in page.content()
+        page.wait_for_load_state("load")  # the poster image loaded (load waits for images)
+        assert page.locator("[data-testid=share-poster] img").evaluate("img => img.naturalWidth") == 750
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        sharer_phone.close()
