@@ -27,17 +27,34 @@ class Memo:
         self.max_entries = max_entries
         self._answers: dict[Hashable, tuple[Any, float]] = {}
         self._lock = threading.Lock()
+        self._loading: dict[Hashable, threading.Lock] = {}  # key -> held by the thread loading it
 
     def get(self, key: Hashable) -> Any:
-        now = self.clock()
+        """The answer for ``key``, loaded when it is missing or older than ``ttl``. One thread loads a key at a time:
+        threads asking for it meanwhile wait for that answer instead of loading it again (on a busy server an
+        expired key is asked by every request thread at once)."""
         answer = self._answers.get(key)
-        if answer is not None and answer[1] > now:
+        if answer is not None and answer[1] > self.clock():
             return answer[0]
-        value = self.load(key)
         with self._lock:
-            if len(self._answers) >= self.max_entries:
-                self._answers.clear()
-            self._answers[key] = (value, now + self.ttl)
+            loading = self._loading.get(key)
+            if loading is None:
+                loading = self._loading[key] = threading.Lock()
+        with loading:
+            now = self.clock()
+            answer = self._answers.get(key)
+            if answer is not None and answer[1] > now:  # loaded by the thread this one waited for
+                return answer[0]
+            try:
+                value = self.load(key)
+                with self._lock:
+                    if len(self._answers) >= self.max_entries:
+                        self._answers.clear()
+                    self._answers[key] = (value, now + self.ttl)
+            finally:
+                with self._lock:
+                    if self._loading.get(key) is loading:
+                        del self._loading[key]
         return value
 
     def forget(self, matches: Callable[[Hashable], bool] | None = None) -> None:
