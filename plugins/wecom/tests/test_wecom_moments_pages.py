@@ -93,3 +93,22 @@ def test_the_page_fits_a_phone_in_chinese(db, platform, synced, moments, page):
     assert page.locator("h1").inner_text() == "张三的朋友圈"
     assert page.locator("[data-testid=moments-post]").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_links_export_as_csv_and_xlsx_formula_escaped(db, admin, synced, tenant):
+    import io
+
+    from openpyxl import load_workbook
+
+    zhang = employee(db, tenant.id, "zhangsan")
+    zhang.name = '=HYPERLINK("http://evil")'
+    db.add(zhang)
+    db.commit()
+    csv = admin.get(f"{BASE}/employees/links.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["Content-Disposition"]
+    text = csv.data.decode("utf-8-sig")
+    assert "/p/acme/wecom/moments/" in text and "'=HYPERLINK" in text and "李四" in text
+    xlsx = admin.get(f"{BASE}/employees/links.xlsx?name=李")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(values) == 2 and values[1][0] == "李四" and values[1][2].startswith("http://localhost/p/acme/")

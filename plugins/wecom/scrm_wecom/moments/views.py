@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Customer
+from scrm.sdk import Customer, format_local, tabular, zone_title
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -20,6 +20,8 @@ from . import pages, results, service
 from .models import MomentInteraction, TaskStatus
 
 log = logging.getLogger(__name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
 
@@ -138,3 +140,24 @@ def employees():
     rows = pages.rows(db(), tenant.id, name=name, sort=sort)
     db().commit()  # pages made on first listing
     return render_template("wecom/moments/employees.html", rows=rows, name=name, sort=sort, tenant_slug=tenant.slug)
+
+
+@bp.get("/employees/links.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def export_links(fmt: str):
+    """导出链接: every employee of the list (the current search) with their link and counters, CSV or XLSX."""
+    tenant = current_tenant()
+    rows = pages.rows(db(), tenant.id, name=request.args.get("name", ""), sort=request.args.get("sort", "views"))
+    titles = [_("Employee"), _("Employee ID"), _("Link"), _("Customer views"), _("Posts"),
+              zone_title(_("Last published"))]
+    cells = [[r.employee.name, r.employee.userid,
+              url_for("wecom_public.moments.page", tenant=tenant.slug, token=r.page.token, _external=True),
+              r.page.views, r.posts, format_local(r.last_published, "%Y-%m-%d %H:%M:%S", "")] for r in rows]
+    audit_action("wecom.moments.export_links", fmt, rows=len(cells))
+    db().commit()
+    name = f"moments-links-{tenant.slug}.{fmt}"
+    if fmt == "xlsx":
+        return send_file(tabular.xlsx_file(titles, cells, sheet=_("Employee Moments")), as_attachment=True,
+                         download_name=name, mimetype=XLSX)
+    return Response(tabular.csv_text(titles, cells), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
