@@ -167,6 +167,15 @@ class WeComPlugin(ChannelPlugin):
         return exclusion_reason(session, tenant.id, customer_id)
 
     @hookimpl
+    def customer_exclusion_reasons(self, tenant, customer_ids, purpose, session):
+        """The batched form of the decision above: mass sends ask it once for many customers."""
+        if purpose != "transfer":
+            return {}
+        from .assignment.tracking import exclusion_reason
+
+        return {cid: reason for cid in customer_ids if (reason := exclusion_reason(session, tenant.id, cid))}
+
+    @hookimpl
     def plugin_enabled(self, tenant, settings, session):
         from .assignment.tracking import resume
         from .sop.jobs import ensure_schedule

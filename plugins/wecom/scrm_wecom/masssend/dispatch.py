@@ -3,7 +3,8 @@ employee, the calls made concurrently (spec 3.4 / 3.5, J "Scheduled mass sends")
 
 1. ``materialise`` (one transaction, committed before WeCom is called): ``INSERT … SELECT`` of the planned targets
    (status ``unsent``, or ``limit`` over a frequency limit), the exclusion decision (``excluded``), one member row
-   per sending employee (``INSERT … SELECT … GROUP BY``), the recipients linked to it, and a ledger row per target
+   per sending employee (``INSERT … SELECT … GROUP BY``; a recipient's member is the one of its account and
+   sender userid), and a ledger row per target
    (``message_delivery``, kind ``mass`` / ``mass_group``, ``task_ref`` ``wecom_mass:<id>``, key
    ``wecom_mass:<id>:<target>``, no purpose: the outbound relay never sends it, WeCom's employee does).
 2. ``send_members``: per member ``add_msg_template`` (``chat_type`` single with its customers' ``external_userid``,
@@ -62,9 +63,15 @@ def materialise(session: Session, tenant: Tenant, task: MassTask, now: datetime)
                     status_text)
     session.execute(insert(MassRecipient.__table__).from_select(columns, source))
     if not group:
+        queries, asked = planning.exclusion_queries(session, tenant)
+        if queries:
+            session.execute(update(MassRecipient.__table__).where(
+                _R.task_id == task.id, _R.status == RecipientStatus.UNSENT,
+                planning.excluded_by_queries(_R.customer_id, queries)).values(status=RecipientStatus.EXCLUDED))
         ids = list(session.execute(select(_R.customer_id).where(
-            _R.task_id == task.id, _R.status == RecipientStatus.UNSENT)).scalars())
-        excluded = sorted(planning.excluded_customers(session, tenant, ids))
+            _R.task_id == task.id, _R.status == RecipientStatus.UNSENT)).scalars()) \
+            if planning.other_exclusion_plugins(session, tenant, asked) else []
+        excluded = sorted(planning.excluded_customers(session, tenant, ids, skip=asked))
         for index in range(0, len(excluded), 5000):
             session.execute(update(MassRecipient.__table__).where(
                 _R.task_id == task.id, _R.customer_id.in_(excluded[index:index + 5000])).values(
@@ -76,10 +83,6 @@ def materialise(session: Session, tenant: Tenant, task: MassTask, now: datetime)
         ["tenant_id", "task_id", "employee_id", "account_id", "userid", "status", "target_count", "msgids",
          "reminded_at", "error"],
         unsent.where(_R.task_id == task.id, _R.status == RecipientStatus.UNSENT).group_by(_R.account_id, _R.userid)))
-    member = (select(_M.id).where(_M.task_id == _R.task_id, _M.account_id == _R.account_id, _M.userid == _R.userid)
-              .scalar_subquery())
-    session.execute(update(MassRecipient.__table__).where(
-        _R.task_id == task.id, _R.status == RecipientStatus.UNSENT).values(member_id=member))
     prefix = ledger_key_prefix(task.id)
     ledger = select(literal(tenant.id), literal(planning.CHANNEL), _R.account_id, _R.customer_id, _R.target,
                     literal(planning.KIND_GROUP if group else planning.KIND_SINGLE),
@@ -137,10 +140,13 @@ def send_members(session: Session, platform: Any, tenant: Tenant, task: MassTask
         _M.task_id == task.id, _M.status == MemberStatus.UNSENT, func.length(cast(_M.msgids, String)) <= 2)).all())
     if not members:
         return
+    member_of = {(account_id, userid): member_id for member_id, account_id, userid in members}
     targets: dict[int, list[str]] = defaultdict(list)
-    for member_id, target in session.execute(select(_R.member_id, _R.target).where(
-            _R.task_id == task.id, _R.status == RecipientStatus.UNSENT, _R.member_id.is_not(None))):
-        targets[member_id].append(target)
+    for account_id, userid, target in session.execute(select(_R.account_id, _R.userid, _R.target).where(
+            _R.task_id == task.id, _R.status == RecipientStatus.UNSENT)):
+        member_id = member_of.get((account_id, userid))
+        if member_id is not None:
+            targets[member_id].append(target)
     size = MAX_CHATS_PER_CALL if group else MAX_CUSTOMERS_PER_CALL
     by_account: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for member_id, account_id, userid in members:

@@ -97,15 +97,15 @@ class MassMember(TenantScoped, table=True):
 
 
 class MassRecipient(TenantScoped, table=True):
-    """One target of a send: a customer (``external_userid``) or a group chat (``chat_id``) in ``target``."""
+    """One target of a send: a customer (``external_userid``) or a group chat (``chat_id``) in ``target``; its member
+    task is the send's :class:`MassMember` of the same ``account_id`` and ``userid``."""
 
     __tablename__ = "wecom_mass_recipient"
     __table_args__ = (UniqueConstraint("task_id", "target"),
-                      Index("ix_wecom_mass_recipient_member", "task_id", "member_id", "status"),
+                      Index("ix_wecom_mass_recipient_sender", "task_id", "userid", "status"),
                       Index("ix_wecom_mass_recipient_status", "task_id", "status"))
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="wecom_mass_task.id", ondelete="CASCADE")
-    member_id: int | None = Field(default=None, foreign_key="wecom_mass_member.id", ondelete="SET NULL")
     employee_id: int | None = Field(default=None, foreign_key="employee.id", ondelete="SET NULL")
     account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
     userid: str = Field(default="", max_length=64, description="the sending employee's WeCom userid")

@@ -11,8 +11,9 @@ mass messages today, ``enterprise_mass_per_week`` this natural week or ``enterpr
 month is left out (status ``limit``); a chat likewise by ``group_mass_per_day`` / ``group_mass_per_month``. The
 counts are the ledger rows of kind ``mass`` / ``mass_group`` still counted (queued, sent, delivered; distinct
 ``task_ref``: one send counts once), as ``rules.mass_quota_left`` reads them, in one grouped query joined to the
-candidates. Nothing loops over customers in Python, except the exclusion decision of other plugins, which is asked
-for the candidate ids in batches (``customer_exclusion_reasons``, purpose ``mass_send``).
+candidates. Exclusions (purpose ``mass_send``) are SQL too for the plugins that answer ``customer_exclusion_query``
+(the members blacklist); plugins without it are asked for the candidate ids in batches
+(``customer_exclusion_reasons``).
 """
 
 from __future__ import annotations
@@ -187,14 +188,42 @@ def with_limits(candidates: Select, tenant_id: int, chat_type: str, now: datetim
             .select_from(base.outerjoin(received, received.c.key == key)))
 
 
-def excluded_customers(session: Session, tenant: Tenant, customer_ids: list[int]) -> dict[int, str]:
-    """{customer id: reason} of the customers another plugin keeps out of mass sends (the members blacklist ...),
-    asked in batches through ``customer_exclusion_reasons`` (and ``customer_exclusion_reason`` for plugins without
-    the batched form)."""
+def exclusion_queries(session: Session, tenant: Tenant) -> tuple[list[Select], set[str]]:
+    """The set form of the exclusion decision: the ``customer_exclusion_query`` answers (``SELECT customer_id,
+    reason``) of the plugins that implement it, and those plugins (their other forms give the same answers, so they
+    are not asked again)."""
+    hooks = current_bus().platform.hooks(session, tenant)
+    asked = set(hooks.subscribers("customer_exclusion_query"))
+    queries = []
+    for plugin in sorted(asked):
+        query = hooks.contribute_by_plugin("customer_exclusion_query", plugin, tenant=tenant, purpose=PURPOSE,
+                                           session=session)
+        if query is not None:
+            queries.append(query)
+    return queries, asked
+
+
+def excluded_by_queries(column, queries: list[Select]):
+    """``column`` (a customer id) is among the customers the exclusion queries name."""
+    return or_(*[column.in_(select(query.subquery().c[0])) for query in queries])
+
+
+def other_exclusion_plugins(session: Session, tenant: Tenant, asked: set[str]) -> list[str]:
+    hooks = current_bus().platform.hooks(session, tenant)
+    return [p for p in hooks.subscribers("customer_exclusion_reason") if p not in asked]
+
+
+def excluded_customers(session: Session, tenant: Tenant, customer_ids: list[int],
+                       skip: set[str] = frozenset()) -> dict[int, str]:
+    """{customer id: reason} of the customers another plugin keeps out of mass sends, asked in batches through
+    ``customer_exclusion_reasons`` (and ``customer_exclusion_reason`` for plugins without the batched form); the
+    plugins in ``skip`` (answered in SQL by :func:`exclusion_queries`) are not asked."""
     hooks = current_bus().platform.hooks(session, tenant)
     batched = set(hooks.subscribers("customer_exclusion_reasons"))
     reasons: dict[int, str] = {}
     for plugin in reversed(hooks.subscribers("customer_exclusion_reason")):
+        if plugin in skip:
+            continue
         for index in range(0, len(customer_ids), EXCLUSION_BATCH):
             chunk = [cid for cid in customer_ids[index:index + EXCLUSION_BATCH] if cid not in reasons]
             if not chunk:
@@ -253,17 +282,24 @@ def preview(session: Session, tenant: Tenant, chat_type: str, audience: dict[str
     out.reachable = sum(r[1] for r in rows)
     out.over_limit = sum(r[1] for r in rows if r[0])
     out.no_friend = out.matched - out.reachable
+    open_rows = [planned.c.over_limit == 0]
     if chat_type != "group" and out.reachable - out.over_limit:
-        ids = list(session.execute(select(planned.c.customer_id).where(planned.c.over_limit == 0)).scalars())
-        excluded = set(excluded_customers(session, tenant, ids))
-        out.excluded = len(excluded)
-        if excluded:
-            senders = {row[0] for row in session.execute(select(planned.c.userid, planned.c.customer_id).where(
-                planned.c.over_limit == 0)) if row[1] not in excluded}
-            out.employees = len(senders)
-            return out
+        queries, asked = exclusion_queries(session, tenant)
+        if queries:
+            by_sql = excluded_by_queries(planned.c.customer_id, queries)
+            out.excluded = int(session.execute(select(func.count()).where(*open_rows, by_sql)).scalar_one())
+            open_rows.append(~by_sql)
+        if other_exclusion_plugins(session, tenant, asked):
+            ids = list(session.execute(select(planned.c.customer_id).where(*open_rows)).scalars())
+            excluded = set(excluded_customers(session, tenant, ids, skip=asked))
+            out.excluded += len(excluded)
+            if excluded:
+                senders = {row[0] for row in session.execute(select(planned.c.userid, planned.c.customer_id).where(
+                    *open_rows)) if row[1] not in excluded}
+                out.employees = len(senders)
+                return out
     out.employees = int(session.execute(select(func.count(func.distinct(planned.c.userid))).where(
-        planned.c.over_limit == 0)).scalar_one())
+        *open_rows)).scalar_one())
     return out
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlmodel import Session
 
 from scrm.sdk import (
@@ -99,6 +99,7 @@ def _ingest_copy(session: Session, tenant_id: int, task_id: int, final: list[tup
             as copy:
         for row in final:
             copy.write_row(row)
+    connection.execute(text("ANALYZE wecom_mass_result_stage"))  # a temporary table has no statistics otherwise
     connection.execute(text(
         "UPDATE wecom_mass_recipient r SET status = s.status, sent_at = COALESCE(s.sent_at, r.sent_at) "
         "FROM wecom_mass_result_stage s WHERE r.task_id = :task AND r.target = s.target "
@@ -109,8 +110,8 @@ def _ingest_copy(session: Session, tenant_id: int, task_id: int, final: list[tup
         "error_code = CASE s.status WHEN 'not_friend' THEN 'not_friend' WHEN 'limit' THEN 'limit_reached' END, "
         "sent_at = CASE WHEN s.status = 'delivered' THEN COALESCE(s.sent_at, now()) END, "
         "delivered_at = CASE WHEN s.status = 'delivered' THEN COALESCE(s.sent_at, now()) END "
-        "FROM wecom_mass_result_stage s WHERE d.tenant_id = :tenant AND d.idempotency_key = :prefix || s.target "
-        "AND d.status IN ('QUEUED', 'SKIPPED')"), {"tenant": tenant_id, "prefix": ledger_key_prefix(task_id)})
+        "FROM wecom_mass_result_stage s WHERE d.tenant_id = :tenant AND d.task_ref = :ref AND d.recipient = s.target "
+        "AND d.status IN ('QUEUED', 'SKIPPED')"), {"tenant": tenant_id, "ref": f"wecom_mass:{task_id}"})
 
 
 def _ingest_batched(session: Session, tenant_id: int, task_id: int, final: list[tuple[str, str, datetime | None]]):
@@ -166,9 +167,10 @@ def poll(session: Session, platform: Any, task: MassTask, concurrency: int = CON
     """Read and apply the results of every member of ``task`` (commits); returns the target results applied."""
     members = list(session.execute(select(_M.id, _M.account_id, _M.userid, _M.msgids, _M.status).where(
         _M.task_id == task.id, _M.status.in_([MemberStatus.UNSENT.value, MemberStatus.SENT.value]))).all())
-    pending = {row[0] for row in session.execute(select(_R.member_id).where(
+    pending = {(row[0], row[1]) for row in session.execute(select(_R.account_id, _R.userid).where(
         _R.task_id == task.id, _R.status == RecipientStatus.UNSENT.value).distinct())}
-    todo = [m for m in members if m.msgids and (m.status == MemberStatus.UNSENT or m.id in pending)]
+    todo = [m for m in members if m.msgids and (m.status == MemberStatus.UNSENT or
+                                                (m.account_id, m.userid) in pending)]
     by_account: dict[int, list] = {}
     for member in todo:
         by_account.setdefault(member.account_id, []).append(member)
@@ -318,7 +320,9 @@ def cancel(session: Session, platform: Any, task: MassTask, now: datetime | None
         ids = [m.id for m in members]
         session.execute(update(MassMember.__table__).where(_M.id.in_(ids)).values(status=MemberStatus.CANCELLED.value))
         session.execute(update(MassRecipient.__table__).where(
-            _R.task_id == task.id, _R.member_id.in_(ids), _R.status == RecipientStatus.UNSENT.value).values(
+            _R.task_id == task.id, _R.status == RecipientStatus.UNSENT.value, exists().where(
+                _M.task_id == _R.task_id, _M.account_id == _R.account_id, _M.userid == _R.userid,
+                _M.status == MemberStatus.CANCELLED.value)).values(
             status=RecipientStatus.CANCELLED.value))
         targets = select(_R.target).where(_R.task_id == task.id, _R.status == RecipientStatus.CANCELLED.value)
         session.execute(update(MessageDelivery.__table__).where(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from scrm.sdk import Employee, Tag, Tenant, actor, job_session, schedule, utcnow
@@ -238,7 +238,8 @@ def progress(session: Session, task_ids: list[int]) -> dict[int, Progress]:
     for task_id, count, _targets in members:
         out[task_id].members_unsent = int(count)
     targets = session.execute(select(MassRecipient.task_id, func.count()).join(
-        MassMember, MassMember.id == MassRecipient.member_id).where(
+        MassMember, and_(MassMember.task_id == MassRecipient.task_id, MassMember.account_id == MassRecipient.account_id,
+                         MassMember.userid == MassRecipient.userid)).where(
         MassRecipient.task_id.in_(task_ids), MassMember.status == MemberStatus.UNSENT.value,
         or_(MassRecipient.status == RecipientStatus.UNSENT.value,
             MassRecipient.status == RecipientStatus.DELIVERED.value)).group_by(MassRecipient.task_id)).all()

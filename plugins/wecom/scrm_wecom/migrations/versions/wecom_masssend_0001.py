@@ -81,7 +81,6 @@ def upgrade() -> None:
         sa.Column('tenant_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('task_id', sa.Integer(), nullable=False),
-        sa.Column('member_id', sa.Integer(), nullable=True),
         sa.Column('employee_id', sa.Integer(), nullable=True),
         sa.Column('account_id', sa.Integer(), nullable=False),
         sa.Column('userid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -94,13 +93,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['employee_id'], ['employee.id'], ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['group_chat_id'], ['wecom_group_chat.id'], ondelete='SET NULL'),
-        sa.ForeignKeyConstraint(['member_id'], ['wecom_mass_member.id'], ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['task_id'], ['wecom_mass_task.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('task_id', 'target'),
     )
-    op.create_index('ix_wecom_mass_recipient_member', 'wecom_mass_recipient', ['task_id', 'member_id', 'status'],
+    op.create_index('ix_wecom_mass_recipient_sender', 'wecom_mass_recipient', ['task_id', 'userid', 'status'],
                     unique=False)
     op.create_index('ix_wecom_mass_recipient_status', 'wecom_mass_recipient', ['task_id', 'status'], unique=False)
     op.create_index(op.f('ix_wecom_mass_recipient_tenant_id'), 'wecom_mass_recipient', ['tenant_id'], unique=False)
@@ -109,7 +107,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_wecom_mass_recipient_tenant_id'), table_name='wecom_mass_recipient')
     op.drop_index('ix_wecom_mass_recipient_status', table_name='wecom_mass_recipient')
-    op.drop_index('ix_wecom_mass_recipient_member', table_name='wecom_mass_recipient')
+    op.drop_index('ix_wecom_mass_recipient_sender', table_name='wecom_mass_recipient')
     op.drop_table('wecom_mass_recipient')
     op.drop_index(op.f('ix_wecom_mass_member_tenant_id'), table_name='wecom_mass_member')
     op.drop_index('ix_wecom_mass_member_task', table_name='wecom_mass_member')
