@@ -63,7 +63,7 @@ def test_a_chunk_is_one_insert_select_and_the_rows_match_the_audience(db, tenant
     assert {r.idempotency_key for r in rows} == {f"mass:1:{p.id}" for p in people}
     assert all(r.status == DeliveryStatus.QUEUED and r.enqueued_at is not None and r.message == HELLO.to_json()
                and r.task_ref == "mass:1" and r.purpose == "notification" for r in rows)
-    assert plan.enqueued == 250  # three broker messages of up to 100 rows (send_deliveries)
+    assert plan.enqueued == 250  # broker messages of up to 50 rows each (send_deliveries)
     broker.flush()
 
 
@@ -258,3 +258,25 @@ def test_the_set_form_of_the_blacklist_answers_like_the_batch_one(db, platform, 
                                            session=db)
         found = {} if query is None else {cid: str(reason) for cid, reason in db.execute(query)}
         assert found == batch, purpose
+
+
+def test_a_batch_job_holds_the_rate_and_hands_far_slots_and_retries_on(db, tenant, make_account, provider, worker,
+                                                                      monkeypatch):
+    """One batch of rows at 4 per second: the rows whose slot is more than the wait limit away go to a new batch job
+    later, a retryable failure gets a job of its own (failed after the last attempt), a refusal ends its row and the
+    batch goes on; every row is sent once and no second holds more than 4 provider calls."""
+    monkeypatch.setattr(outbound_jobs, "MAX_THROTTLE_WAIT", 0.6)
+    monkeypatch.setattr(outbound_jobs, "MAX_ATTEMPTS", 2)
+    account = make_account(tenant, rate_limit=4)
+    recipients = [(None, f"1390000{i:04d}", 0) for i in range(7)] + [(None, "busy-1", 0), (None, "bad-1", 0)]
+    plan = plan_bulk_set(db, tenant.id, account=account, purpose="notification", audience=iter(recipients),
+                         variants=ONE, key_prefix="rate:1")
+    assert plan.queued == 9 and plan.enqueued == 9
+    worker.join(timeout=30)
+    rows = {r.recipient: r for r in _rows(db, tenant.id)}
+    assert all(r.status == DeliveryStatus.SENT and r.attempts == 1 for k, r in rows.items() if k.startswith("139"))
+    assert (rows["busy-1"].status, rows["busy-1"].attempts, rows["busy-1"].error_code) == ("failed", 2, "busy")
+    assert (rows["bad-1"].status, rows["bad-1"].attempts) == ("failed", 1)
+    assert provider.count() == 10 and provider.count("busy-1") == 2
+    times = sorted(provider.times)
+    assert all(times[i + 4] - times[i] >= 0.9 for i in range(len(times) - 4))  # any 4 + 1 span a second

@@ -276,9 +276,9 @@ def send_delivery(tenant_id, *, delivery_id: int, account_id: int | None = None)
 
 
 #: rows per send job of the bulk forms (``enqueue_deliveries(..., batch=...)``): one broker message per batch
-BATCH = 100
+BATCH = 50
 #: the longest a batch job runs before it hands the rest of its rows to a new job (well within its time limit)
-BATCH_SECONDS = 60.0
+BATCH_SECONDS = 10.0
 LATER, DONE, RETRY = "later", "done", "retry:"
 
 
@@ -286,10 +286,12 @@ LATER, DONE, RETRY = "later", "done", "retry:"
        max_backoff=60_000, time_limit=180_000)
 def send_deliveries(tenant_id, *, delivery_ids: list[int], account_id: int | None = None) -> None:
     """Send ledger rows one after the other, each exactly as ``send_delivery`` sends one (rate slot, claim,
-    provider call, record): the bulk forms hand rows to the broker in batches, so a million recipients are ten
-    thousand broker messages, not a million. A row whose rate slot is far away hands itself and the rest of the
-    batch to a new job; a row that failed retryably gets a ``send_delivery`` job of its own (with the broker's
-    backoff); a redelivered batch finds its sent rows no longer queued and skips them."""
+    provider call, record): the bulk forms hand rows to the broker in batches of ``BATCH``, so a million
+    recipients are twenty thousand broker messages, not a million (each one a fetch, a decode and an ack on the
+    broker). A row whose rate slot is far away hands itself and the rest of the batch to a new job, and so does a
+    batch running longer than ``BATCH_SECONDS`` (a stopping worker waits for at most that); a row that failed
+    retryably gets a ``send_delivery`` job of its own (with the broker's backoff); a redelivered batch finds its
+    sent rows no longer queued and skips them."""
     started = time.monotonic()
     ids = list(delivery_ids)
     for index, delivery_id in enumerate(ids):

@@ -72,6 +72,8 @@ def opted_out(account, outgoing) -> bool:
     """A marketing message to a number on the tenant's unsubscribe list (read now: a TD reply counts at once)."""
     if category_of(outgoing.message.payload) != MARKETING:
         return False
+    if outgoing.message.payload.get("unsubscribe_checked"):  # a bulk-send row: read with its nickname just now
+        return False
     with Session(current_bus().engine) as session:
         return is_unsubscribed(session, account.tenant_id, outgoing.recipient)
 

@@ -254,3 +254,47 @@ def test_planning_stays_in_its_tenant(app, db, tenant, other_tenant, sms, enable
     assert all(r.status == "queued" and r.tenant_id == tenant.id for r in rows)
     assert db.exec(select(func.count()).select_from(MessageDelivery).where(
         MessageDelivery.tenant_id == other_tenant.id)).one() == 0
+
+
+def test_a_bulk_row_reads_its_nickname_and_the_unsubscribe_list_in_one_query(app, db, tenant, sms):
+    """The send of a bulk-send row renders the nickname and declines a number listed after the planning, with one
+    query for both; the channel's own list check is not repeated for it."""
+    from scrm_sms.bulk import delivery, service
+    from scrm_sms.optout import service as optout
+    from scrm_sms.quota import service as quota
+    from sqlalchemy import event
+
+    from scrm.sdk import OutboundMessage, Outgoing, SendResult
+
+    quota.top_up(db, tenant.id, "marketing", 10)
+    tag, people = _tagged(db, tenant, 2, names=["李娜"])
+    bulk = _create(db, tenant, sms, tag)
+    service.dispatch_once(db, bulk.id, tenant.id, wave=None)
+    rows = _rows(db, bulk)
+    optout.unsubscribe(db, tenant.id, people[1].mobile)
+    db.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    def outgoing(row):
+        return Outgoing(delivery_id=row.id, tenant_id=tenant.id, idempotency_key=row.idempotency_key,
+                        recipient=row.recipient, customer_id=row.customer_id, purpose=row.purpose,
+                        message=OutboundMessage.from_json(row.message))
+
+    sent = []
+    engine = db.get_bind()
+    delivery._bulks.clear()
+    delivery.prepare_bulk(outgoing(rows[0]))  # the send's row read once (cached for two seconds)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = delivery.around_deliver(outgoing(rows[0]), lambda o: sent.append(o) or SendResult.sent("v1"))
+        assert len(statements) == 1
+        second = delivery.around_deliver(outgoing(rows[1]), lambda o: sent.append(o) or SendResult.sent("v2"))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert first.ok and sent[0].message.payload["content"].startswith("【星巢生活】李娜您好")
+    assert sent[0].message.payload["unsubscribe_checked"] is True
+    assert not second.ok and second.skipped and second.error_code == "sms_unsubscribed" and len(sent) == 1
