@@ -207,3 +207,44 @@ def test_links_and_beacons_of_one_tenant_answer_404_under_another(db, app, world
                       data={"beacon": view.beacon, "seconds": "3"}).status_code == 404
     fresh(db)
     assert len(db.exec(select(MaterialView)).all()) == 1
+
+
+def test_today_counts_the_tenant_day_and_the_overview_compares_with_yesterday(db, app, world, staff):
+    material = make_material(db, world.tenant, "link", title="会场")
+    customer(db, world, "王小姐", "wmAlice")
+    employee = sidebar_sign_in(app.test_client(), world, "zhangsan")
+    phone = app.test_client()
+    link = send(employee, material, "wmAlice")["news"]["link"]
+    open_link(phone, link)
+    open_link(phone, link)
+    fresh(db)
+    first = db.exec(select(MaterialView).order_by(MaterialView.id)).first()
+    first.opened_at -= timedelta(days=1)  # one view yesterday, one today: flat
+    db.commit()
+    assert tracking.view_counts(db, [material.id])[material.id] == (1, 2)
+    detail = staff.get(f"/t/acme/wecom/materials/{material.id}").get_data(as_text=True)
+    assert re.search(r'data-metric="views">.*?<strong>2</strong>\s*<span class="small" data-trend>Today flat', detail,
+                     re.S)
+    open_link(phone, link)  # two today against one yesterday: up by one
+    detail = staff.get(f"/t/acme/wecom/materials/{material.id}").get_data(as_text=True)
+    assert re.search(r'data-metric="views">.*?data-trend>Today ▲ 1<', detail, re.S)
+
+
+def test_a_group_is_renamed_with_its_departments_checked(db, world, staff):
+    from scrm_wecom.materials.models import ContentGroup
+    from wecom_materials_fixtures import make_departments
+
+    deps = make_departments(db, world.tenant)
+    group = ContentGroup(tenant_id=world.tenant.id, library="material", scope="team", name="华东",
+                         department_ids=[deps["east"].id])
+    db.add(group)
+    db.commit()
+    assert "data-testid=\"group-edit\"" in staff.get("/t/acme/wecom/materials/?scope=team").get_data(as_text=True)
+    staff.post(f"/t/acme/wecom/materials/groups/{group.id}/edit", data={"name": "华东门店", "department_ids": []})
+    fresh(db)
+    assert db.get(ContentGroup, group.id).name == "华东"  # a team group keeps at least one department
+    staff.post(f"/t/acme/wecom/materials/groups/{group.id}/edit",
+               data={"name": "华东门店", "department_ids": [str(deps["north"].id)]})
+    fresh(db)
+    assert (db.get(ContentGroup, group.id).name, db.get(ContentGroup, group.id).department_ids) == \
+        ("华东门店", [deps["north"].id])
