@@ -25,6 +25,10 @@ App messages to employees
 Group welcome templates
     ``group_welcome_templates(session, tenant_id, account_id=None)`` lists the tenant's templates registered with
     WeCom (``GroupWelcome``: id, account_id, WeCom ``template_id``, text, kind, attachment), newest first.
+Material centre
+    ``material_choices(session, tenant_id, kinds=None)`` lists the materials a form may offer (``[(id, label)]``);
+    ``wecom_attachments(session, tenant_id, material_ids, client)`` turns materials into WeCom's ``attachments`` JSON
+    (media uploaded and cached per account), ``MaterialAttachmentError`` when one cannot be sent.
 
 Names resolve on first use (``scrm_wecom.WeComClient`` imports the client then), so importing this package stays
 cheap and free of import cycles.
@@ -67,6 +71,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # group welcome templates (the community plugin lists them for its groups)
     "GroupWelcome": ("group_welcome", "GroupWelcome"),
     "group_welcome_templates": ("group_welcome", "group_welcome_templates"),
+    # the material centre (mass sends, welcomes and the community plugin attach its materials)
+    "material_choices": ("materials.attachments", "choices"),
+    "wecom_attachments": ("materials.attachments", "wecom_attachments"),
+    "MaterialAttachmentError": ("materials.attachments", "AttachmentError"),
 }
 
 __all__ = sorted(_EXPORTS)
