@@ -248,3 +248,17 @@ def test_a_group_is_renamed_with_its_departments_checked(db, world, staff):
     fresh(db)
     assert (db.get(ContentGroup, group.id).name, db.get(ContentGroup, group.id).department_ids) == \
         ("华东门店", [deps["north"].id])
+
+
+def test_the_timeline_line_names_the_material_and_the_sender(db, app, world, platform):
+    material = make_material(db, world.tenant, "link", title="双12会场")
+    customer(db, world, "王小姐", "wmAlice")
+    employee = sidebar_sign_in(app.test_client(), world, "zhangsan")
+    open_link(app.test_client(), send(employee, material, "wmAlice")["news"]["link"])
+    fresh(db)
+    events = db.exec(select(CustomerEvent).where(CustomerEvent.kind == "material_opened")).all()
+    with app.test_request_context():
+        entries = platform.hooks(db, db.merge(world.tenant)).contribute("timeline_entries", tenant=world.tenant,
+                                                                         events=events, session=db)
+    [line] = [e.html for e in entries if e.event_id == events[0].id]
+    assert "双12会场" in line and "Zhang San" in line
