@@ -262,3 +262,15 @@ def test_the_timeline_line_names_the_material_and_the_sender(db, app, world, pla
                                                                          events=events, session=db)
     [line] = [e.html for e in entries if e.event_id == events[0].id]
     assert "双12会场" in line and "Zhang San" in line
+
+
+def test_a_head_probe_of_a_tracked_link_records_no_view(db, app, world):
+    material = make_material(db, world.tenant, "link", title="会场")
+    customer(db, world, "王小姐", "wmAlice")
+    employee = sidebar_sign_in(app.test_client(), world, "zhangsan")
+    send(employee, material, "wmAlice")
+    fresh(db)
+    token = db.exec(select(MaterialSend)).one().token
+    assert app.test_client().head(f"/p/acme/wecom/mt/{token}").status_code == 200
+    fresh(db)
+    assert db.exec(select(MaterialView)).all() == []

@@ -109,6 +109,8 @@ def tracked(token: str):
     material = db().get(Material, send.material_id)
     if material is None or material.deleted_at is not None:  # spec 3.6: the link says so and records nothing
         return render_template("wecom/materials/public_gone.html"), 410
+    if request.method == "HEAD":  # a link checker's probe is no open
+        return _page(material)
     view = tracking.record_view(db(), current_tenant(), send)
     db().commit()
     return _page(material, view, token)
