@@ -11,7 +11,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 from scrm_wecom.groupchats.models import GroupChat
-from scrm_wecom.sop.models import SopBinding, SopRule, SopTask
+from scrm_wecom.sop.models import SopBinding, SopNode, SopRule, SopTask
 from scrm_wecom.sop.planning import plan
 from sqlalchemy import select
 from wecom_churn_fixtures import *  # noqa: F403
@@ -38,8 +38,10 @@ def operator(churn_account, make_user, login, tenant):
 
 def rule_form(lisi_id: int, **changes) -> dict:
     data = {"kind": "customer", "name": "新客7天培育", "trigger": "friend_added", "employee_ids": [str(lisi_id)],
-            "node_day": ["0", "3"], "node_hour": ["0", "10"], "node_minute": ["5", "0"],
-            "node_title": ["欢迎 {customer}", "第3天回访"], "node_content": ["{customer}您好，我是您的专属顾问", "新品试饮邀请"]}
+            "node_count": "2", "node-0-day": "0", "node-0-hour": "0", "node-0-minute": "5",
+            "node-0-title": "欢迎 {customer}", "node-0-content": "{customer}您好，我是您的专属顾问",
+            "node-1-day": "3", "node-1-hour": "10", "node-1-minute": "0", "node-1-title": "第3天回访",
+            "node-1-content": "新品试饮邀请"}
     data.update(changes)
     return data
 
@@ -79,8 +81,9 @@ def test_an_operator_creates_a_customer_rule_and_sees_it_listed(db, tenant, chur
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"name": "一" * 21}, "name"), ({"name": ""}, "name"), ({"employee_ids": []}, "employee_ids"),
-    ({"node_title": ["", ""], "node_content": ["", ""]}, "nodes"), ({"trigger": "mystery"}, "trigger"),
-    ({"node_title": ["a" * 129, "b"]}, "node-0-title"), ({"node_minute": ["60", "0"]}, "node-0-timing"),
+    ({"node-0-title": "", "node-0-content": "", "node-1-title": "", "node-1-content": ""}, "nodes"),
+    ({"trigger": "mystery"}, "trigger"), ({"node-0-title": "a" * 129}, "node-0-title"),
+    ({"node-1-minute": "60"}, "node-1-timing"),
     ({"trigger": "stage_entered", "stage_id": "999999"}, "stage_id"),
     ({"trigger": "tag_added", "tag_id": "999999"}, "tag_id"),
 ])
@@ -229,3 +232,45 @@ def test_the_pages_are_404_while_the_plugin_is_disabled(db, tenant, make_user, l
     client = login(make_user("op2@acme.test", tenant, role="operator"))
     for path in (f"{BASE}/", f"{BASE}/stats", f"{BASE}/tasks"):
         assert client.get(path).status_code == 404
+
+
+def test_nodes_are_added_and_removed_on_the_form_without_saving(db, tenant, churn_account, operator):
+    lisi = employee(db, tenant.id, "lisi")
+    added = operator.post(f"{BASE}/new", data={**rule_form(lisi.id), "add_node": "1"})
+    assert added.status_code == 200 and 'name="node-2-title"' in added.get_data(as_text=True)
+    removed = operator.post(f"{BASE}/new", data={**rule_form(lisi.id), "remove_node": "0"}).get_data(as_text=True)
+    assert 'name="node-1-title"' not in removed and "第3天回访" in removed and "专属顾问" not in removed
+    assert rules(db, tenant.id) == []
+
+
+def test_a_node_sends_materials_of_the_library_shown_on_the_task_page(app, db, tenant, churn_account, operator,
+                                                                       make_user, login):
+    from scrm_wecom.materials.models import ContentGroup, Material
+
+    lisi = employee(db, tenant.id, "lisi")
+    group = ContentGroup(tenant_id=tenant.id, library="material", scope="enterprise", name="默认分组")
+    db.add(group)
+    db.flush()
+    poster, gone = (Material(tenant_id=tenant.id, group_id=group.id, scope="enterprise", kind="link", title=title,
+                             token=f"sop-poster-token-000{i}", deleted_at=deleted)
+                    for i, (title, deleted) in enumerate((("冬季新品海报", None), ("旧海报", utcnow()))))
+    db.add_all([poster, gone])
+    db.commit()
+    form = rule_form(lisi.id, **{"node-0-materials": [str(poster.id)]})
+    for bad in (str(gone.id), "999999"):
+        refused = operator.post(f"{BASE}/new", data={**form, "node-1-materials": [bad]})
+        assert refused.status_code == 422
+        assert "Choose materials of this brand&#39;s material library." in refused.get_data(as_text=True)
+    assert rules(db, tenant.id) == []
+    assert operator.post(f"{BASE}/new", data=form).status_code == 302
+    [rule] = rules(db, tenant.id)
+    node = db.execute(select(SopNode).where(SopNode.rule_id == rule.id, SopNode.position == 0)).scalar_one()
+    assert node.attachments == [{"material_id": poster.id}]
+    bob = customer_of(db, tenant.id, "wmBob")
+    in_writer(db, lambda s: plan(s, s.get(SopRule, rule.id), [(bob.id, None, lisi.id)], utcnow(), "m"))
+    make_due(db, tenant.id)
+    deliver(db, tenant.id)
+    first = next(t for t in tasks(db, tenant.id) if t.node_id == node.id)
+    client = login(make_user("lisi2@acme.test", tenant, role="employee", employee_id=lisi.id))
+    page = client.get(f"{BASE}/tasks/{first.id}").get_data(as_text=True)
+    assert "冬季新品海报" in page and f"/wecom/mp/{poster.token}" in page

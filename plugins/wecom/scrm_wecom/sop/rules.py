@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from scrm.sdk import Employee, EmployeeStatus, Tag, utcnow
 
 from ..groupchats.models import GroupChat
+from ..materials.attachments import choices as material_choices
 from ..messaging.textcards import TextCardError, check_template
 from .jobs import ensure_schedule
 from .models import RuleKind, RuleStatus, SopBinding, SopNode, SopRule, SopTask, TaskStatus, Trigger
@@ -32,6 +33,7 @@ DESCRIPTION_CHARS = 200
 CONTENT_CHARS = 2000
 MAX_NODES = 20
 MAX_DAYS = 365
+MAX_MATERIALS = 9
 CUSTOMER_TRIGGERS = (Trigger.FRIEND_ADDED, Trigger.TAG_ADDED, Trigger.STAGE_ENTERED, Trigger.JOINED_GROUP,
                      Trigger.DATE_FIELD, Trigger.SCHEDULE)
 GROUP_TRIGGERS = (Trigger.GROUP_BOUND, Trigger.SCHEDULE)
@@ -51,6 +53,7 @@ class NodeInput:
     minute: str = "0"
     title: str = ""
     content: str = ""
+    materials: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +139,8 @@ def validate(session: Session, tenant_id: int, data: RuleInput) -> tuple[dict, l
         employees = sorted(valid)
     params["employee_ids"] = employees
     nodes: list[dict] = []
+    offered = {mid for mid, _title in material_choices(session, tenant_id)} if any(
+        n.materials for n in data.nodes) else set()
     if not data.nodes:
         errors["nodes"] = str(_l("Add at least one task node."))
     elif len(data.nodes) > MAX_NODES:
@@ -152,8 +157,14 @@ def validate(session: Session, tenant_id: int, data: RuleInput) -> tuple[dict, l
                 check_template(title, content)
             except TextCardError as exc:
                 errors[f"node-{index}-{'title' if exc.field == 'title' else 'content'}"] = str(CARD_ERRORS[str(exc)])
+        materials = [_int(m, 1, 2**31 - 1) for m in node.materials if str(m).strip()]
+        if len(materials) > MAX_MATERIALS:
+            errors[f"node-{index}-materials"] = str(_l("At most %(num)s materials.", num=MAX_MATERIALS))
+        elif not set(materials) <= offered:
+            errors[f"node-{index}-materials"] = str(_l("Choose materials of this brand's material library."))
         nodes.append({"day_offset": day or 0, "hour": hour or 0, "minute": minute or 0, "title": title,
-                      "content": content, "position": index})
+                      "content": content, "position": index,
+                      "attachments": [{"material_id": m} for m in dict.fromkeys(materials) if m]})
     if errors:
         raise RuleError(errors)
     return {"kind": kind, "name": name, "description": data.description.strip(), "trigger": data.trigger,

@@ -28,6 +28,9 @@ from scrm.sdk.web import (
 )
 
 from ..groupchats.models import GroupChat
+from ..materials.attachments import choices as material_choices
+from ..materials.models import Material
+from ..materials.urls import preview_url
 from ..messaging.links import remember_public_url
 from ..messaging.outbound import account_for
 from ..messaging.textcards import fill
@@ -100,13 +103,21 @@ def index():
                            trigger_labels=TRIGGER_LABELS, status_labels=STATUS_LABELS, has_groups=groups)
 
 
+def _node_count() -> int:
+    raw = request.form.get("node_count", "1")
+    return min(int(raw), service.MAX_NODES + 1) if raw.isdigit() and len(raw) < 4 else 1
+
+
 def _input() -> service.RuleInput:
     form = request.form
-    days, hours, minutes = form.getlist("node_day"), form.getlist("node_hour"), form.getlist("node_minute")
-    titles, contents = form.getlist("node_title"), form.getlist("node_content")
-    nodes = [service.NodeInput(d, h, m, t, c) for d, h, m, t, c in zip(days, hours, minutes, titles, contents,
-                                                                          strict=False)
-             if (t or "").strip() or (c or "").strip()]
+    nodes = []
+    for index in range(_node_count()):
+        field = f"node-{index}-"
+        node = service.NodeInput(form.get(field + "day", "0"), form.get(field + "hour", "0"),
+                                 form.get(field + "minute", "0"), form.get(field + "title", ""),
+                                 form.get(field + "content", ""), form.getlist(field + "materials"))
+        if node.title.strip() or node.content.strip() or node.materials:
+            nodes.append(node)
     return service.RuleInput(kind=_kind(), name=form.get("name", ""), description=form.get("description", ""),
                              trigger=form.get("trigger", ""), tag_id=form.get("tag_id", ""),
                              stage_id=form.get("stage_id", ""), date_field=form.get("date_field", "birthday"),
@@ -114,19 +125,45 @@ def _input() -> service.RuleInput:
                              employee_ids=form.getlist("employee_ids"), nodes=nodes)
 
 
+def _node_editing(data: service.RuleInput) -> bool:
+    """"Add a node" and "remove" re-show the form (no script needed); True when the request was one of those."""
+    form = request.form
+    if form.get("add_node"):
+        data.nodes = _all_nodes()
+        if len(data.nodes) < service.MAX_NODES:
+            data.nodes.append(service.NodeInput())
+        return True
+    remove = form.get("remove_node", "")
+    if remove.isdigit() and len(remove) < 4:
+        index = int(remove)
+        data.nodes = [n for i, n in enumerate(_all_nodes()) if i != index] or [service.NodeInput()]
+        return True
+    return False
+
+
+def _all_nodes() -> list[service.NodeInput]:
+    form = request.form
+    return [service.NodeInput(form.get(f"node-{i}-day", "0"), form.get(f"node-{i}-hour", "0"),
+                              form.get(f"node-{i}-minute", "0"), form.get(f"node-{i}-title", ""),
+                              form.get(f"node-{i}-content", ""), form.getlist(f"node-{i}-materials"))
+            for i in range(_node_count())]
+
+
 def _form(rule: SopRule | None, values: dict, errors: dict, status: int = 200):
+    materials = material_choices(db(), current_tenant().id)
     return render_template("wecom/sop/form.html", rule=rule, values=values, errors=errors, kind=values["kind"],
-                           **_choices()), status
+                           materials=materials, **_choices()), status
 
 
 def _values_of(rule: SopRule | None, kind: str) -> dict:
     if rule is None:
         return {"kind": kind, "name": "", "description": "", "trigger": "", "params": {}, "employee_ids": [],
-                "nodes": [{"day_offset": 0, "hour": 0, "minute": 1, "title": "", "content": ""}]}
+                "nodes": [{"day_offset": 0, "hour": 0, "minute": 1, "title": "", "content": "", "materials": []}]}
     return {"kind": rule.kind, "name": rule.name, "description": rule.description, "trigger": rule.trigger,
             "params": rule.params or {}, "employee_ids": list(rule.employee_ids or []),
             "nodes": [{"day_offset": n.day_offset, "hour": n.hour, "minute": n.minute, "title": n.title,
-                       "content": n.content} for n in nodes_of(db(), rule)]}
+                       "content": n.content, "materials": [a.get("material_id") for a in n.attachments or []]}
+                      for n in nodes_of(db(), rule)]}
 
 
 def _submitted(data: service.RuleInput) -> dict:
@@ -134,8 +171,10 @@ def _submitted(data: service.RuleInput) -> dict:
               "every_days": data.every_days}
     return {"kind": data.kind, "name": data.name, "description": data.description, "trigger": data.trigger,
             "params": params, "employee_ids": [int(e) for e in data.employee_ids if str(e).isdigit()],
-            "nodes": [vars(n) for n in data.nodes] or [{"day_offset": 0, "hour": 0, "minute": 1, "title": "",
-                                                         "content": ""}]}
+            "nodes": [{"day_offset": n.day_offset, "hour": n.hour, "minute": n.minute, "title": n.title,
+                       "content": n.content, "materials": [int(m) for m in n.materials if str(m).isdigit()
+                                                           and len(str(m)) < 10]} for n in data.nodes]
+            or [{"day_offset": 0, "hour": 0, "minute": 1, "title": "", "content": "", "materials": []}]}
 
 
 def _remember_address() -> None:
@@ -158,6 +197,8 @@ def new():
     if request.method == "GET":
         return _form(None, _values_of(None, kind), {})
     data = _input()
+    if _node_editing(data):
+        return _form(None, _submitted(data), {})
     try:
         errors = _check_stage(data)
         if errors:
@@ -183,6 +224,9 @@ def edit(rule_id: int):
     if request.method == "GET":
         return _form(rule, _values_of(rule, rule.kind), {})
     data = _input()
+    if _node_editing(data):
+        data.kind = rule.kind
+        return _form(rule, _submitted(data), {})
     try:
         errors = _check_stage(data)
         if errors:
@@ -368,7 +412,13 @@ def task(task_id: int):
     groups = {row.group_chat_id: db().get(GroupChat, row.group_chat_id).name} if row.group_chat_id else {}
     employees = {row.employee_id: db().get(Employee, row.employee_id).name} if row.employee_id else {}
     values = variables(row, rule, customers, groups, employees)
+    wanted = [a.get("material_id") for a in node.attachments or [] if isinstance(a, dict)]
+    found = {m.id: m for m in db().exec(select(Material).where(
+        Material.tenant_id == row.tenant_id, Material.id.in_([w for w in wanted if isinstance(w, int)] or [0]),
+        Material.deleted_at.is_(None)))}
+    materials = [(found[w].title, preview_url(db(), found[w])) for w in wanted if w in found]
     return render_template("wecom/sop/task.html", task=row, rule=rule, node=node, title=fill(node.title, values),
+                           materials=materials,
                            content=fill(node.content, values), subject=values["customer"] or values["group"],
                            labels=TASK_LABELS, mine=row.employee_id == _employee_id(),
                            local=lambda m: format_local(m, "%m-%d %H:%M", empty="-"))
