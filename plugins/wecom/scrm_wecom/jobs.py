@@ -20,6 +20,7 @@ from .accounts import PLUGIN
 from .churn import alerts as _churn_alerts  # noqa: F401  (declares the deleted-user digest)
 from .events import CallbackContext, dispatch
 from .messaging import dispatch as _messaging_dispatch  # noqa: F401  (declares the app-message sender)
+from .promotion import jobs as _promotion_jobs  # noqa: F401  (declares the promotion run)
 from .sop import jobs as _sop_jobs  # noqa: F401  (declares the SOP run)
 from .sync import jobs as _sync_jobs  # noqa: F401  (declares the sync jobs)
 from .welcome import handlers as _welcome_handlers  # noqa: F401  (declares the live-code and welcome jobs)

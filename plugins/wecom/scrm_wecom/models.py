@@ -65,6 +65,13 @@ from .moments.models import (  # noqa: E402,F401  (Moments, branch ``wecom_momen
     MomentsPage,
     MomentTask,
 )
+from .promotion.models import (  # noqa: E402,F401  (employee promotion, branch ``wecom_promotion``)
+    PromotionActivity,
+    PromotionDepartment,
+    PromotionParticipant,
+    PromotionResult,
+    PromotionReward,
+)
 from .rules.models import LimitOverrides, PersonalTag  # noqa: E402,F401  (platform rules, branch ``wecom_rules``)
 from .sop.models import SopBinding, SopNode, SopRule, SopTask  # noqa: E402,F401  (SOP, branch ``wecom_sop``)
 from .sync.models import Follow, SyncMember, SyncRun  # noqa: E402,F401  (the sync module's, branch ``wecom_sync``)

@@ -23,10 +23,10 @@ class WeComPlugin(ChannelPlugin):
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
                                             "churn", "messaging", "rules", "moments", "group_welcome", "sop",
-                                            "masssend", "materials")
+                                            "masssend", "materials", "promotion")
 
     #: feature packages whose ``public.bp`` (pages without the admin sign-in) is nested in ``wecom_public``
-    public_features: ClassVar[tuple[str, ...]] = ("materials", "moments")
+    public_features: ClassVar[tuple[str, ...]] = ("materials", "moments", "promotion")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 
@@ -83,6 +83,7 @@ class WeComPlugin(ChannelPlugin):
                 MenuItem(_l("Mass messaging"), "wecom.masssend.index", order=30, group="ops.wecom"),
                 MenuItem(_l("SOP operations"), "wecom.sop.index", order=40, group="ops.wecom"),
                 MenuItem(_l("Moments"), "wecom.moments.index", order=50, group="ops.wecom"),
+                MenuItem(_l("Employee promotion"), "wecom.promotion.index", order=20, group="marketing.campaigns"),
                 MenuItem(_l("Group chat management"), "wecom.groupchats.index", order=10, group="ops.community"),
                 MenuItem(_l("Material library"), "wecom.materials.index", order=10, group="ops.content"),
                 MenuItem(_l("Script library"), "wecom.materials.scripts", order=20, group="ops.content"),
@@ -118,6 +119,12 @@ class WeComPlugin(ChannelPlugin):
 
         if event.type in sop_events.EVENT_TYPES:
             sop_events.on_domain_event(event, session)
+        if event.type == "wecom.friend_added":  # after the sync: promotion results through an employee's code
+            from scrm.sdk import current_bus
+
+            from .promotion.service import friend_added as promotion_friend_added
+
+            promotion_friend_added(session, event, current_bus().platform.secrets)
 
     @hookimpl
     def todo_items(self, tenant, user, session):
@@ -178,10 +185,12 @@ class WeComPlugin(ChannelPlugin):
     @hookimpl
     def plugin_enabled(self, tenant, settings, session):
         from .assignment.tracking import resume
+        from .promotion.jobs import ensure_schedule as ensure_promotion_schedule
         from .sop.jobs import ensure_schedule
 
         resume(session, tenant.id)
         ensure_schedule(session, tenant.id)
+        ensure_promotion_schedule(session, tenant.id)
 
     @hookimpl
     def demo_data(self, tenant, session, demo):

@@ -1,0 +1,208 @@
+"""Employee promotion pages under ``/t/<tenant>/wecom/promotion/`` (endpoints ``wecom.promotion.*``): the activity
+list, the creation form, the details with statistics per employee, the ranking, a chart and the CSV / XLSX export,
+each employee's poster, and sending the posters to the employees again."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import select
+
+from scrm.sdk import (
+    ChannelAccount,
+    Department,
+    Employee,
+    EmployeeStatus,
+    format_local,
+    local_today,
+    shortlinks,
+)
+from scrm.sdk.tabular import csv_stream, xlsx_file
+from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
+from scrm.sdk.wechat import WeChatAPIError
+
+from ..accounts import AccountNotConfigured, list_accounts
+from ..client import WeComClient, WeComUnavailable
+from ..messaging.links import page_url, remember_public_url
+from ..messaging.textcards import CardSpec, send_textcard
+from . import service
+from .labels import ERRORS, poster_card
+from .models import PromotionActivity, PromotionReward, RemindMode, RewardKind, Standard, Target, WebhookAuth
+from .public import poster_png
+
+bp = Blueprint("promotion", __name__, url_prefix="/promotion", template_folder="../templates")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATUS_LABELS = {"not_started": _l("Not started"), "running": _l("Running"), "ended": _l("Ended")}
+REWARD_LABELS = {"pending": _l("Reward pending"), "sent": _l("Reward sent"), "failed": _l("Reward failed")}
+
+
+def _ints(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.strip().isdigit()]
+
+
+def _int(name: str) -> int | None:
+    value = (request.form.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat((request.form.get(name) or "").strip())
+    except ValueError:
+        return None
+
+
+def _activity_or_404(activity_id: int) -> PromotionActivity:
+    return service.get(db(), current_tenant().id, activity_id) or abort(404)
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def index():
+    tenant = current_tenant()
+    rows = list(db().exec(select(PromotionActivity).where(PromotionActivity.tenant_id == tenant.id)
+                          .order_by(PromotionActivity.id.desc())))
+    figures = {a.id: service.ranking(db(), a) for a in rows}
+    return render_template("wecom/promotion/index.html", activities=rows, figures=figures, status=service.status,
+                           status_labels=STATUS_LABELS)
+
+
+def _input() -> service.ActivityInput:
+    form = request.form
+    return service.ActivityInput(
+        name=form.get("name", ""), account_id=_int("account_id"), start=_date("start"), end=_date("end"),
+        employee_ids=_ints("employee_ids"), department_ids=_ints("department_ids"),
+        all_employees=form.get("all_employees") == "1", description=form.get("description", "").strip(),
+        target=form.get("target", Target.LIVE_CODE), link_url=form.get("link_url", ""),
+        standard=form.get("standard", Standard.FRIENDS), standard_count=_int("standard_count"),
+        remind_mode=form.get("remind_mode", RemindMode.ONCE), remind_days_before=_int("remind_days_before"),
+        reward=form.get("reward", RewardKind.NONE), webhook_url=form.get("webhook_url", ""),
+        webhook_auth=form.get("webhook_auth", WebhookAuth.NONE), webhook_token_url=form.get("webhook_token_url", ""),
+        credentials={k: form.get(k, "").strip() for k in ("username", "password", "secret", "client_id",
+                                                             "client_secret")})
+
+
+def _form(values, errors: dict[str, str], status: int = 200):
+    tenant = current_tenant()
+    employees = db().exec(select(Employee).where(Employee.tenant_id == tenant.id,
+                                                 Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.id))
+    departments = db().exec(select(Department).where(Department.tenant_id == tenant.id).order_by(Department.id))
+    return render_template("wecom/promotion/form.html", values=values, errors=errors, employees=list(employees),
+                           departments=list(departments), accounts=list_accounts(db(), tenant.id),
+                           auths=WebhookAuth.ALL), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new():
+    tenant = current_tenant()
+    if request.method == "GET":
+        today = local_today()
+        return _form(service.ActivityInput(name="", account_id=None, start=today, end=today), {})
+    data = _input()
+    accounts = list_accounts(db(), tenant.id)
+    try:
+        values = service.validate(db(), tenant.id, data, accounts, local_today())
+    except service.PromotionError as exc:
+        return _form(data, {k: str(ERRORS[v]) for k, v in exc.fields.items()}, 422)
+    user = current_user()
+    try:
+        with WeComClient.for_account(values.account, platform()) as client:
+            activity = service.create(db(), client, platform().secrets, tenant.id, values,
+                                      created_by=user.email if user else "")
+    except (WeChatAPIError, WeComUnavailable, AccountNotConfigured) as exc:
+        db().rollback()
+        return _form(data, {"account_id": _("WeCom refused the request: %(message)s", message=str(exc))}, 502)
+    remember_public_url(db(), values.account, request.url_root)
+    for participant, _employee in service.participants(db(), activity):
+        service.send_poster(db(), activity, participant)
+    from .jobs import ensure_schedule
+
+    ensure_schedule(db(), tenant.id)
+    audit_action("wecom.promotion.create", str(activity.id), name=activity.name)
+    db().commit()
+    flash(_("Activity created; each employee was sent their poster."))
+    return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
+
+
+def _rewards(activity: PromotionActivity) -> dict[int, PromotionReward]:
+    return {r.participant_id: r for r in db().exec(select(PromotionReward).where(
+        PromotionReward.tenant_id == activity.tenant_id, PromotionReward.activity_id == activity.id))}
+
+
+@bp.get("/<int:activity_id>")
+@role_required(*STAFF)
+def detail(activity_id: int):
+    activity = _activity_or_404(activity_id)
+    standings = service.ranking(db(), activity)
+    chart = {"labels": [s.employee.name for s in standings[:20]],
+             "datasets": [{"label": _("Results"), "data": [s.count for s in standings[:20]]}]}
+    return render_template("wecom/promotion/detail.html", activity=activity, standings=standings, chart=chart,
+                           rewards=_rewards(activity), status=service.status(activity), status_labels=STATUS_LABELS,
+                           reward_labels=REWARD_LABELS,
+                           links={s.participant.id: shortlinks.short_url(shortlinks.get(db(), activity.tenant_id,
+                                                                                        s.participant.link_id))
+                                  for s in standings if s.participant.link_id})
+
+
+@bp.post("/<int:activity_id>/posters")
+@role_required(*STAFF)
+def send_posters(activity_id: int):
+    """Send every employee's poster card again (a new key per press, so a lost card can be resent)."""
+    activity = _activity_or_404(activity_id)
+    account = db().get(ChannelAccount, activity.account_id)
+    remember_public_url(db(), account, request.url_root)
+    title, description = poster_card(activity)
+    press = secrets.token_hex(4)
+    for participant, _employee in service.participants(db(), activity):
+        url = page_url(account, f"/p/{current_tenant().slug}/wecom/promotion/{participant.token}")
+        if url:
+            send_textcard(db(), activity.tenant_id, employee_id=participant.employee_id,
+                          card=CardSpec(title[:40], description[:160], url, None),
+                          key=f"wecom_promotion:{activity.id}:{participant.id}:poster:{press}",
+                          task_ref=f"wecom_promotion:{activity.id}")
+    audit_action("wecom.promotion.posters", str(activity.id))
+    db().commit()
+    flash(_("The posters were sent to the employees again."))
+    return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
+
+
+@bp.get("/<int:activity_id>/posters/<int:participant_id>.png")
+@role_required(*STAFF)
+def poster(activity_id: int, participant_id: int):
+    activity = _activity_or_404(activity_id)
+    found = next((p for p, _e in service.participants(db(), activity) if p.id == participant_id), None)
+    if found is None:
+        abort(404)
+    return poster_png(activity, found, download=True)
+
+
+@bp.get("/<int:activity_id>/export.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def export(activity_id: int, fmt: str):
+    activity = _activity_or_404(activity_id)
+    standings = service.ranking(db(), activity)
+    rewards = _rewards(activity)
+    titles = [_("Rank"), _("Employee"), _("Account"), _("Results"), _("Standard"), _("Reached"), _("Reached at"),
+              _("Reward code"), _("Reward status")]
+
+    def cells():
+        for s in standings:
+            reward = rewards.get(s.participant.id)
+            yield [s.rank, s.employee.name, s.employee.userid, s.count, activity.standard_count,
+                   _("Yes") if s.achieved else _("No"),
+                   format_local(s.participant.achieved_at, "%Y-%m-%d %H:%M") if s.participant.achieved_at else "",
+                   reward.code if reward else "", str(REWARD_LABELS.get(reward.status, "")) if reward else ""]
+
+    audit_action("wecom.promotion.export", fmt, activity=activity.id)
+    db().commit()
+    name = f"promotion-{activity.id}.{fmt}"
+    if fmt == "xlsx":
+        return send_file(xlsx_file(titles, cells(), _("Employee promotion")), as_attachment=True,
+                         download_name=name, mimetype=XLSX)
+    return Response(csv_stream(titles, cells()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
