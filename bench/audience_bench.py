@@ -79,14 +79,15 @@ def generate_audience_data(engine, tenant_id: int, scale: Scale, log=print) -> d
             "required_member, required_unassigned, sort_order, created_at, updated_at) "
             f"VALUES ({tenant_id}, '消费力', 'number', NULL, '[]', '[]', true, false, false, 0, {NOW}, {NOW}) "
             "RETURNING id")).scalar_one()
-        # 90 % have a birthday spread over 1950..2009, nicknames, a region of 6 provinces, a number 0..999
+        # 90 % have a birthday spread over 1950..2009, nicknames, a region "province/city" of 6 provinces and
+        # 20 cities (as the profile stores it, 广东/深圳), a number 0..999
         conn.execute(text(
             "UPDATE customer SET attributes = json_build_object("
             f"'birthday', CASE WHEN {rnd(d, 'id + 19', 10)} = 0 THEN NULL ELSE "
             f"to_char(DATE '1950-01-01' + {rnd(d, 'id + 23', 21900)}::int, 'YYYY-MM-DD') END, "
             f"'nickname', (ARRAY['小','阿','大','老','甜','乐'])[1 + {rnd(d, 'id + 29', 6)}] || '会员' || id, "
-            f"'region', json_build_array((ARRAY['广东','浙江','江苏','上海','四川','北京'])[1 + {rnd(d, 'id + 31', 6)}],"
-            f" '市' || {rnd(d, 'id + 37', 20)}), "
+            f"'region', (ARRAY['广东','浙江','江苏','上海','四川','北京'])[1 + {rnd(d, 'id + 31', 6)}]"
+            f" || '/市' || {rnd(d, 'id + 37', 20)}, "
             f"'cf_{field_id}', {rnd(d, 'id + 41', 1000)}) WHERE tenant_id = {tenant_id}"))
         timings["profiles"] = time.perf_counter() - start
 
@@ -157,6 +158,8 @@ def cases(conn, tenant_id: int, today) -> list[tuple[str, str, dict, str, dict]]
          "c.attributes ->> 'nickname' LIKE '%会员12345%'", {}),
         ("basic", "region contains 四川", {"type": "region", "values": ["四川"]},
          "c.attributes ->> 'region' LIKE '%四川%'", {}),
+        ("basic", "region contains 广东/市8 (selective)", {"type": "region", "values": ["广东/市8"]},
+         "c.attributes ->> 'region' LIKE '%广东/市8%'", {}),
         ("basic", "custom number 100–199", {"type": f"cf_{field_id}", "values": [{"min": 100, "max": 199}]},
          f"(c.attributes ->> 'cf_{field_id}')::float BETWEEN 100 AND 199", {}),
         ("basic", "has a mobile", {"type": "mobile_present", "values": ["true"]},

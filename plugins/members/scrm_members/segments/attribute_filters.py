@@ -132,13 +132,29 @@ def _mobile_present(values: list[Any], ctx) -> Any:
     return or_(*[present if w else missing for w in sorted(wanted)])
 
 
+#: a word shorter than this has no trigram (pg_trgm takes three characters): a trigram index would read every entry
+#: and recheck every customer, which PostgreSQL misjudges as cheaper than its scan (region 四川 over 100,000
+#: customers: 410 ms through ix_members_customer_region_trgm, 342 ms scanning)
+TRIGRAM = 3
+
+
+def _contains(key: str, word: str) -> Any:
+    """``attributes[key]`` contains ``word`` (LIKE, with ``%`` and ``_`` taken literally). A word of three characters
+    or more is written on the expression the key's trigram index covers (nickname and region, PostgreSQL); a shorter
+    one on ``text || ''``, which no index covers, so the database scans instead of reading the whole index."""
+    text = _text(key)
+    if len(word) < TRIGRAM:
+        text = text.concat(literal_column("''"))
+    return text.contains(word, autoescape=True)
+
+
 def _nickname(values: list[Any], ctx) -> Any:
-    return or_(*[_text("nickname").contains(word, autoescape=True) for word in _clean_texts(values)])
+    return or_(*[_contains("nickname", word) for word in _clean_texts(values)])
 
 
 def _region(values: list[Any], ctx) -> Any:
     """The region (the profile's text such as 广东/深圳) contains any of the words: one LIKE per word."""
-    return or_(*[_text("region").contains(word, autoescape=True) for word in _clean_texts(values)])
+    return or_(*[_contains("region", word) for word in _clean_texts(values)])
 
 
 # -- birthday and age --------------------------------------------------------------------------------------------------
