@@ -19,6 +19,7 @@ from .masssend.models import MassTask, TaskStatus
 from .sandbox import GroupMsgControl
 
 AUTHOR = "scrm demo"
+DEMO_CONCURRENCY = 4
 CUSTOMER_TEXT = ("【示例品牌】冬季会员日来啦！12 月 12 日至 14 日全场满 299 减 50，会员积分双倍。"
                  "回复「预约」帮您留好尺码，到店出示本消息再送暖冬礼盒一份～")
 GROUP_TEXT = "各位群友晚上好～本周三晚 8 点群内限时秒杀：羊绒围巾 99 元（限量 30 条），记得准时来抢！"
@@ -31,7 +32,8 @@ def _send(session: Session, tenant: Tenant, chat_type: str, text: str) -> MassTa
         return None  # no friend or chat to reach (or this month's quota used up): the demo goes on without it
     task = service.create(session, tenant, data, AUTHOR)
     session.commit()
-    return dispatch.run(session, task.id, tenant.id)
+    # the demo's sandbox is served by the demo server itself: a few calls at a time
+    return dispatch.run(session, task.id, tenant.id, concurrency=DEMO_CONCURRENCY)
 
 
 def seed_masssend(session: Session, platform: Any, sandbox: Any, account: Any, corp_id: str) -> None:
@@ -45,6 +47,9 @@ def seed_masssend(session: Session, platform: Any, sandbox: Any, account: Any, c
                               _send(session, tenant, "group", GROUP_TEXT)) if task is not None]
     GroupMsgControl(sandbox, corp_id).send_all()
     for task in sent:
-        if task.status == TaskStatus.SENT:
-            results.poll(session, platform, session.get(MassTask, task.id))
+        for _attempt in range(3):  # a result WeCom could not be asked for this time is asked again
+            task = session.get(MassTask, task.id)
+            if task.status != TaskStatus.SENT or results.done(session, task):
+                break
+            results.poll(session, platform, task, concurrency=DEMO_CONCURRENCY)
     session.commit()

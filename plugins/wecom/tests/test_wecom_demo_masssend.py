@@ -25,7 +25,7 @@ def test_the_demo_has_finished_mass_sends(demo_cli, demo_app, demo_url):
         single = tasks["single"]
         assert single.status == "sent" and single.text == demo_masssend.CUSTOMER_TEXT
         members = session.exec(select(MassMember).where(MassMember.task_id == single.id)).all()
-        assert members and all(m.status == "sent" for m in members)
+        assert members and all(m.status == "sent" for m in members), [(m.userid, m.status, m.error, m.msgids) for m in members if m.status != "sent"]
         statuses = {r.status for r in session.exec(select(MassRecipient).where(MassRecipient.task_id == single.id))}
         assert "delivered" in statuses and "unsent" not in statuses
     client = app.test_client()
