@@ -259,3 +259,23 @@ def test_due_tasks_of_another_tenant_are_not_delivered_by_this_tenants_run(
     assert deliver(db, tenant.id).tasks == 1
     worker.join()
     assert [d.status for d in deliveries(db, tenant.id)] == ["sent"]
+
+
+@pytest.mark.parametrize(("length", "ok"), [(200, True), (201, False)])
+def test_a_group_rule_description_has_at_most_200_characters(app, db, tenant, churn_account, length, ok):
+    attempt = lambda: make_rule(app, db, tenant.id, name="社群规则", kind="group",  # noqa: E731
+                                trigger="group_bound", description="述" * length)
+    if ok:
+        assert db.get(SopRule, attempt()).description == "述" * 200
+    else:
+        with pytest.raises(service.RuleError) as error:
+            attempt()
+        assert "description" in error.value.errors
+
+
+def test_node_timing_bounds_are_inclusive(app, db, tenant, churn_account):
+    lisi = employee(db, tenant.id, "lisi")
+    assert make_rule(app, db, tenant.id, employees=[lisi.id], nodes=[node(day=365, hour=23, minute=59)])
+    for bad in (node(day=-1), node(hour=-1), node(minute=-1)):
+        with pytest.raises(service.RuleError):
+            make_rule(app, db, tenant.id, employees=[lisi.id], nodes=[bad])
