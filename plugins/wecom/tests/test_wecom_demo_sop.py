@@ -46,3 +46,10 @@ def test_the_demo_has_a_running_sop(demo_cli, demo_app, demo_url, demo_instance)
     assert demo_sop.NEW_FRIEND[0] in page
     stats = client.get("/t/demo/wecom/sop/stats").get_data(as_text=True)
     assert demo_sop.GROUPS[0] in stats
+    task = next(t for t in tasks if t.status == "done")
+    for language in ("zh_CN", "en"):
+        client.get(f"/lang/{language}")
+        for path in [*(f"/t/demo/wecom/sop/{r.id}" for r in rules), "/t/demo/wecom/sop/?kind=group",
+                     f"/t/demo/wecom/sop/tasks/{task.id}", "/t/demo/wecom/sop/tasks", "/t/demo/wecom/sop/new",
+                     "/t/demo/wecom/sop/new?kind=group", "/t/demo/wecom/sop/stats.xlsx", "/t/demo/"]:
+            assert client.get(path).status_code == 200, (language, path)
