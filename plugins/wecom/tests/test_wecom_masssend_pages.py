@@ -231,3 +231,20 @@ def test_times_are_shown_in_the_tenant_zone(db, mass_env, client, wecom_admin):
 
 def test_seed_helper_matches_the_sandbox():
     assert {c["external_userid"] for c in corp_seed()["external_contacts"]} == {f"wmC{i}" for i in range(1, 7)}
+
+
+def test_jobs_named_with_another_tenant_touch_nothing(db, platform, mass_env, make_tenant):
+    """The dispatch and polling jobs read the send through their own tenant: given another tenant's id they find
+    nothing, call WeCom for nothing and change nothing."""
+    from scrm_wecom.masssend import results as mass_results
+
+    pending = new_send(db, mass_env.tenant, send_type="scheduled", send_at=datetime.now(UTC) + timedelta(hours=1))
+    sent = dispatch_now(db, new_send(db, mass_env.tenant, text="另一条"))
+    other = make_tenant("globex")
+    mass_env.control.clear_calls()
+    service.dispatch_task(other.id, task_id=pending.id)
+    mass_results.poll_results(other.id, task_id=sent.id)
+    db.expire_all()
+    assert db.get(MassTask, pending.id).status == TaskStatus.PENDING
+    assert db.get(MassTask, sent.id).polled_at is None
+    assert mass_env.control.calls() == []
