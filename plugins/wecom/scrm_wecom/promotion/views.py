@@ -187,7 +187,7 @@ def export(activity_id: int, fmt: str):
     activity = _activity_or_404(activity_id)
     standings = service.ranking(db(), activity)
     rewards = _rewards(activity)
-    titles = [_("Rank"), _("Employee"), _("Account"), _("Results"), _("Standard"), _("Reached"), _("Reached at"),
+    titles = [_("Ranking"), _("Employee"), _("Account"), _("Results"), _("Standard"), _("Reached"), _("Reached at"),
               _("Reward code"), _("Reward status")]
 
     def cells():
