@@ -122,3 +122,11 @@ def test_the_poll_stops_when_nothing_is_left_to_follow(db, platform, admin, sync
     db.commit()
     job = db.query(ScheduledJob).filter(ScheduledJob.key == f"wecom.moments.poll:{synced.tenant_id}").one()
     assert job.status == "cancelled"
+
+
+def test_the_job_sent_by_the_form_hands_the_task_to_wecom(db, admin, synced, worker):
+    """The real job bus: the form's poll_moments job runs on the worker and creates the task in WeCom."""
+    post_task(admin, db, synced.tenant_id, "zhangsan")
+    worker.join()
+    [task] = tasks(db, synced.tenant_id)
+    assert task.status == "created" and task.moment_id
