@@ -239,3 +239,35 @@ class WeComEndpoints:
         path = f"{EC}/groupchat/transfer" if resigned else f"{EC}/groupchat/onjob_transfer"
         data = self.call(CONTACT, "POST", path, json={"chat_id_list": list(chat_ids), "new_owner": new_owner})
         return list(data.get("failed_chat_list", []))
+
+    # -- group chat join ways ("加入群聊" QR codes) -------------------------------------------------------------------
+
+    def add_join_way(self, *, scene: int, chat_ids: Sequence[str], auto_create_room: bool = True,
+                     room_base_name: str | None = None, room_base_id: int | None = None, remark: str | None = None,
+                     state: str | None = None) -> str:
+        """``groupchat/add_join_way``: a join way over 1..5 chats (scene 1 mini program plugin, 2 QR code); with
+        ``auto_create_room`` WeCom opens a new chat named ``room_base_name`` + number when the last one is full.
+        Returns the ``config_id`` (read the QR with :meth:`get_join_way`)."""
+        body = _clean({"scene": scene, "chat_id_list": list(chat_ids), "auto_create_room": int(auto_create_room),
+                       "room_base_name": room_base_name, "room_base_id": room_base_id, "remark": remark,
+                       "state": state})
+        return str(self.call(CONTACT, "POST", f"{EC}/groupchat/add_join_way", json=body).get("config_id") or "")
+
+    def get_join_way(self, config_id: str) -> dict[str, Any]:
+        """``groupchat/get_join_way``: ``{config_id, scene, remark, auto_create_room, room_base_name, room_base_id,
+        chat_id_list, qr_code, state}`` (41044 for an unknown ``config_id``)."""
+        return dict(self.call(CONTACT, "POST", f"{EC}/groupchat/get_join_way", json={"config_id": config_id})
+                    .get("join_way", {}))
+
+    def update_join_way(self, config_id: str, *, scene: int, chat_ids: Sequence[str], auto_create_room: bool = True,
+                        room_base_name: str | None = None, room_base_id: int | None = None,
+                        remark: str | None = None, state: str | None = None) -> None:
+        """``groupchat/update_join_way``: overwrites the whole configuration (fields left out are reset)."""
+        body = _clean({"config_id": config_id, "scene": scene, "chat_id_list": list(chat_ids),
+                       "auto_create_room": int(auto_create_room), "room_base_name": room_base_name,
+                       "room_base_id": room_base_id, "remark": remark, "state": state})
+        self.call(CONTACT, "POST", f"{EC}/groupchat/update_join_way", json=body)
+
+    def delete_join_way(self, config_id: str) -> None:
+        """``groupchat/del_join_way``."""
+        self.call(CONTACT, "POST", f"{EC}/groupchat/del_join_way", json={"config_id": config_id})

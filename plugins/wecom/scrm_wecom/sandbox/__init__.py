@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import contacts_api, group_welcome, groupmsg, org_api  # noqa: F401  (declare the API routes)
+from . import contacts_api, group_welcome, groupmsg, join_ways, org_api  # noqa: F401  (declare the API routes)
 from .callbacks import CallbackTarget, event_xml, fire_callback, verify_url
 from .control import register_control
 from .groupchats import GroupChatControl, register_groupchat_control

@@ -60,6 +60,7 @@ class Corp:
     moment_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # add_moment_task jobid -> job
     moment_jobs_held: bool = False  # new add_moment_task jobs stay "creating" until completed by the control API
     group_welcome_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template_id -> template
+    join_ways: dict[str, dict[str, Any]] = field(default_factory=dict)  # config_id -> groupchat join way
 
     def friends_of(self, userid: str) -> list[str]:
         return [ext for ext, follows in self.follows.items() if any(f["userid"] == userid for f in follows)]
