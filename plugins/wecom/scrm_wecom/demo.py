@@ -37,7 +37,7 @@ from scrm.sdk import (
     utcnow,
 )
 
-from . import demo_history, demo_masssend, demo_materials, demo_moments
+from . import demo_history, demo_masssend, demo_materials, demo_moments, demo_promotion
 from .accounts import PLUGIN, AccountValues, save_account
 from .checks import check_credentials
 from .client import WeComClient
@@ -113,6 +113,7 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         demo_moments.seed_moments(session, platform, sandbox, account, CORP_ID)
         demo_masssend.seed_masssend(session, platform, sandbox, account, CORP_ID)
         demo_materials.seed_materials(session, account, demo)
+        demo_promotion.seed_promotion(session, platform, sandbox, account, CORP_ID, demo, _callback(demo, account))
     finally:
         sandbox.close()
 
