@@ -88,3 +88,25 @@ class MomentsPage(TenantScoped, table=True):
     token: str = Field(max_length=32, unique=True)
     views: int = 0  # customer visits (every open of the page counts)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class MomentRecord(TenantScoped, table=True):
+    """A Moment read from WeCom's Moments list (企微朋友圈 tab, spec §2.1.5): enterprise or personal, with its
+    content as WeCom lists it. ``synced_at`` set means it is on the creator's Moments page (已同步)."""
+
+    __tablename__ = "wecom_moment_record"
+    __table_args__ = (UniqueConstraint("account_id", "moment_id"),
+                      Index("ix_wecom_moment_record_created", "tenant_id", "created_in_wecom_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
+    moment_id: str = Field(max_length=128)
+    creator_userid: str = Field(default="", max_length=64)
+    employee_id: int | None = Field(default=None, foreign_key="employee.id", ondelete="SET NULL")
+    create_type: int = 0  # 0 enterprise (企业发表), 1 personal (个人发表)
+    content_type: str = Field(default="text", max_length=10)  # text / image / video / link
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: the link of a link Moment, ``{"title", "url"}``; empty otherwise
+    link: dict[str, Any] = json_column()
+    created_in_wecom_at: datetime
+    fetched_at: datetime = Field(default_factory=utcnow)
+    synced_at: datetime | None = None

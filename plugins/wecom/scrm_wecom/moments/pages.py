@@ -52,6 +52,11 @@ def rows(session: Session, tenant_id: int, name: str = "", sort: str = "views") 
     """Active employees, and employees who left with posts, with their page and counters (most first by ``sort``:
     views, posts or last; ties by name)."""
     published = {e: (p, last) for e, p, last in session.exec(_published().where(MomentSender.tenant_id == tenant_id))}
+    from .records import synced_counts
+
+    for employee_id, (n, at) in synced_counts(session, tenant_id).items():
+        posts, last = published.get(employee_id, (0, None))
+        published[employee_id] = (posts + n, max(x for x in (last, at) if x is not None))
     query = select(Employee).where(Employee.tenant_id == tenant_id)
     if name.strip():
         query = query.where(Employee.name.contains(name.strip()))

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template
 
 from scrm.sdk.web import current_tenant, db
 
-from . import pages
+from . import pages, records
 
 bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
 
@@ -21,5 +21,8 @@ def page(token: str):
     pages.count_view(db(), row)
     db().commit()
     posts = pages.posts_of(db(), employee)
-    return render_template("wecom/moments/public_page.html", employee=employee, posts=posts,
+    synced = records.synced_posts(db(), employee)
+    entries = sorted([(at, task, None) for task, at in posts] + [(r.created_in_wecom_at, None, r) for r in synced],
+                     key=lambda e: e[0].timestamp() if e[0] else 0, reverse=True)
+    return render_template("wecom/moments/public_page.html", employee=employee, entries=entries,
                            media=pages.media_of(db(), [task for task, _at in posts]))

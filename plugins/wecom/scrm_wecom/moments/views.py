@@ -16,7 +16,7 @@ from ..accounts import AccountNotConfigured, find_account, list_accounts
 from ..client import WeComClient, WeComUnavailable
 from ..rules import limits
 from ..views.customer_links import customer_page_url
-from . import pages, results, service
+from . import pages, records, results, service
 from .models import MomentInteraction, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,95 @@ def export_links(fmt: str):
     name = f"moments-links-{tenant.slug}.{fmt}"
     if fmt == "xlsx":
         return send_file(tabular.xlsx_file(titles, cells, sheet=_("Employee Moments")), as_attachment=True,
+                         download_name=name, mimetype=XLSX)
+    return Response(tabular.csv_text(titles, cells), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+RECORD_PAGE_SIZES = (10, 20, 50)
+
+
+def _record_args() -> dict:
+    status = request.args.get("status", "")
+    create_type = request.args.get("type", "")
+    per_page = request.args.get("per_page", "")
+    per_page = int(per_page) if per_page.isdigit() and int(per_page) in RECORD_PAGE_SIZES else RECORD_PAGE_SIZES[0]
+    page = request.args.get("page", "")
+    return {"status": status if status in ("synced", "unsynced") else "",
+            "create_type": create_type if create_type in ("0", "1") else "", "per_page": per_page,
+            "page": int(page) if page.isdigit() and int(page) > 0 else 1}
+
+
+@bp.get("/records")
+@role_required(*STAFF)
+def wecom_records():
+    """企微朋友圈: the Moments read from WeCom, enterprise and personal, with their sync state."""
+    tenant, args = current_tenant(), _record_args()
+    rows, total = records.listing(db(), tenant.id, **args)
+    names = {e.id: e for e in records.employees_by_id(db(), tenant.id, [r.employee_id for r in rows])}
+    return render_template("wecom/moments/records.html", rows=rows, total=total, names=names,
+                           pages=max(1, -(-total // args["per_page"])), page_sizes=RECORD_PAGE_SIZES,
+                           fetch_days=records.FETCH_DAYS, content_labels=records.CONTENT_LABELS,
+                           type_labels=records.TYPE_LABELS, **args)
+
+
+@bp.post("/records/fetch")
+@role_required(*STAFF)
+def fetch_records():
+    """同步企微朋友圈记录: read the last month of Moments of every active account from WeCom."""
+    tenant = current_tenant()
+    read = new = 0
+    try:
+        for account in (a for a in list_accounts(db(), tenant.id) if a.active):
+            with WeComClient.for_account(account, platform()) as client:
+                result = records.fetch(db(), client, account)
+            read, new = read + result.read, new + result.new
+    except (WeComUnavailable, AccountNotConfigured, WeChatAPIError) as exc:
+        db().rollback()
+        log.warning("WeCom Moments records of tenant %s not read: %s", tenant.id, exc)
+        flash(_("WeCom could not be read: %(error)s", error=str(exc)), "error")
+        return redirect(url_for(".wecom_records"))
+    audit_action("wecom.moments.fetch_records", "moment_records", read=read, new=new)
+    db().commit()
+    flash(_("%(read)s Moments read from WeCom, %(new)s new.", read=read, new=new), "success")
+    return redirect(url_for(".wecom_records"))
+
+
+@bp.post("/records/sync")
+@role_required(*STAFF)
+def sync_records():
+    """同步至历史朋友圈: the selected unsynced records go onto their creator's Moments page."""
+    tenant = current_tenant()
+    ids = _ints("record_ids")
+    if not ids:
+        flash(_("Select at least one record."), "error")
+        return redirect(url_for(".wecom_records"))
+    done = records.sync_to_history(db(), tenant.id, ids)
+    audit_action("wecom.moments.sync_records", "moment_records", synced=done)
+    db().commit()
+    flash(_("%(n)s Moments synced to the employees' Moments pages.", n=done), "success")
+    return redirect(url_for(".wecom_records"))
+
+
+@bp.get("/records.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def export_records(fmt: str):
+    """The records of the current filters (all pages), CSV or XLSX."""
+    tenant, args = current_tenant(), _record_args()
+    rows, _total = records.listing(db(), tenant.id, status=args["status"], create_type=args["create_type"],
+                                   page=1, per_page=100_000)
+    names = {e.id: e.name for e in records.employees_by_id(db(), tenant.id, [r.employee_id for r in rows])}
+    titles = [_("Moment ID"), _("Content"), _("Moments type"), _("Publish type"), _("Creator"),
+              zone_title(_("Created at")), _("Sync status")]
+    cells = [[r.moment_id, r.text or (r.link or {}).get("url", ""), str(records.CONTENT_LABELS[r.content_type]),
+              str(records.TYPE_LABELS[r.create_type]), names.get(r.employee_id, r.creator_userid),
+              format_local(r.created_in_wecom_at, "%Y-%m-%d %H:%M:%S", ""),
+              _("Synced") if r.synced_at else _("Not synced")] for r in rows]
+    audit_action("wecom.moments.export_records", fmt, rows=len(cells))
+    db().commit()
+    name = f"moments-records-{tenant.slug}.{fmt}"
+    if fmt == "xlsx":
+        return send_file(tabular.xlsx_file(titles, cells, sheet=_("WeCom Moments")), as_attachment=True,
                          download_name=name, mimetype=XLSX)
     return Response(tabular.csv_text(titles, cells), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
