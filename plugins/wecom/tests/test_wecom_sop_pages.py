@@ -274,3 +274,19 @@ def test_a_node_sends_materials_of_the_library_shown_on_the_task_page(app, db, t
     client = login(make_user("lisi2@acme.test", tenant, role="employee", employee_id=lisi.id))
     page = client.get(f"{BASE}/tasks/{first.id}").get_data(as_text=True)
     assert "冬季新品海报" in page and f"/wecom/mp/{poster.token}" in page
+
+
+def test_a_scene_template_prefills_the_new_rule_form(db, tenant, churn_account, operator):
+    from scrm_wecom.sop.templates import TEMPLATES
+
+    listing = operator.get(f"{BASE}/?kind=customer").get_data(as_text=True)
+    assert all(f'data-template="{t.key}"' in listing for t in TEMPLATES) and len(TEMPLATES) == 4
+    assert 'data-template="care"' not in operator.get(f"{BASE}/?kind=group").get_data(as_text=True)
+    form = operator.get(f"{BASE}/new?kind=customer&template=care").get_data(as_text=True)
+    assert 'value="Customer care"' in form and '<option value="date_field" selected>' in form
+    assert "Happy birthday, {customer}!" in form
+    operator.get("/lang/zh_CN")
+    chinese = operator.get(f"{BASE}/new?kind=customer&template=nurture").get_data(as_text=True)
+    assert 'value="潜在客户培育"' in chinese
+    assert operator.get(f"{BASE}/new?kind=customer&template=nothing").status_code == 200
+    assert rules(db, tenant.id) == []

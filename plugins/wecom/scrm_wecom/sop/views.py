@@ -39,6 +39,8 @@ from .delivery import variables
 from .models import RuleKind, RuleStatus, SopBinding, SopNode, SopRule, SopTask, TaskStatus, Trigger
 from .planning import nodes_of
 from .stats import by_rule, completion
+from .templates import TEMPLATES, prefill
+from .templates import template as scene_template
 
 bp = Blueprint("sop", __name__, url_prefix="/sop", template_folder="../templates", static_folder="static",
                static_url_path="/static")
@@ -99,7 +101,7 @@ def index():
     rules = db().exec(query.order_by(SopRule.id.desc())).all()
     totals = by_rule(completion(db(), tenant.id))
     groups = dict(db().exec(select(SopBinding.rule_id, SopBinding.id).where(SopBinding.tenant_id == tenant.id)).all())
-    return render_template("wecom/sop/index.html", rules=rules, kind=kind, q=q, totals=totals,
+    return render_template("wecom/sop/index.html", rules=rules, kind=kind, q=q, totals=totals, templates=TEMPLATES,
                            trigger_labels=TRIGGER_LABELS, status_labels=STATUS_LABELS, has_groups=groups)
 
 
@@ -195,7 +197,8 @@ def _check_stage(data: service.RuleInput) -> dict:
 def new():
     kind = _kind()
     if request.method == "GET":
-        return _form(None, _values_of(None, kind), {})
+        found = scene_template(request.args.get("template")) if kind == RuleKind.CUSTOMER else None
+        return _form(None, prefill(found) if found else _values_of(None, kind), {})
     data = _input()
     if _node_editing(data):
         return _form(None, _submitted(data), {})
