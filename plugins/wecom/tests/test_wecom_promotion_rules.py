@@ -11,9 +11,11 @@ from scrm_wecom.promotion import service
 from scrm_wecom.promotion.models import PromotionActivity, PromotionParticipant, PromotionResult
 from sqlmodel import select
 from wecom_livecodes_fixtures import *  # noqa: F403
-from wecom_livecodes_fixtures import fresh, friend_event
+from wecom_livecodes_fixtures import CORP_ID, fresh, friend_event
 from wecom_promotion_fixtures import *  # noqa: F403
 from wecom_promotion_fixtures import BASE, add_friend, cards, create, form, participant, rewards, run_job
+
+from scrm.sdk import Customer
 
 ADD_WAY = "/cgi-bin/externalcontact/add_contact_way"
 
@@ -58,10 +60,12 @@ def test_friends_through_the_code_count_for_the_employee_once_each_inside_the_pe
 def test_the_plugins_event_hook_attributes_the_friend(db, platform, world, staff):
     activity = create(db, world, staff)
     zhang = participant(db, activity, world.employees["zhangsan"])
-    WeComPlugin().domain_event(friend_event(world, "zhangsan", "wmHook", state=zhang.state), db)
+    friend = world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": "Lily"}, state=zhang.state)
+    WeComPlugin().domain_event(friend_event(world, "zhangsan", friend["external_userid"], state=zhang.state), db)
     db.commit()
-    assert db.exec(select(PromotionResult.external_userid).where(
-        PromotionResult.participant_id == zhang.id)).all() == ["wmHook"]
+    [result] = db.exec(select(PromotionResult).where(PromotionResult.participant_id == zhang.id)).all()
+    assert result.external_userid == friend["external_userid"]
+    assert db.get(Customer, result.customer_id).tenant_id == world.tenant.id  # the customer the sync recorded
 
 
 def test_the_standard_is_reached_at_exactly_n_and_rewards_once(db, platform, world, staff):

@@ -29,6 +29,7 @@ from scrm.sdk import (
 
 from ..messaging.links import page_url
 from ..messaging.textcards import CardSpec, send_textcard
+from ..sync.models import Follow
 from .models import (
     PromotionActivity,
     PromotionDepartment,
@@ -330,9 +331,11 @@ def friend_added(session: Session, event, box) -> PromotionResult | None:
             & (PromotionResult.external_userid == external_userid)))).first()
     if seen is not None:
         return None
+    customer_id = payload.get("customer_id") or session.exec(select(Follow.customer_id).where(
+        Follow.tenant_id == event.tenant_id, Follow.external_userid == external_userid)).first()
     result = PromotionResult(tenant_id=event.tenant_id, activity_id=participant.activity_id,
                              participant_id=participant.id, external_userid=external_userid[:128],
-                             customer_id=payload.get("customer_id") or None, event_id=event.event_id,
+                             customer_id=customer_id or None, event_id=event.event_id,
                              occurred_at=event.occurred_at or utcnow())
     session.add(result)
     session.flush()
