@@ -184,7 +184,16 @@ def _row_ids(app) -> dict[str, Any]:
             ("wecom.group_welcome.detail", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
             ("wecom.group_welcome.edit", "template_id"): _first_id(session, GroupWelcomeTemplate, tid),
             **_wecom_material_ids(session, tid),
+            **_wecom_promotion_ids(session, tid),
         }
+
+
+def _wecom_promotion_ids(session, tid: int) -> dict[Any, Any]:
+    from scrm_wecom.promotion.models import PromotionActivity, PromotionParticipant
+
+    activity = _first_id(session, PromotionActivity, tid)
+    return {"activity_id": activity,
+            "participant_id": _first_id(session, PromotionParticipant, tid, PromotionParticipant.activity_id == activity)}
 
 
 def _wecom_material_ids(session, tid: int) -> dict[Any, Any]:
