@@ -10,11 +10,13 @@ timeout instead of failing, readers never wait (WAL). A ``writer`` (a job) takes
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Integer, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
@@ -52,10 +54,44 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    idle_ping_after = kwargs.pop("idle_ping_after", IDLE_PING_AFTER)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine, idle_ping_after)
+    return engine
+
+
+IDLE_PING_AFTER = 10.0
+"""Seconds a pooled connection may rest before its next checkout pings the server first."""
+
+
+def ping_when_idle(engine: Engine, after: float = IDLE_PING_AFTER) -> None:
+    """Check a pooled connection with a round trip only when it rested ``after`` seconds or more in the pool.
+
+    ``pool_pre_ping`` pings at every checkout: one more round trip for each unit of work (a bulk send's worker checks
+    out several connections per message). A connection back in the pool a moment ago is as alive as one just
+    pinged, so only one that rested longer (a server restart, a firewall dropping idle connections) is pinged; a
+    failed ping discards it and the pool connects anew. A server that went away within the last ``after`` seconds
+    fails one unit of work, which invalidates the pool's older connections as any disconnect does."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn, record):
+        record.info["scrm_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_conn, record, _proxy):
+        since = record.info.get("scrm_checked_in")
+        if since is None or time.monotonic() - since < after:
+            return  # a new connection, or one that was in use a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the driver's error for a closed or broken connection
+            raise DisconnectionError("a pooled connection failed its ping") from exc
+        if alive is False:
+            raise DisconnectionError("a pooled connection failed its ping")
 
 
 _READS = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|BEGIN|COMMIT|END|ROLLBACK|RELEASE)\b", re.IGNORECASE)
