@@ -4,7 +4,9 @@
  * [data-insert-variable], attachment slots [data-attachment] with a kind select [data-attachment-type] and fields
  * labelled [data-for-types="link video"], and a phone preview [data-phone-preview] (sample values in data-samples,
  * kind labels in data-kind-labels). This file shows only the chosen kind's fields, inserts a variable at the cursor
- * and keeps the preview in step. The server validates every kind's fields on its own.
+ * and keeps the preview in step. The server validates every kind's fields on its own. Attachments picked in a
+ * material picker [data-material-picker] (checked boxes) and kept attachments [data-kept-attachment] (data-title,
+ * data-kind-label, a checkbox to keep it) show as cards too.
  */
 (function () {
   "use strict";
@@ -80,6 +82,27 @@
       var box = card(slot, kinds);
       if (box) chat.appendChild(box);
     });
+    form.querySelectorAll("[data-kept-attachment]").forEach(function (item) {
+      var keep = item.querySelector("input[type=checkbox]");
+      if (!keep || keep.checked) chat.appendChild(simpleCard(item.dataset.title, item.dataset.kindLabel));
+    });
+    form.querySelectorAll("[data-material-picker] input:checked").forEach(function (box) {
+      chat.appendChild(simpleCard(box.parentNode.textContent.trim(), box.dataset.kindLabel || ""));
+    });
+  }
+
+  function simpleCard(title, kind) {
+    var box = document.createElement("div");
+    box.className = "phone-card";
+    var line = document.createElement("div");
+    line.className = "phone-card-title";
+    line.textContent = title || "";
+    box.appendChild(line);
+    var label = document.createElement("div");
+    label.className = "phone-card-kind";
+    label.textContent = kind || "";
+    box.appendChild(label);
+    return box;
   }
 
   function formOf(element) {

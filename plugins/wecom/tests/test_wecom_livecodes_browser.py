@@ -22,7 +22,10 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_an_operator_creates_a_live_code_and_a_welcome_on_a_phone(page, world, make_user):
+def test_an_operator_creates_a_live_code_and_a_welcome_on_a_phone(page, world, make_user, db):
+    from wecom_materials_fixtures import make_material
+
+    link = make_material(db, world.tenant, "link", title="Our shop", url="https://shop.example.com")
     make_user("phone@acme.test", world.tenant, role="operator")
     page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, "phone@acme.test")
@@ -33,10 +36,8 @@ def test_an_operator_creates_a_live_code_and_a_welcome_on_a_phone(page, world, m
     page.check(f"input[name=employee_ids][value='{world.employees['zhangsan'].id}']")
     page.check("input[name=has_welcome]")
     page.fill("textarea[name='welcome-text']", "Hello {customer_name}")
-    page.select_option("select[name='welcome-att-0-type']", "link")
-    assert not page.is_visible("input[name='welcome-att-0-appid']")  # fields of other types are hidden
-    page.fill("input[name='welcome-att-0-title']", "Our shop")
-    page.fill("input[name='welcome-att-0-url']", "https://shop.example.com")
+    page.check(f"input[name='welcome-material_ids'][value='{link.id}']")  # picked from the material library
+    assert "Our shop" in page.locator("[data-testid=message-form-welcome-] .phone-card").inner_text()
     page.click("form[data-testid=livecode-form] button[type=submit]")
     page.wait_for_selector("img[data-testid=livecode-qr]")
     page.wait_for_function("() => (() => { const img = document.querySelector('img[data-testid=livecode-qr]');"

@@ -106,8 +106,9 @@ def test_bad_input_is_refused_with_422_and_nothing_created(db, world, staff, oth
         (form(world, kind=1, employees=("zhangsan", "lisi")), "exactly one employee"),
         (form(world, tag_ids=["999999"]), "Choose tags of this brand"),
         (form(world, has_welcome="1", **{"welcome-text": ""}), "Write a text or add at least one attachment"),
-        (form(world, **{"welcome-text": "Hi", "welcome-att-0-type": "miniprogram", "welcome-att-0-title": "Shop"}),
-         "A mini program needs its AppID"),
+        (form(world, **{"welcome-text": "Hi", "welcome-att-0-type": "image", "welcome-att-0-media_id": "MEDIA"}),
+         "Pick attachments from the material library"),
+        (form(world, **{"welcome-text": "Hi", "welcome-material_ids": ["999999"]}), "Choose materials of this brand"),
     ]
     for data, message in cases:
         response = staff.post("/t/acme/wecom/livecodes/new", data=data)
@@ -214,7 +215,7 @@ def test_pages_404_when_the_plugin_is_disabled(tenant, staff):
 
 def test_the_forms_render_for_a_new_and_an_existing_code(db, world, staff):
     page = staff.get("/t/acme/wecom/livecodes/new").get_data(as_text=True)
-    assert 'name="welcome-att-8-type"' in page and "Zhang San" in page
+    assert "welcome-material_ids" in page and 'name="welcome-att-0-media_id"' not in page and "Zhang San" in page
     create(world, staff, has_welcome="1", **{"welcome-text": "Hi"})
     [code] = codes(db, world.tenant)
     page = staff.get(f"/t/acme/wecom/livecodes/{code.id}/edit").get_data(as_text=True)

@@ -1,6 +1,6 @@
-"""The welcome form in headless Chromium (CSRF on): only the chosen attachment kind's fields show, the variable
-buttons insert a placeholder at the cursor, and the phone preview follows the text (variables filled with sample
-values) and the attachments; in zh_CN on a 375 px phone screen too."""
+"""The welcome form in headless Chromium (CSRF on): attachments are picked from the material library (no media id
+or URL to type), the variable buttons insert a placeholder at the cursor, and the phone preview follows the text
+(variables filled with sample values) and the picked materials; in zh_CN on a 375 px phone screen too."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from scrm.sdk.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-FIELDS = ("title", "url", "desc", "picurl", "media_id", "pic_url", "appid", "page", "pic_media_id")
-SHOWN = {"image": {"media_id", "pic_url"}, "link": {"title", "url", "desc", "picurl"},
-         "miniprogram": {"title", "appid", "page", "pic_media_id"}, "video": {"media_id", "url"}}
-
-
 def sign_in(page, email: str, language: str = "en") -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
@@ -27,18 +22,14 @@ def sign_in(page, email: str, language: str = "en") -> None:
     page.goto(f"/lang/{language}")
 
 
-def shown_fields(page, slot: int = 0) -> set[str]:
-    return {name for name in FIELDS if page.is_visible(f"input[name='att-{slot}-{name}']")}
+def test_materials_variables_and_the_phone_preview(page, world, make_user, db):
+    from wecom_materials_fixtures import make_material
 
-
-def test_kinds_variables_and_the_phone_preview(page, world, make_user, db):
+    link = make_material(db, world.tenant, "link", title="Spring sale", url="https://shop.example.com/spring")
     make_user("writer@acme.test", world.tenant, role="operator")
     sign_in(page, "writer@acme.test")
     page.goto("/t/acme/wecom/welcome/new")
-    assert shown_fields(page) == set()  # no kind chosen yet
-    for kind, fields in SHOWN.items():
-        page.select_option("select[name='att-0-type']", kind)
-        assert shown_fields(page) == fields, kind
+    assert page.locator("input[name$='media_id'], input[name$='pic_url']").count() == 0  # nothing to type
 
     form = page.locator("[data-testid=message-form-default]")
     text = form.locator("textarea[name=text]")
@@ -53,11 +44,9 @@ def test_kinds_variables_and_the_phone_preview(page, world, make_user, db):
     bubble = form.locator("[data-preview-text]")
     assert bubble.inner_text() == "Hello Li Lei, welcome from Wang Fang"
 
-    page.select_option("select[name='att-0-type']", "link")
-    page.fill("input[name='att-0-title']", "Spring sale")
-    page.fill("input[name='att-0-url']", "https://shop.example.com/spring")
+    page.check(f"input[name=material_ids][value='{link.id}']")
     card = form.locator(".phone-card")
-    assert card.count() == 1 and "Spring sale" in card.inner_text() and "Link" in card.inner_text()
+    assert card.count() == 1 and "Spring sale" in card.inner_text()
 
     page.check("input[name=audience][value=all]")
     with page.expect_navigation():
@@ -65,8 +54,7 @@ def test_kinds_variables_and_the_phone_preview(page, world, make_user, db):
     db.commit()
     [message] = db.exec(select(WelcomeMessage).where(WelcomeMessage.tenant_id == world.tenant.id)).all()
     assert message.content["text"] == "Hello {customer_name}, welcome from {employee_name}"
-    assert message.content["attachments"] == [{"type": "link", "title": "Spring sale",
-                                               "url": "https://shop.example.com/spring"}]
+    assert message.content["attachments"] == [] and message.content["material_ids"] == [link.id]
 
 
 def test_the_form_in_chinese_on_a_phone(page, world, make_user):

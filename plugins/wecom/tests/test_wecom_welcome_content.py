@@ -161,3 +161,31 @@ def test_segments_cover_the_whole_week_only_without_a_gap():
     assert not covers_whole_week([seg(week, "00:00", "23:58")])
     late = datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC)  # Sunday 23:59:59 in Shanghai
     assert matching_segment([seg([7], "20:00", "23:59")], late) == 0
+
+
+def test_materials_and_earlier_typed_attachments_count_together_up_to_nine():
+    ok = validate_content({"text": "Hi", "attachments": [LINK] * 4, "material_ids": [1, 2, 3, 4, 5]},
+                          offered={1, 2, 3, 4, 5}, kept=[LINK])
+    assert ok["material_ids"] == [1, 2, 3, 4, 5] and len(ok["attachments"]) == 4
+    with pytest.raises(ContentError) as exc:
+        validate_content({"text": "Hi", "attachments": [LINK] * 4, "material_ids": [1, 2, 3, 4, 5, 6]},
+                         offered={1, 2, 3, 4, 5, 6}, kept=[LINK])
+    assert "attachments" in exc.value.fields
+
+
+def test_materials_alone_are_enough_and_repeats_count_once():
+    assert validate_content({"text": "", "material_ids": ["7", "7", 3]}, offered={3, 7}) == {
+        "text": "", "attachments": [], "material_ids": [7, 3]}
+
+
+def test_a_material_not_offered_is_rejected():
+    with pytest.raises(ContentError) as exc:
+        validate_content({"text": "Hi", "material_ids": [8]}, offered={7})
+    assert "material_ids" in exc.value.fields
+
+
+def test_a_typed_attachment_is_accepted_only_when_kept_from_before():
+    with pytest.raises(ContentError) as exc:
+        validate_content({"text": "Hi", "attachments": [LINK]}, offered=set(), kept=[])
+    assert "material_ids" in exc.value.fields
+    assert validate_content({"text": "Hi", "attachments": [LINK]}, offered=set(), kept=[LINK])["attachments"]

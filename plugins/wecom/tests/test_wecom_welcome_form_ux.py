@@ -45,26 +45,33 @@ def test_the_form_offers_each_supported_variable_as_an_insert_button(db, world, 
     assert "{" not in filled
 
 
-def test_each_attachment_field_belongs_to_the_kinds_that_use_it(db, world, staff):
+def test_attachments_are_picked_from_the_material_library_not_typed(db, world, staff):
+    from wecom_materials_fixtures import make_material
+
+    kinds = ("poster", "file", "video", "link", "article", "miniprogram")
+    made = {kind: make_material(db, world.tenant, kind, title=f"素材 {kind}") for kind in kinds}
     page = staff.get(FORM).get_data(as_text=True)
-    slot = page.split("data-attachment ", 1)[1].split("</details>", 1)[0]
-    pairs = re.findall(r'<div data-for-types="([a-z ]+)">\s*<label[^>]*>[^<]*<input name="att-0-(\w+)"', slot)
-    by_field = {field: set(types.split()) for types, field in pairs}
-    assert len(by_field) == 9
-    assert by_field["pic_url"] == {"image"} and by_field["appid"] == {"miniprogram"}
-    assert by_field["url"] == {"link", "video"} and by_field["media_id"] == {"image", "video"}
+    block = page.split('data-testid="message-form-default"', 1)[1].split("<aside", 1)[0]
+    offered = set(re.findall(r'name="material_ids" value="(\d+)"', block))
+    assert offered == {str(m.id) for m in made.values()}  # every kind send_welcome_msg takes
+    assert "Choose up to 9 materials" in block
+    assert not re.search(r'name="att-\d+-(media_id|pic_url|url|pic_media_id)"', page)
 
 
 def test_the_phone_preview_fills_variables_with_sample_values(db, world, staff):
-    data = {"audience": "all", "text": "Hi {customer_name}, I am {employee_name}", "att-0-type": "link",
-            "att-0-url": "https://shop.example.com"}  # a link without a title: the form comes back (422)
+    from wecom_materials_fixtures import make_material
+
+    link = make_material(db, world.tenant, "link", title="Spring sale")
+    data = {"audience": "selected", "text": "Hi {customer_name}, I am {employee_name}",
+            "material_ids": [str(link.id)]}  # no employee chosen: the form comes back (422)
     response = staff.post(FORM, data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     preview = page.split("data-phone-preview", 1)[1].split("</aside>", 1)[0]
     bubble = preview.split("data-preview-text", 1)[1].split("</div>", 1)[0]
     assert "Hi Li Lei, I am Wang Fang" in bubble and "{customer_name}" not in bubble
-    assert 'data-preview-kind="link"' in preview and "https://shop.example.com" in preview
+    assert "Spring sale" in preview
+    assert f'name="material_ids" value="{link.id}" checked' in page
 
 
 def test_the_form_page_has_no_inline_script_or_handler(db, world, staff):

@@ -8,12 +8,17 @@ from scrm_wecom.welcome.models import WelcomeMessage, WelcomeMessageEmployee
 from sqlmodel import select
 from wecom_livecodes_fixtures import *  # noqa: F403
 from wecom_livecodes_fixtures import fresh
+from wecom_materials_fixtures import make_material
 
 from scrm.sdk import Employee, format_local
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the tenant's default zone: times are shown in it
 
-LINK = {"att-0-type": "link", "att-0-title": "Spring sale", "att-0-url": "https://shop.example.com/spring"}
+
+
+def _link(db, world, title="Spring sale", url="https://shop.example.com/spring"):
+    """A link material of the tenant, picked like the form's material picker does."""
+    return make_material(db, world.tenant, "link", title=title, url=url)
 
 
 def _form(employees, **extra):
@@ -27,11 +32,14 @@ def _messages(db, tenant):
 
 
 def test_create_a_welcome_message_for_selected_employees(db, world, staff):
-    response = staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], **LINK))
+    link = _link(db, world)
+    form = staff.get("/t/acme/wecom/welcome/new").get_data(as_text=True)
+    assert f'name="material_ids" value="{link.id}"' in form and 'name="att-0-media_id"' not in form
+    response = staff.post("/t/acme/wecom/welcome/new",
+                          data=_form([world.employees["zhangsan"]], material_ids=[str(link.id)]))
     assert response.status_code == 302
     [message] = _messages(db, world.tenant)
-    assert message.content == {"text": "Hi {customer_name}", "attachments": [
-        {"type": "link", "title": "Spring sale", "url": "https://shop.example.com/spring"}]}
+    assert message.content == {"text": "Hi {customer_name}", "attachments": [], "material_ids": [link.id]}
     links = db.exec(select(WelcomeMessageEmployee).where(WelcomeMessageEmployee.welcome_id == message.id)).all()
     assert [link.employee_id for link in links] == [world.employees["zhangsan"].id]
     page = staff.get("/t/acme/wecom/welcome/").get_data(as_text=True)
@@ -39,13 +47,44 @@ def test_create_a_welcome_message_for_selected_employees(db, world, staff):
 
 
 def test_ten_attachments_are_refused_with_422_and_nothing_saved(db, world, staff):
-    data = _form([world.employees["zhangsan"]])
-    for i in range(10):
-        data.update({f"att-{i}-type": "link", f"att-{i}-title": f"T{i}", f"att-{i}-url": "https://a.example.com"})
+    links = [_link(db, world, f"T{i}", f"https://a.example.com/{i}") for i in range(10)]
+    data = _form([world.employees["zhangsan"]], material_ids=[str(m.id) for m in links])
     response = staff.post("/t/acme/wecom/welcome/new", data=data)
     assert response.status_code == 422
     assert "At most 9 attachments" in response.get_data(as_text=True)
     assert _messages(db, world.tenant) == []
+    nine = _form([world.employees["zhangsan"]], material_ids=[str(m.id) for m in links[:9]])
+    assert staff.post("/t/acme/wecom/welcome/new", data=nine).status_code == 302
+    [message] = _messages(db, world.tenant)
+    assert message.content["material_ids"] == [m.id for m in links[:9]]
+
+
+def test_typed_attachments_and_other_brands_materials_are_refused(db, world, staff, other_tenant):
+    stranger = make_material(db, other_tenant, "link", title="Globex sale")
+    cases = [
+        ({"att-0-type": "image", "att-0-media_id": "MEDIA_IMG"}, "Pick attachments from the material library"),
+        ({"att-0-type": "link", "att-0-title": "Sale", "att-0-url": "https://a.example.com"},
+         "Pick attachments from the material library"),
+        ({"material_ids": [str(stranger.id)]}, "Choose materials of this brand"),
+        ({"material_ids": ["nope"]}, "Choose materials of this brand"),
+    ]
+    for extra, message in cases:
+        response = staff.post("/t/acme/wecom/welcome/new", data=_form([world.employees["zhangsan"]], **extra))
+        assert response.status_code == 422, extra
+        assert message in response.get_data(as_text=True), extra
+    assert _messages(db, world.tenant) == []
+
+
+def test_a_deleted_material_cannot_be_picked(db, world, staff):
+    from scrm_wecom.materials import service as materials
+
+    link = _link(db, world)
+    materials.delete_material(link)
+    db.add(link)
+    db.commit()
+    response = staff.post("/t/acme/wecom/welcome/new",
+                          data=_form([world.employees["zhangsan"]], material_ids=[str(link.id)]))
+    assert response.status_code == 422 and _messages(db, world.tenant) == []
 
 
 def test_bad_input_is_shown_in_the_form(db, world, staff):
@@ -53,8 +92,6 @@ def test_bad_input_is_shown_in_the_form(db, world, staff):
         ({"audience": "selected", "text": "Hello"}, "Choose at least one active employee"),
         ({"audience": "all", "text": ""}, "Write a text or add at least one attachment"),
         ({"audience": "all", "text": "Hi {nick}"}, "Unknown variable"),
-        ({"audience": "all", "text": "Hi", "att-0-type": "link", "att-0-url": "https://a.example.com"},
-         "A link needs a title"),
         ({"audience": "all", "text": "Hi", "segmented": "1"}, "Add at least one time segment"),
         ({"audience": "all", "text": "Hi", "segmented": "1", "seg-0-weekdays": "1", "seg-0-start": "10:00",
           "seg-0-end": "09:00", "seg-0-text": "x"}, "The end must be after the start"),
@@ -89,10 +126,10 @@ def test_segmented_message_keeps_its_segments(db, world, staff):
 
 
 def test_the_details_page_shows_content_attachments_segments_scope_and_times(db, world, staff):
-    data = _form([world.employees["zhangsan"], world.employees["lisi"]], text="Hello {customer_name}", **LINK,
-                 **{"att-1-type": "miniprogram", "att-1-title": "Mini shop", "att-1-appid": "wx8bd80126147dfa00",
-                    "att-1-page": "pages/index.html", "att-1-pic_media_id": "MEDIA_COVER"},
-                 segmented="1", **{"seg-0-weekdays": ["6", "7"], "seg-0-start": "10:00", "seg-0-end": "22:00",
+    link = _link(db, world)
+    mini = make_material(db, world.tenant, "miniprogram", title="Mini shop")
+    data = _form([world.employees["zhangsan"], world.employees["lisi"]], text="Hello {customer_name}",
+                 material_ids=[str(link.id), str(mini.id)], segmented="1", **{"seg-0-weekdays": ["6", "7"], "seg-0-start": "10:00", "seg-0-end": "22:00",
                                    "seg-0-text": "Weekend hello"})
     assert staff.post("/t/acme/wecom/welcome/new", data=data).status_code == 302
     [message] = _messages(db, world.tenant)
@@ -101,9 +138,7 @@ def test_the_details_page_shows_content_attachments_segments_scope_and_times(db,
     response = staff.get(f"/t/acme/wecom/welcome/{message.id}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for expected in ("[3 items] Hello {customer_name}", "Li Si, Zhang San", "Spring sale",
-                     "https://shop.example.com/spring", "Mini shop", "wx8bd80126147dfa00", "pages/index.html",
-                     "MEDIA_COVER", "Sat, Sun", "10:00–22:00", "Weekend hello", "operator@acme.test",
+    for expected in ("[3 items] Hello {customer_name}", "Li Si, Zhang San", "Spring sale", "Mini shop", "Sat, Sun", "10:00–22:00", "Weekend hello", "operator@acme.test",
                      format_local(message.created_at, tz=SHANGHAI), format_local(message.updated_at, tz=SHANGHAI)):
         assert expected in page, expected
     assert "<form" not in page.split('data-testid="welcome-facts"')[1]  # read only
@@ -187,3 +222,25 @@ def test_another_tenant_cannot_read_or_change_a_message(db, world, staff, other_
 def test_pages_404_when_the_plugin_is_disabled(tenant, staff):
     for path in ("/t/acme/wecom/welcome/", "/t/acme/wecom/welcome/new"):
         assert staff.get(path).status_code == 404
+
+
+def test_typed_attachments_stored_before_are_kept_on_edit_until_unticked(db, world, staff):
+    typed = {"type": "image", "media_id": "MEDIA_OLD"}
+    message = WelcomeMessage(tenant_id=world.tenant.id, all_employees=True,
+                             content={"text": "Old", "attachments": [typed]})
+    db.add(message)
+    db.commit()
+    form = staff.get(f"/t/acme/wecom/welcome/{message.id}/edit").get_data(as_text=True)
+    assert 'data-testid="kept-attachments-default"' in form and "MEDIA_OLD" in form
+    link = _link(db, world)
+    kept = {"audience": "all", "text": "Old", "att-0-type": "image", "att-0-media_id": "MEDIA_OLD", "att-0-kept": "1",
+            "att-0-keep": "1", "material_ids": [str(link.id)]}
+    assert staff.post(f"/t/acme/wecom/welcome/{message.id}/edit", data=kept).status_code == 302
+    fresh(db)
+    assert message.content == {"text": "Old", "attachments": [typed], "material_ids": [link.id]}
+    swapped = {**kept, "att-0-media_id": "MEDIA_NEW"}  # a media id typed in place of the stored one
+    assert staff.post(f"/t/acme/wecom/welcome/{message.id}/edit", data=swapped).status_code == 422
+    removed = {k: v for k, v in kept.items() if k != "att-0-keep"}
+    assert staff.post(f"/t/acme/wecom/welcome/{message.id}/edit", data=removed).status_code == 302
+    fresh(db)
+    assert message.content == {"text": "Old", "attachments": [], "material_ids": [link.id]}

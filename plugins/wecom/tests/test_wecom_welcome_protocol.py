@@ -135,3 +135,54 @@ def test_the_welcome_goes_out_when_wecom_cannot_tell_the_customers_name(db, worl
     [call] = world.sandbox.calls(SEND)
     assert call["errcode"] == 0 and call["body"]["text"]["content"] == "Hi , welcome!"
     assert [r.status for r in ledger(db, world)] == [DeliveryStatus.SENT]
+
+
+def material_welcome(db, world, text, material_ids):
+    values = service.validate(db, world.tenant.id, service.WelcomeInput(
+        all_employees=True, employee_ids=[], segmented=False,
+        content={"text": text, "material_ids": list(material_ids)}), kept=[])
+    service.create(db, world.tenant.id, values)
+    db.commit()
+
+
+def test_picked_materials_reach_wecom_as_media_uploaded_once_per_account(db, world, worker):
+    from wecom_materials_fixtures import make_material
+
+    kinds = ("poster", "file", "video", "link", "miniprogram")
+    made = [make_material(db, world.tenant, kind, title=f"双12 {kind}",
+                          **({"page": "pages/index/index.html"} if kind == "miniprogram" else {})) for kind in kinds]
+    material_welcome(db, world, "Hi {customer_name}", [m.id for m in made])
+    bodies = []
+    for name in ("Lily", "Lucy"):
+        friend = world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": name})
+        deliver(db, friend_event(world, "zhangsan", friend["external_userid"], welcome_code=friend["welcome_code"]),
+                worker)
+        bodies.append(world.sandbox.calls(SEND)[-1]["body"])
+    first, second = bodies
+    assert first["text"] == {"content": "Hi Lily"} and second["text"] == {"content": "Hi Lucy"}
+    assert [a["msgtype"] for a in first["attachments"]] == ["image", "file", "video", "link", "miniprogram"]
+    image, file, video, link, mini = first["attachments"]
+    assert image["image"]["media_id"] and file["file"]["media_id"] and video["video"]["media_id"]
+    assert link["link"]["title"] == "双12 link" and link["link"]["url"] == "https://shop.example.com/1212"
+    assert (mini["miniprogram"]["appid"], mini["miniprogram"]["page"]) == ("wx0123456789abcdef", "pages/index/index.html")
+    assert mini["miniprogram"]["pic_media_id"]
+    assert second["attachments"] == first["attachments"]  # the same media ids: cached for the account
+    assert len(world.sandbox.calls("/cgi-bin/media/upload")) == 4  # poster, file, video, mini program cover
+    assert [(r.status, r.error) for r in ledger(db, world)] == [(DeliveryStatus.SENT, None)] * 2
+
+
+def test_a_material_deleted_after_saving_is_left_out_and_the_rest_sent(db, world, worker):
+    from scrm_wecom.materials.service import delete_material
+    from wecom_materials_fixtures import make_material
+
+    poster, link = make_material(db, world.tenant, "poster"), make_material(db, world.tenant, "link", title="会员日")
+    material_welcome(db, world, "", [poster.id, link.id])
+    delete_material(poster)
+    db.add(poster)
+    db.commit()
+    friend = world.sandbox.add_friend(CORP_ID, "zhangsan", {"name": "Lily"})
+    deliver(db, friend_event(world, "zhangsan", friend["external_userid"], welcome_code=friend["welcome_code"]),
+            worker)
+    [call] = world.sandbox.calls(SEND)
+    assert [a["msgtype"] for a in call["body"]["attachments"]] == ["link"]
+    assert world.sandbox.calls("/cgi-bin/media/upload") == []

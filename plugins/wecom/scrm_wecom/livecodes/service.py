@@ -18,6 +18,7 @@ from scrm.sdk import ChannelAccount, Employee, EmployeeStatus, Tag, qr, utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..welcome.content import ContentError, validate_content
+from ..welcome.service import offered_materials
 from .models import MULTI, SINGLE, LiveCode, LiveCodeEmployee, LiveCodeLogo, LiveCodeTag
 
 STATE_PREFIX = "lc:"
@@ -60,8 +61,10 @@ class LiveCodeValues:
     welcome: dict[str, Any]
 
 
-def validate(session: Session, tenant_id: int, data: LiveCodeInput, accounts: list[ChannelAccount]) -> LiveCodeValues:
-    """Check ``data`` against the tenant's rows; raises ``LiveCodeError`` listing every problem."""
+def validate(session: Session, tenant_id: int, data: LiveCodeInput, accounts: list[ChannelAccount], *,
+             kept: list[dict[str, Any]] | None = None) -> LiveCodeValues:
+    """Check ``data`` against the tenant's rows; raises ``LiveCodeError`` listing every problem. The welcome attaches
+    the tenant's materials; typed attachments only those in ``kept`` (stored before)."""
     errors: dict[str, str] = {}
     name = (data.name or "").strip()
     if not name or len(name) > MAX_NAME:
@@ -87,7 +90,7 @@ def validate(session: Session, tenant_id: int, data: LiveCodeInput, accounts: li
     welcome: dict[str, Any] = {}
     if data.welcome is not None:
         try:
-            welcome = validate_content(data.welcome)
+            welcome = validate_content(data.welcome, offered=offered_materials(session, tenant_id), kept=kept)
         except ContentError as exc:
             errors.update({f"welcome-{k}": v for k, v in exc.fields.items()})
     if errors:

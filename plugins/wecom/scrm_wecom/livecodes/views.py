@@ -21,8 +21,17 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts, record_config_error
 from ..client import WeComClient, WeComUnavailable
+from ..materials.attachments import choices as material_choices
 from ..rules.capacity import warnings_for as capacity_warnings
-from ..welcome.content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, preview
+from ..welcome.content import (
+    ATTACHMENT_TYPES,
+    MATERIAL_KINDS,
+    MAX_ATTACHMENTS,
+    TYPE_LABELS,
+    VARIABLES,
+    kept_attachments,
+    preview,
+)
 from ..welcome.forms import content_from_form, content_is_blank, int_list
 from ..welcome.service import active_employees
 from . import friends, service
@@ -81,7 +90,8 @@ def _form(values: dict, errors: dict, code=None, status: int = 200):
     context = {"values": values, "errors": errors, "code": code, "accounts": list_accounts(db(), tenant.id),
                "employees": active_employees(db(), tenant.id), "tag_groups": _tag_choices(tenant.id),
                "attachment_types": ATTACHMENT_TYPES, "type_labels": TYPE_LABELS, "max_attachments": MAX_ATTACHMENTS,
-               "variables": VARIABLES, "SINGLE": SINGLE, "MULTI": MULTI}
+               "variables": VARIABLES, "SINGLE": SINGLE, "MULTI": MULTI,
+               "material_options": material_choices(db(), tenant.id, MATERIAL_KINDS)}
     return render_template("wecom/livecodes/form.html", **context), status
 
 
@@ -105,7 +115,8 @@ def _save(code=None):
                                  employee_ids=raw["employee_ids"], skip_verify=raw["skip_verify"],
                                  tag_ids=raw["tag_ids"], welcome=welcome)
     try:
-        values = service.validate(db(), tenant.id, data, list_accounts(db(), tenant.id))
+        values = service.validate(db(), tenant.id, data, list_accounts(db(), tenant.id),
+                                  kept=kept_attachments(code.welcome if code is not None else None))
     except service.LiveCodeError as exc:
         return _form(raw, exc.fields, code, 422)
     db().commit()  # nothing written yet: end the read transaction before WeCom is called (see service.create)

@@ -1,13 +1,19 @@
 """Welcome content: at most one text and nine attachments, validated, previewed and rendered for ``send_welcome_msg``.
 
-Content is stored as JSON (``{"text": str, "attachments": [{"type": ..., ...}]}``) on welcome messages, their time
-segments and live codes. ``validate_content`` is the one gate: it returns the normalised dict or raises
-``ContentError`` with one message per offending field, keyed like the form fields (``text``, ``att-0-url``, ...).
+Content is stored as JSON (``{"text": str, "material_ids": [int], "attachments": [...]}``) on welcome messages,
+their time segments and live codes. Attachments are materials of the material centre (``material_ids``, in order),
+turned into WeCom attachments when a welcome is sent (media uploaded once per account and cached). ``attachments``
+holds the attachments typed before the material centre (``{"type": ..., "media_id" | "pic_url" | ...}``): they are
+still read and sent, and kept when such content is edited, but a form can no longer add one. ``validate_content`` is
+the one gate: it returns the normalised dict or raises ``ContentError`` with one message per offending field, keyed
+like the form fields (``text``, ``material_ids``, ...).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -17,6 +23,9 @@ from flask_babel import lazy_gettext as _l
 MAX_ATTACHMENTS = 9
 MAX_TEXT_BYTES = 4000  # send_welcome_msg: text.content is at most 4000 bytes
 ATTACHMENT_TYPES = ("image", "link", "miniprogram", "video")
+#: the material kinds a welcome attaches: each becomes an image, file, video, link or miniprogram attachment, the
+#: types send_welcome_msg accepts
+MATERIAL_KINDS = ("poster", "file", "video", "link", "article", "miniprogram")
 VARIABLES = ("employee_name", "employee_position", "customer_name")
 VARIABLE_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 APPID_RE = re.compile(r"^wx[0-9a-f]{16}$")
@@ -90,9 +99,36 @@ def _check_attachment(index: int, raw: dict[str, Any], errors: dict[str, str]) -
     return item
 
 
-def validate_content(raw: dict[str, Any] | None) -> dict[str, Any]:
+def _material_ids(raw: dict[str, Any], offered: Collection[int] | None, errors: dict[str, str]) -> list[int]:
+    ids: list[int] = []
+    for value in raw.get("material_ids") or []:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            ids.append(-1)
+    ids = list(dict.fromkeys(ids))
+    if offered is not None and not set(ids) <= set(offered):
+        errors["material_ids"] = str(_l("Choose materials of this brand's material library."))
+    return ids
+
+
+def _key(item: dict[str, Any]) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False)
+
+
+def kept_attachments(*contents: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The typed attachments stored in ``contents`` (the ones an edit may keep)."""
+    return [a for c in contents for a in (c or {}).get("attachments") or [] if isinstance(a, dict)]
+
+
+def validate_content(raw: dict[str, Any] | None, *, offered: Collection[int] | None = None,
+                     kept: Collection[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The normalised content, or ``ContentError``: at most 1 text (≤ 4000 bytes, known ``{variables}`` only) and at
-    most 9 attachments of the supported types with their required fields; text and attachments not both empty."""
+    most 9 attachments (materials plus earlier typed attachments); text and attachments not both empty.
+
+    ``offered``: the material ids the tenant may pick (``materials.attachments.choices``); ``kept``: the typed
+    attachments stored before (``kept_attachments``), the only typed ones accepted when given (a form passes it, so
+    no new media id or URL can be typed in)."""
     raw = raw or {}
     errors: dict[str, str] = {}
     text = str(raw.get("text") or "").strip()
@@ -104,20 +140,27 @@ def validate_content(raw: dict[str, Any] | None) -> dict[str, Any]:
                                 names=", ".join(f"{{{n}}}" for n in unknown),
                                 known=", ".join(f"{{{n}}}" for n in VARIABLES)))
     attachments_raw = list(raw.get("attachments") or [])
-    if len(attachments_raw) > MAX_ATTACHMENTS:
+    material_ids = _material_ids(raw, offered, errors)
+    if len(attachments_raw) + len(material_ids) > MAX_ATTACHMENTS:
         errors["attachments"] = str(_l("At most %(n)s attachments.", n=MAX_ATTACHMENTS))
     attachments = [a for a in (_check_attachment(i, dict(r), errors) for i, r in enumerate(attachments_raw)) if a]
-    if not text and not attachments_raw:
+    if kept is not None and not {_key(a) for a in attachments} <= {_key(a) for a in kept}:
+        errors["material_ids"] = str(_l("Pick attachments from the material library."))
+    if not text and not attachments_raw and not material_ids:
         errors["text"] = str(_l("Write a text or add at least one attachment."))
     if errors:
         raise ContentError(errors)
-    return {"text": text, "attachments": attachments}
+    content: dict[str, Any] = {"text": text, "attachments": attachments}
+    if material_ids:
+        content["material_ids"] = material_ids
+    return content
 
 
 def item_count(content: dict[str, Any] | None) -> int:
     """How many messages the content makes: the text (if any) plus each attachment."""
     content = content or {}
-    return (1 if content.get("text") else 0) + len(content.get("attachments") or [])
+    return (1 if content.get("text") else 0) + len(content.get("attachments") or []) + len(
+        content.get("material_ids") or [])
 
 
 def preview(content: dict[str, Any] | None, length: int = 40) -> tuple[int, str]:
@@ -127,6 +170,8 @@ def preview(content: dict[str, Any] | None, length: int = 40) -> tuple[int, str]
     if not text and content.get("attachments"):
         first = content["attachments"][0]
         text = first.get("title") or str(TYPE_LABELS.get(first["type"], first["type"]))
+    elif not text and content.get("material_ids"):
+        text = str(_l("Material"))
     return item_count(content), (text[:length] + "…") if len(text) > length else text
 
 
@@ -156,8 +201,11 @@ def fit_bytes(text: str, limit: int = MAX_TEXT_BYTES) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", errors="ignore")
 
 
-def to_api(content: dict[str, Any], recipient: Recipient) -> tuple[str | None, list[dict[str, Any]]]:
-    """The ``text.content`` and ``attachments`` of ``send_welcome_msg`` for ``content``.
+def to_api(content: dict[str, Any], recipient: Recipient, materials: list[dict[str, Any]] | None = None
+           ) -> tuple[str | None, list[dict[str, Any]]]:
+    """The ``text.content`` and ``attachments`` of ``send_welcome_msg`` for ``content``: the typed attachments stored
+    before the material centre, then ``materials`` (the WeCom attachments of its ``material_ids``, made by the
+    material centre).
 
     The text is checked against WeCom's 4000 bytes when saved, before the variables are filled: a long name that
     pushes it over is cut at the end of the text, at a character boundary, so the welcome still goes out.
@@ -180,4 +228,4 @@ def to_api(content: dict[str, Any], recipient: Recipient) -> tuple[str | None, l
                 out.append({"msgtype": "video", "video": {"media_id": item["media_id"]}})
             else:
                 out.append({"msgtype": "link", "link": {"title": str(_l("Video")), "url": item["url"]}})
-    return text, out
+    return text, out + list(materials or [])

@@ -304,7 +304,7 @@ def deliver_welcome(client: WeComClient, outgoing: Outgoing) -> SendResult:
                           employee_position=str(payload.get("employee_position") or ""),
                           customer_name=str(payload.get("customer_name") or ""))
     status, code, error = _send(client, str(payload.get("welcome_code") or ""), dict(payload.get("content") or {}),
-                                recipient, outgoing.recipient, added_at)
+                                recipient, outgoing.recipient, added_at, outgoing.tenant_id)
     if status == DeliveryStatus.SENT:
         return SendResult.sent(None)  # send_welcome_msg answers no message id
     if status == DeliveryStatus.SKIPPED:
@@ -323,14 +323,37 @@ def _used_or_expired(errmsg: str, age: timedelta) -> str:
     return f"{why} ({errmsg})" if errmsg else why
 
 
+def _materials(client: WeComClient, tenant_id: int, content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The WeCom attachments of the content's materials (media uploaded once per account, cached by the material
+    centre in its own transaction). A material deleted since the welcome was saved is left out: the code is
+    single-use, so the rest still goes out."""
+    ids = [int(m) for m in content.get("material_ids") or [] if str(m).isdigit()]
+    if not ids:
+        return []
+    from ..materials.attachments import AttachmentError, attachment  # the material centre (same plugin)
+
+    out: list[dict[str, Any]] = []
+    with job_session() as session:
+        for material_id in ids:
+            try:
+                out.append(attachment(session, tenant_id, material_id, client))
+            except AttachmentError as exc:
+                log.warning("welcome material left out: %s", exc)
+    return out
+
+
 def _send(client: WeComClient, welcome_code: str, content: dict[str, Any], recipient: Recipient,
-          external_userid: str, added_at: datetime) -> tuple[DeliveryStatus, str | None, str | None]:
-    """Call ``send_welcome_msg`` once; returns the ledger status, error code and message."""
+          external_userid: str, added_at: datetime, tenant_id: int
+          ) -> tuple[DeliveryStatus, str | None, str | None]:
+    """Call ``send_welcome_msg`` once (the materials made attachments first); returns the ledger status, error code
+    and message."""
     with client:
         if needs_customer_name(content) and not recipient.customer_name:
             recipient = replace(recipient, customer_name=_fetch_customer_name(client, external_userid))
-        text, attachments = to_api(content, recipient)
         try:
+            text, attachments = to_api(content, recipient, _materials(client, tenant_id, content))
+            if not text and not attachments:
+                return DeliveryStatus.SKIPPED, NO_CONTENT, "every material of the welcome was deleted"
             client.send_welcome_msg(welcome_code, text=text, attachments=attachments)
         except WeChatAPIError as exc:
             if exc.errcode == ALREADY_CHATTING:

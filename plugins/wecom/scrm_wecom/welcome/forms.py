@@ -3,7 +3,8 @@
 Content fields under a prefix ``p``: ``p+"text"`` and, per attachment slot ``i``, ``p+f"att-{i}-type"`` plus the
 type's fields (``media_id``, ``pic_url``, ``title``, ``url``, ``picurl``, ``desc``, ``appid``, ``page``,
 ``pic_media_id``). Empty slots are dropped and the rest renumbered, so errors (keyed by the renumbered index) match
-the form rendered again from the returned dict.
+the form rendered again from the returned dict. The attachments picked from the material library come as
+``p+"material_ids"`` (a multi-select); typed ``att-`` slots only carry attachments stored before the material centre.
 """
 
 from __future__ import annotations
@@ -30,15 +31,21 @@ def content_from_form(form: Any, prefix: str = "") -> dict[str, Any]:
         values = {name: (form.get(slot + name) or "").strip() for name in FIELD_NAMES}
         if not kind and not any(values.values()):
             continue
+        if form.get(slot + "kept") and not form.get(slot + "keep"):
+            continue  # an attachment stored before the material library, unticked: removed
         item = {"type": kind}
         item.update({k: v for k, v in values.items() if v and (kind not in ATTACHMENT_FIELDS
                                                                  or k in ATTACHMENT_FIELDS[kind])})
         attachments.append(item)
-    return {"text": (form.get(prefix + "text") or "").strip(), "attachments": attachments}
+    content = {"text": (form.get(prefix + "text") or "").strip(), "attachments": attachments}
+    material_ids = [v for v in form.getlist(prefix + "material_ids") if str(v).strip()]
+    if material_ids:
+        content["material_ids"] = material_ids
+    return content
 
 
 def content_is_blank(content: dict[str, Any]) -> bool:
-    return not content.get("text") and not content.get("attachments")
+    return not content.get("text") and not content.get("attachments") and not content.get("material_ids")
 
 
 def segments_from_form(form: Any) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ content of the message. An end of 23:59 runs until midnight (a time field cannot
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -26,10 +27,11 @@ def _parse_time(value: Any) -> time | None:
         return None
 
 
-def validate_segments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def validate_segments(raw: list[dict[str, Any]], *, offered: Collection[int] | None = None,
+                      kept: Collection[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Normalised segments ``[{"weekdays": [1..7], "start": "HH:MM", "end": "HH:MM", "content": {...}}]`` or
     ``ContentError`` with fields keyed ``seg-<i>-...``: at least one weekday, start before end (a period across
-    midnight is written as two segments), valid content."""
+    midnight is written as two segments), valid content (``offered`` / ``kept`` as ``validate_content``)."""
     errors: dict[str, str] = {}
     if len(raw) > MAX_SEGMENTS:
         errors["segments"] = str(_l("At most %(n)s time segments.", n=MAX_SEGMENTS))
@@ -51,7 +53,7 @@ def validate_segments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             errors[prefix + "end"] = str(_l("The end must be after the start (split a period across midnight "
                                             "into two segments)."))
         try:
-            content = validate_content(seg.get("content"))
+            content = validate_content(seg.get("content"), offered=offered, kept=kept)
         except ContentError as exc:
             errors.update({prefix + k: v for k, v in exc.fields.items()})
             content = None

@@ -10,7 +10,7 @@ from sqlmodel import Session, delete, select
 
 from scrm.sdk import Customer, Employee, EmployeeStatus, MessageDelivery, utcnow
 
-from .content import ContentError, validate_content
+from .content import MATERIAL_KINDS, ContentError, validate_content
 from .models import WelcomeMessage, WelcomeMessageEmployee
 from .segments import covers_whole_week, validate_segments
 
@@ -41,11 +41,21 @@ class WelcomeValues:
     segments: list[dict[str, Any]]
 
 
-def validate(session: Session, tenant_id: int, data: WelcomeInput) -> WelcomeValues:
+def offered_materials(session: Session, tenant_id: int) -> set[int]:
+    """The ids of the tenant's live materials a welcome may attach."""
+    from ..materials.attachments import choices
+
+    return {mid for mid, _label in choices(session, tenant_id, MATERIAL_KINDS)}
+
+
+def validate(session: Session, tenant_id: int, data: WelcomeInput, *,
+             kept: list[dict[str, Any]] | None = None) -> WelcomeValues:
     """Check ``data``; raises ``WelcomeError`` listing every problem: at least one employee (or all), valid default
     content, and when segmented at least one valid time segment. The default content is the fallback for the add
-    times no segment covers: it may stay empty only when the segments cover the whole week."""
+    times no segment covers: it may stay empty only when the segments cover the whole week. Attachments are the
+    tenant's materials; typed ones only those in ``kept`` (stored before, see ``content.kept_attachments``)."""
     errors: dict[str, str] = {}
+    offered = offered_materials(session, tenant_id)
     employees: list[Employee] = []
     if not data.all_employees:
         ids = list(dict.fromkeys(data.employee_ids))
@@ -61,17 +71,17 @@ def validate(session: Session, tenant_id: int, data: WelcomeInput) -> WelcomeVal
             errors["segments"] = str(_l("Add at least one time segment, or turn time segments off."))
         else:
             try:
-                segments = validate_segments(data.segments)
+                segments = validate_segments(data.segments, offered=offered, kept=kept)
                 segments_ok = True
             except ContentError as exc:
                 errors.update(exc.fields)
     content: dict[str, Any] = {"text": "", "attachments": []}
-    default_blank = not (data.content or {}).get("text") and not (data.content or {}).get("attachments")
+    default_blank = not any((data.content or {}).get(k) for k in ("text", "attachments", "material_ids"))
     if default_blank and segments_ok and covers_whole_week(segments):
         pass  # every add time has its segment: no fallback needed
     else:
         try:
-            content = validate_content(data.content)
+            content = validate_content(data.content, offered=offered, kept=kept)
         except ContentError as exc:
             if default_blank and segments_ok:
                 exc.fields["text"] = str(_l("Write the default content for the times no segment covers, or let "

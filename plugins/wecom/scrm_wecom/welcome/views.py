@@ -15,9 +15,19 @@ from scrm.sdk.web import (
     role_required,
 )
 
+from ..materials.attachments import choices as material_choices
 from ..views.customer_links import customer_page_url
 from . import service
-from .content import ATTACHMENT_TYPES, MAX_ATTACHMENTS, TYPE_LABELS, VARIABLES, item_count, preview
+from .content import (
+    ATTACHMENT_TYPES,
+    MATERIAL_KINDS,
+    MAX_ATTACHMENTS,
+    TYPE_LABELS,
+    VARIABLES,
+    item_count,
+    kept_attachments,
+    preview,
+)
 from .forms import content_from_form, int_list, segments_from_form
 from .segments import MAX_SEGMENTS, WEEKDAY_LABELS
 
@@ -54,6 +64,7 @@ def detail(welcome_id: int):
     employees = service.employees_by_message(db(), message.tenant_id, [message.id])[message.id]
     return render_template("wecom/welcome/detail.html", message=message, employees=employees,
                            preview=preview(_shown_content(message)), type_labels=TYPE_LABELS,
+                           material_labels=dict(material_choices(db(), message.tenant_id, MATERIAL_KINDS)),
                            weekday_labels=WEEKDAY_LABELS)
 
 
@@ -61,7 +72,8 @@ def _form_context(values: dict, errors: dict, message=None) -> dict:
     return {"values": values, "errors": errors, "message": message,
             "employees": service.active_employees(db(), current_tenant().id), "weekday_labels": WEEKDAY_LABELS,
             "attachment_types": ATTACHMENT_TYPES, "type_labels": TYPE_LABELS, "max_attachments": MAX_ATTACHMENTS,
-            "max_segments": MAX_SEGMENTS, "variables": VARIABLES}
+            "max_segments": MAX_SEGMENTS, "variables": VARIABLES,
+            "material_options": material_choices(db(), current_tenant().id, MATERIAL_KINDS)}
 
 
 def _values_of(message) -> dict:
@@ -82,7 +94,9 @@ def _save(message=None):
     tenant = current_tenant()
     raw, data = _submitted()
     try:
-        values = service.validate(db(), tenant.id, data)
+        kept = kept_attachments(message.content, *(s.get("content") for s in message.segments or [])) \
+            if message is not None else []
+        values = service.validate(db(), tenant.id, data, kept=kept)
     except service.WelcomeError as exc:
         return render_template("wecom/welcome/form.html", **_form_context(raw, exc.fields, message)), 422
     if message is None:
