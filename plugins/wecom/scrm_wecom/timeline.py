@@ -32,15 +32,17 @@ WELCOME_SENT = "welcome_sent"
 JOINED_GROUP = "joined_group"
 LEFT_GROUP = "left_group"
 FRIEND_LOST = "friend_lost"
-KINDS = (FRIEND_ADDED, TAGGED, WELCOME_SENT, JOINED_GROUP, LEFT_GROUP, FRIEND_LOST)
+MOMENTS_RULE = "moments_rule"
+KINDS = (FRIEND_ADDED, TAGGED, WELCOME_SENT, JOINED_GROUP, LEFT_GROUP, FRIEND_LOST, MOMENTS_RULE)
 ICONS = {FRIEND_ADDED: "user-plus", TAGGED: "tag", WELCOME_SENT: "message", JOINED_GROUP: "users",
-         LEFT_GROUP: "users", FRIEND_LOST: "user-minus"}
+         LEFT_GROUP: "users", FRIEND_LOST: "user-minus", MOMENTS_RULE: "eye"}
 SUMMARIES = {FRIEND_ADDED: "WeCom friend added", TAGGED: "tagged in WeCom", WELCOME_SENT: "WeCom welcome sent",
              JOINED_GROUP: "joined a WeCom group chat", LEFT_GROUP: "left a WeCom group chat",
-             FRIEND_LOST: "WeCom friend lost"}
+             FRIEND_LOST: "WeCom friend lost", MOMENTS_RULE: "Moments behaviour rule reached"}
 LABELS = {FRIEND_ADDED: _l("Added as a WeCom friend"), TAGGED: _l("Tagged in WeCom"),
           WELCOME_SENT: _l("WeCom welcome message sent"), JOINED_GROUP: _l("Joined a WeCom group chat"),
-          LEFT_GROUP: _l("Left a WeCom group chat"), FRIEND_LOST: _l("WeCom friendship ended")}
+          LEFT_GROUP: _l("Left a WeCom group chat"), FRIEND_LOST: _l("WeCom friendship ended"),
+          MOMENTS_RULE: _l("Moments behaviour rule reached")}
 #: the kinds that are a contact with the customer (for "no contact since" reminders): a friend added, a message sent;
 #: tags, group chat moves and a lost friendship are not
 CONTACTS = {FRIEND_ADDED, WELCOME_SENT}
@@ -51,6 +53,8 @@ DESCRIPTIONS = {
     JOINED_GROUP: "The customer joined a customer group chat; data: chat (its name).",
     LEFT_GROUP: "The customer left a customer group chat; data: chat (its name).",
     FRIEND_LOST: "The friendship ended; data: userid, loss ('deleted' by the employee, else churned).",
+    MOMENTS_RULE: "The customer's opens of Moments pages reached a behaviour rule; data: userid (whose page), opens, "
+                  "threshold, score, tags.",
 }
 ENTRY_KINDS: dict[str, EntryKind] = {kind: entry_kind(PLUGIN, kind, SUMMARIES[kind], DESCRIPTIONS[kind],
                                                  label=LABELS[kind], contact=kind in CONTACTS)
@@ -108,6 +112,11 @@ def line(event: CustomerEvent, employees: dict[str, str], codes: dict[str, str] 
         if data.get("loss") == "deleted":
             return _("Was deleted by employee %(employee)s", employee=employee)
         return _("Deleted employee %(employee)s (churned)", employee=employee)
+    if event.kind == MOMENTS_RULE:
+        tags = "、".join(str(t) for t in data.get("tags") or []) or "—"
+        return _("Opened Moments pages %(opens)s times (on %(employee)s's page): score %(score)s, tags %(tags)s",
+                 opens=int(data.get("opens") or 0), employee=employee, score=f"{int(data.get('score') or 0):+d}",
+                 tags=escape(tags))
     return escape(event.summary)
 
 

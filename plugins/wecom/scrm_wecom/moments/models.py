@@ -110,3 +110,40 @@ class MomentRecord(TenantScoped, table=True):
     created_in_wecom_at: datetime
     fetched_at: datetime = Field(default_factory=utcnow)
     synced_at: datetime | None = None
+
+
+class MomentsRule(TenantScoped, table=True):
+    """A customer behaviour rule (朋友圈客户行为追踪, spec §2.1.2): when a customer has opened the brand's Moments
+    pages ``threshold`` times, add ``score`` and the tags, once per rule and customer. All rules apply together."""
+
+    __tablename__ = "wecom_moments_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    threshold: int = 1  # opens of Moments pages (打开朋友圈次数)
+    score: int = 0  # 客户评分 added when the rule fires
+    tag_ids: list[int] = json_column(default_factory=list)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MomentsOpen(TenantScoped, table=True):
+    """One open of an employee's Moments page by an identified customer."""
+
+    __tablename__ = "wecom_moments_open"
+    __table_args__ = (Index("ix_wecom_moments_open_customer", "tenant_id", "customer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="wecom_moments_page.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    opened_at: datetime = Field(default_factory=utcnow)
+
+
+class MomentsRuleHit(TenantScoped, table=True):
+    """A rule that fired for a customer (at most once each): the score it added."""
+
+    __tablename__ = "wecom_moments_rule_hit"
+    __table_args__ = (UniqueConstraint("rule_id", "customer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="wecom_moments_rule.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    score: int = 0
+    opens: int = 0  # the customer's opens when it fired
+    hit_at: datetime = Field(default_factory=utcnow)

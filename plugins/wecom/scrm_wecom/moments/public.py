@@ -1,15 +1,50 @@
 """The employee's Moments page customers open from the business card (历史朋友圈), without sign-in:
-``/p/<tenant>/wecom/moments/<token>`` (endpoint ``wecom_public.moments.page``). Every open counts a visit."""
+``/p/<tenant>/wecom/moments/<token>`` (endpoint ``wecom_public.moments.page``). Every open counts a visit.
+
+While the brand has behaviour rules, the first open in a browser session asks WeCom who the visitor is
+(:mod:`.visitor`); an identified customer's opens then feed the rules (:mod:`.behaviour`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import logging
 
-from scrm.sdk.web import current_tenant, db
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from . import pages, records
+from scrm.sdk.web import current_tenant, db, platform
+from scrm.sdk.wechat import WeChatAPIError
+
+from . import behaviour, pages, records, visitor
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
+
+
+def _identify(token: str):
+    """None when the page may render now, else the redirect that identifies the visitor."""
+    from ..client import WeComClient, WeComUnavailable
+
+    tenant_id = current_tenant().id
+    if visitor.known(tenant_id) is not None or not behaviour.rules_of(db(), tenant_id):
+        return None
+    account = visitor.account_for(db(), tenant_id)
+    if account is None:
+        visitor.remember(tenant_id, None)
+        return None
+    here = url_for(".page", token=token)
+    try:
+        with WeComClient.for_account(account, platform()) as client:
+            if "code" not in request.args:
+                return redirect(visitor.authorize_url(account, url_for(".page", token=token, _external=True),
+                                                      client.agent_id))
+            customer_id = None
+            if visitor.state_ok(request.args.get("state")):
+                customer_id = visitor.customer_for(db(), client, account, request.args["code"])
+    except (WeComUnavailable, visitor.AccountNotConfigured, WeChatAPIError) as exc:
+        log.info("Moments page visitor of tenant %s not identified: %s", tenant_id, exc)
+        customer_id = None
+    visitor.remember(tenant_id, customer_id)
+    return redirect(here)
 
 
 @bp.get("/<token>")
@@ -18,7 +53,13 @@ def page(token: str):
     if found is None:
         abort(404)
     row, employee = found
+    asked = _identify(token)
+    if asked is not None:
+        return asked
     pages.count_view(db(), row)
+    customer_id = visitor.known(current_tenant().id)
+    if customer_id:
+        behaviour.record_open(db(), row, customer_id)
     db().commit()
     posts = pages.posts_of(db(), employee)
     synced = records.synced_posts(db(), employee)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Customer, format_local, tabular, zone_title
+from scrm.sdk import Customer, Tag, format_local, tabular, zone_title
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -16,8 +16,8 @@ from ..accounts import AccountNotConfigured, find_account, list_accounts
 from ..client import WeComClient, WeComUnavailable
 from ..rules import limits
 from ..views.customer_links import customer_page_url
-from . import pages, records, results, service
-from .models import MomentInteraction, TaskStatus
+from . import behaviour, pages, records, results, service
+from .models import MomentInteraction, MomentsRule, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -250,3 +250,52 @@ def export_records(fmt: str):
                          download_name=name, mimetype=XLSX)
     return Response(tabular.csv_text(titles, cells), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _rules_context(values: dict, errors: dict) -> dict:
+    tenant = current_tenant()
+    rules = behaviour.rules_of(db(), tenant.id)
+    tag_ids = sorted({t for r in rules for t in r.tag_ids})
+    names = {t.id: t.name for t in service.tags_by_id(db(), tenant.id, tag_ids)}
+    return {"rule_tags": {r.id: "、".join(names[t] for t in r.tag_ids if t in names) for r in rules},"rules": rules, "hits": behaviour.hit_counts(db(), tenant.id), "values": values, "errors": errors,
+            "tags": list(db().exec(select(Tag).where(Tag.tenant_id == tenant.id).order_by(Tag.group_id, Tag.id)))}
+
+
+@bp.get("/settings")
+@role_required(*STAFF)
+def settings():
+    """朋友圈设置: the customer behaviour rules (§2.1.2)."""
+    return render_template("wecom/moments/settings.html",
+                           **_rules_context({"threshold": "", "score": "", "tag_ids": []}, {}))
+
+
+@bp.post("/settings/rules")
+@role_required(*STAFF)
+def add_rule():
+    tenant = current_tenant()
+    raw = {"threshold": request.form.get("threshold", ""), "score": request.form.get("score", ""),
+           "tag_ids": _ints("tag_ids")}
+    user = current_user()
+    try:
+        rule = behaviour.create(db(), tenant.id, behaviour.RuleInput(**raw), created_by=user.email if user else "")
+    except behaviour.RuleError as exc:
+        db().rollback()
+        return render_template("wecom/moments/settings.html", **_rules_context(raw, exc.fields)), 422
+    audit_action("wecom.moments.rule_create", f"moments_rule:{rule.id}")
+    db().commit()
+    flash(_("Behaviour rule added."), "success")
+    return redirect(url_for(".settings"))
+
+
+@bp.post("/settings/rules/<int:rule_id>/delete")
+@role_required(*STAFF)
+def delete_rule(rule_id: int):
+    tenant = current_tenant()
+    rule = db().get(MomentsRule, rule_id)
+    if rule is None or rule.tenant_id != tenant.id:
+        abort(404)
+    db().delete(rule)
+    audit_action("wecom.moments.rule_delete", f"moments_rule:{rule_id}")
+    db().commit()
+    flash(_("Behaviour rule deleted."), "success")
+    return redirect(url_for(".settings"))

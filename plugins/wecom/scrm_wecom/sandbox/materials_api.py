@@ -6,7 +6,9 @@ Media: image (JPG/PNG) and video (MP4) at most 10 MB, voice (AMR) 2 MB, file 20 
 40004 invalid media type, 41005 no media file, 40006 invalid size, 40005 invalid file type. An OAuth code is single
 use and valid 5 minutes (40029 otherwise). The authorize page answers 302 to ``redirect_uri`` with ``code`` and
 ``state`` for the member named by the sandbox-only ``userid`` parameter (the member "signed in to WeCom"), or lists
-the corp's members to choose from.
+the corp's members to choose from. The sandbox-only ``visitor`` parameter (an external_userid) stands for a WeChat
+user who is not a member: ``auth/getuserinfo`` then answers their ``openid``, and ``external_userid`` only when they
+are a customer of one of the corp's members (WeCom's non-member answer).
 """
 
 from __future__ import annotations
@@ -99,6 +101,13 @@ def auth_getuserinfo(state: SandboxState, corp: Corp, q: dict[str, Any]) -> dict
             time.time() - entry["issued_at"] > OAUTH_CODE_TTL:
         raise SandboxError(40029, "invalid code")
     entry["used"] = True
+    if entry.get("visitor"):
+        # a non-member (a WeChat user opening the page): openid, and external_userid only for a customer of the corp
+        visitor = entry["visitor"]
+        found = {"openid": "o" + hashlib.sha1(f"{corp.corp_id}:{visitor}".encode()).hexdigest()[:27]}
+        if corp.follows.get(visitor):
+            found["external_userid"] = visitor
+        return found
     return {"userid": entry["userid"], "user_ticket": new_id("ut_", 16), "expires_in": 1800}
 
 
@@ -108,6 +117,15 @@ def issue_code(state: SandboxState, corp_id: str, userid: str) -> str:
         raise SandboxError(60111, "userid not found")
     code = new_id("oauth_", 16)
     state.oauth_codes[code] = {"corp_id": corp_id, "userid": userid, "issued_at": time.time(), "used": False}
+    return code
+
+
+def issue_visitor_code(state: SandboxState, corp_id: str, visitor: str) -> str:
+    """A code for a WeChat user who is not a member (sandbox-only: ``visitor`` names them by external_userid)."""
+    state.corp(corp_id)
+    code = new_id("oauth_", 16)
+    state.oauth_codes[code] = {"corp_id": corp_id, "userid": "", "visitor": visitor, "issued_at": time.time(),
+                               "used": False}
     return code
 
 
@@ -124,7 +142,12 @@ def register_materials_control(app: Flask, state: SandboxState) -> None:
                 corp = state.corp(appid)
             except SandboxError as exc:
                 return escape(exc.errmsg), 400
-            userid = request.args.get("userid")
+            userid, visitor = request.args.get("userid"), request.args.get("visitor")
+            if visitor and not userid:
+                code = issue_visitor_code(state, appid, visitor)
+                separator = "&" if "?" in redirect_uri else "?"
+                return redirect(redirect_uri + separator + urlencode({"code": code,
+                                                                      "state": request.args.get("state", "")}))
             if not userid:
                 links = "".join(
                     f'<li><a href="?{escape(urlencode({**request.args, "userid": u}))}">{escape(data.get("name") or u)}'
