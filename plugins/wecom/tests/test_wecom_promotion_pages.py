@@ -142,3 +142,18 @@ def test_another_brand_sees_none_of_it(db, platform, world, staff, other_tenant,
     assert other.post(f"{OTHER}/new", data=data).status_code == 302
     run_job(db, platform, other_tenant.id)
     assert [r.status for r in rewards(db, activity)] == ["sent"]
+
+
+def test_a_brand_that_disabled_wecom_gets_404_everywhere(db, platform, app, world, staff):
+    from scrm.core.plugins.enablement import disable_plugin
+
+    activity = create(db, world, staff)
+    zhang = participant(db, activity, world.employees["zhangsan"])
+    disable_plugin(db, platform.registry, db.merge(world.tenant), "wecom")
+    db.commit()
+    for path in (f"{BASE}/", f"{BASE}/{activity.id}", f"{BASE}/{activity.id}/export.csv"):
+        assert staff.get(path).status_code == 404, path
+    assert staff.post(f"{BASE}/{activity.id}/posters").status_code == 404
+    visitor = app.test_client()
+    assert visitor.get(f"/p/acme/wecom/promotion/{zhang.token}").status_code == 404
+    assert visitor.get(f"/p/acme/wecom/promotion/{zhang.token}/poster.png").status_code == 404

@@ -99,3 +99,12 @@ def test_a_claimed_reward_is_not_posted_by_a_second_run(db, platform, world, sta
     assert webhook._claim(db, reward, now)  # another run holds it
     assert not webhook._claim(db, reward, now)
     assert run_job(db, platform, world.tenant.id, now=now) == 0 and server.calls == []
+
+
+def test_another_brands_job_posts_none_of_this_brands_rewards(db, platform, world, staff, receiver, other_tenant):
+    server = receiver("none")
+    activity = _webhook_activity(db, world, staff, server, "none")
+    add_friend(db, platform, world, participant(db, activity, world.employees["zhangsan"]), "wmLily")
+    assert run_job(db, platform, other_tenant.id) == 0 and server.calls == []
+    assert [r.status for r in rewards(db, activity)] == ["pending"]
+    assert run_job(db, platform, world.tenant.id) == 1 and len(server.calls) == 1
