@@ -140,6 +140,26 @@ def test_blacklisted_customers_are_excluded_and_counted(db, mass_env):
     assert targets(db, task)["wmC2"] == "excluded" and task.excluded_rule == 1
 
 
+
+def test_a_plugin_answering_in_batches_excludes_after_the_recipients_are_written(db, mass_env, monkeypatch):
+    """The batched exclusion form (``customer_exclusion_reasons``, asked after the recipients are written): the
+    customer it names is excluded, has no ledger row (on PostgreSQL the ledger is written with the recipients and
+    the row is removed) and is not among its member's targets."""
+    blacklist = pytest.importorskip("scrm_members.segments.blacklist")
+    from scrm_wecom.masssend.models import MassMember
+    from sqlalchemy import func, select
+
+    blacklist.add(db, mass_env.tenant.id, [mass_env.customers["wmC2"].id], "恶意薅羊毛", None)
+    db.commit()
+    monkeypatch.setattr(planning, "exclusion_queries", lambda session, tenant: ([], set()))  # members asked in batches
+    task = send_now(db, mass_env)
+    assert targets(db, task)["wmC2"] == "excluded" and task.excluded_rule == 1 and task.targeted == 4
+    ledger = dict(db.execute(select(MessageDelivery.customer_id, func.count()).where(
+        MessageDelivery.task_ref == planning.task_ref(task.id)).group_by(MessageDelivery.customer_id)).all())
+    assert mass_env.customers["wmC2"].id not in ledger and sum(ledger.values()) == 4
+    assert db.execute(select(func.sum(MassMember.target_count)).where(MassMember.task_id == task.id)).scalar_one() == 4
+
+
 def test_the_confirm_page_shows_the_excluded_counts(db, mass_env, client, wecom_admin):
     received(db, mass_env, "wmC1", datetime.now(UTC) - timedelta(minutes=1), "wecom_mass:today")
     wecom_admin(mass_env.tenant)

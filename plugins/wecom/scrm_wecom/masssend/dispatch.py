@@ -22,7 +22,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, cast, func, insert, literal, literal_column, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlmodel import Session
 
 from scrm.sdk import DeliveryStatus, MessageDelivery, Tenant, current_bus, utcnow
@@ -49,33 +61,46 @@ def ledger_key_prefix(task_id: int) -> str:
 
 
 def materialise(session: Session, tenant: Tenant, task: MassTask, now: datetime) -> dict[str, int]:
-    """Write the send's recipients, members and ledger rows (see the module). Flushes; returns counts by status."""
+    """Write the send's recipients, members and ledger rows (see the module). Flushes; returns counts by status.
+
+    The status of each target is decided in the ``INSERT … SELECT`` itself: over a frequency limit ``limit``, named
+    by an exclusion query (``customer_exclusion_query``) ``excluded``, else ``unsent``. On PostgreSQL the ledger rows
+    are written by the same statement (``WITH recipient AS (INSERT … RETURNING …) INSERT INTO message_delivery …``:
+    one pass, the recipients are not read back); elsewhere by a second ``INSERT … SELECT`` from the recipients."""
     rules = limits(session, tenant.id)
     group = task.chat_type == ChatType.GROUP
     planned = planning.with_limits(planning.candidates_of(session, tenant, task.chat_type, task.audience or {}),
                                    tenant.id, task.chat_type, now, rules).subquery("planned")
-    status_text = case((planned.c.over_limit == 1, literal(RecipientStatus.LIMIT.value)),
-                       else_=literal(RecipientStatus.UNSENT.value))
+    queries, asked = ([], set()) if group else planning.exclusion_queries(session, tenant)
+    decisions = [(planned.c.over_limit == 1, literal(RecipientStatus.LIMIT.value))]
+    if queries:
+        decisions.append((planning.excluded_by_queries(planned.c.customer_id, queries),
+                          literal(RecipientStatus.EXCLUDED.value)))
+    status_text = case(*decisions, else_=literal(RecipientStatus.UNSENT.value))
     columns = ["tenant_id", "task_id", "employee_id", "account_id", "userid",
                "group_chat_id" if group else "customer_id", "target", "status"]
     source = select(literal(tenant.id), literal(task.id), planned.c.employee_id, planned.c.account_id,
                     planned.c.userid, planned.c.group_chat_id if group else planned.c.customer_id, planned.c.target,
                     status_text)
-    session.execute(insert(MassRecipient.__table__).from_select(columns, source))
+    recipients = insert(MassRecipient.__table__).from_select(columns, source)
+    one_pass = session.get_bind().dialect.name == "postgresql"
+    if one_pass:
+        written = recipients.returning(_R.account_id, _R.customer_id, _R.target, _R.status).cte("recipient")
+        session.execute(_ledger_insert(tenant.id, task, now, written.c).add_cte(written))
+    else:
+        session.execute(recipients)
     if not group:
-        queries, asked = planning.exclusion_queries(session, tenant)
-        if queries:
-            session.execute(update(MassRecipient.__table__).where(
-                _R.task_id == task.id, _R.status == RecipientStatus.UNSENT,
-                planning.excluded_by_queries(_R.customer_id, queries)).values(status=RecipientStatus.EXCLUDED))
         ids = list(session.execute(select(_R.customer_id).where(
             _R.task_id == task.id, _R.status == RecipientStatus.UNSENT)).scalars()) \
             if planning.other_exclusion_plugins(session, tenant, asked) else []
         excluded = sorted(planning.excluded_customers(session, tenant, ids, skip=asked))
         for index in range(0, len(excluded), 5000):
+            chunk = excluded[index:index + 5000]
             session.execute(update(MassRecipient.__table__).where(
-                _R.task_id == task.id, _R.customer_id.in_(excluded[index:index + 5000])).values(
-                status=RecipientStatus.EXCLUDED))
+                _R.task_id == task.id, _R.customer_id.in_(chunk)).values(status=RecipientStatus.EXCLUDED))
+            if one_pass:  # their ledger rows were written with the recipients: an excluded customer has none
+                session.execute(delete(MessageDelivery.__table__).where(
+                    _L.tenant_id == tenant.id, _L.task_ref == planning.task_ref(task.id), _L.customer_id.in_(chunk)))
     unsent = select(literal(tenant.id), literal(task.id), func.min(_R.employee_id), _R.account_id, _R.userid,
                     literal(MemberStatus.UNSENT.value), func.count(), literal_column("'[]'"),
                     literal_column("'[]'"), literal(""))
@@ -83,16 +108,8 @@ def materialise(session: Session, tenant: Tenant, task: MassTask, now: datetime)
         ["tenant_id", "task_id", "employee_id", "account_id", "userid", "status", "target_count", "msgids",
          "reminded_at", "error"],
         unsent.where(_R.task_id == task.id, _R.status == RecipientStatus.UNSENT).group_by(_R.account_id, _R.userid)))
-    prefix = ledger_key_prefix(task.id)
-    ledger = select(literal(tenant.id), literal(planning.CHANNEL), _R.account_id, _R.customer_id, _R.target,
-                    literal(planning.KIND_GROUP if group else planning.KIND_SINGLE),
-                    literal(planning.task_ref(task.id)), literal(prefix) + cast(_R.target, String),
-                    cast(literal(DeliveryStatus.QUEUED.name), _L.status.type), literal_column("'{}'"), literal(0),
-                    literal(now))
-    session.execute(insert(MessageDelivery.__table__).from_select(
-        ["tenant_id", "channel", "account_id", "customer_id", "recipient", "kind", "task_ref", "idempotency_key",
-         "status", "message", "attempts", "created_at"],
-        ledger.where(_R.task_id == task.id, _R.status == RecipientStatus.UNSENT)))
+    if not one_pass:
+        session.execute(_ledger_insert(tenant.id, task, now, _R, _R.task_id == task.id))
     counts = dict(session.execute(select(_R.status, func.count()).where(_R.task_id == task.id)
                                   .group_by(_R.status)).all())
     reached = sum(counts.values())
@@ -108,6 +125,21 @@ def materialise(session: Session, tenant: Tenant, task: MassTask, now: datetime)
     session.add(task)
     session.flush()
     return counts
+
+
+def _ledger_insert(tenant_id: int, task: MassTask, now: datetime, rows: Any, *where: Any):
+    """``INSERT INTO message_delivery … SELECT`` one queued row per unsent recipient of ``rows`` (the recipients
+    table, or the rows the recipients' ``INSERT … RETURNING`` wrote)."""
+    group = task.chat_type == ChatType.GROUP
+    ledger = select(literal(tenant_id), literal(planning.CHANNEL), rows.account_id, rows.customer_id, rows.target,
+                    literal(planning.KIND_GROUP if group else planning.KIND_SINGLE),
+                    literal(planning.task_ref(task.id)), literal(ledger_key_prefix(task.id)) + cast(rows.target, String),
+                    cast(literal(DeliveryStatus.QUEUED.name), _L.status.type), literal_column("'{}'"), literal(0),
+                    literal(now))
+    return insert(MessageDelivery.__table__).from_select(
+        ["tenant_id", "channel", "account_id", "customer_id", "recipient", "kind", "task_ref", "idempotency_key",
+         "status", "message", "attempts", "created_at"],
+        ledger.where(*where, rows.status == RecipientStatus.UNSENT))
 
 
 def _content(session: Session, tenant_id: int, task: MassTask, client: WeComClient) -> list[dict[str, Any]]:
