@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from scrm_wecom import demo as wecom_demo
+from scrm_wecom import demo_promotion
 from scrm_wecom.livecodes.models import LiveCode
 from scrm_wecom.welcome.models import WelcomeMessage
 from sqlalchemy import func
@@ -36,6 +37,8 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     app = demo_app(sandboxes=True)
     plat = app.extensions["scrm"]
     adds = [ext for ext, _name, _gender in wecom_demo.LIVE_CODE_ADDS]
+    # customers who add a promoter through the promotion's codes get the employee's welcome too
+    welcomed_adds = adds + [ext for _n, ext, _name in demo_promotion.SCANS]
     with Session(plat.engine) as session:
         [account] = session.exec(select(ChannelAccount).where(ChannelAccount.plugin == "wecom")).all()
         assert account.config["api_base"] == f"{demo_url}/sandbox/wecom"
@@ -48,7 +51,7 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
             wecom_demo.CORP_ID), CustomerIdentity.value.in_(adds)) == len(adds)
         sends = session.exec(select(MessageDelivery).where(MessageDelivery.tenant_id == tenant_id,
                                                            MessageDelivery.kind == "welcome")).all()
-        assert sorted(s.recipient for s in sends) == sorted(adds)
+        assert sorted(s.recipient for s in sends) == sorted(welcomed_adds)
         assert {s.status for s in sends} == {DeliveryStatus.SENT}
         employees = session.exec(select(Employee.name).where(Employee.tenant_id == tenant_id)).all()
 
@@ -56,7 +59,7 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     state = json.loads((demo_instance / "sandboxes" / "wecom.json").read_text(encoding="utf-8"))
     [corp] = [c for c in state["corps"] if c["corp_id"] == wecom_demo.CORP_ID]
     welcomed = sorted(m["external_userid"] for m in corp["welcome_messages"])
-    assert welcomed == sorted(adds)
+    assert welcomed == sorted(welcomed_adds)
     assert all("欢迎来到示例品牌" in m["text"]["content"] for m in corp["welcome_messages"])
 
     client = app.test_client()
@@ -70,7 +73,7 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     for _ext, name, _gender in wecom_demo.LIVE_CODE_ADDS:
         assert name in customers
     welcome_page = client.get("/t/demo/wecom/welcome/").get_data(as_text=True)
-    assert welcome_page.count('data-status="sent"') == len(adds)
+    assert welcome_page.count('data-status="sent"') == len(welcomed_adds)
     # served as `scrm serve --sandboxes` serves it, the mounted sandbox answers the account's "Check credentials"
     server = make_server("127.0.0.1", int(demo_url.rsplit(":", 1)[1]), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
