@@ -44,6 +44,7 @@ from .client import WeComClient
 from .demo_sop import seed_sop
 from .livecodes import service as livecodes
 from .livecodes.models import MULTI, LiveCode, LiveCodeEmployee
+from .materials.models import Material
 from .sandbox import SandboxControl
 from .sandbox.remote import SandboxControlError
 from .sync import jobs as sync_jobs
@@ -65,8 +66,9 @@ LIVE_CODE_EMPLOYEES = 3
 LIVE_CODES = ((LIVE_CODE_NAME, None), ("杭州湖滨银泰店活码", "杭州湖滨银泰店"), ("苏州观前街店活码", "苏州观前街店"))
 """The brand's live codes: name and store (None: the store of the first employee, the flagship)."""
 WELCOME = {"text": "{customer_name}您好，我是{employee_name}（{employee_position}），欢迎来到示例品牌！"
-                   "回复「会员」领取新人礼。",
-           "attachments": [{"type": "link", "title": "示例品牌会员中心", "url": "https://shop.example.com/member"}]}
+                   "回复「会员」领取新人礼。"}
+WELCOME_MATERIALS = ("双12会员日海报", "双12会场")
+"""The materials (by title) the demo welcome attaches from the material library: a poster and a link."""
 FRIENDS = [("wmDemoFriend0001", "周雨桐", "unionDemo0001"), ("wmDemoFriend0002", "吴佳怡", ""),
            ("wmDemoFriend0003", "郑子涵", "unionDemo0003"), ("wmDemoFriend0004", "孙可馨", ""),
            ("wmDemoFriend0005", "钱梓萱", ""), ("wmDemoFriend0006", "冯思远", "unionDemo0006")]
@@ -102,6 +104,7 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         demo_history.backdate_wecom_customers(session, account)
         codes = [_ensure_live_code(session, platform, tenant.id, account, name, store) for name, store in LIVE_CODES]
         codes = [code for code in codes if code is not None]
+        demo_materials.seed_materials(session, account, demo)  # before the welcome, which attaches materials
         _ensure_welcome(session, tenant.id)
         demo_history.live_code_history(session, account, codes)
         session.commit()
@@ -112,7 +115,6 @@ def seed_demo(tenant: Any, session: Session, demo: Any) -> None:
         seed_sop(session, account, demo)
         demo_moments.seed_moments(session, platform, sandbox, account, CORP_ID)
         demo_masssend.seed_masssend(session, platform, sandbox, account, CORP_ID)
-        demo_materials.seed_materials(session, account, demo)
         demo_promotion.seed_promotion(session, platform, sandbox, account, CORP_ID, demo, _callback(demo, account))
     finally:
         sandbox.close()
@@ -220,8 +222,12 @@ def _ensure_welcome(session: Session, tenant_id: int) -> None:
     exists = session.exec(select(WelcomeMessage.id).where(WelcomeMessage.tenant_id == tenant_id,
                                                           WelcomeMessage.created_by == AUTHOR)).first()
     if exists is None:
+        found = dict(session.exec(select(Material.title, Material.id).where(
+            Material.tenant_id == tenant_id, Material.title.in_(WELCOME_MATERIALS), Material.deleted_at.is_(None))
+            .order_by(Material.id)).all())
+        content = {**WELCOME, "material_ids": [found[t] for t in WELCOME_MATERIALS if t in found]}
         values = welcomes.validate(session, tenant_id, welcomes.WelcomeInput(
-            all_employees=True, employee_ids=[], segmented=False, content=WELCOME))
+            all_employees=True, employee_ids=[], segmented=False, content=content))
         welcomes.create(session, tenant_id, values, created_by=AUTHOR)
 
 

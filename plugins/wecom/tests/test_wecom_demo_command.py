@@ -61,6 +61,9 @@ def test_the_demo_shows_customers_adding_through_a_live_code_and_their_welcome(d
     welcomed = sorted(m["external_userid"] for m in corp["welcome_messages"])
     assert welcomed == sorted(welcomed_adds)
     assert all("欢迎来到示例品牌" in m["text"]["content"] for m in corp["welcome_messages"])
+    # the poster and the link picked from the material library, the poster uploaded once as media
+    assert all([a["msgtype"] for a in m["attachments"]] == ["image", "link"] for m in corp["welcome_messages"])
+    assert len({m["attachments"][0]["image"]["media_id"] for m in corp["welcome_messages"]}) == 1
 
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

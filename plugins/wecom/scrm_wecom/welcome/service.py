@@ -43,9 +43,11 @@ class WelcomeValues:
 
 def offered_materials(session: Session, tenant_id: int) -> set[int]:
     """The ids of the tenant's live materials a welcome may attach."""
-    from ..materials.attachments import choices
+    from ..materials.models import Material
 
-    return {mid for mid, _label in choices(session, tenant_id, MATERIAL_KINDS)}
+    return set(session.exec(select(Material.id).where(Material.tenant_id == tenant_id,
+                                                      Material.deleted_at.is_(None),
+                                                      Material.kind.in_(MATERIAL_KINDS))).all())
 
 
 def validate(session: Session, tenant_id: int, data: WelcomeInput, *,
