@@ -29,7 +29,8 @@ EXPECTED_ENTRIES = {
                           "members.loyalty.levels_page", "members.loyalty.points_ledger", "members.loyalty.orders"],
     "ops.wecom": ["wecom.livecodes.index", "wecom.welcome.index"],
     "ops.community": ["wecom.groupchats.index"],
-    "marketing.campaigns": ["shortlinks.index"],  # the host's short links (every channel uses them)
+    # WeCom's employee promotion, then the host's short links (every channel uses them)
+    "marketing.campaigns": ["wecom.promotion.index", "shortlinks.index"],
     "settings.channels": ["channel_accounts.index"],  # one entry per enabled channel (here WeCom)
     "settings.sync": ["wecom.sync.index", "wecom.rules.index"],
     "settings.platform": ["tenant.plugins", "tenant.tokens", "tenant.audit_log"],
