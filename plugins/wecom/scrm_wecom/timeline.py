@@ -42,7 +42,7 @@ SUMMARIES = {FRIEND_ADDED: "WeCom friend added", TAGGED: "tagged in WeCom", WELC
 LABELS = {FRIEND_ADDED: _l("Added as a WeCom friend"), TAGGED: _l("Tagged in WeCom"),
           WELCOME_SENT: _l("WeCom welcome message sent"), JOINED_GROUP: _l("Joined a WeCom group chat"),
           LEFT_GROUP: _l("Left a WeCom group chat"), FRIEND_LOST: _l("WeCom friendship ended"),
-          MOMENTS_RULE: _l("Moments behaviour rule reached")}
+          MOMENTS_RULE: _l("WeCom Moments behaviour rule reached")}
 #: the kinds that are a contact with the customer (for "no contact since" reminders): a friend added, a message sent;
 #: tags, group chat moves and a lost friendship are not
 CONTACTS = {FRIEND_ADDED, WELCOME_SENT}
