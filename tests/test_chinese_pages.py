@@ -26,7 +26,7 @@ ALLOWED = {
     "SOP", "API", "CSV", "XLSX", "URL", "UTM", "RSA", "AES", "ISO", "HTML",  # abbreviations Chinese users read as they are
     # (abbreviations in any case: a file name's ``.csv``)
     "UTC", "UTF",  # the time standard; UTF-8 (the encoding of CSV files)
-    "PNG", "JPEG",  # image file formats, named as they are (the brand logo upload)
+    "PNG", "JPEG", "JPG", "PDF",  # file formats, named as they are (the brand logo upload, the material centre)
     "ERP", "OpenAPI",  # what API tokens connect; the API description standard
     # field names WeCom's and WeChat's own Chinese admin consoles show in Latin letters (users copy them from there)
     "CorpId", "AgentId", "Secret", "Token", "EncodingAESKey", "AppID",
@@ -40,8 +40,10 @@ SKIPPED_ELEMENTS = {"script", "style", "template", "noscript", "code", "kbd"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 # data, not chrome: e-mail addresses, URLs and paths, IANA time zone names offered by the zone picker; and identifiers
 # written as users type them: a ``{customer_name}`` placeholder, a ``media_id`` field name (snake_case is never a word)
-NOT_CHROME = re.compile(r"[\w.+-]+@[\w.-]+|https?://\S+|(?<!\w)/[\w/.<>{}%-]+|\b[A-Z][a-z]+/[A-Za-z_/+-]+\b|\bEtc/\S+"
+NOT_CHROME = re.compile(r"[\w.+-]+@[\w.-]+|https?://\S*|(?<!\w)/[\w/.<>{}%-]+|\b[A-Z][a-z]+/[A-Za-z_/+-]+\b|\bEtc/\S+"
                         r"|\{\w+\}|\b[a-z]+(?:_[a-z]+)+\b")
+# a mini program's page path as users copy it from the mini program's code (``pages/index/index.html``)
+PAGE_PATH = re.compile(r"\b[a-z]+(?:/[\w-]+)+\.html\b")
 
 
 class ShownText(HTMLParser):
@@ -74,6 +76,7 @@ def english_words(html: str) -> list[str]:
     parser.feed(html)
     found = []
     for part in parser.parts:
+        part = PAGE_PATH.sub("", part)
         text = NOT_CHROME.sub(lambda m: "" if "/" not in m.group(0) or "@" in m.group(0) or "{" in m.group(0)
                               or m.group(0).startswith(("/", "http")) or is_valid_zone(m.group(0).rstrip(".,)"))
                               else m.group(0), part)

@@ -19,7 +19,7 @@ from scrm.sdk.testing import ADMIN_PASSWORD, follow_menu
 
 #: the groups shown to a tenant admin of a tenant with members and wecom, in order
 EXPECTED_GROUPS = ["members.customers", "members.groups", "members.lifecycle", "ops.wecom", "ops.community",
-                   "marketing.campaigns", "settings.channels", "settings.sync", "settings.platform"]
+                   "ops.content", "marketing.campaigns", "settings.channels", "settings.sync", "settings.platform"]
 #: the entries of each group, in order
 EXPECTED_ENTRIES = {
     "members.customers": ["members.customers.index", "wecom.assignment.unassigned", "wecom.churn.index",
@@ -27,8 +27,10 @@ EXPECTED_ENTRIES = {
     "members.groups": ["members.segments.tags", "members.segments.index"],
     "members.lifecycle": ["members.loyalty.stages_board", "members.loyalty.notifications",
                           "members.loyalty.levels_page", "members.loyalty.points_ledger", "members.loyalty.orders"],
-    "ops.wecom": ["wecom.livecodes.index", "wecom.welcome.index"],
+    "ops.wecom": ["wecom.livecodes.index", "wecom.welcome.index", "wecom.masssend.index", "wecom.sop.index",
+                  "wecom.moments.index"],
     "ops.community": ["wecom.groupchats.index"],
+    "ops.content": ["wecom.materials.index", "wecom.materials.scripts"],
     # WeCom's employee promotion, then the host's short links (every channel uses them)
     "marketing.campaigns": ["wecom.promotion.index", "shortlinks.index"],
     "settings.channels": ["channel_accounts.index"],  # one entry per enabled channel (here WeCom)

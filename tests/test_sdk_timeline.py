@@ -52,7 +52,9 @@ def test_a_kind_is_declared_once_and_documented():
 
 
 def test_wecom_writes_its_entries_through_the_helper():
+    import scrm_wecom.materials.timeline as material_timeline
     import scrm_wecom.timeline as wecom_timeline
 
-    assert {k.kind for k in kinds("wecom")} == set(wecom_timeline.KINDS)
+    # the plugin's kinds, and the material centre's own (a tracked material opened)
+    assert {k.kind for k in kinds("wecom")} == set(wecom_timeline.KINDS) | {material_timeline.KIND}
     assert all(k.description for k in kinds("wecom"))

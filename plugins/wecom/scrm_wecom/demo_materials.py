@@ -74,7 +74,7 @@ def seed_materials(session: Session, account: Any, demo: Any) -> None:
         "file": _material(session, tenant_id, ENTERPRISE, new, "file", "会员权益手册", summary="等级、积分与生日礼说明",
                           file=files.check_upload("file", HANDBOOK, "会员权益手册2026.pdf")),
         "mini": _material(session, tenant_id, ENTERPRISE, new, "miniprogram", "会员中心", appid=MINI_APPID,
-                          page="pages/member/index", cover=cover),
+                          page="pages/member/index.html", cover=cover),
     }
     if region is not None:
         team = _group(session, tenant_id, MATERIAL, TEAM, "上海门店专属", [region.id])

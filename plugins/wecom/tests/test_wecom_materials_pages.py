@@ -73,7 +73,7 @@ def test_each_type_needs_its_fields(db, world, staff):
     assert post_material(staff, kind="link", url="ftp://x").status_code == 422
     assert post_material(staff, kind="article", body="").status_code == 422
     bad_cover = staff.post(f"{BASE}/new?scope=enterprise", content_type="multipart/form-data", data={
-        "title": "会员中心", "kind": "miniprogram", "appid": "wx0123456789abcdef", "page": "pages/index/index",
+        "title": "会员中心", "kind": "miniprogram", "appid": "wx0123456789abcdef", "page": "pages/index/index.html",
         "cover": (io.BytesIO(PDF), "cover.png")})
     assert bad_cover.status_code == 422 and 'data-error="cover"' in bad_cover.get_data(as_text=True)
     response = post_material(staff, kind="miniprogram", appid="wx123", page="")

@@ -117,6 +117,8 @@ def _check(session: Session, tenant_id: int, scope: str, v: MaterialValues, mate
             errors["appid"] = _l("A mini program AppID is wx followed by 16 letters or digits.")
         if not v.page.strip() or len(v.page) > PAGE_MAX:
             errors["page"] = _l("Enter the mini program page (at most %(n)s characters).", n=PAGE_MAX)
+        elif not v.page.split("?")[0].endswith(".html"):  # WeCom refuses a page path without it (40058)
+            errors["page"] = _l("A mini program page path ends in .html, e.g. pages/index/index.html.")
         if v.cover is None and (material is None or material.kind != MINIPROGRAM):
             errors["cover"] = _l("A mini program needs a cover image.")
     if v.tag_ids:
