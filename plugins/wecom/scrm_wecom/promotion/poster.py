@@ -10,58 +10,16 @@ paths); without one the poster carries the badge and the QR code, and the H5 pag
 from __future__ import annotations
 
 import io
-import os
-from functools import lru_cache
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from scrm.sdk import qr
+from scrm.sdk import poster, qr
 
 WIDTH, HEIGHT = 750, 1150
 QR_SIZE = 430
 BAND = (35, 99, 235)
 INK = (31, 41, 51)
 MUTED = (95, 107, 120)
-FONT_PATHS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-
-
-@lru_cache(maxsize=1)
-def font_path() -> str | None:
-    for candidate in (os.environ.get("SCRM_POSTER_FONT"), *FONT_PATHS):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, limit: int) -> list[str]:
-    """``text`` cut character by character (Chinese has no spaces) into at most ``limit`` lines."""
-    lines, current = [], ""
-    for char in text:
-        if draw.textlength(current + char, font=font) > width:
-            lines.append(current)
-            current = char
-            if len(lines) == limit:
-                return lines
-        else:
-            current += char
-    lines.append(current)
-    return [line for line in lines[:limit] if line]
-
-
-def _centred(draw: ImageDraw.ImageDraw, y: int, lines: list[str], font, fill, spacing: int) -> int:
-    for line in lines:
-        draw.text(((WIDTH - draw.textlength(line, font=font)) / 2, y), line, font=font, fill=fill)
-        y += font.size + spacing
-    return y
-
-
 def render(*, title: str, employee: str, hint: str, qr_data: str, logo_png: bytes | None = None) -> bytes:
     """The poster as PNG bytes (``WIDTH`` × ``HEIGHT``)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BAND)
@@ -70,15 +28,15 @@ def render(*, title: str, employee: str, hint: str, qr_data: str, logo_png: byte
     draw.ellipse((WIDTH // 2 - 60, 180, WIDTH // 2 + 60, 300), fill=(255, 255, 255), outline=BAND, width=6)
     code = Image.open(io.BytesIO(qr.render_qr(qr_data, QR_SIZE, logo_png))).convert("RGB")
     image.paste(code, ((WIDTH - QR_SIZE) // 2, 470))
-    path = font_path()
+    path = poster.font_path()
     if path is not None:
         big, middle, small, badge = (ImageFont.truetype(path, size) for size in (50, 36, 28, 64))
-        _centred(draw, 50, _wrap(draw, title, big, WIDTH - 100, 2), big, (255, 255, 255), 12)
+        poster.centred(draw, WIDTH, 50, poster.wrap(draw, title, big, WIDTH - 100, 2), big, (255, 255, 255), 12)
         initial = (employee or "?")[:1]
         draw.text(((WIDTH - draw.textlength(initial, font=badge)) / 2, 200), initial, font=badge, fill=BAND)
-        _centred(draw, 320, _wrap(draw, employee, middle, WIDTH - 140, 1), middle, INK, 10)
-        _centred(draw, 380, _wrap(draw, hint, small, WIDTH - 140, 2), small, MUTED, 8)
-        _centred(draw, 470 + QR_SIZE + 40, _wrap(draw, title, small, WIDTH - 140, 2), small, INK, 10)
+        poster.centred(draw, WIDTH, 320, poster.wrap(draw, employee, middle, WIDTH - 140, 1), middle, INK, 10)
+        poster.centred(draw, WIDTH, 380, poster.wrap(draw, hint, small, WIDTH - 140, 2), small, MUTED, 8)
+        poster.centred(draw, WIDTH, 470 + QR_SIZE + 40, poster.wrap(draw, title, small, WIDTH - 140, 2), small, INK, 10)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
