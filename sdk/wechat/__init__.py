@@ -8,6 +8,9 @@
   default 300 s), applied by both of the above.
 * ``scrm.sdk.wechat.tokens`` — access-token stores (cache or database, single-flight refresh) a plugin binds to its
   own token table and cache-key prefix.
+* ``scrm.sdk.wechat.transport`` — the API clients' shared transport (:class:`WeChatTransport`: pooled HTTP, JSON
+  answers, bounded backoff on rate limits, one token refresh, multipart uploads); a plugin's client subclasses it
+  with its own error sets and endpoints.
 * :class:`WeChatCryptoError` and one subclass per official error code; :class:`WeChatAPIError` for API answers with
   a non-zero ``errcode``.
 """
