@@ -13,3 +13,14 @@ def poll_moments(tenant_id: int, *, task_id: int | None = None) -> None:
     """One poll round for ``tenant_id`` (``task_id``: refresh that task's results now)."""
     with job_session() as session:
         poll(session, current_bus().platform, tenant_id, force_task_id=task_id)
+
+
+@actor(max_retries=3, time_limit=600_000)
+def auto_sync_moments(tenant_id: int) -> None:
+    """The automatic sync at 00:00 / 12:00 (:mod:`.autosync`); nothing when the brand turned it off."""
+    from . import autosync
+
+    with job_session() as session:
+        if not autosync.auto_sync_on(session, tenant_id):
+            return
+        autosync.run(session, current_bus().platform, tenant_id)

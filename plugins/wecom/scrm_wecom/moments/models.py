@@ -147,3 +147,14 @@ class MomentsRuleHit(TenantScoped, table=True):
     score: int = 0
     opens: int = 0  # the customer's opens when it fired
     hit_at: datetime = Field(default_factory=utcnow)
+
+
+class MomentsSettings(TenantScoped, table=True):
+    """The brand's Moments settings (朋友圈设置, spec §2.1.1), one row per tenant; no row means the defaults (off)."""
+
+    __tablename__ = "wecom_moments_settings"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    #: 自动同步企微朋友圈: every day at 00:00 and 12:00 (brand time zone) read WeCom's Moments and sync them
+    auto_sync: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)

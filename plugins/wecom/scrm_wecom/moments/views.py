@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Customer, Tag, format_local, tabular, zone_title
+from scrm.sdk import Customer, Tag, current_zone, format_local, tabular, zone_title
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -16,7 +16,7 @@ from ..accounts import AccountNotConfigured, find_account, list_accounts
 from ..client import WeComClient, WeComUnavailable
 from ..rules import limits
 from ..views.customer_links import customer_page_url
-from . import behaviour, pages, records, results, service
+from . import autosync, behaviour, pages, records, results, service
 from .models import MomentInteraction, MomentsRule, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,10 @@ def _rules_context(values: dict, errors: dict) -> dict:
     rules = behaviour.rules_of(db(), tenant.id)
     tag_ids = sorted({t for r in rules for t in r.tag_ids})
     names = {t.id: t.name for t in service.tags_by_id(db(), tenant.id, tag_ids)}
-    return {"rule_tags": {r.id: "、".join(names[t] for t in r.tag_ids if t in names) for r in rules},"rules": rules, "hits": behaviour.hit_counts(db(), tenant.id), "values": values, "errors": errors,
+    due = autosync.next_run(db(), tenant.id)
+    return {"auto_sync": autosync.auto_sync_on(db(), tenant.id), "zone": current_zone().key,
+            "auto_sync_next": format_local(due) if due else "",
+            "rule_tags": {r.id: "、".join(names[t] for t in r.tag_ids if t in names) for r in rules},"rules": rules, "hits": behaviour.hit_counts(db(), tenant.id), "values": values, "errors": errors,
             "tags": list(db().exec(select(Tag).where(Tag.tenant_id == tenant.id).order_by(Tag.group_id, Tag.id)))}
 
 
@@ -298,4 +301,17 @@ def delete_rule(rule_id: int):
     audit_action("wecom.moments.rule_delete", f"moments_rule:{rule_id}")
     db().commit()
     flash(_("Behaviour rule deleted."), "success")
+    return redirect(url_for(".settings"))
+
+
+@bp.post("/settings/auto-sync")
+@role_required(*STAFF)
+def save_auto_sync():
+    """自动同步企微朋友圈 (§2.1.1): on arms the sync at 00:00 and 12:00 of the brand's time zone, off cancels it."""
+    tenant = current_tenant()
+    on = request.form.get("auto_sync") == "1"
+    autosync.set_auto_sync(db(), tenant.id, on)
+    audit_action("wecom.moments.auto_sync", "moments_settings", on=on)
+    db().commit()
+    flash(_("Automatic sync turned on.") if on else _("Automatic sync turned off."), "success")
     return redirect(url_for(".settings"))
