@@ -73,14 +73,31 @@ def seed_moments(session: Session, platform: Any, sandbox: Any, account: Any, co
     session.commit()
 
 
+def _group_welcome_link(session: Session, tenant_id: int) -> int:
+    """The link material of the group welcome (the material centre's, created once)."""
+    from .materials import service as materials
+    from .materials.models import ENTERPRISE, LINK, Material
+
+    found = session.exec(select(Material.id).where(Material.tenant_id == tenant_id, Material.kind == LINK,
+                                                   Material.url == GROUP_WELCOME_LINK["url"],
+                                                   Material.deleted_at.is_(None))).first()
+    if found is not None:
+        return found
+    material = materials.save_material(session, tenant_id, ENTERPRISE, materials.MaterialValues(
+        kind=LINK, title=GROUP_WELCOME_LINK["title"], url=GROUP_WELCOME_LINK["url"],
+        summary=GROUP_WELCOME_LINK["desc"]), AUTHOR)
+    session.flush()
+    return int(material.id)
+
+
 def _group_welcome(session: Session, platform: Any, account: Any) -> None:
     exists = session.exec(select(GroupWelcomeTemplate.id).where(
         GroupWelcomeTemplate.tenant_id == account.tenant_id, GroupWelcomeTemplate.created_by == AUTHOR)).first()
     if exists is not None:
         return
     values = group_welcomes.validate(session, account.tenant_id, group_welcomes.GroupWelcomeInput(
-        account_id=account.id, text=GROUP_WELCOME, attachment_type="link", link_title=GROUP_WELCOME_LINK["title"],
-        link_url=GROUP_WELCOME_LINK["url"], link_desc=GROUP_WELCOME_LINK["desc"], notify_employees=True))
+        account_id=account.id, text=GROUP_WELCOME, material_ids=[_group_welcome_link(session, account.tenant_id)],
+        notify_employees=True))
     session.commit()  # no transaction stays open across the WeCom call
     with WeComClient.for_account(account, platform) as client:
         group_welcomes.create(session, client, account.tenant_id, values, created_by=AUTHOR)

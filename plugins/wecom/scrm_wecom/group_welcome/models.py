@@ -20,7 +20,8 @@ class GroupWelcomeTemplate(TenantScoped, table=True):
     account_id: int = Field(foreign_key="channel_account.id", ondelete="CASCADE")
     template_id: str = Field(default="", max_length=128)
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    #: ``{}`` or one of ``{"type": "image", "pic_url"}`` / ``{"type": "link", "title", "url", "desc", "picurl"}``
+    #: ``{}``, a material ``{"type": "image" | "link", "material_id", "title"}``, or one typed before the material
+    #: centre: ``{"type": "image", "pic_url"}`` / ``{"type": "link", "title", "url", "desc", "picurl"}``
     attachment: dict[str, Any] = json_column()
     notify_employees: bool = False
     created_by: str = Field(default="", max_length=200)

@@ -1,6 +1,10 @@
 """Group welcome templates (spec §2.3, §3.3, §4.3): validation, create / edit / delete through WeCom's
 ``group_welcome_template`` API, and the tenant-scoped reads.
 
+The attachment is a material of the material centre (a poster becomes an ``image`` with its media id, uploaded
+once per account and reused while fresh; a link or article material a ``link``). Attachments typed before the
+material centre (an image address or a link) stay readable and are kept on edit until replaced or removed.
+
 Every write goes to WeCom first and is kept here only when WeCom accepted it, so the template and the local row
 never disagree. Edits made in WeCom's admin console are not read back (WeCom offers no change notification).
 """
@@ -8,9 +12,8 @@ never disagree. Edits made in WeCom's admin console are not read back (WeCom off
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
@@ -23,11 +26,12 @@ from .models import GroupWelcomeTemplate
 
 PATH = "/cgi-bin/externalcontact/group_welcome_template"
 MAX_TEXT = 1000
-MAX_TITLE = 64
-MAX_DESC = 128
-MAX_URL = 1000
 MAX_TEMPLATES = 100  # WeCom keeps at most 100 group welcome materials per corp
 ATTACHMENT_TYPES = ("image", "link")
+#: the material kinds a group welcome attaches: a poster as an image, a link or an article as a link
+MATERIAL_KINDS = ("poster", "link", "article")
+#: WeCom's group welcome template takes the text and at most one attachment
+MAX_MATERIALS = 1
 INVALID_TEMPLATE = 40058
 
 
@@ -43,12 +47,9 @@ class GroupWelcomeError(ValueError):
 class GroupWelcomeInput:
     account_id: int | None
     text: str
-    attachment_type: str = ""  # "", image or link
-    image_url: str = ""
-    link_title: str = ""
-    link_url: str = ""
-    link_desc: str = ""
-    link_picurl: str = ""
+    material_ids: list[int] = field(default_factory=list)
+    #: keep the attachment typed before the material centre (edit only, when no material is chosen)
+    keep_typed: bool = False
     notify_employees: bool = False
 
 
@@ -60,14 +61,10 @@ class GroupWelcomeValues:
     notify_employees: bool
 
 
-def _url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value and len(value) <= MAX_URL
-
-
 def validate(session: Session, tenant_id: int, data: GroupWelcomeInput, *, creating: bool = True,
              current: GroupWelcomeTemplate | None = None) -> GroupWelcomeValues:
-    """Text is required (§3.3), at most one attachment (image or link), at most 100 templates per account."""
+    """Text is required (§3.3), at most one attachment (a poster, link or article material of the tenant, or the
+    attachment typed earlier, kept on edit), at most 100 templates per account."""
     errors: dict[str, str] = {}
     accounts = [a for a in list_accounts(session, tenant_id) if a.active]
     if current is not None:
@@ -84,24 +81,15 @@ def validate(session: Session, tenant_id: int, data: GroupWelcomeInput, *, creat
     elif len(text) > MAX_TEXT:
         errors["text"] = str(_l("At most %(n)s characters.", n=MAX_TEXT))
     attachment: dict[str, Any] = {}
-    if data.attachment_type == "image":
-        if not _url(data.image_url.strip()):
-            errors["image_url"] = str(_l("Enter a web address starting with http:// or https://."))
-        attachment = {"type": "image", "pic_url": data.image_url.strip()}
-    elif data.attachment_type == "link":
-        title, desc = data.link_title.strip(), data.link_desc.strip()
-        if not title or len(title) > MAX_TITLE:
-            errors["link_title"] = str(_l("Enter a title of at most %(n)s characters.", n=MAX_TITLE))
-        if len(desc) > MAX_DESC:
-            errors["link_desc"] = str(_l("At most %(n)s characters.", n=MAX_DESC))
-        if not _url(data.link_url.strip()):
-            errors["link_url"] = str(_l("Enter a web address starting with http:// or https://."))
-        if data.link_picurl.strip() and not _url(data.link_picurl.strip()):
-            errors["link_picurl"] = str(_l("Enter a web address starting with http:// or https://."))
-        attachment = {"type": "link", "title": title, "url": data.link_url.strip(), "desc": desc,
-                      "picurl": data.link_picurl.strip()}
-    elif data.attachment_type:
-        errors["attachment_type"] = str(_l("Choose an image or a link."))
+    offered = _offered_ids(session, tenant_id, data.material_ids)
+    if len(data.material_ids) > MAX_MATERIALS:
+        errors["material_ids"] = str(_l("Choose at most one attachment."))
+    elif data.material_ids and any(mid not in offered for mid in data.material_ids):
+        errors["material_ids"] = str(_l("Choose materials of this brand's material library."))
+    elif data.material_ids:
+        attachment = _material_attachment(session, tenant_id, data.material_ids[0])
+    elif data.keep_typed and current is not None and is_typed(current.attachment):
+        attachment = dict(current.attachment)
     if creating and account is not None and count(session, tenant_id, account.id) >= MAX_TEMPLATES:
         errors["limit"] = str(_l("WeCom keeps at most %(n)s group welcome messages per account.", n=MAX_TEMPLATES))
     if errors:
@@ -109,11 +97,53 @@ def validate(session: Session, tenant_id: int, data: GroupWelcomeInput, *, creat
     return GroupWelcomeValues(account, text, attachment, bool(data.notify_employees))  # type: ignore[arg-type]
 
 
-def wecom_body(values: GroupWelcomeValues | GroupWelcomeTemplate) -> dict[str, Any]:
-    """The ``group_welcome_template`` content: text and the attachment in WeCom's shape."""
+def choices(session: Session, tenant_id: int) -> list[tuple[int, str]]:
+    from ..materials.attachments import choices
+
+    return choices(session, tenant_id, kinds=MATERIAL_KINDS)
+
+
+def _offered_ids(session: Session, tenant_id: int, ids: list[int]) -> set[int]:
+    """Those of ``ids`` that are live poster, link or article materials of the tenant."""
+    from ..materials.models import Material
+
+    if not ids:
+        return set()
+    return set(session.exec(select(Material.id).where(
+        Material.tenant_id == tenant_id, Material.deleted_at.is_(None), Material.kind.in_(MATERIAL_KINDS),
+        Material.id.in_([int(i) for i in ids]))).all())
+
+
+def _material_attachment(session: Session, tenant_id: int, material_id: int) -> dict[str, Any]:
+    from ..materials.models import POSTER, Material
+
+    material = session.get(Material, int(material_id))
+    return {"type": "image" if material.kind == POSTER else "link", "material_id": material.id,
+            "title": material.title}
+
+
+def is_typed(attachment: dict[str, Any] | None) -> bool:
+    """An attachment typed before the material centre (an image address or a link, no material)."""
+    return bool(attachment) and attachment.get("type") in ATTACHMENT_TYPES and "material_id" not in attachment
+
+
+def material_ids_of(row: GroupWelcomeTemplate) -> list[int]:
+    attachment = row.attachment or {}
+    return [int(attachment["material_id"])] if "material_id" in attachment else []
+
+
+def wecom_body(session: Session, tenant_id: int, values: GroupWelcomeValues | GroupWelcomeTemplate,
+               client: Any) -> dict[str, Any]:
+    """The ``group_welcome_template`` content: text and the attachment in WeCom's shape (a material's attachment
+    made by the material centre, its media uploaded through ``client`` when needed)."""
     body: dict[str, Any] = {"text": {"content": values.text}}
     attachment = values.attachment or {}
-    if attachment.get("type") == "image":
+    if "material_id" in attachment:
+        from ..materials.attachments import wecom_attachments
+
+        [made] = wecom_attachments(session, tenant_id, [int(attachment["material_id"])], client)
+        body[made["msgtype"]] = made[made["msgtype"]]
+    elif attachment.get("type") == "image":
         body["image"] = {"pic_url": attachment["pic_url"]}
     elif attachment.get("type") == "link":
         link = {"title": attachment["title"], "url": attachment["url"]}
@@ -128,7 +158,7 @@ def create(session: Session, client: Any, tenant_id: int, values: GroupWelcomeVa
            created_by: str = "") -> GroupWelcomeTemplate:
     """Register the template in WeCom (``notify`` tells every member when asked), then keep it here; if the local
     insert fails the WeCom template is deleted again. Flushes."""
-    body = {**wecom_body(values), "notify": 1 if values.notify_employees else 0}
+    body = {**wecom_body(session, tenant_id, values, client), "notify": 1 if values.notify_employees else 0}
     if client.agent_id:
         body["agentid"] = client.agent_id
     template_id = str(client.call(SecretKind.CONTACT, "POST", f"{PATH}/add", json=body)["template_id"])
@@ -147,7 +177,7 @@ def create(session: Session, client: Any, tenant_id: int, values: GroupWelcomeVa
 
 def update(session: Session, client: Any, row: GroupWelcomeTemplate, values: GroupWelcomeValues) -> None:
     """Change the template in WeCom, then here. Flushes."""
-    body = {"template_id": row.template_id, **wecom_body(values)}
+    body = {"template_id": row.template_id, **wecom_body(session, row.tenant_id, values, client)}
     if client.agent_id:
         body["agentid"] = client.agent_id
     client.call(SecretKind.CONTACT, "POST", f"{PATH}/edit", json=body)

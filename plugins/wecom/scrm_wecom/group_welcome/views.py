@@ -13,6 +13,7 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, list_accounts
 from ..client import WeComClient, WeComUnavailable
+from ..materials.attachments import AttachmentError
 from . import service
 
 log = logging.getLogger(__name__)
@@ -31,25 +32,23 @@ def _submitted() -> tuple[dict, service.GroupWelcomeInput]:
     form = request.form
     account = form.get("account_id", "").strip()
     raw = {"account_id": int(account) if account.isdigit() else None, "text": form.get("text", ""),
-           "attachment_type": form.get("attachment_type", ""), "image_url": form.get("image_url", ""),
-           "link_title": form.get("link_title", ""), "link_url": form.get("link_url", ""),
-           "link_desc": form.get("link_desc", ""), "link_picurl": form.get("link_picurl", ""),
-           "notify_employees": bool(form.get("notify_employees"))}
+           "material_ids": [int(v) for v in form.getlist("material_ids") if v.strip().isdigit()],
+           "keep_typed": bool(form.get("keep_typed")), "notify_employees": bool(form.get("notify_employees"))}
     return raw, service.GroupWelcomeInput(**raw)
 
 
 def _values_of(row) -> dict:
-    a = row.attachment or {}
-    return {"account_id": row.account_id, "text": row.text, "attachment_type": a.get("type", ""),
-            "image_url": a.get("pic_url", ""), "link_title": a.get("title", ""), "link_url": a.get("url", ""),
-            "link_desc": a.get("desc", ""), "link_picurl": a.get("picurl", ""),
-            "notify_employees": row.notify_employees}
+    return {"account_id": row.account_id, "text": row.text, "material_ids": service.material_ids_of(row),
+            "keep_typed": service.is_typed(row.attachment), "notify_employees": row.notify_employees}
 
 
 def _form(values: dict, errors: dict, row=None, status: int = 200):
     accounts = [a for a in list_accounts(db(), current_tenant().id) if a.active]
     return render_template("wecom/group_welcome/form.html", values=values, errors=errors, row=row, accounts=accounts,
-                           max_text=service.MAX_TEXT), status
+                           max_text=service.MAX_TEXT, choices=service.choices(db(), current_tenant().id),
+                           max_materials=service.MAX_MATERIALS,
+                           typed=row.attachment if row is not None and service.is_typed(row.attachment) else None
+                           ), status
 
 
 def _save(row=None):
@@ -69,7 +68,7 @@ def _save(row=None):
             else:
                 service.update(db(), client, row, values)
                 action, message = "wecom.group_welcome.update", _("Group welcome message saved.")
-    except (WeComUnavailable, AccountNotConfigured, WeChatAPIError) as exc:
+    except (WeComUnavailable, AccountNotConfigured, WeChatAPIError, AttachmentError) as exc:
         db().rollback()
         log.warning("group welcome template not saved in WeCom: %s", exc)
         return _form(raw, {"wecom": _("WeCom refused the welcome message: %(error)s", error=str(exc))}, row, 502)
@@ -84,8 +83,8 @@ def _save(row=None):
 def create():
     if request.method == "POST":
         return _save()
-    return _form({"account_id": None, "text": "", "attachment_type": "", "image_url": "", "link_title": "",
-                  "link_url": "", "link_desc": "", "link_picurl": "", "notify_employees": True}, {})
+    return _form({"account_id": None, "text": "", "material_ids": [], "keep_typed": False,
+                  "notify_employees": True}, {})
 
 
 @bp.get("/<int:template_id>")
