@@ -35,6 +35,7 @@ from scrm_members.loyalty.models import (  # noqa: E402
 from scrm_members.loyalty.stages import tenant_stages  # noqa: E402
 from scrm_members.segments.models import BlacklistEntry, Segment  # noqa: E402
 from scrm_wecom import demo as wecom_demo  # noqa: E402
+from scrm_wecom import demo_promotion  # noqa: E402
 from scrm_wecom.churn.models import FriendLoss  # noqa: E402
 from scrm_wecom.groupchats.models import GroupChat  # noqa: E402
 from scrm_wecom.livecodes.models import LiveCode, LiveCodeFriendEvent  # noqa: E402
@@ -197,7 +198,9 @@ def test_wecom_friends_codes_welcomes_losses_and_group_chats(session):
     assert all(adds[code_id] >= 10 for code_id, _name in codes)
     welcomes = column(session, select(MessageDelivery.status).where(MessageDelivery.tenant_id == tid,
                                                                    MessageDelivery.kind == "welcome"))
-    assert len(welcomes) == len(wecom_demo.LIVE_CODE_ADDS) and {str(s) for s in welcomes} == {"sent"}
+    # the live codes' adds, and the customers who add a promoter through the promotion's codes (welcomed too)
+    assert len(welcomes) == len(wecom_demo.LIVE_CODE_ADDS) + len(demo_promotion.SCANS)
+    assert {str(s) for s in welcomes} == {"sent"}
     losses = session.execute(select(FriendLoss.kind, FriendLoss.lost_at).where(FriendLoss.tenant_id == tid)).all()
     kinds = Counter(kind for kind, _at in losses)
     assert kinds["churned"] >= 10 and kinds["deleted"] >= 5

@@ -74,7 +74,13 @@ def oa_sandbox(channel_sandbox):
 
 @pytest.fixture
 def make_oa_account(platform, db):
-    """``make_oa_account(tenant, api_base=NO_WECHAT, appid=APPID, **values)``: a saved official account."""
+    """``make_oa_account(tenant, api_base=NO_WECHAT, appid=APPID, **values)``: a saved official account.
+
+    Account ids start at 1 again in every test, so the auto-reply matchers an earlier test left in this process
+    (checked again only after a second) are dropped first."""
+    from scrm_official_account.autoreply import service as autoreply
+
+    autoreply.forget_compiled()
 
     def make(tenant, api_base: str = NO_WECHAT, appid: str = APPID, **values):
         defaults = {"name": "示例品牌服务号", "app_secret": SECRET if appid == APPID else OTHER_SECRET,

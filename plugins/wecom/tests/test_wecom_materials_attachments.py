@@ -39,7 +39,7 @@ def test_each_kind_becomes_its_wecom_attachment(db, world, platform, monkeypatch
     assert article["url"] == f"https://scrm.example.com/p/acme/wecom/mp/{made['article'].token}"
     assert article["picurl"].startswith(f"https://scrm.example.com/p/acme/wecom/mf/{made['article'].token}/cover")
     mini = out[5]["miniprogram"]
-    assert mini["appid"] == "wx0123456789abcdef" and mini["page"] == "pages/index/index"
+    assert mini["appid"] == "wx0123456789abcdef" and mini["page"] == "pages/index/index.html"
     assert corp_media[mini["pic_media_id"]]["type"] == "image"
 
 

@@ -43,7 +43,7 @@ def make_material(db, tenant, kind="poster", *, title="双12海报", scope=ENTER
         values.summary = extra.pop("summary", "新品速递")
         values.cover = files.check_cover(png(), "cover.png")
     elif kind == "miniprogram":
-        values.appid, values.page = "wx0123456789abcdef", "pages/index/index"
+        values.appid, values.page = "wx0123456789abcdef", "pages/index/index.html"
         values.cover = files.check_cover(png(), "cover.png")
     for name, value in extra.items():
         setattr(values, name, value)

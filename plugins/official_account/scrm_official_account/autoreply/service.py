@@ -412,6 +412,14 @@ def _forget_after_commit(session: Session, account_id: int) -> None:
     event.listen(session, "after_commit", forget, once=True)
 
 
+def forget_compiled() -> None:
+    """Drop every matcher this process holds (the next message of each account checks its revision again): for a
+    database whose account ids start again (the test suite empties its tables between tests)."""
+    with _compiled_lock:
+        _compiled.clear()
+        _checked.clear()
+
+
 def compiled_in_memory(tenant_id: int, account_id: int) -> Compiled | None:
     """The account's compiled replies when this process checked their revision less than ``CHECK_INTERVAL`` ago;
     None otherwise (then :func:`compiled_for` checks, or compiles). No I/O."""
