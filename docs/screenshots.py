@@ -41,6 +41,11 @@ PAGES = [
     ("wecom-live-codes", "/wecom/livecodes/", DESKTOP, False),
     ("wecom-welcome", "/wecom/welcome/", DESKTOP, False),
     ("wecom-group-chats", "/wecom/groupchats/", DESKTOP, False),
+    ("wecom-materials", "/wecom/materials/", DESKTOP, False),
+    ("wecom-masssend", "/wecom/masssend/", DESKTOP, False),
+    ("wecom-sop", "/wecom/sop/", DESKTOP, False),
+    ("wecom-moments", "/wecom/moments/", DESKTOP, False),
+    ("wecom-promotion", "/wecom/promotion/", DESKTOP, False),
     ("plugins", "/plugins", DESKTOP, False),
     ("calendar", "/calendar", DESKTOP, False),
     ("sms-templates", "/sms/templates/", DESKTOP, False),
@@ -59,6 +64,8 @@ PAGES = [
     ("phone-live-codes", "/wecom/livecodes/", PHONE, False),
     ("phone-sms-bulk-new", "/sms/bulk/new", PHONE, False),
     ("phone-oa-messages", "/official_account/messages/", PHONE, False),
+    ("phone-wecom-masssend", "/wecom/masssend/", PHONE, False),
+    ("phone-wecom-sop", "/wecom/sop/", PHONE, False),
 ]
 
 
