@@ -42,6 +42,9 @@ def test_an_operator_makes_materials_in_chinese_on_a_phone(page, db, tmp_path, t
     page.set_input_files("form[data-testid=upload-form] input[type=file]", str(poster))
     page.click("form[data-testid=upload-form] button[type=submit]")
     page.wait_for_selector("table[data-testid=material-list] tr[data-material-id]")
+    # the thumbnail loads after the page: wait (bounded) for the image to decode before reading its size
+    page.wait_for_function("(() => { const img = document.querySelector('table[data-testid=material-list] img');"
+                           " return img && img.complete && img.naturalWidth > 0; })()", timeout=10_000)
     assert page.evaluate("document.querySelector('table[data-testid=material-list] img').naturalWidth") == 64
     assert no_horizontal_scroll(page)
 
