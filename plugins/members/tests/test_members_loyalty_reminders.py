@@ -80,7 +80,7 @@ def test_a_follow_up_rule_reminds_the_owner_at_its_time_through_the_scheduler(db
     worker.join()
     sent = [n for n in notes(db, loyalty_tenant) if n.kind == "stage_follow_up"]
     assert [(n.customer_id, n.recipient_employee_id, n.status) for n in sent] == [(overdue.id, guide.id, "sent")]
-    event = db.exec(select(Outbox).where(Outbox.type == "members.notification")).all()[-1]
+    event = db.exec(select(Outbox).where(Outbox.type == "members.notification").order_by(Outbox.id)).all()[-1]
     assert event.payload["recipient_userid"] == "lily" and "Ann" in event.payload["text"]
     reminders.follow_up(db, loyalty_tenant.id, "10:00:00")  # the next day: the same stay is not reminded again
     assert len([n for n in notes(db, loyalty_tenant) if n.kind == "stage_follow_up"]) == 1

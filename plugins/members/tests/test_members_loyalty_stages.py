@@ -93,7 +93,8 @@ def test_a_customer_with_one_order_enters_first_order(db, loyalty_tenant, custom
     event = db.exec(select(CustomerEvent).where(CustomerEvent.customer_id == ann.id,
                                                 CustomerEvent.kind == "stage_changed")).all()[-1]
     assert event.summary == "Stage: 初步接触 → 首单客户"
-    published = db.exec(select(Outbox).where(Outbox.type == "members.stage_changed")).all()[-1]
+    published = db.exec(select(Outbox).where(Outbox.type == "members.stage_changed")
+                        .order_by(Outbox.id)).all()[-1]  # the newest (PostgreSQL returns rows in any order)
     assert published.payload["to_stage_id"] == first.id and published.payload["customer_id"] == ann.id
     with app.app_context():
         assert evaluate(db, loyalty_tenant) == []  # nothing changes twice
