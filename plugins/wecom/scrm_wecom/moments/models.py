@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, LargeBinary, Text
 from sqlmodel import Field, UniqueConstraint
 
 from scrm.sdk import TenantScoped, json_column, utcnow
@@ -18,6 +18,19 @@ class TaskStatus(StrEnum):
     CREATING = "creating"  # add_moment_task answered a jobid; WeCom is still creating the task
     CREATED = "created"  # WeCom created the task (moment_id known); employees publish it from their WeCom
     FAILED = "failed"  # WeCom refused it (``error`` says why); it does not count against the limits
+    SCHEDULED = "scheduled"  # 待发布: waits for ``publish_at``, then goes to WeCom (queued) or onto the pages (page)
+    PAGE = "page"  # 已发布 on the Moments pages only: not a WeCom task (backdated, pages-only and personal posts)
+
+
+class PublishType(StrEnum):
+    ENTERPRISE = "enterprise"  # 企业发表: written in the back office
+    PERSONAL = "personal"  # 个人发表: written by the employee on the phone
+
+
+class PublishMode(StrEnum):
+    NOW = "now"  # 立即发布
+    SCHEDULED = "scheduled"  # 定时发布: at ``publish_at`` (future)
+    BACKDATED = "backdated"  # 历史时间: dated ``publish_at`` (past), on the pages at once, never sent to WeCom
 
 
 class MomentTask(TenantScoped, table=True):
@@ -40,6 +53,12 @@ class MomentTask(TenantScoped, table=True):
     invalid_tag_ids: list[str] = json_column(default_factory=list)
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    publish_type: PublishType = Field(default=PublishType.ENTERPRISE, max_length=20)
+    publish_mode: PublishMode = Field(default=PublishMode.NOW, max_length=20)
+    #: False: the post goes on the senders' Moments pages only (no WeCom task)
+    to_wecom: bool = True
+    #: the time the post is dated on the pages (backdated), or goes out (scheduled); None: its creation
+    publish_at: datetime | None = None
     submitted_at: datetime | None = None
     created_in_wecom_at: datetime | None = None
     results_at: datetime | None = None  # last read of the publish results, comments and likes
@@ -88,6 +107,10 @@ class MomentsPage(TenantScoped, table=True):
     token: str = Field(max_length=32, unique=True)
     views: int = 0  # customer visits (every open of the page counts)
     created_at: datetime = Field(default_factory=utcnow)
+    #: the employee's own background wall and signature (shown while the brand does not unify them)
+    background: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    background_mime: str = Field(default="", max_length=20)
+    signature: str = Field(default="", max_length=100)
 
 
 class MomentRecord(TenantScoped, table=True):
@@ -157,4 +180,11 @@ class MomentsSettings(TenantScoped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     #: 自动同步企微朋友圈: every day at 00:00 and 12:00 (brand time zone) read WeCom's Moments and sync them
     auto_sync: bool = False
+    #: 统一朋友圈背景: every page shows the brand's background and signature; employees cannot change theirs
+    unify_background: bool = False
+    background: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    background_mime: str = Field(default="", max_length=20)
+    signature: str = Field(default="", max_length=100)
+    #: 员工手机端发表: employees publish and delete their own posts from the phone
+    mobile_publish: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
