@@ -24,3 +24,15 @@ def auto_sync_moments(tenant_id: int) -> None:
         if not autosync.auto_sync_on(session, tenant_id):
             return
         autosync.run(session, current_bus().platform, tenant_id)
+
+
+@actor(max_retries=3, time_limit=600_000)
+def publish_scheduled_moment(tenant_id: int, *, task_id: int) -> None:
+    """A scheduled post's time has come (:func:`.service.publish_scheduled`); a second run does nothing."""
+    from . import service
+
+    with job_session() as session:
+        task = service.publish_scheduled(session, tenant_id, task_id)
+        session.commit()
+    if task is not None and task.to_wecom:
+        poll_moments.send(tenant_id)

@@ -59,6 +59,8 @@ class MomentTask(TenantScoped, table=True):
     to_wecom: bool = True
     #: the time the post is dated on the pages (backdated), or goes out (scheduled); None: its creation
     publish_at: datetime | None = None
+    #: taken off the senders' Moments pages (a WeCom task stays listed and counted; WeCom keeps the Moment)
+    removed_at: datetime | None = None
     submitted_at: datetime | None = None
     created_in_wecom_at: datetime | None = None
     results_at: datetime | None = None  # last read of the publish results, comments and likes

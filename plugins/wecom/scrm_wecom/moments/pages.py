@@ -2,7 +2,8 @@
 employee published, and the counters of the list (customer views, content count, last publish time).
 
 A post on the page is an enterprise Moments task the employee published in WeCom (as read from WeCom), shown at the
-time its publication was first seen.
+time its publication was first seen, or a pages-only post (published now, at its scheduled time, backdated, or by
+the employee from the phone), shown at the time it is dated.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlmodel import Session, select
 
 from scrm.sdk import Employee, EmployeeStatus
 
-from .models import MomentSender, MomentsPage, MomentTask, TaskStatus
+from .models import MomentSender, MomentsPage, MomentTask
+from .service import ON_PAGES
 
 SORTS = {"views": "views", "posts": "posts", "last": "last"}
 
@@ -40,11 +42,16 @@ def page_for(session: Session, employee: Employee) -> MomentsPage:
     return page
 
 
+def _on_pages() -> tuple:
+    """Posts on the pages: WeCom tasks the employee published and pages-only posts, not taken off the pages."""
+    return (MomentTask.status.in_([s.value for s in ON_PAGES]), MomentTask.removed_at.is_(None))
+
+
 def _published():
     return (select(MomentSender.employee_id, func.count().label("posts"),
                    func.max(MomentSender.published_seen_at).label("last"))
             .join(MomentTask, MomentTask.id == MomentSender.task_id)
-            .where(MomentSender.published.is_(True), MomentTask.status == TaskStatus.CREATED.value)
+            .where(MomentSender.published.is_(True), *_on_pages())
             .group_by(MomentSender.employee_id))
 
 
@@ -87,7 +94,7 @@ def posts_of(session: Session, employee: Employee, limit: int = 50) -> list[tupl
     return list(session.exec(
         select(MomentTask, MomentSender.published_seen_at).join(MomentSender, MomentSender.task_id == MomentTask.id)
         .where(MomentSender.tenant_id == employee.tenant_id, MomentSender.employee_id == employee.id,
-               MomentSender.published.is_(True), MomentTask.status == TaskStatus.CREATED.value)
+               MomentSender.published.is_(True), *_on_pages())
         .order_by(MomentSender.published_seen_at.desc(), MomentTask.id.desc()).limit(limit)))
 
 

@@ -9,19 +9,29 @@ Every task counts from its creation here except those WeCom refused (status fail
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func
+from sqlalchemy import case, delete, func, update
 from sqlmodel import Session, select
 
-from scrm.sdk import ChannelAccount, Employee, EmployeeStatus, Tag, day_span, month_span, schedule, utcnow
+from scrm.sdk import (
+    ChannelAccount,
+    Employee,
+    EmployeeStatus,
+    Tag,
+    cancel_schedule,
+    day_span,
+    month_span,
+    schedule,
+    utcnow,
+)
 
 from ..accounts import list_accounts
 from ..rules import limits
-from .models import MomentSender, MomentTask, TaskStatus
+from .models import MomentInteraction, MomentSender, MomentTask, PublishMode, PublishType, TaskStatus
 
 MAX_TEXT = 500  # spec §4.1 rule 3
 MAX_IMAGES = 9  # spec §4.1 rule 3
@@ -31,7 +41,15 @@ MAX_LINK_TITLE = 64
 MAX_URL = 1000
 POLL_JOB = "scrm_wecom.moments.jobs.poll_moments"
 POLL_EVERY = 60  # seconds between two reads of WeCom while tasks are being created or results are fresh
-COUNTED = (TaskStatus.QUEUED, TaskStatus.CREATING, TaskStatus.CREATED)
+PUBLISH_JOB = "scrm_wecom.moments.jobs.publish_scheduled_moment"
+#: WeCom tasks counted against the limits: every one but those WeCom refused, scheduled ones in their own month/day
+COUNTED = (TaskStatus.SCHEDULED, TaskStatus.QUEUED, TaskStatus.CREATING, TaskStatus.CREATED)
+#: on the Moments pages: WeCom tasks the employee published, and pages-only posts
+ON_PAGES = (TaskStatus.CREATED, TaskStatus.PAGE)
+TARGET_WECOM, TARGET_PAGES = "wecom", "pages"
+#: the earliest a scheduled post may go out, from now (a time that passes while the form is read is refused)
+MIN_LEAD = timedelta(minutes=1)
+MAX_LEAD = timedelta(days=366)
 
 
 class MomentError(ValueError):
@@ -53,6 +71,10 @@ class MomentInput:
     link_title: str = ""
     link_url: str = ""
     material_ids: list[int] = field(default_factory=list)  # the material centre's posters, video or link
+    #: ``wecom``: a WeCom Moments task (employees publish it in WeCom); ``pages``: the Moments pages only
+    target: str = TARGET_WECOM
+    mode: str = PublishMode.NOW.value
+    publish_at: datetime | None = None  # UTC; required for scheduled (future) and backdated (past)
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,9 @@ class MomentValues:
     attachment: dict[str, Any]
     employees: list[Employee]
     tags: list[Tag]
+    to_wecom: bool = True
+    mode: PublishMode = PublishMode.NOW
+    publish_at: datetime | None = None
 
 
 def wecom_tags(session: Session, tenant_id: int) -> list[Tag]:
@@ -79,9 +104,10 @@ def active_employees(session: Session, tenant_id: int) -> list[Employee]:
 def month_used(session: Session, tenant_id: int, now: datetime | None = None) -> int:
     """Enterprise Moments tasks counted in the tenant's natural month of ``now``."""
     span = month_span(now or utcnow())
+    at = _goes_out()
     return int(session.exec(select(func.count()).select_from(MomentTask).where(
-        MomentTask.tenant_id == tenant_id, MomentTask.status.in_([s.value for s in COUNTED]),
-        MomentTask.created_at >= span.start, MomentTask.created_at < span.end)).one())
+        MomentTask.tenant_id == tenant_id, MomentTask.to_wecom.is_(True),
+        MomentTask.status.in_([s.value for s in COUNTED]), at >= span.start, at < span.end)).one())
 
 
 def employee_day_used(session: Session, tenant_id: int, employee_ids: list[int],
@@ -90,12 +116,18 @@ def employee_day_used(session: Session, tenant_id: int, employee_ids: list[int],
     if not employee_ids:
         return {}
     span = day_span(now or utcnow())
+    at = _goes_out()
     rows = session.exec(select(MomentSender.employee_id, func.count()).join(
         MomentTask, MomentTask.id == MomentSender.task_id).where(
-        MomentTask.tenant_id == tenant_id, MomentSender.employee_id.in_(employee_ids),
+        MomentTask.tenant_id == tenant_id, MomentSender.employee_id.in_(employee_ids), MomentTask.to_wecom.is_(True),
         MomentTask.status.in_([s.value for s in COUNTED]),
-        MomentTask.created_at >= span.start, MomentTask.created_at < span.end).group_by(MomentSender.employee_id))
+        at >= span.start, at < span.end).group_by(MomentSender.employee_id))
     return {employee_id: int(count) for employee_id, count in rows}
+
+
+def _goes_out():
+    """When a WeCom task counts: its scheduled time, else its creation."""
+    return func.coalesce(MomentTask.publish_at, MomentTask.created_at)
 
 
 def month_left(session: Session, tenant_id: int, now: datetime | None = None) -> int:
@@ -107,16 +139,10 @@ def _valid_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
 
 
-def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime | None = None) -> MomentValues:
-    """Check the input against the spec and WeCom's limits; raises :class:`MomentError` with every problem."""
-    errors: dict[str, str] = {}
-    accounts = [a for a in list_accounts(session, tenant_id) if a.active]
-    account = next((a for a in accounts if a.id == data.account_id), None)
-    if account is None and data.account_id is None and len(accounts) == 1:
-        account = accounts[0]
-    if account is None:
-        errors["account_id"] = str(_l("Choose a WeCom account.") if accounts else
-                                   _l("Add a WeCom account first."))
+def validate_content(session: Session, tenant_id: int, data: MomentInput, errors: dict[str, str]
+                     ) -> tuple[str, dict[str, Any]]:
+    """The text and the attachment (a typed link, or the material centre's posters, video or link) of a post;
+    problems go to ``errors`` under the form's field names."""
     text = (data.text or "").strip()
     if len(text) > MAX_TEXT:
         errors["text"] = str(_l("At most %(n)s characters.", n=MAX_TEXT))
@@ -133,8 +159,55 @@ def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime 
             errors["material_ids"] = str(_l("Add either a link or materials, not both."))
         else:
             attachment = _materials(session, tenant_id, data.material_ids, errors)
-    if not text and not attachment:
+    if not text and not attachment and "text" not in errors:
         errors["text"] = str(_l("Enter the text or a link."))
+    return text, attachment
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+def _timing(data: MomentInput, now: datetime, errors: dict[str, str]) -> tuple[PublishMode, bool, datetime | None]:
+    """The publish mode, whether the post goes to WeCom, and its time (UTC) for scheduled and backdated posts."""
+    try:
+        mode = PublishMode(data.mode or PublishMode.NOW.value)
+    except ValueError:
+        errors["mode"] = str(_l("Choose how to publish."))
+        return PublishMode.NOW, True, None
+    if data.target not in (TARGET_WECOM, TARGET_PAGES):
+        errors["target"] = str(_l("Choose where to publish."))
+    to_wecom = data.target != TARGET_PAGES
+    if mode == PublishMode.NOW:
+        return mode, to_wecom, None
+    at = _utc(data.publish_at) if data.publish_at else None
+    if at is None:
+        errors["publish_at"] = str(_l("Enter a date and time."))
+    elif mode == PublishMode.SCHEDULED and not now + MIN_LEAD <= at <= now + MAX_LEAD:
+        errors["publish_at"] = str(_l("Choose a time from one minute to a year from now."))
+    elif mode == PublishMode.BACKDATED:
+        if at >= now:
+            errors["publish_at"] = str(_l("A backdated post needs a time in the past."))
+        if to_wecom:
+            errors["target"] = str(_l("WeCom publishes a Moment when the employee confirms it: a backdated post goes "
+                                      "on the Moments pages only."))
+    return mode, to_wecom, at
+
+
+def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime | None = None) -> MomentValues:
+    """Check the input against the spec and WeCom's limits; raises :class:`MomentError` with every problem.
+    WeCom's limits bind WeCom tasks only, in the month and day the task goes out."""
+    now = now or utcnow()
+    errors: dict[str, str] = {}
+    accounts = [a for a in list_accounts(session, tenant_id) if a.active]
+    account = next((a for a in accounts if a.id == data.account_id), None)
+    if account is None and data.account_id is None and len(accounts) == 1:
+        account = accounts[0]
+    if account is None:
+        errors["account_id"] = str(_l("Choose a WeCom account.") if accounts else
+                                   _l("Add a WeCom account first."))
+    text, attachment = validate_content(session, tenant_id, data, errors)
+    mode, to_wecom, publish_at = _timing(data, now, errors)
     wanted = sorted(set(data.employee_ids))
     employees = [e for e in active_employees(session, tenant_id) if e.id in wanted]
     if not wanted:
@@ -142,21 +215,28 @@ def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime 
     elif len(employees) != len(wanted):
         errors["employee_ids"] = str(_l("Choose active employees of this brand."))
     known = {t.id: t for t in wecom_tags(session, tenant_id)}
-    tag_ids = sorted(set(data.tag_ids))
+    tag_ids = sorted(set(data.tag_ids)) if to_wecom else []
     if any(t not in known for t in tag_ids):
         errors["tag_ids"] = str(_l("Choose WeCom customer tags of this brand."))
+    if to_wecom and "publish_at" not in errors:
+        _check_limits(session, tenant_id, employees, publish_at or now, errors)
+    if errors:
+        raise MomentError(errors)
+    return MomentValues(account, text, attachment, employees, [known[t] for t in tag_ids],  # type: ignore[arg-type]
+                        to_wecom=to_wecom, mode=mode, publish_at=publish_at)
+
+
+def _check_limits(session: Session, tenant_id: int, employees: list[Employee], at: datetime,
+                  errors: dict[str, str]) -> None:
     rules = limits(session, tenant_id)
-    if month_used(session, tenant_id, now) >= rules.enterprise_moments_per_month:
+    if month_used(session, tenant_id, at) >= rules.enterprise_moments_per_month:
         errors["limit"] = str(_l("This month's %(n)s enterprise Moments are used up.",
                                  n=rules.enterprise_moments_per_month))
-    used = employee_day_used(session, tenant_id, [e.id for e in employees], now)
+    used = employee_day_used(session, tenant_id, [e.id for e in employees], at)
     full = [e.name for e in employees if used.get(e.id, 0) >= rules.moments_per_employee_day]
     if full:
         errors["employee_ids"] = str(_l("Already sent %(n)s Moments task(s) today: %(names)s.",
                                         n=rules.moments_per_employee_day, names=", ".join(full)))
-    if errors:
-        raise MomentError(errors)
-    return MomentValues(account, text, attachment, employees, [known[t] for t in tag_ids])  # type: ignore[arg-type]
 
 
 def _materials(session: Session, tenant_id: int, material_ids: list[int], errors: dict[str, str]) -> dict[str, Any]:
@@ -208,17 +288,94 @@ def material_choices(session: Session, tenant_id: int) -> list[tuple[int, str]]:
 
 
 def create(session: Session, tenant_id: int, values: MomentValues, created_by: str = "") -> MomentTask:
-    """Record the task and its senders (status queued) and schedule the poll that hands it to WeCom; flushes."""
+    """Record the post. A WeCom task now: status queued and the poll that hands it to WeCom is scheduled. Scheduled:
+    status scheduled and a durable job at its time. Pages only, now or backdated: on the employees' pages at once.
+    Flushes."""
+    if not values.to_wecom and values.mode != PublishMode.SCHEDULED:
+        return page_post(session, tenant_id, account=values.account, text=values.text,
+                         attachment=values.attachment, employees=values.employees, publish_type=PublishType.ENTERPRISE,
+                         publish_mode=values.mode, at=values.publish_at or utcnow(), created_by=created_by)
+    scheduled = values.mode == PublishMode.SCHEDULED
     task = MomentTask(tenant_id=tenant_id, account_id=values.account.id, text=values.text,
-                      attachment=values.attachment, tag_ids=[t.id for t in values.tags], created_by=created_by[:200])
+                      attachment=values.attachment, tag_ids=[t.id for t in values.tags], created_by=created_by[:200],
+                      to_wecom=values.to_wecom, publish_mode=values.mode, publish_at=values.publish_at,
+                      status=TaskStatus.SCHEDULED if scheduled else TaskStatus.QUEUED)
     session.add(task)
     session.flush()
-    for employee in values.employees:
-        session.add(MomentSender(tenant_id=tenant_id, task_id=task.id, employee_id=employee.id,
-                                 userid=employee.userid))
-    session.flush()
-    schedule_poll(session, tenant_id)
+    _add_senders(session, task, values.employees)
+    if scheduled:
+        from . import jobs  # noqa: F401  (declares the actor the schedule names)
+
+        schedule(session, PUBLISH_JOB, values.publish_at, tenant_id=tenant_id,  # type: ignore[arg-type]
+                 kwargs={"task_id": task.id}, key=publish_key(task.id))
+    else:
+        schedule_poll(session, tenant_id)
     return task
+
+
+def _add_senders(session: Session, task: MomentTask, employees: list[Employee], published_at: datetime | None = None
+                 ) -> None:
+    for employee in employees:
+        session.add(MomentSender(tenant_id=task.tenant_id, task_id=task.id, employee_id=employee.id,
+                                 userid=employee.userid, published=published_at is not None,
+                                 published_seen_at=published_at))
+    session.flush()
+
+
+def page_post(session: Session, tenant_id: int, *, account: ChannelAccount, text: str, attachment: dict[str, Any],
+              employees: list[Employee], publish_type: PublishType, publish_mode: PublishMode, at: datetime,
+              created_by: str = "") -> MomentTask:
+    """A post on the employees' Moments pages only (no WeCom task), dated ``at``: status page, every employee's
+    copy published at ``at``. Flushes."""
+    task = MomentTask(tenant_id=tenant_id, account_id=account.id, text=text, attachment=attachment,
+                      created_by=created_by[:200], publish_type=publish_type, publish_mode=publish_mode,
+                      to_wecom=False, publish_at=at, status=TaskStatus.PAGE)
+    session.add(task)
+    session.flush()
+    _add_senders(session, task, employees, published_at=at)
+    return task
+
+
+def publish_key(task_id: int) -> str:
+    return f"wecom.moments.publish:{task_id}"
+
+
+def publish_scheduled(session: Session, tenant_id: int, task_id: int) -> MomentTask | None:
+    """A scheduled post's time has come: a WeCom task is queued for WeCom (and the poll runs), a pages-only post goes
+    on the pages dated its time. A post no longer scheduled (deleted, or already out) is left alone: the job may run
+    twice. Flushes."""
+    claimed = session.exec(update(MomentTask).where(  # type: ignore[call-overload]
+        MomentTask.id == task_id, MomentTask.tenant_id == tenant_id,
+        MomentTask.status == TaskStatus.SCHEDULED.value).values(status=TaskStatus.QUEUED.value))
+    if claimed.rowcount != 1:
+        return None
+    task = session.exec(select(MomentTask).where(MomentTask.id == task_id)).one()
+    session.refresh(task)
+    if task.to_wecom:
+        schedule_poll(session, tenant_id)
+    else:
+        task.status = TaskStatus.PAGE
+        session.exec(update(MomentSender).where(MomentSender.task_id == task.id).values(  # type: ignore[call-overload]
+            published=True, published_seen_at=task.publish_at or utcnow()))
+        session.add(task)
+    session.flush()
+    return task
+
+
+def delete_post(session: Session, task: MomentTask) -> None:
+    """Take a post off every employee's Moments page. A post that never went to WeCom (pages only, or still
+    scheduled) is deleted with its schedule; a WeCom task stays listed and counted (WeCom keeps the Moment) and is
+    marked removed from the pages. Flushes."""
+    cancel_schedule(session, publish_key(task.id))
+    if task.to_wecom and task.status != TaskStatus.SCHEDULED:
+        task.removed_at = task.removed_at or utcnow()
+        session.add(task)
+        session.flush()
+        return
+    session.exec(delete(MomentInteraction).where(MomentInteraction.task_id == task.id))  # type: ignore[call-overload]
+    session.exec(delete(MomentSender).where(MomentSender.task_id == task.id))  # type: ignore[call-overload]
+    session.delete(task)
+    session.flush()
 
 
 def poll_key(tenant_id: int) -> str:
@@ -241,11 +398,30 @@ def get(session: Session, tenant_id: int, task_id: int) -> MomentTask | None:
     return session.exec(select(MomentTask).where(MomentTask.id == task_id, MomentTask.tenant_id == tenant_id)).first()
 
 
-def newest_first(session: Session, tenant_id: int, status: str | None = None, limit: int = 200) -> list[MomentTask]:
+#: the list's tabs (全部 / 待发布 / 已发布, spec §3.1 and §5.1), then WeCom's own steps
+TABS: dict[str, tuple[TaskStatus, ...]] = {
+    "pending": (TaskStatus.SCHEDULED,),
+    "published": ON_PAGES,
+    "in_wecom": (TaskStatus.QUEUED, TaskStatus.CREATING),
+    "failed": (TaskStatus.FAILED,),
+}
+
+
+def newest_first(session: Session, tenant_id: int, tab: str | None = None, limit: int = 200) -> list[MomentTask]:
+    """The posts of a tab (all without one), newest first by the time they are dated."""
     query = select(MomentTask).where(MomentTask.tenant_id == tenant_id)
-    if status:
-        query = query.where(MomentTask.status == status)
-    return list(session.exec(query.order_by(MomentTask.created_at.desc(), MomentTask.id.desc()).limit(limit)))
+    if tab in TABS:
+        query = query.where(MomentTask.status.in_([s.value for s in TABS[tab]]))
+    return list(session.exec(query.order_by(_goes_out().desc(), MomentTask.id.desc()).limit(limit)))
+
+
+def tab_counts(session: Session, tenant_id: int) -> dict[str, int]:
+    """Posts per tab, and ``all``."""
+    per_status = dict(session.exec(select(MomentTask.status, func.count()).where(MomentTask.tenant_id == tenant_id)
+                                   .group_by(MomentTask.status)).all())
+    counts = {tab: sum(int(per_status.get(s.value, 0)) for s in statuses) for tab, statuses in TABS.items()}
+    counts["all"] = sum(int(n) for n in per_status.values())
+    return counts
 
 
 def senders_of(session: Session, task: MomentTask) -> list[tuple[MomentSender, Employee]]:

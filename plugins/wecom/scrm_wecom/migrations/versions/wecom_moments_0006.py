@@ -33,6 +33,7 @@ def upgrade() -> None:
                                    server_default='now'))
         batch.add_column(sa.Column('to_wecom', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch.add_column(sa.Column('publish_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column('removed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     with op.batch_alter_table('wecom_moments_settings') as batch:
         batch.add_column(sa.Column('unify_background', sa.Boolean(), nullable=False, server_default=sa.false()))
         _appearance(batch)
@@ -49,5 +50,5 @@ def downgrade() -> None:
         for name in ('mobile_publish', 'signature', 'background_mime', 'background', 'unify_background'):
             batch.drop_column(name)
     with op.batch_alter_table('wecom_moment_task') as batch:
-        for name in ('publish_at', 'to_wecom', 'publish_mode', 'publish_type'):
+        for name in ('removed_at', 'publish_at', 'to_wecom', 'publish_mode', 'publish_type'):
             batch.drop_column(name)
