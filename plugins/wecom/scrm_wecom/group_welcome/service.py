@@ -22,6 +22,7 @@ from scrm.sdk import ChannelAccount, utcnow
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import SecretKind, list_accounts
+from ..materials.minilinks import text_error
 from .models import GroupWelcomeTemplate
 
 PATH = "/cgi-bin/externalcontact/group_welcome_template"
@@ -80,6 +81,8 @@ def validate(session: Session, tenant_id: int, data: GroupWelcomeInput, *, creat
         errors["text"] = str(_l("Enter the welcome text."))
     elif len(text) > MAX_TEXT:
         errors["text"] = str(_l("At most %(n)s characters.", n=MAX_TEXT))
+    elif (malformed := text_error(text)) is not None:  # spec 2.3.1: mini program links in the text
+        errors["text"] = malformed
     attachment: dict[str, Any] = {}
     offered = _offered_ids(session, tenant_id, data.material_ids)
     if len(data.material_ids) > MAX_MATERIALS:
@@ -111,7 +114,7 @@ def _offered_ids(session: Session, tenant_id: int, ids: list[int]) -> set[int]:
         return set()
     return set(session.exec(select(Material.id).where(
         Material.tenant_id == tenant_id, Material.deleted_at.is_(None), Material.kind.in_(MATERIAL_KINDS),
-        Material.id.in_([int(i) for i in ids]))).all())
+        Material.owner_employee_id.is_(None), Material.id.in_([int(i) for i in ids]))).all())
 
 
 def _material_attachment(session: Session, tenant_id: int, material_id: int) -> dict[str, Any]:

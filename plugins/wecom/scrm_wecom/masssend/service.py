@@ -19,6 +19,7 @@ from sqlmodel import Session
 from scrm.sdk import Employee, Tag, Tenant, actor, job_session, schedule, utcnow
 
 from ..groupchats.models import GroupTag
+from ..materials.minilinks import text_error
 from ..rules.quota import month_window
 from ..rules.settings import limits
 from . import dispatch, planning
@@ -124,6 +125,8 @@ def validate(session: Session, tenant: Tenant, data: MassSendInput, now: datetim
         errors["text"] = str(ERRORS["CONTENT_REQUIRED"])
     elif len(text) > TEXT_MAX_CHARS or len(text.encode()) > TEXT_MAX_BYTES:
         errors["text"] = str(ERRORS["TEXT_TOO_LONG"])
+    elif (malformed := text_error(text)) is not None:  # rule 7: mini program links inserted into the text
+        errors["text"] = malformed
     if len(data.attachment_ids) > MAX_ATTACHMENTS:
         errors["attachment_ids"] = str(ERRORS["TOO_MANY_ATTACHMENTS"])
     elif data.attachment_ids and not _attachments_known(session, tenant.id, data.attachment_ids):

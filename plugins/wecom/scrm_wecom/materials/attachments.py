@@ -36,14 +36,14 @@ class AttachmentError(ValueError):
 
 
 def choices(session: Session, tenant_id: int, kinds: Iterable[str] | None = None) -> list[tuple[int, str]]:
-    """The materials a form may offer, newest first: ``[(id, "title (kind)")]`` of the tenant's live materials, of
-    ``kinds`` only when given (``models.KINDS``)."""
+    """The materials a form may offer, newest first: ``[(id, "title (kind)")]`` of the tenant's live enterprise and
+    team materials (never an employee's personal one), of ``kinds`` only when given (``models.KINDS``)."""
     wanted = tuple(kinds) if kinds is not None else KINDS
     from .labels import KIND_LABELS
 
     rows = session.exec(select(Material.id, Material.title, Material.kind)
                         .where(Material.tenant_id == tenant_id, Material.deleted_at.is_(None),
-                               Material.kind.in_(wanted))
+                               Material.owner_employee_id.is_(None), Material.kind.in_(wanted))
                         .order_by(Material.id.desc())).all()
     return [(mid, f"{title} ({KIND_LABELS[kind]})")
             for mid, title, kind in rows]
@@ -51,7 +51,7 @@ def choices(session: Session, tenant_id: int, kinds: Iterable[str] | None = None
 
 def _material(session: Session, tenant_id: int, material_id: int) -> Material:
     material = session.get(Material, int(material_id))
-    if material is None or material.tenant_id != tenant_id:
+    if material is None or material.tenant_id != tenant_id or material.owner_employee_id is not None:
         raise AttachmentError(material_id, "unknown")
     if material.deleted_at is not None:
         raise AttachmentError(material_id, "deleted")

@@ -13,6 +13,10 @@ from scrm.sdk import TenantScoped, json_column, utcnow
 MATERIAL, SCRIPT = "material", "script"  # the library a group belongs to
 ENTERPRISE, TEAM = "enterprise", "team"  # scopes: every employee, or the employees of the group's departments
 SCOPES = (ENTERPRISE, TEAM)
+#: an employee's own material (个人素材 of the sidebar): in the sidebar of its owner only, never in the admin lists
+PERSONAL = "personal"
+#: the kinds an employee adds in the sidebar
+PERSONAL_KINDS = ("link", "poster")
 
 #: material kinds: 图文 (an article hosted here), 链接 (a link to a web page), 海报 (an image), 文件 (a PDF),
 #: 视频 (an MP4 video), 小程序 (a mini program page)
@@ -48,10 +52,13 @@ class ContentGroup(TenantScoped, table=True):
 
 class Material(TenantScoped, table=True):
     """One material. ``scope`` is its group's; ``track_tag_ids`` are core tags given to a customer who opens a
-    tracked link (once). A deleted material keeps its row (``deleted_at``) so links already sent say it is gone."""
+    tracked link (once). A deleted material keeps its row (``deleted_at``) so links already sent say it is gone.
+    ``owner_employee_id`` marks a personal material (scope ``personal``): its owner's sidebar only. ``text_link`` is
+    a mini program's text link (``#小程序://…``, :mod:`.minilinks`) that texts may carry."""
 
     __tablename__ = "wecom_material"
-    __table_args__ = (Index("ix_wecom_material_list", "tenant_id", "scope", "deleted_at", "id"),)
+    __table_args__ = (Index("ix_wecom_material_list", "tenant_id", "scope", "deleted_at", "id"),
+                      Index("ix_wecom_material_owner", "tenant_id", "owner_employee_id", "deleted_at"))
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="wecom_content_group.id", index=True)
     scope: str = Field(max_length=10)
@@ -63,6 +70,9 @@ class Material(TenantScoped, table=True):
     body: str = Field(default="", max_length=5000, description="article: the text shown on the page")
     appid: str = Field(default="", max_length=32)
     page: str = Field(default="", max_length=256)
+    text_link: str = Field(default="", max_length=200, description="mini program: its 小程序链接 (#小程序://…)")
+    owner_employee_id: int | None = Field(default=None, foreign_key="employee.id", ondelete="CASCADE",
+                                          description="a personal material's employee")
     file_name: str = Field(default="", max_length=200, description="the uploaded file's name (searched)")
     track_tag_ids: list[int] = json_column(default_factory=list)
     created_by: str = Field(default="", max_length=200)

@@ -76,7 +76,7 @@ def _check(session: Session, tenant_id: int, scope: str, v: ScriptValues) -> dic
         else:
             material = session.get(Material, item.material_id) if item.material_id else None
             if material is None or material.tenant_id != tenant_id or material.deleted_at is not None \
-                    or material.kind not in CONTENT_MATERIAL_KINDS[item.type]:
+                    or material.owner_employee_id is not None or material.kind not in CONTENT_MATERIAL_KINDS[item.type]:
                 errors[key] = _l("Choose a material of this type.")
     return errors
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from scrm.sdk import Department, Tag, utcnow
 
-from . import files
+from . import files, minilinks
 from .models import (
     ARTICLE,
     COVER_ROLE,
@@ -26,6 +26,8 @@ from .models import (
     LINK,
     MATERIAL,
     MINIPROGRAM,
+    PERSONAL,
+    PERSONAL_KINDS,
     POSTER,
     SCOPES,
     TEAM,
@@ -63,6 +65,7 @@ class MaterialValues:
     body: str = ""
     appid: str = ""
     page: str = ""
+    text_link: str = ""
     tag_ids: list[int] = field(default_factory=list)
     file: files.CheckedFile | None = None
     cover: files.CheckedFile | None = None
@@ -85,7 +88,7 @@ def group_of(session: Session, tenant_id: int, library: str, group_id: int | Non
 def _check(session: Session, tenant_id: int, scope: str, v: MaterialValues, material: Material | None
            ) -> tuple[dict[str, object], ContentGroup | None]:
     errors: dict[str, object] = {}
-    if scope not in SCOPES:
+    if scope not in SCOPES and scope != PERSONAL:
         errors["scope"] = _l("Choose enterprise or team.")
     title = v.title.strip()
     if not title:
@@ -121,6 +124,8 @@ def _check(session: Session, tenant_id: int, scope: str, v: MaterialValues, mate
             errors["page"] = _l("A mini program page path ends in .html, e.g. pages/index/index.html.")
         if v.cover is None and (material is None or material.kind != MINIPROGRAM):
             errors["cover"] = _l("A mini program needs a cover image.")
+        if v.text_link.strip() and not minilinks.is_link(v.text_link.strip()):
+            errors["text_link"] = minilinks.MALFORMED % {"fragment": v.text_link.strip()[:40]}
     if v.tag_ids:
         found = set(session.exec(select(Tag.id).where(Tag.tenant_id == tenant_id, Tag.id.in_(v.tag_ids))).all())
         if found != set(v.tag_ids):
@@ -132,6 +137,27 @@ def save_material(session: Session, tenant_id: int, scope: str, v: MaterialValue
                   material: Material | None = None) -> Material:
     """Create (or update ``material``) in the caller's transaction; ``Invalid`` and nothing changed otherwise. No
     group: the tab's 默认分组."""
+    if scope == PERSONAL:
+        raise Invalid({"scope": _l("Choose enterprise or team.")})
+    return _save(session, tenant_id, scope, v, created_by, material)
+
+
+def save_personal(session: Session, tenant_id: int, employee_id: int, v: MaterialValues, created_by: str,
+                  material: Material | None = None) -> Material:
+    """An employee's own material (个人素材, added in the sidebar): a link or a poster, in the tenant's personal
+    默认分组 (no groups of their own), owned by ``employee_id``; ``Invalid`` and nothing changed otherwise."""
+    if v.kind not in PERSONAL_KINDS:
+        raise Invalid({"kind": _l("Choose a link or a poster.")})
+    v.group_id, v.tag_ids = None, []
+    saved = _save(session, tenant_id, PERSONAL, v, created_by, material)
+    saved.owner_employee_id = employee_id
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def _save(session: Session, tenant_id: int, scope: str, v: MaterialValues, created_by: str,
+          material: Material | None) -> Material:
     errors, group = _check(session, tenant_id, scope, v, material)
     if errors:
         raise Invalid(errors)
@@ -144,6 +170,7 @@ def save_material(session: Session, tenant_id: int, scope: str, v: MaterialValue
     material.url = v.url.strip() if v.kind in (LINK, ARTICLE) else ""
     material.body = v.body if v.kind == ARTICLE else ""
     material.appid, material.page = (v.appid, v.page.strip()) if v.kind == MINIPROGRAM else ("", "")
+    material.text_link = v.text_link.strip() if v.kind == MINIPROGRAM else ""
     material.track_tag_ids = sorted(set(v.tag_ids))
     material.updated_at = utcnow()
     if v.file is not None and v.kind in FILE_KINDS:

@@ -27,7 +27,7 @@ from scrm.sdk import qr as qr_codes
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, role_required
 
 from ..views.customer_links import customer_page_url
-from . import files, service, tracking
+from . import files, minilinks, service, tracking
 from .labels import KIND_LABELS, SCOPE_LABELS
 from .models import (
     COVER_ROLE,
@@ -63,7 +63,8 @@ def _int(raw) -> int | None:
 
 def _material_or_404(material_id: int) -> Material:
     material = db().get(Material, material_id)
-    if material is None or material.tenant_id != current_tenant().id or material.deleted_at is not None:
+    if material is None or material.tenant_id != current_tenant().id or material.deleted_at is not None \
+            or material.owner_employee_id is not None:  # a personal material is its employee's, in the sidebar
         abort(404)
     return material
 
@@ -73,6 +74,19 @@ def _group_or_404(group_id: int) -> ContentGroup:
     if group is None or group.tenant_id != current_tenant().id:
         abort(404)
     return group
+
+
+@bp.app_template_global("wecom_minilink_choices")
+def minilink_choices() -> list[tuple[str, str]]:
+    """The insert button's picker (``wecom/materials/_minilink.html``): the current brand's mini program text
+    links."""
+    return minilinks.link_choices(db(), current_tenant().id)
+
+
+@bp.app_template_global("wecom_minilink_pattern")
+def minilink_pattern() -> str:
+    """The one link pattern, for the insert button's script."""
+    return minilinks.PATTERN
 
 
 def departments() -> list[Department]:
@@ -127,6 +141,7 @@ def _values(material: Material | None) -> tuple[service.MaterialValues, dict[str
         kind=form.get("kind", material.kind if material else ""), title=form.get("title", ""),
         group_id=_int(form.get("group_id")), summary=form.get("summary", ""), url=form.get("url", "").strip(),
         body=form.get("body", ""), appid=form.get("appid", "").strip(), page=form.get("page", "").strip(),
+        text_link=form.get("text_link", "").strip(),
         tag_ids=[i for i in (_int(v) for v in form.getlist("tag_ids")) if i])
     errors: dict[str, object] = {}
     upload = request.files.get("file")
@@ -189,7 +204,8 @@ def edit(material_id: int):
         return _save(material.scope, material)
     values = service.MaterialValues(kind=material.kind, title=material.title, group_id=material.group_id,
                                     summary=material.summary, url=material.url, body=material.body,
-                                    appid=material.appid, page=material.page, tag_ids=list(material.track_tag_ids))
+                                    appid=material.appid, page=material.page, text_link=material.text_link,
+                                    tag_ids=list(material.track_tag_ids))
     return _form(material.scope, values, {}, material)
 
 

@@ -3,7 +3,7 @@
 * name required, at most 20 characters; description at most 200; at least one task node; a customer rule at least
   one executing employee; each node a title (the text card's title: at most 128 bytes with its variables at their
   longest), content (the card's description: at most 512 bytes likewise), a day offset 0–365, hour 0–23, minute
-  0–59;
+  0–59; "no communication for N days" a whole N from 1 to 365 (3 by default);
 * states: ON ⇄ PAUSED, ON or PAUSED → TERMINATED (final); editing only while PAUSED; deleting only when not ON;
 * pausing or terminating cancels the rule's pending tasks (to-dos already delivered stay open for the employee);
   enabling again starts a new revision: group bindings are planned again for the nodes still ahead, customer
@@ -23,10 +23,14 @@ from scrm.sdk import Employee, EmployeeStatus, Tag, utcnow
 
 from ..groupchats.models import GroupChat
 from ..materials.attachments import choices as material_choices
+from ..materials.minilinks import text_error
 from ..messaging.textcards import TextCardError, check_template
 from .jobs import ensure_schedule
 from .models import RuleKind, RuleStatus, SopBinding, SopNode, SopRule, SopTask, TaskStatus, Trigger
 from .planning import plan_binding
+from .quiet import DEFAULT_DAYS as QUIET_DAYS
+from .quiet import MAX_DAYS as QUIET_MAX
+from .quiet import MIN_DAYS as QUIET_MIN
 
 NAME_CHARS = 20
 DESCRIPTION_CHARS = 200
@@ -35,7 +39,7 @@ MAX_NODES = 20
 MAX_DAYS = 365
 MAX_MATERIALS = 9
 CUSTOMER_TRIGGERS = (Trigger.FRIEND_ADDED, Trigger.TAG_ADDED, Trigger.STAGE_ENTERED, Trigger.JOINED_GROUP,
-                     Trigger.DATE_FIELD, Trigger.SCHEDULE)
+                     Trigger.DATE_FIELD, Trigger.SCHEDULE, Trigger.NO_COMMUNICATION)
 GROUP_TRIGGERS = (Trigger.GROUP_BOUND, Trigger.SCHEDULE)
 DATE_FIELDS = ("birthday",)
 
@@ -67,6 +71,7 @@ class RuleInput:
     date_field: str = "birthday"
     start: str = ""
     every_days: str = "0"
+    quiet_days: str = str(QUIET_DAYS)
     employee_ids: list[str] = field(default_factory=list)
     nodes: list[NodeInput] = field(default_factory=list)
 
@@ -126,6 +131,12 @@ def validate(session: Session, tenant_id: int, data: RuleInput) -> tuple[dict, l
         if every is None:
             errors["every_days"] = str(_l("Between %(low)s and %(high)s.", low=0, high=MAX_DAYS))
         params["every_days"] = every or 0
+    elif data.trigger == Trigger.NO_COMMUNICATION:
+        days = _int(data.quiet_days or "", QUIET_MIN, QUIET_MAX)
+        if days is None:
+            errors["quiet_days"] = str(_l("A whole number of days from %(low)s to %(high)s.", low=QUIET_MIN,
+                                          high=QUIET_MAX))
+        params["quiet_days"] = days or QUIET_DAYS
     employees: list[int] = []
     if kind == RuleKind.CUSTOMER:
         wanted = {_int(e, 1, 2**31 - 1) for e in data.employee_ids if str(e).strip()}
@@ -152,6 +163,8 @@ def validate(session: Session, tenant_id: int, data: RuleInput) -> tuple[dict, l
         title, content = node.title.strip(), node.content.strip()
         if len(content) > CONTENT_CHARS:
             errors[f"node-{index}-content"] = str(_l("At most %(num)s characters.", num=CONTENT_CHARS))
+        elif (malformed := text_error(content)) is not None:  # spec 2.6.2: push content with mini program links
+            errors[f"node-{index}-content"] = malformed
         else:
             try:
                 check_template(title, content)
@@ -178,7 +191,7 @@ def create(session: Session, tenant_id: int, data: RuleInput, by: str) -> SopRul
     session.add(rule)
     session.flush()
     _write_nodes(session, rule, nodes)
-    ensure_schedule(session, tenant_id)
+    ensure_schedule(session, tenant_id, evaluate_soon=rule.trigger == Trigger.NO_COMMUNICATION)
     return rule
 
 
@@ -200,7 +213,7 @@ def update_rule(session: Session, rule: SopRule, data: RuleInput) -> SopRule:
         setattr(rule, key, value)
     rule.updated_at = utcnow()
     session.add(rule)
-    kept = {t[0] for t in session.exec(select(SopTask.node_id).where(SopTask.rule_id == rule.id).distinct())}
+    kept = set(session.exec(select(SopTask.node_id).where(SopTask.rule_id == rule.id).distinct()).all())
     old = session.exec(select(SopNode).where(SopNode.rule_id == rule.id)).all()
     for node in old:
         if node.id in kept:  # a retired node keeps its delivered to-dos; position -1 hides it from the rule
@@ -234,7 +247,7 @@ def set_status(session: Session, rule: SopRule, action: str) -> SopRule:
         session.flush()
         for binding in session.exec(select(SopBinding).where(SopBinding.rule_id == rule.id)).all():
             plan_binding(session, rule, binding)
-        ensure_schedule(session, rule.tenant_id)
+        ensure_schedule(session, rule.tenant_id, evaluate_soon=rule.trigger == Trigger.NO_COMMUNICATION)
     else:
         cancel_pending(session, rule.id)
         session.add(rule)

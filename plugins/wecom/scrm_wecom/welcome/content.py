@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 from flask_babel import lazy_gettext as _l
 
+from ..materials.minilinks import text_error
+
 MAX_ATTACHMENTS = 9
 MAX_TEXT_BYTES = 4000  # send_welcome_msg: text.content is at most 4000 bytes
 ATTACHMENT_TYPES = ("image", "link", "miniprogram", "video")
@@ -139,6 +141,8 @@ def validate_content(raw: dict[str, Any] | None, *, offered: Collection[int] | N
         errors["text"] = str(_l("Unknown variable(s): %(names)s. Use %(known)s.",
                                 names=", ".join(f"{{{n}}}" for n in unknown),
                                 known=", ".join(f"{{{n}}}" for n in VARIABLES)))
+    if "text" not in errors and (malformed := text_error(text)) is not None:  # spec 2.2.3: inline mini programs
+        errors["text"] = malformed
     attachments_raw = list(raw.get("attachments") or [])
     material_ids = _material_ids(raw, offered, errors)
     if len(attachments_raw) + len(material_ids) > MAX_ATTACHMENTS:

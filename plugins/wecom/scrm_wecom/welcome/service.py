@@ -47,6 +47,7 @@ def offered_materials(session: Session, tenant_id: int) -> set[int]:
 
     return set(session.exec(select(Material.id).where(Material.tenant_id == tenant_id,
                                                       Material.deleted_at.is_(None),
+                                                      Material.owner_employee_id.is_(None),
                                                       Material.kind.in_(MATERIAL_KINDS))).all())
 
 
