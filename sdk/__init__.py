@@ -3,7 +3,9 @@
 Hook API v1 (``hookimpl``), the ``Plugin`` and ``ChannelPlugin`` bases, the tenant-scoped model mixin, jobs
 (``actor``), domain events, schedules, the delivery ledger, audiences, and contribution types. WeChat-family protocol
 helpers live in ``scrm.sdk.wechat``; the pytest fixtures in ``scrm.sdk.testing``; Flask helpers in ``scrm.sdk.web``;
-the customer timeline in ``scrm.sdk.timeline``. Every hook, with a worked example, is in ``docs/hooks.md``.
+the customer timeline in ``scrm.sdk.timeline``; the templated messages other plugins offer (an SMS template, sent
+without importing the SMS plugin) in ``scrm.sdk.message_templates``. Every hook, with a worked example, is in
+``docs/hooks.md``.
 
 Constants: ``HOOK_API_VERSION``, the version of the hook API this platform offers (a plugin's ``api`` specifier is
 checked against it); ``current_tenant_id``, a ``ContextVar`` holding the tenant id of the running job (set by the
@@ -79,6 +81,7 @@ from scrm.core.plugins.contributions import (
     CustomerColumn,
     DashboardCard,
     MenuItem,
+    MessageTemplate,
     ProfilePanel,
     TagSource,
     TimelineEntry,
@@ -122,7 +125,7 @@ __all__ = [
     "DataScope", "EmployeeStatus", "Membership", "MergeError", "Role", "User", "core_filter_types",
     "customer_scope", "department_subtree", "distinct_values", "merge_customers",
     "HOOK_API_VERSION", "AudienceContext", "AudienceError", "ChannelAccount", "ChannelPlugin", "CheckResult", "Customer",
-    "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department",
+    "CustomerEvent", "CustomerIdentity", "CustomerTag", "DashboardCard", "DeliveryStatus", "Department", "MessageTemplate",
     "DomainEvent", "Employee", "EventTypes", "FilterType", "IdentityError", "IdentityKind", "MenuItem",
     "Inbound", "InboundCallback", "Job", "InboxTimeout", "Stored", "channel_accounts", "create_channel_account", "set_account_credentials",
     "MessageDelivery", "Plugin", "ScheduledJob", "ProfilePanel", "TimelineEntry", "CustomerColumn", "TagSource", "TodoItem", "CalendarEntry", "Tag", "TagGroup", "Tenant", "TenantScoped", "Timestamped", "account_credentials",

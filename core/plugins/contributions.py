@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,40 @@ class CalendarEntry:
     title: str
     kind: str = "campaign"
     url: str = ""
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """An approved templated message a channel plugin offers the tenant's features (an SMS template filed with its
+    signature at the carrier, say): what a feature may send through ``send_message`` without knowing the channel's
+    payload.
+
+    ``plugin`` and ``account_id`` name the channel account that sends it; ``template_id`` is the channel's own stable
+    id of the template; ``name`` and ``content`` are what the operator picks from (``content`` with its variables
+    written ``${name}``); ``variables`` the variable names in the content, in order; ``address`` the identity kind
+    of the recipient address (``"mobile"``); ``purpose`` the ``send_message`` purpose its sends take (exclusions
+    and caps); ``labels`` optional display names of the variables. ``build(values)`` returns the
+    ``OutboundMessage`` of one send with ``values`` filling the variables (a missing value renders empty).
+
+    ``key`` (``"<plugin>:<account_id>:<template_id>"``) is what a feature stores; at send time it asks the hook
+    again and looks the key up (``scrm.sdk.message_templates.find``), so a template withdrawn or a channel
+    disabled since is not sent."""
+
+    plugin: str
+    account_id: int
+    template_id: str
+    name: str
+    content: str
+    variables: tuple[str, ...]
+    build: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)
+    purpose: str = "notification"
+    address: str = "mobile"
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.plugin}:{self.account_id}:{self.template_id}"
+
+    def message(self, values: Mapping[str, Any]):
+        """The ``OutboundMessage`` of one send of this template with ``values``."""
+        return self.build(dict(values))

@@ -374,6 +374,34 @@ def tag_sources(tenant):
 
 
 @hookspec
+def message_templates(tenant, session):
+    """Return a list of ``MessageTemplate``: the approved templated messages a channel plugin offers ``tenant``'s
+    features (an SMS template approved at the carrier with its signature, on one of the tenant's accounts), so that
+    a feature of another plugin can send one through ``send_message`` without importing the channel.
+
+    Offer only what can be sent now (approved, on an active account of this tenant); each choice builds its own
+    ``OutboundMessage`` from the variable values (``choice.message(values)``). Features list the choices through
+    ``scrm.sdk.message_templates.offered`` and look a stored ``choice.key`` up again at send time
+    (``scrm.sdk.message_templates.find``): a disabled plugin is not asked, so its templates are neither offered
+    nor sent.
+
+    Example::
+
+        from scrm.sdk import MessageTemplate, OutboundMessage
+
+
+        @hookimpl
+        def message_templates(self, tenant, session):
+            rows = session.exec(select(Notice).where(Notice.tenant_id == tenant.id, Notice.approved))
+            return [MessageTemplate("parcel", row.account_id, str(row.id), row.name, row.body, ("code",),
+                                    lambda values, row=row: OutboundMessage("template", {
+                                        "template_id": row.vendor_code, "params": {"code": values.get("code")}}),
+                                    purpose="parcel_notice")
+                    for row in rows]
+    """
+
+
+@hookspec
 def domain_event(event, session):
     """Handle one domain ``event`` (a ``DomainEvent``) of a tenant that enabled the plugin.
 
@@ -475,7 +503,7 @@ GLOBAL_HOOKS = frozenset({"register_routes", "register_public_routes", "register
 LIFECYCLE_HOOKS = frozenset({"plugin_enabled", "plugin_disabled", "customer_merged", "demo_data"})
 CONTRIBUTION_HOOKS = frozenset({"menu_items", "dashboard_cards", "audience_filters", "customer_panels",
                                 "timeline_entries", "customer_columns", "tag_sources", "domain_event",
-                                "todo_items", "calendar_entries"})
+                                "todo_items", "calendar_entries", "message_templates"})
 DECISION_HOOKS = frozenset({"customer_exclusion_reason", "customer_exclusion_reasons", "customer_exclusion_query",
                             "customer_may_win"})
 TENANT_HOOKS = LIFECYCLE_HOOKS | CONTRIBUTION_HOOKS | DECISION_HOOKS

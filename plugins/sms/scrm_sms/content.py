@@ -8,7 +8,8 @@ database access (the bulk sends, the template pages and the statistics all use i
   setting, at most ``SIGNATURE_HARD_MAX`` = 30, the bulk form's counter) and at least ``SIGNATURE_MIN`` (2).
   Limits count characters (code points), as the manual's counters do.
 * **Variables** are written ``${name}`` (Aliyun's own template syntax, so a body is submitted for review as
-  typed): ``${customer_nickname}``, ``${employee_name}``, ``${company_name}`` and ``${link}`` (``VARIABLES``).
+  typed): ``${customer_nickname}``, ``${employee_name}``, ``${company_name}``, ``${link}`` and ``${code}``
+  (``VARIABLES``; ``${code}`` is for templates other features send one code with, never in a bulk send).
   ``render(body, values)`` fills them per recipient; a missing value renders empty.
 * **The delivered text** (``compose``): ``【签名】`` + body, plus ``UNSUBSCRIBE_SUFFIX`` (" 回TD退订") for
   marketing messages, exactly the ``【签名】内容 回TD退订`` form (§4.6.6.4). A body that already ends with 回TD退订
@@ -47,13 +48,17 @@ UNSUBSCRIBE_WORDS = "回TD退订"
 MARKETING, NOTIFICATION = "marketing", "notification"
 CATEGORIES = (MARKETING, NOTIFICATION)
 
-#: the variables a body may hold, in the order of the insert buttons (插入客户昵称, 插入员工姓名, 插入公司名, 插入链接)
-VARIABLES = ("customer_nickname", "employee_name", "company_name", "link")
+#: the variables a body may hold, in the order of the insert buttons (插入客户昵称, 插入员工姓名, 插入公司名, 插入链接,
+#: 插入奖励码). ``code`` is filled only by a feature that sends one code to one recipient (a promotion reward
+#: through the ``message_templates`` hook); a bulk send cannot fill it (``BULK_VARIABLES``)
+VARIABLES = ("customer_nickname", "employee_name", "company_name", "link", "code")
+CODE_VARIABLE = "code"
+BULK_VARIABLES = tuple(v for v in VARIABLES if v != CODE_VARIABLE)
 VARIABLE_LABELS = {"customer_nickname": N_("Customer nickname"), "employee_name": N_("Employee name"),
-                   "company_name": N_("Company name"), "link": N_("Link")}
+                   "company_name": N_("Company name"), "link": N_("Link"), "code": N_("Reward code")}
 #: the characters assumed for a variable when a message is estimated before its recipients are known (a short
-#: link of the platform is about 24 characters: scheme, host and a 6-8 character code)
-ESTIMATE_LENGTHS = {"customer_nickname": 4, "employee_name": 3, "company_name": 6, "link": 24}
+#: link of the platform is about 24 characters: scheme, host and a 6-8 character code; a reward code has 8)
+ESTIMATE_LENGTHS = {"customer_nickname": 4, "employee_name": 3, "company_name": 6, "link": 24, "code": 8}
 
 VARIABLE_RE = re.compile(r"\$\{([^{}]*)\}")
 _BROKEN_VARIABLE_RE = re.compile(r"\$\{(?![^{}]*\})")
@@ -299,22 +304,23 @@ def check_body(body: str, field_name: str = "content", allowed: Iterable[str] = 
 
 
 def check_message(signature: str, body: str, category: str, *, name: str | None = None,
-                  signature_max: int = SIGNATURE_MAX) -> Check:
+                  signature_max: int = SIGNATURE_MAX, allowed: Iterable[str] = VARIABLES) -> Check:
     """Every check of a template or a bulk message: the name (when given), the signature text, the category and the
-    body."""
+    body (its variables among ``allowed``)."""
     check = Check()
     if name is not None:
         check.add(*check_name(name))
     check.add(*check_signature_text(signature, signature_max))
     if category not in CATEGORIES:
         check.add(_issue("category", "category", N_("Choose marketing or notification.")))
-    check.add(*check_body(body))
+    check.add(*check_body(body, allowed=allowed))
     return check
 
 
 __all__ = [
     "CATEGORIES", "CONTENT_MAX", "ESTIMATE_LENGTHS", "MARKETING", "MULTI_SEGMENT", "NAME_MAX", "NOTIFICATION",
     "SIGNATURE_HARD_MAX", "SIGNATURE_MAX", "SIGNATURE_MIN", "SINGLE_SEGMENT", "UNSUBSCRIBE_SUFFIX", "VARIABLES",
+    "BULK_VARIABLES", "CODE_VARIABLE",
     "VARIABLE_LABELS", "Check", "Issue", "check_body", "check_message", "check_name", "check_signature_text",
     "compose", "estimate_segments", "message_for", "render", "segments", "signature_limit", "strip_signature",
     "to_positional", "variables_in", "wire_length",

@@ -97,6 +97,13 @@ class SmsPlugin(ChannelPlugin):
         return exclusion_query(tenant.id, purpose)
 
     @hookimpl
+    def message_templates(self, tenant, session):
+        """Approved templates with their signatures, for other plugins' sends (``smstemplates.offers``)."""
+        from .smstemplates.offers import offered
+
+        return offered(session, tenant.id)
+
+    @hookimpl
     def audience_filters(self, tenant):
         from .audiences import audience_filters
 

@@ -25,6 +25,7 @@ from .models import ExampleNote
 
 OPT_OUT = "opt-out"
 TODO, PLAN = "todo:", "plan:"  # notes that become to-dos and calendar entries
+TEMPLATE = "tpl:"  # a note "tpl:<channel account id>:<content>" offers a templated message on that account
 NO_PRIZES = "no-prizes"  # a note that keeps the customer from winning draws below 100 %
 
 
@@ -179,6 +180,28 @@ class ExamplePlugin(Plugin):
             if start <= when <= end:
                 entries.append(CalendarEntry(when, title, "schedule"))
         return entries
+
+    @hookimpl
+    def message_templates(self, tenant, session):
+        """A note "tpl:<account id>:<content>" offers a templated text message on that channel account; its
+        ``${variables}`` are filled by the sender's values."""
+        import re
+
+        from scrm.sdk import MessageTemplate, OutboundMessage
+
+        def builder(content):
+            return lambda values: OutboundMessage.text(re.sub(r"\$\{(\w+)\}",
+                                                              lambda m: str(values.get(m.group(1), "")), content))
+
+        offers = []
+        for note_id, body in session.execute(select(ExampleNote.id, ExampleNote.body).where(
+                ExampleNote.tenant_id == tenant.id, ExampleNote.body.startswith(TEMPLATE))).all():
+            account, _sep, content = body[len(TEMPLATE):].partition(":")
+            if account.isdigit():
+                offers.append(MessageTemplate("example", int(account), str(note_id), f"Note {note_id}", content,
+                                              tuple(dict.fromkeys(re.findall(r"\$\{(\w+)\}", content))),
+                                              builder(content), purpose="example_notice"))
+        return offers
 
     @hookimpl
     def customer_may_win(self, tenant, customer_id, win_rate, session):

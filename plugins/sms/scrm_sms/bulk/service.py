@@ -274,7 +274,9 @@ def create(session: Session, tenant: Tenant, *, account_id: int, category: str, 
         raise BulkError("INVALID_INPUT", _l("Choose marketing or notification."), "category")
     if template_id is not None:
         content = _check_template(session, tenant.id, template_id).content  # the approved text, as reviewed
-    check = rules.check_message(signature, content, category, signature_max=signature_max)
+    # ``${code}`` is filled only by a feature sending one code to one recipient (``message_templates``)
+    check = rules.check_message(signature, content, category, signature_max=signature_max,
+                                allowed=rules.BULK_VARIABLES)
     if not check.ok:
         from scrm.sdk.web import translate
 

@@ -68,9 +68,12 @@ def _signatures():
 
 
 def _templates():
+    from .. import content
     from ..smstemplates.service import usable
 
-    return usable(db(), current_tenant().id)
+    # a template with ${code} is sent by the feature that issues the codes (promotion rewards), never in bulk
+    return [t for t in usable(db(), current_tenant().id)
+            if content.CODE_VARIABLE not in content.variables_in(t.content)]
 
 
 def _segments():

@@ -1,6 +1,6 @@
 """The promotion job (queue ``wecom``): every minute per tenant, for each activity that is running or ended within
-the last day, check the click standards, remind employees below the standard before the end, then post the due
-webhook rewards. The schedule is durable (``scheduled_job``) and everything it acts on is a row, so a restart loses
+the last day, check the click standards, remind employees below the standard before the end, then hand the due SMS
+rewards to the outbound path (``sms.send_due``) and post the due webhook rewards. The schedule is durable (``scheduled_job``) and everything it acts on is a row, so a restart loses
 nothing and the card keys keep it from sending twice."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from scrm.sdk import ScheduledJob, Tenant, actor, current_bus, job_session, schedule, use_zone, utcnow
 
-from . import service, webhook
+from . import service, sms, webhook
 from .models import PromotionActivity, Standard
 
 EVERY = 60
@@ -29,7 +29,8 @@ def ensure_schedule(session: Session, tenant_id: int) -> None:
 
 
 def run_once(session: Session, tenant_id: int, box=None, now=None) -> int:
-    """One round for ``tenant_id``; returns the number of webhook rewards sent."""
+    """One round for ``tenant_id``; returns the number of webhook rewards sent (SMS rewards are counted by their
+    ledger rows)."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         return 0
@@ -44,6 +45,7 @@ def run_once(session: Session, tenant_id: int, box=None, now=None) -> int:
                 service.evaluate(session, activity, service.counts(session, activity), box, now)
             service.remind_below(session, activity, now)
             session.commit()
+        sms.send_due(session, tenant_id, now)
         return webhook.deliver_due(session, box, tenant_id, now)
 
 

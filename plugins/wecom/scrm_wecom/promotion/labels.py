@@ -33,6 +33,16 @@ ERRORS = {
     "basic": _l("Basic authentication needs a user name and a password."),
     "secret": _l("The secret key has at least 16 characters."),
     "oauth2": _l("OAuth2 needs the token address, a client id and a client secret."),
+    "sms_template": _l("Choose an approved SMS template with a reward code variable."),
+    "sms_unavailable": _l("A reward by SMS needs the SMS plugin and an approved SMS template with a reward code "
+                          "variable."),
+}
+
+#: the reasons of failed rewards by their code (the text before the first colon of ``last_error``, ``sms``)
+REWARD_ERRORS = {
+    "sms_unavailable": _l("The SMS template is no longer offered (SMS disabled for the brand, or the template "
+                          "withdrawn)."),
+    "no_mobile": _l("The employee has no mobile number in the address book."),
 }
 
 

@@ -33,7 +33,12 @@ class RemindMode:
 
 
 class RewardKind:
+    """No reward; a reward code on the employee's page; the code by SMS (a template the SMS plugin offers through
+    the ``message_templates`` hook); the brand's rewards system (webhook)."""
+
     NONE = "none"
+    CODE = "code"
+    SMS = "sms"
     WEBHOOK = "webhook"
 
 
@@ -78,6 +83,9 @@ class PromotionActivity(TenantScoped, table=True):
     webhook_auth: str = Field(default=WebhookAuth.NONE, max_length=10)
     webhook_token_url: str = Field(default="", max_length=1000)
     webhook_secret: str = Field(default="", max_length=2000)
+    #: the SMS reward's template: the ``MessageTemplate.key`` chosen (``sms:<account>:<template>``) and its name
+    sms_template: str = Field(default="", max_length=200)
+    sms_template_name: str = Field(default="", max_length=100)
     below_reminded_at: datetime | None = None
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
@@ -127,7 +135,8 @@ class PromotionResult(TenantScoped, table=True):
 
 class PromotionReward(TenantScoped, table=True):
     """The reward of one participant who reached the standard: at most one (``participant_id`` unique), with a
-    reward code and, for a webhook reward, the durable delivery state (``key`` is the Idempotency-Key sent)."""
+    reward code and, for a webhook or SMS reward, the durable delivery state (``key`` is the Idempotency-Key sent;
+    an SMS reward's ledger row is ``delivery_id``, sent with the key ``<key>:sms:<attempts>``)."""
 
     __tablename__ = "wecom_promotion_reward"
     id: int | None = Field(default=None, primary_key=True)
@@ -140,5 +149,7 @@ class PromotionReward(TenantScoped, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str = Field(default="", max_length=500)
+    #: the outbound ledger row (``message_delivery.id``) of the SMS of an SMS reward's last attempt
+    delivery_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

@@ -21,6 +21,7 @@ from scrm.sdk import (
     ChannelAccount,
     Employee,
     EmployeeStatus,
+    MessageTemplate,
     department_subtree,
     local_midnight,
     shortlinks,
@@ -49,7 +50,7 @@ MAX_NAME = 50
 MAX_EMPLOYEES = 500
 MAX_STANDARD = 100_000
 MAX_REMIND_DAYS = 30
-REWARD_KINDS = (RewardKind.NONE, "code", RewardKind.WEBHOOK)
+REWARD_KINDS = (RewardKind.NONE, RewardKind.CODE, RewardKind.SMS, RewardKind.WEBHOOK)
 
 
 class PromotionError(ValueError):
@@ -81,6 +82,8 @@ class ActivityInput:
     webhook_auth: str = WebhookAuth.NONE
     webhook_token_url: str = ""
     credentials: dict[str, str] = field(default_factory=dict)
+    #: the SMS reward's template (``MessageTemplate.key`` of one of ``sms.choices``)
+    sms_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class ActivityValues:
     account: ChannelAccount
     employees: list[Employee]
     department_ids: list[int]
+    sms_template: MessageTemplate | None = None
 
 
 def _http(url: str) -> bool:
@@ -117,9 +121,11 @@ def _employees(session: Session, tenant_id: int, data: ActivityInput) -> list[Em
 
 
 def validate(session: Session, tenant_id: int, data: ActivityInput, accounts: list[ChannelAccount],
-             today: date) -> ActivityValues:
-    """Check ``data``; raises ``PromotionError`` listing every problem (nothing is written)."""
+             today: date, sms_choices: list[MessageTemplate] | None = None) -> ActivityValues:
+    """Check ``data``; raises ``PromotionError`` listing every problem (nothing is written). An SMS reward needs
+    one of ``sms_choices`` (default: the templates the tenant's SMS plugin offers now, ``sms.choices``)."""
     errors: dict[str, str] = {}
+    sms_template = None
     data.name = (data.name or "").strip()
     if not data.name or len(data.name) > MAX_NAME:
         errors["name"] = "name"
@@ -175,9 +181,16 @@ def validate(session: Session, tenant_id: int, data: ActivityInput, accounts: li
         elif data.webhook_auth == WebhookAuth.OAUTH2 and not (
                 _http(data.webhook_token_url) and creds.get("client_id") and creds.get("client_secret")):
             errors["webhook_auth"] = "oauth2"
+    elif data.reward == RewardKind.SMS:
+        from . import sms
+
+        offered = sms.choices(session, tenant_id) if sms_choices is None else sms_choices
+        sms_template = next((c for c in offered if c.key == (data.sms_template or "").strip()), None)
+        if sms_template is None:
+            errors["sms_template"] = "sms_template" if offered else "sms_unavailable"
     if errors:
         raise PromotionError(errors)
-    return ActivityValues(data, account, employees, dept_ids)
+    return ActivityValues(data, account, employees, dept_ids, sms_template)
 
 
 def new_state() -> str:
@@ -200,7 +213,9 @@ def create(session: Session, client, box, tenant_id: int, values: ActivityValues
         webhook_url=data.webhook_url.strip() if data.reward == RewardKind.WEBHOOK else "",
         webhook_auth=data.webhook_auth if data.reward == RewardKind.WEBHOOK else WebhookAuth.NONE,
         webhook_token_url=data.webhook_token_url.strip() if data.webhook_auth == WebhookAuth.OAUTH2 else "",
-        webhook_secret=box.encrypt_json(creds) if creds else "", created_by=created_by[:200])
+        webhook_secret=box.encrypt_json(creds) if creds else "", created_by=created_by[:200],
+        sms_template=values.sms_template.key if values.sms_template else "",
+        sms_template_name=values.sms_template.name[:100] if values.sms_template else "")
     session.add(activity)
     session.flush()
     for dept_id in values.department_ids:
@@ -406,7 +421,8 @@ def _reward(session: Session, activity: PromotionActivity, participant: Promotio
     key = f"wecom_promotion:{activity.id}:{participant.id}"
     if session.exec(select(PromotionReward.id).where(PromotionReward.key == key)).first() is not None:
         return
-    webhook = activity.reward == RewardKind.WEBHOOK
+    # a webhook or SMS reward is delivered by the job (``webhook.deliver_due``, ``sms.send_due``), never here
+    webhook = activity.reward in (RewardKind.WEBHOOK, RewardKind.SMS)
     session.add(PromotionReward(tenant_id=activity.tenant_id, activity_id=activity.id, participant_id=participant.id,
                                 key=key, code=secrets.token_hex(4).upper(), kind=activity.reward,
                                 status=RewardStatus.PENDING if webhook else RewardStatus.SENT,

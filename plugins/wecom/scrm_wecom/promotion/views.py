@@ -29,8 +29,8 @@ from ..accounts import AccountNotConfigured, list_accounts
 from ..client import WeComClient, WeComUnavailable
 from ..messaging.links import page_url, remember_public_url
 from ..messaging.textcards import CardSpec, send_textcard
-from . import service
-from .labels import ERRORS, poster_card
+from . import service, sms
+from .labels import ERRORS, REWARD_ERRORS, poster_card
 from .models import PromotionActivity, PromotionReward, RemindMode, RewardKind, Standard, Target, WebhookAuth
 from .public import poster_png
 
@@ -83,17 +83,20 @@ def _input() -> service.ActivityInput:
         reward=form.get("reward", RewardKind.NONE), webhook_url=form.get("webhook_url", ""),
         webhook_auth=form.get("webhook_auth", WebhookAuth.NONE), webhook_token_url=form.get("webhook_token_url", ""),
         credentials={k: form.get(k, "").strip() for k in ("username", "password", "secret", "client_id",
-                                                             "client_secret")})
+                                                             "client_secret")},
+        sms_template=form.get("sms_template", "").strip())
 
 
-def _form(values, errors: dict[str, str], status: int = 200):
+def _form(values, errors: dict[str, str], status: int = 200, sms_choices=None):
     tenant = current_tenant()
+    sms_choices = sms.choices(db(), tenant) if sms_choices is None else sms_choices
     employees = db().exec(select(Employee).where(Employee.tenant_id == tenant.id,
                                                  Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.id))
     departments = db().exec(select(Department).where(Department.tenant_id == tenant.id).order_by(Department.id))
     return render_template("wecom/promotion/form.html", values=values, errors=errors, employees=list(employees),
                            departments=list(departments), accounts=list_accounts(db(), tenant.id),
-                           auths=WebhookAuth.ALL), status
+                           auths=WebhookAuth.ALL, sms_choices=sms_choices, code_variable="${" + sms.CODE + "}"), \
+        status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -105,10 +108,11 @@ def new():
         return _form(service.ActivityInput(name="", account_id=None, start=today, end=today), {})
     data = _input()
     accounts = list_accounts(db(), tenant.id)
+    sms_choices = sms.choices(db(), tenant)
     try:
-        values = service.validate(db(), tenant.id, data, accounts, local_today())
+        values = service.validate(db(), tenant.id, data, accounts, local_today(), sms_choices)
     except service.PromotionError as exc:
-        return _form(data, {k: str(ERRORS[v]) for k, v in exc.fields.items()}, 422)
+        return _form(data, {k: str(ERRORS[v]) for k, v in exc.fields.items()}, 422, sms_choices)
     user = current_user()
     try:
         with WeComClient.for_account(values.account, platform()) as client:
@@ -143,7 +147,7 @@ def detail(activity_id: int):
              "datasets": [{"label": _("Results"), "data": [s.count for s in standings[:20]]}]}
     return render_template("wecom/promotion/detail.html", activity=activity, standings=standings, chart=chart,
                            rewards=_rewards(activity), status=service.status(activity), status_labels=STATUS_LABELS,
-                           reward_labels=REWARD_LABELS,
+                           reward_labels=REWARD_LABELS, reward_errors=REWARD_ERRORS,
                            links={s.participant.id: shortlinks.short_url(shortlinks.get(db(), activity.tenant_id,
                                                                                         s.participant.link_id))
                                   for s in standings if s.participant.link_id})
@@ -168,6 +172,23 @@ def send_posters(activity_id: int):
     audit_action("wecom.promotion.posters", str(activity.id))
     db().commit()
     flash(_("The posters were sent to the employees again."))
+    return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
+
+
+@bp.post("/<int:activity_id>/rewards/<int:reward_id>/retry")
+@role_required(*STAFF)
+def retry_reward(activity_id: int, reward_id: int):
+    """Try a failed SMS or webhook reward again (the promotion job sends it on its next round)."""
+    activity = _activity_or_404(activity_id)
+    reward = db().get(PromotionReward, reward_id)
+    if reward is None or reward.tenant_id != activity.tenant_id or reward.activity_id != activity.id:
+        abort(404)
+    if not sms.retry(db(), reward):
+        flash(_("Only a failed reward can be tried again."), "error")
+        return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
+    audit_action("wecom.promotion.reward_retry", str(reward.id), activity=activity.id)
+    db().commit()
+    flash(_("The reward will be sent again within a minute."))
     return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
 
 

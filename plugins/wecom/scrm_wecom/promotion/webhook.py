@@ -30,7 +30,14 @@ from sqlmodel import Session, select
 
 from scrm.sdk import Employee, utcnow
 
-from .models import PromotionActivity, PromotionParticipant, PromotionReward, RewardStatus, WebhookAuth
+from .models import (
+    PromotionActivity,
+    PromotionParticipant,
+    PromotionReward,
+    RewardKind,
+    RewardStatus,
+    WebhookAuth,
+)
 
 MAX_ATTEMPTS = 8
 TIMEOUT = 10.0
@@ -79,7 +86,8 @@ def deliver_due(session: Session, box, tenant_id: int, now=None, limit: int = 10
     """Post every due pending webhook reward of ``tenant_id``; returns how many were sent. Commits per reward."""
     now = now or utcnow()
     due = list(session.exec(select(PromotionReward).where(
-        PromotionReward.tenant_id == tenant_id, PromotionReward.status == RewardStatus.PENDING,
+        PromotionReward.tenant_id == tenant_id, PromotionReward.kind == RewardKind.WEBHOOK,
+        PromotionReward.status == RewardStatus.PENDING,
         PromotionReward.next_attempt_at <= now).order_by(PromotionReward.id).limit(limit)))
     sent = 0
     for reward in due:
