@@ -23,7 +23,7 @@ class WeComPlugin(ChannelPlugin):
     #: feature packages whose ``views.bp`` is nested in the ``wecom`` blueprint (e.g. "welcome", "livecodes")
     features: ClassVar[tuple[str, ...]] = ("livecodes", "welcome", "sync", "assignment", "groupchats",
                                             "churn", "messaging", "rules", "moments", "group_welcome", "sop",
-                                            "masssend", "materials", "promotion")
+                                            "masssend", "materials", "promotion", "moments.brand")
 
     #: feature packages whose ``public.bp`` (pages without the admin sign-in) is nested in ``wecom_public``
     public_features: ClassVar[tuple[str, ...]] = ("materials", "moments", "promotion")

@@ -1,5 +1,8 @@
 """The employee's Moments page customers open from the business card (历史朋友圈), without sign-in:
-``/p/<tenant>/wecom/moments/<token>`` (endpoint ``wecom_public.moments.page``). Every open counts a visit.
+``/p/<tenant>/wecom/moments/<token>`` (endpoint ``wecom_public.moments.page``). Every open counts a visit. The page
+shows its background wall and signature (:mod:`.appearance`: the brand's when unified, else the employee's own),
+the image served by ``<token>/background`` with an ETag. The employee's own phone page is :mod:`.mobile`
+(``/p/<tenant>/wecom/moments/me``), nested here.
 
 While the brand has behaviour rules, the first open in a browser session asks WeCom who the visitor is
 (:mod:`.visitor`); an identified customer's opens then feed the rules (:mod:`.behaviour`)."""
@@ -13,11 +16,13 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from scrm.sdk.web import current_tenant, db, platform
 from scrm.sdk.wechat import WeChatAPIError
 
-from . import behaviour, pages, records, visitor
+from . import appearance, behaviour, mobile, pages, records, visitor
+from .images import image_response
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
+bp.register_blueprint(mobile.bp)
 
 
 def _identify(token: str):
@@ -66,4 +71,15 @@ def page(token: str):
     entries = sorted([(at, task, None) for task, at in posts] + [(r.created_in_wecom_at, None, r) for r in synced],
                      key=lambda e: e[0].timestamp() if e[0] else 0, reverse=True)
     return render_template("wecom/moments/public_page.html", employee=employee, entries=entries,
-                           media=pages.media_of(db(), [task for task, _at in posts]))
+                           media=pages.media_of(db(), [task for task, _at in posts]), page=row,
+                           look=appearance.look_of(db(), row))
+
+
+@bp.get("/<token>/background")
+def background(token: str):
+    """The background wall the page ``token`` shows (the brand's or the employee's), cached by its ETag."""
+    found = pages.by_token(db(), current_tenant().id, token)
+    shown = appearance.background_of(db(), found[0]) if found else None
+    if shown is None:
+        abort(404)
+    return image_response(*shown)
