@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import Customer, Tag, current_zone, format_local, tabular, zone_title
+from scrm.sdk import Customer, Tag, current_zone, format_local, local_datetime, tabular, zone_title
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
 from scrm.sdk.wechat import WeChatAPIError
 
@@ -17,7 +18,7 @@ from ..client import WeComClient, WeComUnavailable
 from ..rules import limits
 from ..views.customer_links import customer_page_url
 from . import autosync, behaviour, pages, records, results, service
-from .models import MomentInteraction, MomentsRule, TaskStatus
+from .models import MomentInteraction, MomentsRule, PublishMode, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp = Blueprint("moments", __name__, url_prefix="/moments", template_folder="../templates")
 
-STATUSES = (TaskStatus.QUEUED, TaskStatus.CREATING, TaskStatus.CREATED, TaskStatus.FAILED)
+TABS = tuple(service.TABS)
 
 
 def _ints(name: str) -> list[int]:
@@ -36,12 +37,13 @@ def _ints(name: str) -> list[int]:
 @role_required(*STAFF)
 def index():
     tenant = current_tenant()
-    status = request.args.get("status", "")
-    status = status if status in {s.value for s in STATUSES} else ""
-    tasks = service.newest_first(db(), tenant.id, status or None)
+    tab = request.args.get("tab", "")
+    tab = tab if tab in TABS else ""
+    tasks = service.newest_first(db(), tenant.id, tab or None)
     stats = service.summaries(db(), tenant.id, [t.id for t in tasks])
     rules = limits(db(), tenant.id)
-    return render_template("wecom/moments/index.html", tasks=tasks, stats=stats, status=status, statuses=STATUSES,
+    return render_template("wecom/moments/index.html", tasks=tasks, stats=stats, tab=tab, tabs=TABS,
+                           counts=service.tab_counts(db(), tenant.id),
                            month_used=service.month_used(db(), tenant.id), rules=rules)
 
 
@@ -52,7 +54,17 @@ def _form_context(values: dict, errors: dict) -> dict:
             "accounts": [a for a in list_accounts(db(), tenant.id) if a.active],
             "employees": service.active_employees(db(), tenant.id), "tags": service.wecom_tags(db(), tenant.id),
             "month_left": service.month_left(db(), tenant.id), "rules": rules,
-            "materials": service.material_choices(db(), tenant.id), "max_images": service.MAX_IMAGES}
+            "materials": service.material_choices(db(), tenant.id), "max_images": service.MAX_IMAGES,
+            "zone": current_zone().key}
+
+
+def _publish_at(raw: str) -> datetime | None:
+    """A ``datetime-local`` value read in the brand's time zone; None when empty or not a time."""
+    try:
+        moment = datetime.fromisoformat(raw.strip()) if raw.strip() else None
+    except ValueError:
+        return None
+    return local_datetime(moment.date(), moment.time().replace(tzinfo=None)) if moment else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -61,29 +73,55 @@ def create():
     tenant = current_tenant()
     if request.method == "GET":
         empty = {"account_id": None, "text": "", "link_title": "", "link_url": "", "employee_ids": [],
-                 "tag_ids": [], "with_link": False, "material_ids": []}
+                 "tag_ids": [], "with_link": False, "material_ids": [], "target": service.TARGET_WECOM,
+                 "mode": PublishMode.NOW.value, "publish_at": ""}
         return render_template("wecom/moments/form.html", **_form_context(empty, {}))
     form = request.form
     account = form.get("account_id", "").strip()
     raw = {"account_id": int(account) if account.isdigit() else None, "text": form.get("text", ""),
            "link_title": form.get("link_title", "") if form.get("with_link") else "",
            "link_url": form.get("link_url", "") if form.get("with_link") else "",
-           "employee_ids": _ints("employee_ids"), "tag_ids": _ints("tag_ids"), "material_ids": _ints("material_ids")}
+           "employee_ids": _ints("employee_ids"), "tag_ids": _ints("tag_ids"), "material_ids": _ints("material_ids"),
+           "target": form.get("target", service.TARGET_WECOM), "mode": form.get("mode", PublishMode.NOW.value),
+           "publish_at": _publish_at(form.get("publish_at", ""))}
     try:
         values = service.validate(db(), tenant.id, service.MomentInput(**raw))
     except service.MomentError as exc:
         db().rollback()
-        context = _form_context({**raw, "with_link": bool(form.get("with_link"))}, exc.fields)
+        context = _form_context({**raw, "with_link": bool(form.get("with_link")),
+                                 "publish_at": form.get("publish_at", "")}, exc.fields)
         return render_template("wecom/moments/form.html", **context), 422
     user = current_user()
     task = service.create(db(), tenant.id, values, created_by=user.email if user else "")
     audit_action("wecom.moments.create", f"moment_task:{task.id}")
     db().commit()
-    from .jobs import poll_moments
+    if task.status == TaskStatus.QUEUED:
+        from .jobs import poll_moments
 
-    poll_moments.send(tenant.id)
-    flash(_("Moments task created: WeCom is preparing it for the employees."), "success")
+        poll_moments.send(tenant.id)
+        flash(_("Moments task created: WeCom is preparing it for the employees."), "success")
+    elif task.status == TaskStatus.SCHEDULED:
+        flash(_("Moments post scheduled for %(at)s.", at=format_local(task.publish_at)), "success")
+    else:
+        flash(_("Published on the employees' Moments pages."), "success")
     return redirect(url_for(".detail", task_id=task.id))
+
+
+@bp.post("/<int:task_id>/delete")
+@role_required(*STAFF)
+def delete(task_id: int):
+    """Take the post off every employee's Moments page (a scheduled one is cancelled)."""
+    tenant = current_tenant()
+    task = service.get(db(), tenant.id, task_id) or abort(404)
+    kept = task.to_wecom and task.status != TaskStatus.SCHEDULED
+    service.delete_post(db(), task)
+    audit_action("wecom.moments.delete", f"moment_task:{task_id}")
+    db().commit()
+    if kept:
+        flash(_("Taken off the employees' Moments pages. WeCom keeps the Moment itself."), "success")
+        return redirect(url_for(".detail", task_id=task_id))
+    flash(_("Moments post deleted."), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/<int:task_id>")
