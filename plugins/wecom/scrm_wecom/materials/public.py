@@ -5,7 +5,8 @@
   stays open (``mt/<token>/beacon``);
 * ``mp/<token>``: the untracked preview of a material (内部分享, attachments of mass sends and welcomes);
 * ``mf/<token>/<role>``: a material's file or cover;
-* ``sidebar/``: the employee chat sidebar (WeCom OAuth, JS-SDK config, send materials and scripts).
+* ``sidebar/``: the employee chat sidebar (WeCom OAuth, JS-SDK config, send materials and scripts; the employee's
+  own materials, 个人素材: add a link or a poster, search, send, delete).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -26,9 +28,9 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from scrm.sdk import ChannelAccount
-from scrm.sdk.web import current_tenant, db, platform
+from scrm.sdk.web import audit_action, current_tenant, db, platform
 
-from . import files, oauth, scripts, tracking
+from . import files, oauth, scripts, service, tracking
 from .labels import CONTENT_LABELS, KIND_LABELS
 from .models import (
     COVER_ROLE,
@@ -36,6 +38,8 @@ from .models import (
     FILE_ROLE,
     MATERIAL,
     MINIPROGRAM,
+    PERSONAL,
+    PERSONAL_KINDS,
     SCRIPT,
     TEAM,
     TEXT,
@@ -160,6 +164,11 @@ def _employee():
 
 @bp.get("/sidebar/")
 def sidebar():
+    return _sidebar_page()
+
+
+def _sidebar_page(personal_errors: dict | None = None, personal_values: service.MaterialValues | None = None,
+                  status: int = 200):
     held = oauth.signed_in(db(), current_tenant().id)
     if held is None:
         account = _account(_int(request.args.get("account")))
@@ -168,8 +177,8 @@ def sidebar():
         return redirect(oauth.authorize_url(account, url_for(".sidebar_oauth", account=account.id, _external=True),
                                             agent_id))
     employee, account_id = held
-    tab = request.args.get("tab", ENTERPRISE)
-    tab = tab if tab in (ENTERPRISE, TEAM, SCRIPT) else ENTERPRISE
+    tab = PERSONAL if personal_errors is not None else request.args.get("tab", ENTERPRISE)
+    tab = tab if tab in (ENTERPRISE, TEAM, PERSONAL, SCRIPT) else ENTERPRISE
     q = request.args.get("q", "").strip()[:50]
     group_id = _int(request.args.get("group"))
     tenant_id = current_tenant().id
@@ -180,8 +189,18 @@ def sidebar():
     wanted = [g.id for g in groups if not group_id or g.id == group_id]
     pattern = f"%{q.replace('%', '').replace('_', '')}%"
     context = {"employee": employee, "tab": tab, "q": q, "group_id": group_id, "groups": groups,
-               "kind_labels": KIND_LABELS, "content_labels": CONTENT_LABELS, "account_id": account_id}
-    if library == MATERIAL:
+               "kind_labels": KIND_LABELS, "content_labels": CONTENT_LABELS, "account_id": account_id,
+               "personal_kinds": PERSONAL_KINDS, "errors": personal_errors or {},
+               "values": personal_values or service.MaterialValues(kind="link", title="")}
+    if tab == PERSONAL:  # the employee's own materials only (no groups)
+        query = select(Material).where(Material.tenant_id == tenant_id, Material.deleted_at.is_(None),
+                                       Material.owner_employee_id == employee.id)
+        if q:
+            query = query.where(or_(Material.title.like(pattern), Material.file_name.like(pattern),
+                                    Material.summary.like(pattern)))
+        rows = list(db().exec(query.order_by(Material.id.desc()).limit(100)))
+        context.update(materials=rows, counts=tracking.view_counts(db(), [m.id for m in rows]))
+    elif library == MATERIAL:
         query = select(Material).where(Material.tenant_id == tenant_id, Material.deleted_at.is_(None),
                                        Material.group_id.in_(wanted))
         if q:
@@ -194,9 +213,63 @@ def sidebar():
             query = query.where(Script.title.like(pattern))
         rows = list(db().exec(query.order_by(Script.id.desc()).limit(100)))
         context.update(scripts=rows, contents=scripts.contents(db(), [s.id for s in rows]))
-    response = make_response(render_template("wecom/materials/sidebar.html", jssdk_url=JSSDK_URL, **context))
+    response = make_response(render_template("wecom/materials/sidebar.html", jssdk_url=JSSDK_URL, **context), status)
     response.headers["Content-Security-Policy"] = SIDEBAR_CSP
     return response
+
+
+@bp.post("/sidebar/personal")
+def sidebar_personal_add():
+    """Add an own material (个人素材): a link (title, address, summary) or a poster (title, PNG/JPG checked before
+    anything decodes it, as the material library's). A refusal shows the form again with its messages (422)."""
+    employee, _account_id = _employee()
+    form = request.form
+    kind = form.get("kind", "")
+    values = service.MaterialValues(kind=kind, title=form.get("title", ""), summary=form.get("summary", ""),
+                                    url=form.get("url", "").strip() if kind == "link" else "")
+    errors: dict[str, object] = {}
+    upload = request.files.get("file")
+    if kind == "poster" and upload is not None and upload.filename:
+        try:
+            values.file = files.check_upload("poster", upload.read(files.IMAGE_MAX + 1), upload.filename)
+        except files.FileRejected as exc:
+            errors["file"] = exc.message
+    if not errors:
+        try:
+            saved = service.save_personal(db(), current_tenant().id, employee.id, values,
+                                          f"employee:{employee.id}")
+        except service.Invalid as exc:
+            errors = exc.errors
+        else:
+            audit_action("wecom.material.personal_create", str(saved.id), title=saved.title, kind=saved.kind,
+                         employee_id=employee.id)
+            db().commit()
+            flash(_("Material saved."), "success")
+            return redirect(url_for(".sidebar", tab=PERSONAL))
+    db().rollback()
+    return _sidebar_page(errors, values, status=422)
+
+
+def _own_material(employee, material_id: int) -> Material:
+    material = db().get(Material, material_id)
+    if material is None or material.tenant_id != current_tenant().id or material.deleted_at is not None \
+            or material.owner_employee_id != employee.id:
+        abort(404)
+    return material
+
+
+@bp.post("/sidebar/personal/<int:material_id>/delete")
+def sidebar_personal_delete(material_id: int):
+    """Delete an own material (kept as a row: links already sent say it is gone, as the library's)."""
+    employee, _account_id = _employee()
+    material = _own_material(employee, material_id)
+    service.delete_material(material)
+    db().add(material)
+    audit_action("wecom.material.personal_delete", str(material.id), title=material.title,
+                 employee_id=employee.id)
+    db().commit()
+    flash(_("Material deleted."), "success")
+    return redirect(url_for(".sidebar", tab=PERSONAL))
 
 
 def _int(raw) -> int | None:
@@ -266,6 +339,8 @@ def _message(material: Material, link: str | None) -> dict:
 
 def _usable_material(employee, material_id) -> Material:
     material = db().get(Material, _int(material_id) or 0)
+    if material is not None and material.owner_employee_id is not None:  # personal: its owner only
+        return _own_material(employee, material.id)
     usable = usable_group_ids(db(), current_tenant().id, MATERIAL, employee)
     if material is None or material.tenant_id != current_tenant().id or material.deleted_at is not None \
             or material.group_id not in usable:

@@ -1,6 +1,6 @@
 /* The chat sidebar: inside the WeCom client (user agent "wxwork") load its JS-SDK, sign wx.config and
    wx.agentConfig, read the chat's customer; a send asks the server for the messages (recording the send and its
-   tracked link) and hands them to sendChatMessage one by one. */
+   tracked link) and hands them to sendChatMessage one by one. Deleting an own material asks for confirmation. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-testid=sidebar]");
@@ -60,6 +60,10 @@
       });
     }, Promise.resolve()).then(function () { say("sent"); });
   }
+  root.addEventListener("submit", function (e) {  // deleting an own material asks first
+    var form = e.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+  });
   root.addEventListener("click", function (e) {
     var button = e.target.closest("[data-send-material], [data-send-script]");
     if (!button) { return; }
