@@ -8,11 +8,12 @@ A second run finds both by their author and adds nothing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
-from scrm.sdk import Employee, EmployeeStatus
+from scrm.sdk import Employee, EmployeeStatus, local_datetime, utcnow
 
 from .client import WeComClient
 from .group_welcome import service as group_welcomes
@@ -28,6 +29,10 @@ MOMENT_TEXT = ("冬日暖意上新｜羊绒大衣、围巾礼盒今日到店，�
                "欢迎私信我预约试衣时间～")
 MOMENT_LINK = {"title": "示例品牌冬季新品", "url": "https://shop.example.com/winter-collection"}
 SENDERS = 3
+#: a backdated post (历史时间) that fills in the store's opening on the pages, and a post scheduled for tomorrow
+BACKDATED_TEXT = "示例品牌南京西路旗舰店今日开业！开业首周全场 8 折，到店即送定制帆布袋，期待与您相见。"
+BACKDATED_ON = datetime(2023, 1, 29, 10, 0)
+SCHEDULED_TEXT = "明晚 8 点直播间上新：冬季羊绒系列首发，预约直播即可领取 50 元无门槛券。"
 GROUP_WELCOME = ("欢迎加入示例品牌会员福利群！每周三晚 8 点群内秒杀，生日月到店再享双倍积分。"
                  "有任何问题 @ 群主 随时为您服务。")
 GROUP_WELCOME_LINK = {"type": "link", "title": "新人入群礼", "url": "https://shop.example.com/member/group-gift",
@@ -66,11 +71,25 @@ def seed_moments(session: Session, platform: Any, sandbox: Any, account: Any, co
         except SandboxControlError:
             continue
     results.poll(session, platform, account.tenant_id, force_task_id=task.id)
+    _pages_posts(session, account, staff)
     for employee in staff:  # their Moments pages (links to paste into WeCom), with a few customer visits
         page = pages.page_for(session, employee)
         page.views = page.views or 3 * len(staff) - staff.index(employee)
         session.add(page)
     session.commit()
+
+
+def _pages_posts(session: Session, account: Any, staff: list[Employee]) -> None:
+    """A backdated post on the staff's pages (the store's opening day) and one scheduled for tomorrow evening."""
+    backdated = local_datetime(BACKDATED_ON.date(), BACKDATED_ON.time())
+    tomorrow = (utcnow() + timedelta(days=1)).astimezone(backdated.tzinfo).date()
+    scheduled = local_datetime(tomorrow, datetime(2000, 1, 1, 10, 0).time()).astimezone(UTC)
+    for text, mode, at in ((BACKDATED_TEXT, "backdated", backdated), (SCHEDULED_TEXT, "scheduled", scheduled)):
+        values = moments.validate(session, account.tenant_id, moments.MomentInput(
+            account_id=account.id, text=text, employee_ids=[e.id for e in staff], target=moments.TARGET_PAGES,
+            mode=mode, publish_at=at))
+        moments.create(session, account.tenant_id, values, created_by=AUTHOR)
+    session.flush()
 
 
 def _group_welcome_link(session: Session, tenant_id: int) -> int:

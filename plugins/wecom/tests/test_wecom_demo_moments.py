@@ -23,8 +23,12 @@ def test_the_demo_has_a_published_moments_task_and_a_group_welcome(demo_cli, dem
         assert result.exit_code == 0, result.output
     app = demo_app(sandboxes=True)
     with Session(app.extensions["scrm"].engine) as session:
-        [task] = session.exec(select(MomentTask)).all()
+        [task] = session.exec(select(MomentTask).where(MomentTask.to_wecom.is_(True))).all()
         assert task.status == "created" and task.text == demo_moments.MOMENT_TEXT and task.moment_id
+        posts = {t.publish_mode: t for t in session.exec(select(MomentTask).where(MomentTask.to_wecom.is_(False)))}
+        assert set(posts) == {"backdated", "scheduled"}  # one each, after two runs
+        assert posts["backdated"].status == "page" and posts["scheduled"].status == "scheduled"
+        assert posts["backdated"].text == demo_moments.BACKDATED_TEXT
         senders = session.exec(select(MomentSender).where(MomentSender.task_id == task.id)).all()
         assert len(senders) == demo_moments.SENDERS and sum(s.published for s in senders) == 2
         interactions = session.exec(select(MomentInteraction).where(MomentInteraction.task_id == task.id)).all()
