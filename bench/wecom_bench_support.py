@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,33 @@ GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "16", "-
 """One gunicorn configuration for every measured app (2 cores: 2 processes, 16 threads each). 16 rather than 8
 threads: the bare app is indifferent (4,077 against 4,249 requests/s, measured alternately), while callbacks wait on
 a shared commit and 16 in flight per process make fuller batches (README, WeCom callbacks)."""
+
+
+def serve_sandbox() -> str:
+    """The WeCom sandbox served in this process on a free port; its base URL."""
+    from scrm_wecom.sandbox import create_sandbox_app
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}"
+
+
+def build_platform(url: str, plugins: tuple[str, ...], namespace: str):
+    """The host app on ``url`` (migrated) with ``plugins`` listed, its broker keys under ``namespace``."""
+    from scrm.core import migrate
+    from scrm.core.config import Settings
+    from scrm.core.secrets import generate_key
+    from scrm.hostapp import create_app
+
+    instance = Path(tempfile.mkdtemp(prefix="scrm-bench-"))
+    (instance / "plugins.toml").write_text("".join(f"[plugins.{name}]\n" for name in plugins))
+    app = create_app(Settings(instance_path=instance, database_url=url, secret_key="bench",
+                              plugins_toml=instance / "plugins.toml", encryption_key=generate_key()),
+                     broker_namespace=namespace)
+    plat = app.extensions["scrm"]
+    migrate.upgrade(plat.engine, plat.registry)
+    return app, plat
 
 
 def free_port() -> int:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,38 +28,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from members_data import analyze, series  # noqa: E402
-from wecom_bench_support import database_url  # noqa: E402
+from wecom_bench_support import build_platform, database_url, serve_sandbox  # noqa: E402
 
 CORP_ID = "wwbenchmasssend0001"
 SECRETS = {"agent": "bench-agent-secret", "contact": "bench-contact-secret", "address_book": "bench-book-secret"}
-
-
-def serve_sandbox() -> str:
-    from scrm_wecom.sandbox import create_sandbox_app
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
-
-
-def build_platform(url: str):
-    """The host app on ``url`` (migrated) with the wecom and members plugins listed."""
-    import tempfile
-
-    from scrm.core import migrate
-    from scrm.core.config import Settings
-    from scrm.core.secrets import generate_key
-    from scrm.hostapp import create_app
-
-    instance = Path(tempfile.mkdtemp(prefix="scrm-bench-"))
-    (instance / "plugins.toml").write_text("[plugins.members]\n[plugins.wecom]\n")
-    app = create_app(Settings(instance_path=instance, database_url=url, secret_key="bench",
-                              plugins_toml=instance / "plugins.toml", encryption_key=generate_key()),
-                     broker_namespace="scrm-bench-wecom-masssend")
-    plat = app.extensions["scrm"]
-    migrate.upgrade(plat.engine, plat.registry)
-    return app, plat
 
 
 def corp_seed(customers: int, employees: int) -> dict:
@@ -124,7 +95,7 @@ def main() -> None:
     from scrm.core.plugins.enablement import enable_plugin
     from scrm.core.services.users import create_tenant
 
-    app, plat = build_platform(url)
+    app, plat = build_platform(url, ('members', 'wecom'), "scrm-bench-wecom-masssend")
     base = serve_sandbox()
     control = SandboxControl(base)
     control.http.timeout = 600

@@ -27,38 +27,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from members_data import analyze, series  # noqa: E402
-from wecom_bench_support import database_url  # noqa: E402
+from wecom_bench_support import build_platform, database_url, serve_sandbox  # noqa: E402
 
 CORP_ID = "wwbenchsop000000001"
 SECRETS = {"agent": "bench-agent-secret", "contact": "bench-contact-secret", "address_book": "bench-book-secret"}
 GOAL = 120.0
-
-
-def serve_sandbox() -> str:
-    from scrm_wecom.sandbox import create_sandbox_app
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
-
-
-def build_platform(url: str):
-    import tempfile
-
-    from scrm.core import migrate
-    from scrm.core.config import Settings
-    from scrm.core.secrets import generate_key
-    from scrm.hostapp import create_app
-
-    instance = Path(tempfile.mkdtemp(prefix="scrm-bench-"))
-    (instance / "plugins.toml").write_text("[plugins.members]\n[plugins.wecom]\n")
-    app = create_app(Settings(instance_path=instance, database_url=url, secret_key="bench",
-                              plugins_toml=instance / "plugins.toml", encryption_key=generate_key()),
-                     broker_namespace="scrm-bench-wecom-sop")
-    plat = app.extensions["scrm"]
-    migrate.upgrade(plat.engine, plat.registry)
-    return app, plat
 
 
 def generate(engine, tenant_id: int, rule_id: int, node_id: int, tasks: int, employees: int) -> None:
@@ -103,7 +76,7 @@ def main() -> None:
     from scrm.core.services.users import create_tenant
     from scrm.sdk import Employee, MessageDelivery
 
-    app, plat = build_platform(url)
+    app, plat = build_platform(url, ('members', 'wecom'), "scrm-bench-wecom-sop")
     base = serve_sandbox()
     control = SandboxControl(base)
     control.http.timeout = 600

@@ -15,8 +15,6 @@ import argparse
 import logging
 import random
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from members_bench import prepare_postgres  # noqa: E402
+from wecom_bench_support import build_platform, serve_sandbox  # noqa: E402
 
 CORP_ID = "wwbench0000000001"
 SECRETS = {"agent": "bench-agent", "contact": "bench-contact", "address_book": "bench-book"}
@@ -55,31 +54,6 @@ def corp_seed(contacts: int, members: int, seed: int = 7) -> dict:
             "users": users, "tag_groups": tags, "external_contacts": external}
 
 
-def serve_sandbox() -> str:
-    from scrm_wecom.sandbox import create_sandbox_app
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
-
-
-def build_platform(url: str):
-    from scrm.core import migrate
-    from scrm.core.config import Settings
-    from scrm.core.secrets import generate_key
-    from scrm.hostapp import create_app
-
-    instance = Path(tempfile.mkdtemp(prefix="scrm-bench-"))
-    (instance / "plugins.toml").write_text("[plugins.wecom]\n")
-    app = create_app(Settings(instance_path=instance, database_url=url, secret_key="bench",
-                              plugins_toml=instance / "plugins.toml", encryption_key=generate_key()),
-                     broker_namespace="scrm-bench-wecom")
-    plat = app.extensions["scrm"]
-    migrate.upgrade(plat.engine, plat.registry)
-    return app, plat
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
@@ -108,7 +82,7 @@ def main() -> None:
     from scrm.core.services.users import create_tenant
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app, plat = build_platform(url)
+    app, plat = build_platform(url, ("wecom",), "scrm-bench-wecom")
     base = serve_sandbox()
     started = time.monotonic()
     control = SandboxControl(base)
