@@ -26,7 +26,7 @@ class WeComPlugin(ChannelPlugin):
                                             "masssend", "materials", "promotion", "moments.brand")
 
     #: feature packages whose ``public.bp`` (pages without the admin sign-in) is nested in ``wecom_public``
-    public_features: ClassVar[tuple[str, ...]] = ("materials", "moments", "promotion")
+    public_features: ClassVar[tuple[str, ...]] = ("materials", "moments", "promotion", "sop")
 
     # -- channel accounts (the host's accounts pages) -----------------------------------------------------------
 

@@ -38,6 +38,7 @@ class Trigger(StrEnum):
     JOINED_GROUP = "joined_group"
     DATE_FIELD = "date_field"
     SCHEDULE = "schedule"
+    NO_COMMUNICATION = "no_communication"  # no communication with the customer for N days (``quiet.py``)
     GROUP_BOUND = "group_bound"
 
 
@@ -58,7 +59,8 @@ class SopRule(TenantScoped, table=True):
     description: str = Field(default="", max_length=200)
     status: str = Field(default=RuleStatus.ON, max_length=12)
     trigger: str = Field(max_length=20)
-    #: tag_id (tag_added), stage_id (stage_entered), field (date_field: "birthday"), start / every_days (schedule)
+    #: tag_id (tag_added), stage_id (stage_entered), field (date_field: "birthday"), start / every_days (schedule),
+    #: quiet_days (no_communication: N, 1-365)
     params: dict[str, Any] = json_column()
     #: the executing employees (customer rules): only their customers and friends trigger the rule
     employee_ids: list[int] = json_column(default_factory=list)
@@ -117,6 +119,7 @@ class SopTask(TenantScoped, table=True):
     delivery_id: int | None = Field(default=None, foreign_key="message_delivery.id", ondelete="SET NULL")
     reminded_at: datetime | None = None
     sent_at: datetime | None = None
-    sent_by: str = Field(default="", max_length=10, description="copy or wecom (wx.invoke in the WeCom client)")
+    sent_by: str = Field(default="", max_length=10, description="copy, wecom (wx.invoke in the WeCom client) or "
+                                                                  "sidebar (the chat sidebar's quick reply)")
     done_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

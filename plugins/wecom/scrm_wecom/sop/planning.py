@@ -59,13 +59,19 @@ def plan(session: Session, rule: SopRule, subjects: Iterable[Subject], anchor: d
          nodes: Sequence[SopNode] | None = None) -> int:
     """Write the tasks of every node of ``rule`` for ``subjects`` anchored at ``anchor`` (naive UTC); returns how
     many were new."""
+    return plan_anchored(session, rule, ((subject, anchor, anchor_key) for subject in subjects), nodes)
+
+
+def plan_anchored(session: Session, rule: SopRule, items: Iterable[tuple[Subject, datetime, str]],
+                  nodes: Sequence[SopNode] | None = None) -> int:
+    """:func:`plan` with an anchor (and its key) per subject: ``items`` are ``(subject, anchor, anchor_key)``."""
     if rule.status != RuleStatus.ON:
         return 0
     nodes = list(nodes) if nodes is not None else nodes_of(session, rule)
     not_before = rule.updated_at - timedelta(seconds=1)
     now = utcnow()
     rows = []
-    for customer_id, group_id, employee_id in subjects:
+    for (customer_id, group_id, employee_id), anchor, anchor_key in items:
         subject = f"c{customer_id}" if customer_id is not None else f"g{group_id}"
         for node in nodes:
             due = due_at(anchor, node)

@@ -38,6 +38,7 @@ from . import rules as service
 from .delivery import variables
 from .models import RuleKind, RuleStatus, SopBinding, SopNode, SopRule, SopTask, TaskStatus, Trigger
 from .planning import nodes_of
+from .quiet import DEFAULT_DAYS as QUIET_DAYS
 from .stats import by_rule, completion
 from .templates import TEMPLATES, prefill
 from .templates import template as scene_template
@@ -49,6 +50,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TRIGGER_LABELS = {Trigger.FRIEND_ADDED: _l("Added as friend"), Trigger.TAG_ADDED: _l("Tag added"),
                   Trigger.STAGE_ENTERED: _l("Stage entered"), Trigger.JOINED_GROUP: _l("Joined a group chat"),
                   Trigger.DATE_FIELD: _l("Date field (birthday)"), Trigger.SCHEDULE: _l("Fixed schedule"),
+                  Trigger.NO_COMMUNICATION: _l("No communication for N days"),
                   Trigger.GROUP_BOUND: _l("Group joined the rule")}
 STATUS_LABELS = {RuleStatus.ON: _l("Rule on"), RuleStatus.PAUSED: _l("Rule paused"),
                  RuleStatus.TERMINATED: _l("Rule terminated")}
@@ -87,7 +89,8 @@ def _choices() -> dict:
                                    .order_by(Employee.name)).all(),
             "tags": db().exec(select(Tag).where(Tag.tenant_id == tenant_id).order_by(Tag.name).limit(500)).all(),
             "stages": _stage_choices(), "trigger_labels": TRIGGER_LABELS,
-            "triggers": service.GROUP_TRIGGERS, "customer_triggers": service.CUSTOMER_TRIGGERS}
+            "triggers": service.GROUP_TRIGGERS, "customer_triggers": service.CUSTOMER_TRIGGERS,
+            "quiet_default": QUIET_DAYS}
 
 
 @bp.get("/")
@@ -124,6 +127,7 @@ def _input() -> service.RuleInput:
                              trigger=form.get("trigger", ""), tag_id=form.get("tag_id", ""),
                              stage_id=form.get("stage_id", ""), date_field=form.get("date_field", "birthday"),
                              start=form.get("start", ""), every_days=form.get("every_days", "0"),
+                             quiet_days=form.get("quiet_days", str(QUIET_DAYS)),
                              employee_ids=form.getlist("employee_ids"), nodes=nodes)
 
 
@@ -170,7 +174,7 @@ def _values_of(rule: SopRule | None, kind: str) -> dict:
 
 def _submitted(data: service.RuleInput) -> dict:
     params = {"tag_id": data.tag_id, "stage_id": data.stage_id, "field": data.date_field, "start": data.start,
-              "every_days": data.every_days}
+              "every_days": data.every_days, "quiet_days": data.quiet_days}
     return {"kind": data.kind, "name": data.name, "description": data.description, "trigger": data.trigger,
             "params": params, "employee_ids": [int(e) for e in data.employee_ids if str(e).isdigit()],
             "nodes": [{"day_offset": n.day_offset, "hour": n.hour, "minute": n.minute, "title": n.title,

@@ -64,6 +64,38 @@
     var form = e.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
   });
+  // the SOP quick replies for the chat's customer: listed above the tabs; "send" records the send, finishes the
+  // to-do and hands its messages to the chat, "done" finishes it
+  var replies = root.querySelector("[data-testid=sop-replies]");
+  function loadReplies() {
+    if (!replies || !externalUserId) { return Promise.resolve(); }
+    var url = replies.getAttribute("data-url") + "?external_userid=" + encodeURIComponent(externalUserId);
+    return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { replies.innerHTML = html; replies.hidden = !html.trim(); });
+  }
+  ready.then(loadReplies);
+  if (replies) {
+    replies.addEventListener("click", function (e) {
+      var button = e.target.closest("[data-sop-send], [data-sop-done]");
+      if (!button) { return; }
+      var send = button.hasAttribute("data-sop-send");
+      button.disabled = true;
+      ready.then(function () {
+        var body = new FormData();
+        body.append("external_userid", externalUserId || "");
+        return fetch(button.getAttribute(send ? "data-sop-send" : "data-sop-done"), {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: {"X-CSRFToken": root.getAttribute("data-csrf")}}).then(function (r) {
+          if (!r.ok) { throw new Error(String(r.status)); }
+          return r.json();
+        });
+      }).then(function (data) {
+        if (!send) { return null; }
+        root.setAttribute("data-last-send", JSON.stringify(data.messages));
+        return deliver(data.messages);
+      }).then(loadReplies).catch(function () { say("failed"); button.disabled = false; });
+    });
+  }
   root.addEventListener("click", function (e) {
     var button = e.target.closest("[data-send-material], [data-send-script]");
     if (!button) { return; }
