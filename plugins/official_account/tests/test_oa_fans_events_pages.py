@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from oa_fans_support import directory, make_oa, served_sandbox
+from oa_fans_support import *  # noqa: F403
+from oa_fans_support import directory, enabled_oa, make_oa
 from oa_fixtures import *  # noqa: F403
 from sqlmodel import select
 
@@ -25,16 +26,8 @@ class Event:
 
 
 @pytest.fixture
-def sandbox():
-    with served_sandbox() as (base, state):
-        yield base, state
-
-
-@pytest.fixture
 def oa(tenant, enable_plugins, make_channel_account, sandbox):
-    base, state = sandbox
-    enable_plugins(tenant, "official_account")
-    return make_oa(make_channel_account, state, tenant, base, "wxfansev001"), state
+    return enabled_oa(tenant, enable_plugins, make_channel_account, sandbox, "wxfansev001")
 
 
 def fire_event(db, account, kind: str, openid: str, at=None, **payload):

@@ -4,23 +4,16 @@ resumable runs, missed unfollows, tenant and account isolation."""
 from __future__ import annotations
 
 import pytest
-from oa_fans_support import directory, make_oa, served_sandbox
+from oa_fans_support import *  # noqa: F403
+from oa_fans_support import directory, enabled_oa, make_oa
 from sqlmodel import select
 
 from scrm.sdk import Customer, CustomerIdentity, IdentityKind
 
 
 @pytest.fixture
-def sandbox():
-    with served_sandbox() as (base, state):
-        yield base, state
-
-
-@pytest.fixture
 def oa(tenant, enable_plugins, make_channel_account, sandbox):
-    base, state = sandbox
-    enable_plugins(tenant, "official_account")
-    return make_oa(make_channel_account, state, tenant, base, "wxfans0001"), state
+    return enabled_oa(tenant, enable_plugins, make_channel_account, sandbox, "wxfans0001")
 
 
 def _sync(app, db, account):

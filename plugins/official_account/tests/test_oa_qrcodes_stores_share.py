@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from oa_fans_support import directory, make_oa, served_sandbox
+from oa_fans_support import *  # noqa: F403
+from oa_fans_support import directory, enabled_oa, make_oa
 from oa_fixtures import *  # noqa: F403
 from sqlmodel import select
 
@@ -17,32 +18,8 @@ BASE = "https://crm.example.com"
 
 
 @pytest.fixture
-def sandbox():
-    with served_sandbox() as (base, state):
-        yield base, state
-
-
-@pytest.fixture
 def oa(tenant, enable_plugins, make_channel_account, sandbox):
-    base, state = sandbox
-    enable_plugins(tenant, "official_account")
-    return make_oa(make_channel_account, state, tenant, base, "wxqrshare01"), state
-
-
-@pytest.fixture
-def client_of(app):
-    from scrm_official_account.client import OAClient
-
-    opened = []
-
-    def make(account):
-        client = OAClient.for_account(account, app.extensions["scrm"], backoff=())
-        opened.append(client)
-        return client
-
-    yield make
-    for c in opened:
-        c.close()
+    return enabled_oa(tenant, enable_plugins, make_channel_account, sandbox, "wxqrshare01")
 
 
 # -- parameter QR codes -------------------------------------------------------------------------------------------------
@@ -55,20 +32,20 @@ def client_of(app):
     ({"temporary": False, "scene_str": "x" * 65}, "scene_str_too_long"),
     ({"temporary": False}, "scene_required"),
 ])
-def test_qr_code_limits_refused_before_wechat(app, db, oa, client_of, fields, error):
+def test_qr_code_limits_refused_before_wechat(app, db, oa, oa_clients, fields, error):
     from scrm_official_account.qrcodes import service
 
     account, state = oa
     with pytest.raises(service.QrCodeError, match=error):
-        service.create(db, account, client_of(account), name="门店码", **fields)
+        service.create(db, account, oa_clients(account), name="门店码", **fields)
     assert not [c for c in state.calls if c["path"] == "/cgi-bin/qrcode/create"]
 
 
-def test_qr_code_boundaries_accepted_and_sent_as_wechat_expects(app, db, oa, client_of):
+def test_qr_code_boundaries_accepted_and_sent_as_wechat_expects(app, db, oa, oa_clients):
     from scrm_official_account.qrcodes import service
 
     account, state = oa
-    client = client_of(account)
+    client = oa_clients(account)
     temp = service.create(db, account, client, name="30 天码", temporary=True, scene_id=5, expire_seconds=2_592_000)
     perm = service.create(db, account, client, name="永久码", temporary=False, scene_id=100_000)
     text = service.create(db, account, client, name="文字码", temporary=False, scene_str="s" * 64)
@@ -84,13 +61,13 @@ def test_qr_code_boundaries_accepted_and_sent_as_wechat_expects(app, db, oa, cli
         service.create(db, account, client, name="重复", temporary=False, scene_id=100_000)
 
 
-def test_qr_code_sandbox_refuses_out_of_range_with_40097(app, oa, client_of):
+def test_qr_code_sandbox_refuses_out_of_range_with_40097(app, oa, oa_clients):
     from scrm_official_account.fans import api
 
     from scrm.sdk.wechat import WeChatAPIError
 
     account, _state = oa
-    client = client_of(account)
+    client = oa_clients(account)
     for body in ({"action_name": "QR_LIMIT_SCENE", "action_info": {"scene": {"scene_id": 100_001}}},
                  {"action_name": "QR_SCENE", "expire_seconds": 2_592_001, "action_info": {"scene": {"scene_id": 1}}},
                  {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": ""}}}):
@@ -203,7 +180,7 @@ def _campaign(db, account, require_follow=True, tiers=None):
                                        {"threshold": 3, "reward": "招牌奶茶一杯"}])
 
 
-def test_share_rules(app, db, oa, client_of, tenant):
+def test_share_rules(app, db, oa, oa_clients, tenant):
     from scrm_official_account.share import service
     from scrm_official_account.share.models import ShareHelp, ShareReward
 
@@ -212,9 +189,9 @@ def test_share_rules(app, db, oa, client_of, tenant):
         directory(state, account.external_id).add_fan(openid)
     sharer = _follow(db, account, "o-sharer")
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
+    participant = service.join(db, campaign, sharer, oa_clients(account), base_url=BASE)
     assert participant.short_url and "/s/" in participant.short_url
-    assert service.join(db, campaign, sharer, client_of(account), base_url=BASE).id == participant.id
+    assert service.join(db, campaign, sharer, oa_clients(account), base_url=BASE).id == participant.id
     with pytest.raises(service.ShareError, match="self_help"):
         service.record_help(db, participant, sharer)
     f1 = _follow(db, account, "o-f1")
@@ -240,19 +217,19 @@ def test_share_rules(app, db, oa, client_of, tenant):
     assert db.exec(select(ShareHelp).where(ShareHelp.valid.is_(True))).all().__len__() == 2
 
 
-def test_share_without_follow_requirement_counts_at_once(app, db, oa, client_of, tenant):
+def test_share_without_follow_requirement_counts_at_once(app, db, oa, oa_clients, tenant):
     from scrm_official_account.share import service
 
     account, state = oa
     directory(state, account.external_id).add_fan("o-s")
     sharer = _follow(db, account, "o-s")
     campaign = _campaign(db, account, require_follow=False)
-    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
+    participant = service.join(db, campaign, sharer, oa_clients(account), base_url=BASE)
     help_row = service.record_help(db, participant, _follow(db, account, "o-v", subscribed=False))
     assert help_row.valid is True
 
 
-def test_share_help_through_the_sharers_qr_code_events(app, db, oa, client_of, tenant):
+def test_share_help_through_the_sharers_qr_code_events(app, db, oa, oa_clients, tenant):
     from scrm_official_account.share import service
     from scrm_official_account.share.models import ShareHelp
 
@@ -261,7 +238,7 @@ def test_share_help_through_the_sharers_qr_code_events(app, db, oa, client_of, t
         directory(state, account.external_id).add_fan(openid)
     sharer = _follow(db, account, "o-s")
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
+    participant = service.join(db, campaign, sharer, oa_clients(account), base_url=BASE)
     db.commit()
     from test_oa_fans_events_pages import fire_event
 
@@ -286,7 +263,7 @@ def test_share_campaign_validation_and_period(app, db, oa):
     assert service.is_running(campaign) is False
 
 
-def test_blacklisted_customers_cannot_share_or_help(app, db, oa, client_of, tenant, enable_plugins):
+def test_blacklisted_customers_cannot_share_or_help(app, db, oa, oa_clients, tenant, enable_plugins):
     """Share-for-gift is a task fission: the members blacklist refuses it while its task-fission switch is on."""
     from scrm_members.segments import blacklist
     from scrm_official_account.share import service
@@ -301,16 +278,16 @@ def test_blacklisted_customers_cannot_share_or_help(app, db, oa, client_of, tena
     blacklist.add(db, tenant.id, [black.customer_id], "刷单", None)
     db.commit()
     campaign = _campaign(db, account)
-    participant = service.join(db, campaign, sharer, client_of(account), base_url=BASE)
+    participant = service.join(db, campaign, sharer, oa_clients(account), base_url=BASE)
     with pytest.raises(service.ShareError, match="excluded"):
         service.record_help(db, participant, black)
     with pytest.raises(service.ShareError, match="excluded"):
-        service.join(db, campaign, black, client_of(account), base_url=BASE)
+        service.join(db, campaign, black, oa_clients(account), base_url=BASE)
     service.record_help(db, participant, friend)  # others still help
     values = {name: True for name in blacklist.RULE_FIELDS} | {"task_fission": False}
     blacklist.save_rules(db, tenant.id, values, None)  # the switch off: the blacklisted fan may join
     db.commit()
-    assert service.join(db, campaign, black, client_of(account), base_url=BASE).fan_id == black.id
+    assert service.join(db, campaign, black, oa_clients(account), base_url=BASE).fan_id == black.id
 
 
 def test_share_pages_and_isolation(app, db, oa, tenant, other_tenant, enable_plugins, oa_admin):

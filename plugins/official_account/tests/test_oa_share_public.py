@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from oa_fans_support import directory, make_oa, served_sandbox
+from oa_fans_support import *  # noqa: F403
+from oa_fans_support import directory, enabled_oa, make_oa
 from sqlmodel import select
 
 from scrm.sdk import utcnow
@@ -22,32 +23,8 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def sandbox():
-    with served_sandbox() as (base, state):
-        yield base, state
-
-
-@pytest.fixture
 def oa(tenant, enable_plugins, make_channel_account, sandbox):
-    base, state = sandbox
-    enable_plugins(tenant, "official_account")
-    return make_oa(make_channel_account, state, tenant, base, "wxsharepub01"), state
-
-
-@pytest.fixture
-def wechat(app):
-    from scrm_official_account.client import OAClient
-
-    opened = []
-
-    def make(account):
-        client = OAClient.for_account(account, app.extensions["scrm"], backoff=())
-        opened.append(client)
-        return client
-
-    yield make
-    for c in opened:
-        c.close()
+    return enabled_oa(tenant, enable_plugins, make_channel_account, sandbox, "wxsharepub01")
 
 
 def follow(db, account, openid, subscribed=True, nickname=""):
@@ -73,7 +50,7 @@ def campaign_of(db, account, require_follow=True, starts=-1, ends=24 * 7):
 
 
 @pytest.fixture
-def shared(db, oa, wechat):
+def shared(db, oa, oa_clients):
     """A running campaign (help counts after the follow) and the sharer 小林's participation."""
     from scrm_official_account.share import service
 
@@ -81,7 +58,7 @@ def shared(db, oa, wechat):
     directory(state, account.external_id).add_fan("o-sharer")
     sharer = follow(db, account, "o-sharer", nickname="小林")
     campaign = campaign_of(db, account)
-    participant = service.join(db, campaign, sharer, wechat(account), base_url=BASE)
+    participant = service.join(db, campaign, sharer, oa_clients(account), base_url=BASE)
     db.commit()
     return account, state, campaign, participant
 
@@ -236,12 +213,12 @@ def test_a_friend_helps_once_and_the_help_counts_after_the_follow(client, db, sh
     assert 'data-testid="share-helped"' in html and 'data-testid="share-valid-helps">1<' in html
 
 
-def test_a_friend_who_helped_one_sharer_cannot_help_another(client, db, shared, wechat):
+def test_a_friend_who_helped_one_sharer_cannot_help_another(client, db, shared, oa_clients):
     from scrm_official_account.share import service
 
     account, state, campaign, participant = shared
     directory(state, account.external_id).add_fan("o-second")
-    second = service.join(db, campaign, follow(db, account, "o-second"), wechat(account), base_url=BASE)
+    second = service.join(db, campaign, follow(db, account, "o-second"), oa_clients(account), base_url=BASE)
     db.commit()
     follow(db, account, "o-friend")
     sign_in_as(client, page_of(participant), "o-friend")
@@ -292,7 +269,7 @@ def test_blacklisted_fans_are_refused(client, db, shared, tenant, enable_plugins
     assert helps(db) == []
 
 
-def test_ended_and_not_started_campaigns_take_no_help(client, db, shared, oa, wechat):
+def test_ended_and_not_started_campaigns_take_no_help(client, db, shared, oa, oa_clients):
     account, _state, campaign, participant = shared
     follow(db, account, "o-late")
     sign_in_as(client, page_of(participant), "o-late")
@@ -376,7 +353,7 @@ def test_help_needs_the_csrf_token(client, db, shared, app):
 
 
 @pytest.mark.browser
-def test_a_friend_helps_from_the_short_link_on_a_375_px_phone(chromium, live_server, db, oa, wechat):
+def test_a_friend_helps_from_the_short_link_on_a_375_px_phone(chromium, live_server, db, oa, oa_clients):
     """The whole way in a browser: the short link, WeChat's authorisation (the sandbox's chooser), the page in
     Chinese, the help, the waiting state; nothing wider than the screen."""
     from scrm_official_account.share import service
@@ -384,7 +361,7 @@ def test_a_friend_helps_from_the_short_link_on_a_375_px_phone(chromium, live_ser
     account, state = oa
     directory(state, account.external_id).add_fan("o-sharer")
     campaign = campaign_of(db, account)
-    participant = service.join(db, campaign, follow(db, account, "o-sharer", nickname="小林"), wechat(account),
+    participant = service.join(db, campaign, follow(db, account, "o-sharer", nickname="小林"), oa_clients(account),
                                base_url=live_server)
     db.commit()
     code = participant.short_url.rsplit("/", 1)[1]
