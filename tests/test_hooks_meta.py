@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOOKS = hookspecs.hook_names()
 #: hooks added since the top-level README's hook table was last revised, with the README that lists them until the
 #: table gets its row (then remove the entry)
-README_PENDING = {"message_templates": "plugins/sms/README.md"}
+README_PENDING: dict[str, str] = {}
 
 
 def _kwargs(tenant, db) -> dict:
