@@ -133,7 +133,7 @@ def test_the_chat_must_be_the_to_dos_customer_and_the_to_do_the_employees(app, d
     lisi = sidebar_sign_in(app.test_client(), world, "lisi")
     for chat in ("wmDora", "", "wmNobody"):
         answer = lisi.post(f"{SIDEBAR}{task.id}/send", data={"external_userid": chat})
-        assert answer.status_code == 409 and "customer" in answer.json["error"]
+        assert answer.status_code == 409 and "其他客户" in answer.json["error"]  # zh_CN: the default language
     zhang = sidebar_sign_in(app.test_client(), world, "zhangsan")
     assert zhang.post(f"{SIDEBAR}{task.id}/send", data={"external_userid": "wmBob"}).status_code == 404
     assert zhang.post(f"{SIDEBAR}{task.id}/done", data={"external_userid": "wmBob"}).status_code == 404
