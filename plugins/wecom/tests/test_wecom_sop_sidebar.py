@@ -195,3 +195,16 @@ def test_another_tenants_sidebar_and_to_dos_are_out_of_reach(app, db, world, wor
         session.commit()
     assert lisi.post(f"{SIDEBAR}{task.id}/send", data={"external_userid": "wmBob"}).status_code == 404
     assert "data-sop-task" not in lisi.get(SIDEBAR, query_string={"external_userid": "wmBob"}).get_data(as_text=True)
+
+
+def test_the_quick_reply_is_404_while_the_plugin_is_disabled(app, db, world, worker):
+    from scrm.core.plugins.enablement import disable_plugin
+
+    quiet_world(app, db, world)
+    [task] = open_tasks(db)
+    lisi = sidebar_sign_in(app.test_client(), world, "lisi")
+    disable_plugin(db, app.extensions["scrm"].registry, db.merge(world.tenant), "wecom")
+    db.commit()
+    assert lisi.get(SIDEBAR, query_string={"external_userid": "wmBob"}).status_code == 404
+    assert lisi.post(f"{SIDEBAR}{task.id}/send", data={"external_userid": "wmBob"}).status_code == 404
+    assert [t.status for t in open_tasks(db)] == ["reminded"]
