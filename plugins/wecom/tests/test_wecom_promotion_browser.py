@@ -55,3 +55,27 @@ def test_the_employee_page_fits_a_phone_in_chinese(page, db, platform, world):
     page.reload()
     assert "恭喜，您已达标。" in page.locator("[data-testid=promotion-achieved]").inner_text()
     assert "奖励码" in page.locator("[data-testid=promotion-reward]").inner_text()
+
+
+def test_the_details_page_draws_the_daily_trend_in_chinese(page, db, platform, world, make_user):
+    from test_wecom_livecodes_browser import sign_in
+
+    activity = _activity(db, platform, world)
+    zhang = participant(db, activity, world.employees["zhangsan"])
+    add_friend(db, platform, world, zhang, "wmLily")
+    make_user("trend@acme.test", world.tenant, role="operator")
+    page.goto("/lang/zh_CN")
+    sign_in(page, "trend@acme.test")
+    page.goto(f"/t/acme/wecom/promotion/{activity.id}")
+    trend = page.locator("[data-testid=promotion-trend]")
+    assert "每日推广结果" in trend.locator("h2").inner_text()
+    page.wait_for_function("() => window.Chart !== undefined"
+                           " && window.Chart.getChart(document.getElementById('promotion-trend-chart')) !== undefined",
+                           timeout=10_000)
+    drawn = page.evaluate("(() => { const c = window.Chart.getChart(document.getElementById('promotion-trend-chart'));"
+                          " return [c.config.type, c.data.labels, c.data.datasets[0].data]; })()")
+    assert drawn == ["line", [local_today().isoformat()], [1]]
+    trend.locator("summary").click()
+    table = page.locator("[data-testid=promotion-trend-table]")
+    assert table.locator("th").all_inner_texts() == ["日期", "结果"]
+    assert table.locator("td[data-stat=day-count]").all_inner_texts() == ["1"]

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from scrm.sdk import (
@@ -23,7 +23,9 @@ from scrm.sdk import (
     EmployeeStatus,
     MessageTemplate,
     department_subtree,
+    local,
     local_midnight,
+    local_today,
     shortlinks,
     utcnow,
 )
@@ -316,6 +318,42 @@ def ranking(session: Session, activity: PromotionActivity) -> list[Standing]:
             rank, previous = index, count
         out.append(Standing(participant, employee, count, rank, count >= activity.standard_count))
     return out
+
+
+@dataclass(frozen=True)
+class TrendDay:
+    day: date
+    count: int
+
+
+def period_days(activity: PromotionActivity) -> tuple[date, date]:
+    """The activity's first and last local day (in the current zone, the tenant's)."""
+    return local(activity.starts_at).date(), (local(activity.ends_at) - timedelta(days=1)).date()
+
+
+def trend(session: Session, activity: PromotionActivity, now=None) -> list[TrendDay]:
+    """Results per local day of the tenant's zone (B.8 "trend"), from the first day of the period to its last day or
+    to today, whichever is earlier (days to come are not shown); days without results count 0. One grouped query:
+    each result falls in the day whose local-midnight bounds (computed here, so a daylight-saving day is 23 or 25
+    hours long) hold it, inside ``[starts_at, ends_at)`` like ``counts``."""
+    first, last = period_days(activity)
+    last = min(last, local_today(now))
+    if last < first:
+        return []
+    bounds = [local_midnight(first + timedelta(days=i)) for i in range((last - first).days + 2)]
+    lower, upper = max(bounds[0], activity.starts_at), min(bounds[-1], activity.ends_at)
+    if activity.standard == Standard.FRIENDS:
+        moment = PromotionResult.occurred_at
+        conditions = [PromotionResult.tenant_id == activity.tenant_id, PromotionResult.activity_id == activity.id]
+    else:
+        links = [p.link_id for p, _e in participants(session, activity) if p.link_id]
+        c = shortlinks.ShortLinkClick.__table__.c
+        moment = c.clicked_at
+        conditions = [c.tenant_id == activity.tenant_id, c.link_id.in_(links or [-1]), c.agent != "bot"]
+    day = case(*[(moment < bound, index) for index, bound in enumerate(bounds[1:])], else_=-1).label("day")
+    inner = select(day).where(*conditions, moment >= lower, moment < upper).subquery()
+    found = dict(session.execute(select(inner.c.day, func.count()).group_by(inner.c.day)).all())
+    return [TrendDay(first + timedelta(days=i), int(found.get(i, 0))) for i in range(len(bounds) - 1)]
 
 
 def status(activity: PromotionActivity, now=None) -> str:

@@ -17,9 +17,11 @@ from scrm.sdk import (
     Department,
     Employee,
     EmployeeStatus,
+    current_zone,
     format_local,
     local_today,
     shortlinks,
+    zone_title,
 )
 from scrm.sdk.tabular import csv_stream, xlsx_file
 from scrm.sdk.web import STAFF, audit_action, current_tenant, current_user, db, platform, role_required
@@ -145,7 +147,11 @@ def detail(activity_id: int):
     standings = service.ranking(db(), activity)
     chart = {"labels": [s.employee.name for s in standings[:20]],
              "datasets": [{"label": _("Results"), "data": [s.count for s in standings[:20]]}]}
+    days = service.trend(db(), activity)
+    trend_chart = {"labels": [d.day.isoformat() for d in days],
+                   "datasets": [{"label": _("Results per day"), "data": [d.count for d in days]}]}
     return render_template("wecom/promotion/detail.html", activity=activity, standings=standings, chart=chart,
+                           trend=days, trend_chart=trend_chart, zone=current_zone().key,
                            rewards=_rewards(activity), status=service.status(activity), status_labels=STATUS_LABELS,
                            reward_labels=REWARD_LABELS, reward_errors=REWARD_ERRORS,
                            links={s.participant.id: shortlinks.short_url(shortlinks.get(db(), activity.tenant_id,
@@ -226,4 +232,22 @@ def export(activity_id: int, fmt: str):
         return send_file(xlsx_file(titles, cells(), _("Employee promotion")), as_attachment=True,
                          download_name=name, mimetype=XLSX)
     return Response(csv_stream(titles, cells()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<int:activity_id>/trend.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def export_trend(activity_id: int, fmt: str):
+    """The daily trend (results per local day of the tenant's zone) as CSV / XLSX."""
+    activity = _activity_or_404(activity_id)
+    days = service.trend(db(), activity)
+    titles = [zone_title(_("Date")), _("Results")]
+    audit_action("wecom.promotion.export_trend", fmt, activity=activity.id)
+    db().commit()
+    name = f"promotion-{activity.id}-trend.{fmt}"
+    rows = ([d.day.isoformat(), d.count] for d in days)
+    if fmt == "xlsx":
+        return send_file(xlsx_file(titles, rows, _("Results per day")), as_attachment=True, download_name=name,
+                         mimetype=XLSX)
+    return Response(csv_stream(titles, rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
