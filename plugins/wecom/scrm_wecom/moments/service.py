@@ -30,6 +30,7 @@ from scrm.sdk import (
 )
 
 from ..accounts import list_accounts
+from ..materials.minilinks import text_error
 from ..rules import limits
 from .models import MomentInteraction, MomentSender, MomentTask, PublishMode, PublishType, TaskStatus
 
@@ -146,6 +147,8 @@ def validate_content(session: Session, tenant_id: int, data: MomentInput, errors
     text = (data.text or "").strip()
     if len(text) > MAX_TEXT:
         errors["text"] = str(_l("At most %(n)s characters.", n=MAX_TEXT))
+    elif (malformed := text_error(text)) is not None:  # spec §4.1 rule 3: mini program links inserted into the text
+        errors["text"] = malformed
     title, url = (data.link_title or "").strip(), (data.link_url or "").strip()
     attachment: dict[str, Any] = {}
     if url or title:
@@ -249,7 +252,7 @@ def _materials(session: Session, tenant_id: int, material_ids: list[int], errors
     wanted = list(dict.fromkeys(material_ids))
     rows = [session.get(Material, m) for m in wanted]
     if any(r is None or r.tenant_id != tenant_id or r.deleted_at is not None or r.kind not in MATERIAL_KINDS
-           for r in rows):
+           or r.owner_employee_id is not None for r in rows):  # an employee's personal material is theirs alone
         errors["material_ids"] = str(_l("Choose posters, a video or a link of this brand's material centre."))
         return {}
     kinds = {"image" if r.kind == "poster" else "video" if r.kind == "video" else "link" for r in rows}
