@@ -222,3 +222,33 @@ def test_publishing_and_deleting_work_with_csrf_on_and_need_the_token(db, app, a
         assert tasks(db, synced.tenant_id) == []
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_text_takes_a_mini_program_link_and_refuses_a_broken_one(db, platform, admin, synced, sandbox):
+    broken = _post(admin, db, synced.tenant_id, "zhangsan", target="wecom", text="新品上架 #小程序://零售小商铺")
+    assert broken.status_code == 422 and 'data-error="text"' in broken.text
+    assert tasks(db, synced.tenant_id) == []
+    text = "新品上架，点击直达 #小程序://零售小商铺/首页/Ab12Cd34 立即选购"
+    assert _post(admin, db, synced.tenant_id, "zhangsan", target="wecom", text=text).status_code == 302
+    poll(db, platform, synced.tenant_id)
+    [call] = sandbox[1].calls("/cgi-bin/externalcontact/add_moment_task")
+    assert call["body"]["text"]["content"] == text
+
+
+def test_an_employee_personal_material_cannot_be_attached(db, admin, synced):
+    from scrm_wecom.materials import service as materials
+    from scrm_wecom.materials.models import ENTERPRISE, LINK, PERSONAL
+
+    material = materials.save_material(db, synced.tenant_id, ENTERPRISE, materials.MaterialValues(
+        kind=LINK, title="我的私人链接", url="https://shop.example.com/mine"), "lisi")
+    response = admin.post(f"{BASE}/new", data={"text": "带素材", "employee_ids": ids_of(db, synced.tenant_id, "zhangsan"),
+                                               "target": "pages", "mode": "now", "material_ids": [str(material.id)]})
+    assert response.status_code == 302  # the library's link is fine
+    admin.post(f"{BASE}/{tasks(db, synced.tenant_id)[-1].id}/delete")
+    material.scope, material.owner_employee_id = PERSONAL, employee(db, synced.tenant_id, "lisi").id
+    db.add(material)
+    db.commit()
+    response = admin.post(f"{BASE}/new", data={"text": "带素材", "employee_ids": ids_of(db, synced.tenant_id, "zhangsan"),
+                                               "target": "pages", "mode": "now", "material_ids": [str(material.id)]})
+    assert response.status_code == 422 and 'data-error="material_ids"' in response.text
+    assert tasks(db, synced.tenant_id) == []
