@@ -27,10 +27,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlmodel import select
 
-from scrm.sdk import ChannelAccount
 from scrm.sdk.web import audit_action, current_tenant, db, platform
 
-from . import files, oauth, scripts, service, tracking
+from . import employee_web, files, oauth, scripts, service, tracking
 from .labels import CONTENT_LABELS, KIND_LABELS
 from .models import (
     COVER_ROLE,
@@ -136,25 +135,6 @@ def beacon(token: str):
 
 # -- the employee chat sidebar ------------------------------------------------------------------------------------------
 
-def _account(account_id: int | None) -> ChannelAccount:
-    from scrm.sdk import channel_accounts
-
-    from ..accounts import PLUGIN
-
-    accounts = [a for a in channel_accounts(db(), current_tenant().id, PLUGIN)]
-    chosen = next((a for a in accounts if a.id == account_id), None) if account_id else (accounts[0] if accounts
-                                                                                          else None)
-    if chosen is None:
-        abort(404)
-    return chosen
-
-
-def _client(account: ChannelAccount):
-    from ..client import WeComClient
-
-    return WeComClient.for_account(account, platform())
-
-
 def _employee():
     held = oauth.signed_in(db(), current_tenant().id)
     if held is None:
@@ -171,16 +151,13 @@ def _sidebar_page(personal_errors: dict | None = None, personal_values: service.
                   status: int = 200):
     held = oauth.signed_in(db(), current_tenant().id)
     if held is None:
-        account = _account(_int(request.args.get("account")))
-        with _client(account) as client:
-            agent_id = client.agent_id
-        return redirect(oauth.authorize_url(account, url_for(".sidebar_oauth", account=account.id, _external=True),
-                                            agent_id))
+        return employee_web.authorize(lambda account_id: url_for(".sidebar_oauth", account=account_id,
+                                                                 _external=True))
     employee, account_id = held
     tab = PERSONAL if personal_errors is not None else request.args.get("tab", ENTERPRISE)
     tab = tab if tab in (ENTERPRISE, TEAM, PERSONAL, SCRIPT) else ENTERPRISE
     q = request.args.get("q", "").strip()[:50]
-    group_id = _int(request.args.get("group"))
+    group_id = employee_web.positive_id(request.args.get("group"))
     tenant_id = current_tenant().id
     library = SCRIPT if tab == SCRIPT else MATERIAL
     usable = usable_group_ids(db(), tenant_id, library, employee)
@@ -272,30 +249,9 @@ def sidebar_personal_delete(material_id: int):
     return redirect(url_for(".sidebar", tab=PERSONAL))
 
 
-def _int(raw) -> int | None:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**31 else None
-
-
 @bp.get("/sidebar/oauth")
 def sidebar_oauth():
-    from scrm.sdk.wechat import WeChatAPIError
-
-    account = _account(_int(request.args.get("account")))
-    if not oauth.state_ok(request.args.get("state")) or not request.args.get("code"):
-        abort(403)
-    try:
-        with _client(account) as client:
-            userid = oauth.userid_for(client, request.args["code"])
-    except WeChatAPIError:
-        abort(403)
-    employee = oauth.employee_of(db(), current_tenant().id, userid) if userid else None
-    if employee is None:
-        abort(403)
-    oauth.sign_in(current_tenant().id, account.id, employee.id)
+    employee_web.complete_sign_in()
     return redirect(url_for(".sidebar"))
 
 
@@ -307,8 +263,8 @@ def sidebar_jsconfig():
     url = request.args.get("url", "")
     if not url.startswith(request.host_url):
         return jsonify({"error": _("The page address must be this site's.")}), 400
-    account = _account(account_id)
-    with _client(account) as client:
+    account = employee_web.account_or_404(account_id)
+    with employee_web.client_for(account) as client:
         return jsonify(jssdk.config(platform().cache, client, account.external_id, client.agent_id, url))
 
 
@@ -338,7 +294,7 @@ def _message(material: Material, link: str | None) -> dict:
 
 
 def _usable_material(employee, material_id) -> Material:
-    material = db().get(Material, _int(material_id) or 0)
+    material = db().get(Material, employee_web.positive_id(material_id) or 0)
     if material is not None and material.owner_employee_id is not None:  # personal: its owner only
         return _own_material(employee, material.id)
     usable = usable_group_ids(db(), current_tenant().id, MATERIAL, employee)
@@ -366,7 +322,7 @@ def sidebar_send():
 @bp.post("/sidebar/send_script")
 def sidebar_send_script():
     employee, account_id = _employee()
-    script = db().get(Script, _int(request.form.get("script_id")) or 0)
+    script = db().get(Script, employee_web.positive_id(request.form.get("script_id")) or 0)
     usable = usable_group_ids(db(), current_tenant().id, SCRIPT, employee)
     if script is None or script.tenant_id != current_tenant().id or script.group_id not in usable:
         abort(404)
