@@ -103,7 +103,9 @@ class MassRecipient(TenantScoped, table=True):
     __tablename__ = "wecom_mass_recipient"
     __table_args__ = (UniqueConstraint("task_id", "target"),
                       Index("ix_wecom_mass_recipient_sender", "task_id", "userid", "status"),
-                      Index("ix_wecom_mass_recipient_status", "task_id", "status"))
+                      Index("ix_wecom_mass_recipient_status", "task_id", "status"),
+                      # a customer's sends by an employee: the SOP "no communication" trigger reads them per pair
+                      Index("ix_wecom_mass_recipient_customer", "customer_id", "employee_id"))
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="wecom_mass_task.id", ondelete="CASCADE")
     employee_id: int | None = Field(default=None, foreign_key="employee.id", ondelete="SET NULL")

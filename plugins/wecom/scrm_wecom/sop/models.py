@@ -104,6 +104,8 @@ class SopTask(TenantScoped, table=True):
         Index("ix_wecom_sop_task_due", "status", "due_at"),
         Index("ix_wecom_sop_task_employee", "tenant_id", "employee_id", "status"),
         Index("ix_wecom_sop_task_rule", "tenant_id", "rule_id", "node_id"),
+        # a customer's to-dos (the "no communication" trigger: sent or done per employee, reminded per rule)
+        Index("ix_wecom_sop_task_customer", "customer_id", "employee_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     rule_id: int = Field(foreign_key="wecom_sop_rule.id", ondelete="CASCADE")
