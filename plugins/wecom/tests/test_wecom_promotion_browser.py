@@ -79,3 +79,29 @@ def test_the_details_page_draws_the_daily_trend_in_chinese(page, db, platform, w
     table = page.locator("[data-testid=promotion-trend-table]")
     assert table.locator("th").all_inner_texts() == ["日期", "结果"]
     assert table.locator("td[data-stat=day-count]").all_inner_texts() == ["1"]
+
+
+def test_the_cover_fits_the_employee_page_on_a_phone(page, db, platform, world):
+    import io
+
+    from PIL import Image
+
+    from scrm.sdk.uploads import read_image
+
+    activity = _activity(db, platform, world)
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 600), (35, 99, 235)).save(out, "PNG")
+    from scrm_wecom.materials.files import check_cover
+
+    checked = check_cover(out.getvalue(), "cover.png")
+    assert read_image(checked.data, max_bytes=len(checked.data)).size == (1200, 600)
+    service.set_cover(db, activity, checked)
+    db.commit()
+    zhang = participant(db, activity, world.employees["zhangsan"])
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/lang/zh_CN")
+    page.goto(f"/p/acme/wecom/promotion/{zhang.token}")
+    page.wait_for_function("(() => { const img = document.querySelector('[data-testid=promotion-cover]');"
+                           " return img && img.complete && img.naturalWidth === 1200; })()", timeout=10_000)
+    assert page.locator("[data-testid=promotion-cover]").bounding_box()["width"] <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

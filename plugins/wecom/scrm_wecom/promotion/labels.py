@@ -34,6 +34,9 @@ ERRORS = {
     "secret": _l("The secret key has at least 16 characters."),
     "oauth2": _l("OAuth2 needs the token address, a client id and a client secret."),
     "sms_template": _l("Choose an approved SMS template with a reward code variable."),
+    "tags": _l("Choose tags from this brand's customer tags."),
+    "too_many_tags": _l("An activity gives at most 20 tags."),
+    "tags_target": _l("Tags are given to customers added through a live code: a link click has no known customer."),
     "sms_unavailable": _l("A reward by SMS needs the SMS plugin and an approved SMS template with a reward code "
                           "variable."),
 }

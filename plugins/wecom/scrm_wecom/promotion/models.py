@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, UniqueConstraint
 
-from scrm.sdk import TenantScoped, utcnow
+from scrm.sdk import TenantScoped, json_column, utcnow
 
 
 class Target:
@@ -86,9 +86,23 @@ class PromotionActivity(TenantScoped, table=True):
     #: the SMS reward's template: the ``MessageTemplate.key`` chosen (``sms:<account>:<template>``) and its name
     sms_template: str = Field(default="", max_length=200)
     sms_template_name: str = Field(default="", max_length=100)
+    #: the brand's customer tags (core ``Tag`` ids) given to a customer whose result counts (B.8 "tags")
+    tag_ids: list[int] = json_column(default_factory=list)
     below_reminded_at: datetime | None = None
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PromotionCover(TenantScoped, table=True):
+    """The activity's cover image (B.8 "cover"): a PNG or JPG checked before decoding (``materials.files.check_cover``),
+    at most one per activity, kept apart from the activity row so that lists do not read the bytes."""
+
+    __tablename__ = "wecom_promotion_cover"
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="wecom_promotion_activity.id", unique=True, ondelete="CASCADE")
+    mime: str = Field(max_length=20)
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class PromotionDepartment(TenantScoped, table=True):

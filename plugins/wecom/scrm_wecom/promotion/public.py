@@ -43,6 +43,14 @@ def poster_png(activity: PromotionActivity, participant: PromotionParticipant, d
     return Response(png, mimetype="image/png", headers=headers)
 
 
+def cover_response(cover) -> Response:
+    """The cover image (checked when it was uploaded), or 404."""
+    if cover is None:
+        abort(404)
+    return Response(cover.data, mimetype=cover.mime, headers={"Cache-Control": "private, max-age=300",
+                                                              "X-Content-Type-Options": "nosniff"})
+
+
 @bp.get("/<token>")
 def page(token: str):
     activity, participant = _found(token)
@@ -55,6 +63,7 @@ def page(token: str):
     return render_template("wecom/promotion/employee_page.html", activity=activity, participant=participant,
                            employee=employee, mine=mine, total=len(standings), link=link,
                            reward=service.reward_of(db(), participant), status=service.status(activity),
+                           cover=service.cover_of(db(), activity),
                            percent=min(100, mine.count * 100 // activity.standard_count))
 
 
@@ -62,3 +71,9 @@ def page(token: str):
 def poster_image(token: str):
     activity, participant = _found(token)
     return poster_png(activity, participant, download=request.args.get("download") == "1")
+
+
+@bp.get("/<token>/cover")
+def cover_image(token: str):
+    activity, _participant = _found(token)
+    return cover_response(service.cover_of(db(), activity))

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from scrm.sdk import (
     ChannelAccount,
+    CustomerTag,
     Employee,
     EmployeeStatus,
+    EventTypes,
     MessageTemplate,
+    Tag,
     department_subtree,
     local,
     local_midnight,
     local_today,
+    publish,
     shortlinks,
     utcnow,
 )
@@ -35,6 +39,7 @@ from ..messaging.textcards import CardSpec, send_textcard
 from ..sync.models import Follow
 from .models import (
     PromotionActivity,
+    PromotionCover,
     PromotionDepartment,
     PromotionParticipant,
     PromotionResult,
@@ -53,6 +58,9 @@ MAX_EMPLOYEES = 500
 MAX_STANDARD = 100_000
 MAX_REMIND_DAYS = 30
 REWARD_KINDS = (RewardKind.NONE, RewardKind.CODE, RewardKind.SMS, RewardKind.WEBHOOK)
+MAX_TAGS = 20
+#: ``CustomerTag.source`` (and the ``customer.tags_changed`` source) of the tags an activity gives
+TAG_SOURCE = "wecom_promotion"
 
 
 class PromotionError(ValueError):
@@ -86,6 +94,10 @@ class ActivityInput:
     credentials: dict[str, str] = field(default_factory=dict)
     #: the SMS reward's template (``MessageTemplate.key`` of one of ``sms.choices``)
     sms_template: str = ""
+    #: the brand's customer tags given to customers whose result counts (live code activities only)
+    tag_ids: list[int] = field(default_factory=list)
+    #: the cover image, already checked (``materials.files.check_cover``); None keeps none (or the current one)
+    cover: object | None = None
 
 
 @dataclass(frozen=True)
@@ -190,9 +202,62 @@ def validate(session: Session, tenant_id: int, data: ActivityInput, accounts: li
         sms_template = next((c for c in offered if c.key == (data.sms_template or "").strip()), None)
         if sms_template is None:
             errors["sms_template"] = "sms_template" if offered else "sms_unavailable"
+    tag_error = check_tags(session, tenant_id, data)
+    if tag_error:
+        errors["tag_ids"] = tag_error
     if errors:
         raise PromotionError(errors)
     return ActivityValues(data, account, employees, dept_ids, sms_template)
+
+
+def check_tags(session: Session, tenant_id: int, data: ActivityInput) -> str | None:
+    """The tags' error code, or None: at most ``MAX_TAGS`` tags of this brand, and only with a live code (a link
+    click has no known customer to tag)."""
+    data.tag_ids = list(dict.fromkeys(data.tag_ids))
+    if not data.tag_ids:
+        return None
+    if len(data.tag_ids) > MAX_TAGS:
+        return "too_many_tags"
+    found = set(session.exec(select(Tag.id).where(Tag.tenant_id == tenant_id, Tag.id.in_(data.tag_ids))))
+    if found != set(data.tag_ids):
+        return "tags"
+    if data.target != Target.LIVE_CODE:
+        return "tags_target"
+    return None
+
+
+def set_cover(session: Session, activity: PromotionActivity, checked) -> PromotionCover:
+    """Keep ``checked`` (a ``materials.files.CheckedFile``) as the activity's cover, replacing the previous one."""
+    import hashlib
+
+    row = cover_of(session, activity) or PromotionCover(tenant_id=activity.tenant_id, activity_id=activity.id,
+                                                         mime="", sha256="", data=b"")
+    row.mime, row.data, row.sha256 = checked.mime, checked.data, hashlib.sha256(checked.data).hexdigest()
+    session.add(row)
+    return row
+
+
+def cover_of(session: Session, activity: PromotionActivity) -> PromotionCover | None:
+    return session.exec(select(PromotionCover).where(PromotionCover.tenant_id == activity.tenant_id,
+                                                     PromotionCover.activity_id == activity.id)).first()
+
+
+def tag_names(session: Session, activity: PromotionActivity) -> list[str]:
+    """The names of the activity's tags that still exist, in the activity's order."""
+    if not activity.tag_ids:
+        return []
+    names = dict(session.exec(select(Tag.id, Tag.name).where(Tag.tenant_id == activity.tenant_id,
+                                                             Tag.id.in_(activity.tag_ids))).all())
+    return [names[t] for t in activity.tag_ids if t in names]
+
+
+def covered(session: Session, tenant_id: int, activity_ids: list[int]) -> dict[int, str]:
+    """The ids of those activities that have a cover, with the cover's digest (for cache-busting URLs); the bytes
+    are not read."""
+    if not activity_ids:
+        return {}
+    return dict(session.exec(select(PromotionCover.activity_id, PromotionCover.sha256).where(
+        PromotionCover.tenant_id == tenant_id, PromotionCover.activity_id.in_(activity_ids))).all())
 
 
 def new_state() -> str:
@@ -217,9 +282,12 @@ def create(session: Session, client, box, tenant_id: int, values: ActivityValues
         webhook_token_url=data.webhook_token_url.strip() if data.webhook_auth == WebhookAuth.OAUTH2 else "",
         webhook_secret=box.encrypt_json(creds) if creds else "", created_by=created_by[:200],
         sms_template=values.sms_template.key if values.sms_template else "",
-        sms_template_name=values.sms_template.name[:100] if values.sms_template else "")
+        sms_template_name=values.sms_template.name[:100] if values.sms_template else "",
+        tag_ids=list(data.tag_ids))
     session.add(activity)
     session.flush()
+    if data.cover is not None:
+        set_cover(session, activity, data.cover)
     for dept_id in values.department_ids:
         session.add(PromotionDepartment(tenant_id=tenant_id, activity_id=activity.id, department_id=dept_id))
     created: list[str] = []
@@ -393,8 +461,36 @@ def friend_added(session: Session, event, box) -> PromotionResult | None:
     session.add(result)
     session.flush()
     activity = session.get(PromotionActivity, participant.activity_id)
+    tag_customer(session, activity, result)
     evaluate(session, activity, {participant.id: counts(session, activity)[participant.id]}, box)
     return result
+
+
+def tag_customer(session: Session, activity: PromotionActivity, result: PromotionResult) -> list[int]:
+    """Give the activity's tags to the customer of ``result`` when the result counts (inside ``[starts_at,
+    ends_at)``, the customer known): core ``CustomerTag`` rows with the source ``wecom_promotion`` (tags the customer
+    has already are kept as they are, whoever gave them), announced as ``customer.tags_changed`` so that SOP rules
+    and the WeCom corp tag push follow. Returns the ids of the tags newly given."""
+    if not activity.tag_ids or result.customer_id is None:
+        return []
+    moment = result.occurred_at if result.occurred_at.tzinfo else result.occurred_at.replace(tzinfo=UTC)
+    if not activity.starts_at <= moment < activity.ends_at:
+        return []
+    live = set(session.exec(select(Tag.id).where(Tag.tenant_id == activity.tenant_id,
+                                                 Tag.id.in_(activity.tag_ids))))
+    have = set(session.exec(select(CustomerTag.tag_id).where(
+        CustomerTag.tenant_id == activity.tenant_id, CustomerTag.customer_id == result.customer_id,
+        CustomerTag.tag_id.in_(activity.tag_ids))))
+    added = [t for t in activity.tag_ids if t in live and t not in have]
+    for tag_id in added:
+        session.add(CustomerTag(tenant_id=activity.tenant_id, customer_id=result.customer_id, tag_id=tag_id,
+                                employee_id=None, employee_key=0, source=TAG_SOURCE))
+    if added:
+        session.flush()
+        publish(session, activity.tenant_id, EventTypes.TAGS_CHANGED,
+                {"customer_ids": [result.customer_id], "added_tag_ids": added, "removed_tag_ids": [],
+                 "source": TAG_SOURCE})
+    return added
 
 
 # -- achievement, reminders and rewards ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from scrm.sdk import (
     Department,
     Employee,
     EmployeeStatus,
+    Tag,
     current_zone,
     format_local,
     local_today,
@@ -29,12 +30,13 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, list_accounts
 from ..client import WeComClient, WeComUnavailable
+from ..materials import files
 from ..messaging.links import page_url, remember_public_url
 from ..messaging.textcards import CardSpec, send_textcard
 from . import service, sms
 from .labels import ERRORS, REWARD_ERRORS, poster_card
 from .models import PromotionActivity, PromotionReward, RemindMode, RewardKind, Standard, Target, WebhookAuth
-from .public import poster_png
+from .public import cover_response, poster_png
 
 bp = Blueprint("promotion", __name__, url_prefix="/promotion", template_folder="../templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +72,7 @@ def index():
                           .order_by(PromotionActivity.id.desc())))
     figures = {a.id: service.ranking(db(), a) for a in rows}
     return render_template("wecom/promotion/index.html", activities=rows, figures=figures, status=service.status,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, covers=service.covered(db(), tenant.id, [a.id for a in rows]))
 
 
 def _input() -> service.ActivityInput:
@@ -86,7 +88,23 @@ def _input() -> service.ActivityInput:
         webhook_auth=form.get("webhook_auth", WebhookAuth.NONE), webhook_token_url=form.get("webhook_token_url", ""),
         credentials={k: form.get(k, "").strip() for k in ("username", "password", "secret", "client_id",
                                                              "client_secret")},
-        sms_template=form.get("sms_template", "").strip())
+        sms_template=form.get("sms_template", "").strip(), tag_ids=_ints("tag_ids"))
+
+
+def _cover(data: service.ActivityInput) -> str | None:
+    """Check the uploaded cover (if any) before decoding, as the material centre does; its message, or None."""
+    upload = request.files.get("cover")
+    if upload is None or not upload.filename:
+        return None
+    try:
+        data.cover = files.check_cover(upload.read(files.COVER_MAX + 1), upload.filename)
+    except files.FileRejected as exc:
+        return exc.message
+    return None
+
+
+def _tags() -> list[Tag]:
+    return list(db().exec(select(Tag).where(Tag.tenant_id == current_tenant().id).order_by(Tag.group_id, Tag.id)))
 
 
 def _form(values, errors: dict[str, str], status: int = 200, sms_choices=None):
@@ -97,8 +115,8 @@ def _form(values, errors: dict[str, str], status: int = 200, sms_choices=None):
     departments = db().exec(select(Department).where(Department.tenant_id == tenant.id).order_by(Department.id))
     return render_template("wecom/promotion/form.html", values=values, errors=errors, employees=list(employees),
                            departments=list(departments), accounts=list_accounts(db(), tenant.id),
-                           auths=WebhookAuth.ALL, sms_choices=sms_choices, code_variable="${" + sms.CODE + "}"), \
-        status
+                           auths=WebhookAuth.ALL, sms_choices=sms_choices, code_variable="${" + sms.CODE + "}",
+                           tags=_tags()), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -109,12 +127,18 @@ def new():
         today = local_today()
         return _form(service.ActivityInput(name="", account_id=None, start=today, end=today), {})
     data = _input()
+    cover_error = _cover(data)
     accounts = list_accounts(db(), tenant.id)
     sms_choices = sms.choices(db(), tenant)
     try:
         values = service.validate(db(), tenant.id, data, accounts, local_today(), sms_choices)
     except service.PromotionError as exc:
-        return _form(data, {k: str(ERRORS[v]) for k, v in exc.fields.items()}, 422, sms_choices)
+        errors = {k: str(ERRORS[v]) for k, v in exc.fields.items()}
+        if cover_error:
+            errors["cover"] = cover_error
+        return _form(data, errors, 422, sms_choices)
+    if cover_error:
+        return _form(data, {"cover": cover_error}, 422, sms_choices)
     user = current_user()
     try:
         with WeComClient.for_account(values.account, platform()) as client:
@@ -152,11 +176,18 @@ def detail(activity_id: int):
                    "datasets": [{"label": _("Results per day"), "data": [d.count for d in days]}]}
     return render_template("wecom/promotion/detail.html", activity=activity, standings=standings, chart=chart,
                            trend=days, trend_chart=trend_chart, zone=current_zone().key,
+                           cover=service.cover_of(db(), activity), tags=service.tag_names(db(), activity),
                            rewards=_rewards(activity), status=service.status(activity), status_labels=STATUS_LABELS,
                            reward_labels=REWARD_LABELS, reward_errors=REWARD_ERRORS,
                            links={s.participant.id: shortlinks.short_url(shortlinks.get(db(), activity.tenant_id,
                                                                                         s.participant.link_id))
                                   for s in standings if s.participant.link_id})
+
+
+@bp.get("/<int:activity_id>/cover")
+@role_required(*STAFF)
+def cover(activity_id: int):
+    return cover_response(service.cover_of(db(), _activity_or_404(activity_id)))
 
 
 @bp.post("/<int:activity_id>/posters")
