@@ -49,6 +49,11 @@ class WeComEndpoints:
 
     # -- external contacts -------------------------------------------------------------------------------------------
 
+    def get_follow_user_list(self) -> list[str]:
+        """``externalcontact/get_follow_user_list``: the userids of the members with the customer-contact
+        permission (客户联系功能)."""
+        return [str(u) for u in self.call(CONTACT, "GET", f"{EC}/get_follow_user_list").get("follow_user", [])]
+
     def list_external_contacts(self, userid: str) -> list[str]:
         """``externalcontact/list``: the external_userids of a member's customers (84061 when there are none)."""
         return list(self.call(CONTACT, "GET", f"{EC}/list", params={"userid": userid}).get("external_userid", []))

@@ -3,7 +3,8 @@
 
 The employee is identified as on the chat sidebar: WeCom's web OAuth (snsapi_base, ``materials.oauth``) turns the
 code into the member's userid, and the session keeps the active employee of that tenant. A customer (not a member)
-never gets past the sign-in: WeCom names no member for them.
+never gets past the sign-in: WeCom names no member for them. An employee without WeCom's customer-contact
+permission (spec §2.1.3, §4.1 rule 1; ``sync/permission.py``) is refused every route with the reason (403).
 
 * ``GET me``: the employee's page as customers see it (background wall and signature), the page's link, the posts;
 * ``POST me/look``: the employee's own background and signature, refused (403) while the brand unifies them;
@@ -27,6 +28,7 @@ from scrm.sdk.web import current_tenant, db, platform
 from scrm.sdk.wechat import WeChatAPIError
 
 from ..materials import oauth
+from ..sync import permission
 from . import appearance, pages, records, service
 from .models import MomentSender, PublishMode, PublishType
 
@@ -68,6 +70,19 @@ def _signed_in():
     if held is None:
         abort(403)
     return held
+
+
+def _no_permission(employee) -> tuple | None:
+    """403 with the reason when the employee lacks WeCom's customer-contact permission (spec §2.1.3, §4.1 rule 1:
+    only employees with it may use the Moments pages; see ``sync/permission.py``), else None."""
+    if permission.permitted(db(), employee):
+        return None
+    db().rollback()
+    message = _("You do not have WeCom's customer-contact permission: only employees with it may use the Moments "
+                "pages. Ask your WeCom administrator to grant it; it applies here after the next contact sync.")
+    if _wants_json():
+        return jsonify({"error": message}), 403
+    return render_template("wecom/moments/mobile_refused.html", message=message), 403
 
 
 def _record(employee, action: str, target: str, **detail) -> None:
@@ -124,7 +139,7 @@ def home():
             agent_id = client.agent_id
         return redirect(oauth.authorize_url(account, url_for(".signed_in", account=account.id, _external=True),
                                             agent_id))
-    return _page(*held)
+    return _no_permission(held[0]) or _page(*held)
 
 
 @bp.get("/oauth")
@@ -149,6 +164,8 @@ def signed_in():
 def save_look():
     """The employee's own background and signature (spec §4.1 rule 5: not while the brand unifies them)."""
     employee, account_id = _signed_in()
+    if (refused := _no_permission(employee)) is not None:
+        return refused
     page = pages.page_for(db(), employee)
     if appearance.unified(db(), page.tenant_id):
         return _refuse(employee, account_id, 403, str(appearance.Unified.message))
@@ -176,6 +193,8 @@ def save_look():
 def publish():
     """A personal post on the employee's page (spec §3.1: publish type personal; 403 while publishing is off)."""
     employee, account_id = _signed_in()
+    if (refused := _no_permission(employee)) is not None:
+        return refused
     tenant_id = current_tenant().id
     if not appearance.mobile_publish_on(db(), tenant_id):
         return _refuse(employee, account_id, 403, str(appearance.PublishingOff.message))
@@ -212,6 +231,8 @@ def publish():
 def delete(task_id: int):
     """Delete one of the employee's own personal posts (spec §4.1 rule 6; 403 while publishing is off)."""
     employee, account_id = _signed_in()
+    if (refused := _no_permission(employee)) is not None:
+        return refused
     tenant_id = current_tenant().id
     if not appearance.mobile_publish_on(db(), tenant_id):
         return _refuse(employee, account_id, 403, str(appearance.PublishingOff.message))

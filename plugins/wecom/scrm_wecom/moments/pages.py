@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from scrm.sdk import Employee, EmployeeStatus
 
+from ..sync import permission
 from .models import MomentSender, MomentsPage, MomentTask
 from .service import ON_PAGES
 
@@ -55,22 +56,35 @@ def _published():
             .group_by(MomentSender.employee_id))
 
 
+def _named(query, name: str):
+    return query.where(Employee.name.contains(name.strip())) if name.strip() else query
+
+
+def without_permission(session: Session, tenant_id: int, name: str = "") -> int:
+    """Active employees (matching ``name``) left out of :func:`rows` for lack of the customer-contact permission."""
+    return int(session.exec(_named(select(func.count()).select_from(Employee).where(
+        Employee.tenant_id == tenant_id, Employee.status == EmployeeStatus.ACTIVE,
+        ~permission.permitted_clause(tenant_id)), name)).one())
+
+
 def rows(session: Session, tenant_id: int, name: str = "", sort: str = "views") -> list[PageRow]:
-    """Active employees, and employees who left with posts, with their page and counters (most first by ``sort``:
-    views, posts or last; ties by name)."""
+    """Active employees with WeCom's customer-contact permission (spec §2.1.3, §4.1 rule 1: only they may use the
+    Moments pages; everyone while no sync has read it), and employees who left with posts, with their page and
+    counters (most first by ``sort``: views, posts or last; ties by name)."""
+    allowed = permission.permitted_ids(session, tenant_id)
     published = {e: (p, last) for e, p, last in session.exec(_published().where(MomentSender.tenant_id == tenant_id))}
     from .records import synced_counts
 
     for employee_id, (n, at) in synced_counts(session, tenant_id).items():
         posts, last = published.get(employee_id, (0, None))
         published[employee_id] = (posts + n, max(x for x in (last, at) if x is not None))
-    query = select(Employee).where(Employee.tenant_id == tenant_id)
-    if name.strip():
-        query = query.where(Employee.name.contains(name.strip()))
+    query = _named(select(Employee).where(Employee.tenant_id == tenant_id), name)
     out = []
     for employee in session.exec(query.order_by(Employee.name, Employee.id)):
         posts, last = published.get(employee.id, (0, None))
         if employee.status != EmployeeStatus.ACTIVE and not posts:
+            continue
+        if employee.status == EmployeeStatus.ACTIVE and allowed is not None and employee.id not in allowed:
             continue
         out.append(PageRow(employee, page_for(session, employee), int(posts), last))
     key = {"views": lambda r: r.page.views, "posts": lambda r: r.posts,

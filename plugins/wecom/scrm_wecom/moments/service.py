@@ -32,6 +32,7 @@ from scrm.sdk import (
 from ..accounts import list_accounts
 from ..materials.minilinks import text_error
 from ..rules import limits
+from ..sync import permission
 from .models import MomentInteraction, MomentSender, MomentTask, PublishMode, PublishType, TaskStatus
 
 MAX_TEXT = 500  # spec §4.1 rule 3
@@ -100,6 +101,15 @@ def wecom_tags(session: Session, tenant_id: int) -> list[Tag]:
 def active_employees(session: Session, tenant_id: int) -> list[Employee]:
     return list(session.exec(select(Employee).where(Employee.tenant_id == tenant_id,
                                                     Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.name)))
+
+
+def permitted_employees(session: Session, tenant_id: int) -> list[Employee]:
+    """The active employees who may use the Moments pages: those with WeCom's customer-contact permission (spec
+    §2.1.3, §4.1 rule 1; everyone while no sync has read it, see ``sync/permission.py``). The Moments form offers
+    these and accepts only these."""
+    return list(session.exec(select(Employee).where(
+        Employee.tenant_id == tenant_id, Employee.status == EmployeeStatus.ACTIVE,
+        permission.permitted_clause(tenant_id)).order_by(Employee.name)))
 
 
 def month_used(session: Session, tenant_id: int, now: datetime | None = None) -> int:
@@ -213,10 +223,15 @@ def validate(session: Session, tenant_id: int, data: MomentInput, now: datetime 
     mode, to_wecom, publish_at = _timing(data, now, errors)
     wanted = sorted(set(data.employee_ids))
     employees = [e for e in active_employees(session, tenant_id) if e.id in wanted]
+    permitted = {e.id for e in permitted_employees(session, tenant_id)}
     if not wanted:
         errors["employee_ids"] = str(_l("Choose at least one employee."))
     elif len(employees) != len(wanted):
         errors["employee_ids"] = str(_l("Choose active employees of this brand."))
+    elif any(e.id not in permitted for e in employees):
+        errors["employee_ids"] = str(_l(
+            "%(names)s: no WeCom customer-contact permission (only employees with it may use Moments).",
+            names="、".join(e.name for e in employees if e.id not in permitted)))
     known = {t.id: t for t in wecom_tags(session, tenant_id)}
     tag_ids = sorted(set(data.tag_ids)) if to_wecom else []
     if any(t not in known for t in tag_ids):

@@ -52,7 +52,7 @@ def _form_context(values: dict, errors: dict) -> dict:
     rules = limits(db(), tenant.id)
     return {"values": values, "errors": errors, "max_text": service.MAX_TEXT,
             "accounts": [a for a in list_accounts(db(), tenant.id) if a.active],
-            "employees": service.active_employees(db(), tenant.id), "tags": service.wecom_tags(db(), tenant.id),
+            "employees": service.permitted_employees(db(), tenant.id), "tags": service.wecom_tags(db(), tenant.id),
             "month_left": service.month_left(db(), tenant.id), "rules": rules,
             "materials": service.material_choices(db(), tenant.id), "max_images": service.MAX_IMAGES,
             "zone": current_zone().key}
@@ -176,8 +176,10 @@ def employees():
     name, sort = request.args.get("name", ""), request.args.get("sort", "views")
     sort = sort if sort in pages.SORTS else "views"
     rows = pages.rows(db(), tenant.id, name=name, sort=sort)
+    without = pages.without_permission(db(), tenant.id, name=name)
     db().commit()  # pages made on first listing
-    return render_template("wecom/moments/employees.html", rows=rows, name=name, sort=sort, tenant_slug=tenant.slug)
+    return render_template("wecom/moments/employees.html", rows=rows, name=name, sort=sort, tenant_slug=tenant.slug,
+                           without_permission=without)
 
 
 @bp.get("/employees/links.<any(csv, xlsx):fmt>")

@@ -33,6 +33,12 @@ def _page(items: list[Any], cursor: Any, size: int) -> tuple[list[Any], str]:
     return items[start:end], (str(end) if end < len(items) else "")
 
 
+@api(f"{EC}/get_follow_user_list", "GET", CONTACT)
+def get_follow_user_list(state: SandboxState, corp: Corp, q: dict[str, Any]) -> dict[str, Any]:
+    """The members with the customer-contact permission (客户联系功能), see ``Corp.follow_user_list``."""
+    return {"follow_user": corp.follow_user_list()}
+
+
 @api(f"{EC}/list", "GET", CONTACT)
 def list_contacts(state: SandboxState, corp: Corp, q: dict[str, Any]) -> dict[str, Any]:
     _user(corp, q.get("userid"))

@@ -45,8 +45,20 @@ def seed_corp(state: SandboxState, data: dict[str, Any]) -> Corp:
                                               "deleted": False} for t in group.get("tag", [])]}
     for way in data.get("contact_ways") or []:
         corp.contact_ways[way["config_id"]] = dict(way)
+    if data.get("follow_users") is not None:
+        corp.follow_users = _follow_users(corp, data["follow_users"])
     state.corps[corp.corp_id] = corp
     return corp
+
+
+def _follow_users(corp: Corp, userids: Any) -> list[str]:
+    """A valid ``follow_users`` list: members of the corp (60111 for another userid, 40058 for anything else)."""
+    if not isinstance(userids, list) or not all(isinstance(u, str) for u in userids):
+        raise SandboxError(40058, "follow_users must be a list of userids")
+    unknown = [u for u in userids if u not in corp.users]
+    if unknown:
+        raise SandboxError(60111, f"userid not found: {', '.join(unknown)}")
+    return list(dict.fromkeys(userids))
 
 
 def add_friend(state: SandboxState, data: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +214,17 @@ def register_control(app: Flask, state: SandboxState) -> None:
                 return ok()
             path = request.args.get("path")
             return ok(calls=[c for c in state.calls if path is None or c["path"] == path])
+
+    @app.post("/sandbox/follow_users")
+    def follow_users():
+        """Which members have the customer-contact permission: ``{corp_id, userids: [...]}``, or ``null`` for the
+        default (every member who has customers)."""
+        data = _json()
+        with state.lock:
+            corp = state.corp(str(data.get("corp_id")))
+            userids = data.get("userids")
+            corp.follow_users = None if userids is None else _follow_users(corp, userids)
+            return ok(follow_user=corp.follow_user_list())
 
     @app.post("/sandbox/friends")
     def friends():

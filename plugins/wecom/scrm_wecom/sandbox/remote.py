@@ -56,6 +56,11 @@ class SandboxControl:
     def clear_calls(self) -> None:
         self._call("DELETE", "calls")
 
+    def set_follow_users(self, corp_id: str, userids: list[str] | None) -> list[str]:
+        """The members with the customer-contact permission (None: every member who has customers); returns the
+        list ``get_follow_user_list`` answers from now on."""
+        return self._call("POST", "follow_users", {"corp_id": corp_id, "userids": userids})["follow_user"]
+
     def add_friend(self, corp_id: str, userid: str, external_contact: dict[str, Any] | None = None, *,
                    state: str | None = None, half: bool = False,
                    callback: dict[str, Any] | None = None) -> dict[str, Any]:

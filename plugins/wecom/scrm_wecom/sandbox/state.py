@@ -61,6 +61,16 @@ class Corp:
     moment_jobs_held: bool = False  # new add_moment_task jobs stay "creating" until completed by the control API
     group_welcome_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template_id -> template
     join_ways: dict[str, dict[str, Any]] = field(default_factory=dict)  # config_id -> groupchat join way
+    #: members with the customer-contact permission (get_follow_user_list); None: every member who has customers
+    follow_users: list[str] | None = None
+
+    def follow_user_list(self) -> list[str]:
+        """``get_follow_user_list``: the members set by the control API, else every member of the address book
+        (not left) with at least one customer, in address-book order."""
+        if self.follow_users is not None:
+            return list(self.follow_users)
+        with_customers = {f["userid"] for follows in self.follows.values() for f in follows}
+        return [u for u, user in self.users.items() if u in with_customers and int(user.get("status") or 1) != 5]
 
     def friends_of(self, userid: str) -> list[str]:
         return [ext for ext, follows in self.follows.items() if any(f["userid"] == userid for f in follows)]

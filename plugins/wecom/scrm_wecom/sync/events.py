@@ -26,6 +26,7 @@ from scrm.sdk import ChannelAccount, DeliveryStatus, DomainEvent, EventTypes, Me
 from .. import timeline
 from ..accounts import find_account
 from ..welcome.handlers import after_commit
+from . import permission
 from .contacts import ContactApplier
 from .models import Follow, FollowStatus
 from .org import mark_left
@@ -65,6 +66,8 @@ def friend_upserted(session: Session, account: ChannelAccount, payload: dict[str
         if isinstance(payload.get("create_time"), int):
             follow["createtime"] = payload["create_time"]
     ContactApplier(session, account).apply([({"external_userid": ext}, [follow])], publish_event=False)
+    if event_type != "wecom.friend_edited":
+        permission.mark_added(session, account, userid)  # adding a customer needs the customer-contact permission
     welcomed_before_known(session, account, ext, userid)
 
 

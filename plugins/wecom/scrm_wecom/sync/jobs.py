@@ -15,7 +15,7 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, record_config_error
 from ..client import WeComClient, WeComUnavailable
-from . import wecom_tags
+from . import permission, wecom_tags
 from .contacts import ContactApplier
 from .models import Follow, FollowStatus
 from .org import OrgResult, apply_departments, apply_users, department_map, mark_left
@@ -113,26 +113,39 @@ def sync_friend(tenant_id: int, *, account_id: int, external_userid: str) -> Non
 
 @actor(max_retries=0, time_limit=60_000)
 def sync_member(tenant_id: int, *, account_id: int, userid: str) -> None:
-    """Re-read member ``userid`` (``user/get``) into its employee; a member WeCom no longer knows has left."""
+    """Re-read member ``userid`` (``user/get``) into its employee; a member WeCom no longer knows has left. Once the
+    tenant has the customer-contact permission data, the list is read again too (one call for all members), so a
+    member created since the last full sync gets theirs."""
+    follow_users: list[str] | None = None
 
     def fetch(client: WeComClient):
+        nonlocal follow_users
         try:
-            return client.get_user(userid)
+            user = client.get_user(userid)
         except WeChatAPIError as exc:
             if exc.errcode == UNKNOWN_USER:
                 return {}
             raise
+        if read_permission:
+            try:
+                follow_users = client.get_follow_user_list()
+            except WeChatAPIError as exc:
+                log.warning("customer-contact permission not read for member %s: %s", userid, exc)
+        return user
 
     with job_session() as session:
         account = find_account(session, tenant_id, account_id)
         if account is None:
             return
+        read_permission = permission.known(session, tenant_id)
         session.commit()
         user = _guarded(session, account, f"member {userid}", fetch)
         if user == {}:
             mark_left(session, account, userid)
         elif user is not None:
             apply_users(session, account, [user], department_map(session, tenant_id), OrgResult(), complete=False)
+            if follow_users is not None:
+                permission.apply_follow_users(session, account, follow_users)
 
 
 @actor(max_retries=0, time_limit=60_000)

@@ -67,6 +67,9 @@ class SyncMember(TenantScoped, table=True):
     employee_id: int = Field(foreign_key="employee.id", index=True, ondelete="CASCADE")
     userid: str = Field(max_length=64)
     wecom_status: int = Field(default=1, description="WeCom status: 1 active, 2 disabled, 4 not activated, 5 left")
+    contact_permission: bool | None = Field(
+        default=None, description="the customer-contact permission (get_follow_user_list) as last read; None: not "
+                                  "read yet (see sync/permission.py)")
 
 
 class SyncRun(TenantScoped, table=True):

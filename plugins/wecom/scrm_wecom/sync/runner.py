@@ -1,6 +1,7 @@
 """Running a sync of one account: the ``SyncRun`` row (queued → running → done / failed), its progress, its results.
 
-A full sync reads the address book, reconciles corp tags (pushing local tags WeCom lacks first), then reads every
+A full sync reads the address book and the members with the customer-contact permission (one
+``get_follow_user_list`` call, stored per member: ``permission.py``), reconciles corp tags (pushing local tags WeCom lacks first), then reads every
 active member's customers through ``externalcontact/batch/get_by_user`` (``USERS_PER_CALL`` members per cursor walk,
 100 contacts per page) and applies them ``BATCH`` contacts per transaction. No transaction stays open across an HTTP
 call. A member's relations that WeCom no longer lists end (status deleted) once all pages were read.
@@ -20,7 +21,7 @@ from scrm.sdk.wechat import WeChatAPIError
 
 from ..accounts import AccountNotConfigured, find_account, record_config_error
 from ..client import WeComClient, WeComUnavailable
-from . import wecom_tags
+from . import permission, wecom_tags
 from .contacts import ContactApplier, ContactResult, end_follows, group_entries
 from .models import SyncRun
 from .org import fetch_org, sync_org
@@ -156,8 +157,10 @@ def execute(session: Session, platform: Any, run: SyncRun, **client_options: Any
         with client:
             if run.kind == FULL:
                 departments, users = fetch_org(client)
+                follow_users = client.get_follow_user_list()
                 org = sync_org(session, account, departments, users)
-                reporter.save(phase="tags", progress=10, org=org.as_dict())
+                reporter.save(phase="tags", progress=10, org=org.as_dict(),
+                              permission=permission.apply_follow_users(session, account, follow_users))
             reporter.save(tags=_tags(session, client, run.tenant_id), progress=15 if run.kind == FULL else 100,
                           phase="contacts" if run.kind == FULL else "tags")
             if run.kind == FULL:
