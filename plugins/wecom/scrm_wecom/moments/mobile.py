@@ -23,11 +23,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from scrm.sdk import ChannelAccount, audit, channel_accounts, uploads, utcnow
-from scrm.sdk.web import current_tenant, db, platform
-from scrm.sdk.wechat import WeChatAPIError
+from scrm.sdk import audit, uploads, utcnow
+from scrm.sdk.web import current_tenant, db
 
-from ..materials import oauth
+from ..materials import employee_web, oauth
 from ..sync import permission
 from . import appearance, pages, records, service
 from .models import MomentSender, PublishMode, PublishType
@@ -37,31 +36,6 @@ bp = Blueprint("mobile", __name__, url_prefix="/me", template_folder="../templat
 
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
-
-
-def _account(account_id: int | None) -> ChannelAccount:
-    from ..accounts import PLUGIN
-
-    accounts = list(channel_accounts(db(), current_tenant().id, PLUGIN))
-    chosen = next((a for a in accounts if a.id == account_id), None) if account_id else (accounts[0] if accounts
-                                                                                          else None)
-    if chosen is None:
-        abort(404)
-    return chosen
-
-
-def _int(raw) -> int | None:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**31 else None
-
-
-def _client(account: ChannelAccount):
-    from ..client import WeComClient
-
-    return WeComClient.for_account(account, platform())
 
 
 def _signed_in():
@@ -134,29 +108,14 @@ def _refuse(employee, account_id: int, status: int, message: str):
 def home():
     held = oauth.signed_in(db(), current_tenant().id)
     if held is None:
-        account = _account(_int(request.args.get("account")))
-        with _client(account) as client:
-            agent_id = client.agent_id
-        return redirect(oauth.authorize_url(account, url_for(".signed_in", account=account.id, _external=True),
-                                            agent_id))
+        return employee_web.authorize(lambda account_id: url_for(".signed_in", account=account_id, _external=True))
     return _no_permission(held[0]) or _page(*held)
 
 
 @bp.get("/oauth")
 def signed_in():
     """WeCom's answer: the code of a member of the corp (anyone else is refused)."""
-    account = _account(_int(request.args.get("account")))
-    if not oauth.state_ok(request.args.get("state")) or not request.args.get("code"):
-        abort(403)
-    try:
-        with _client(account) as client:
-            userid = oauth.userid_for(client, request.args["code"])
-    except WeChatAPIError:
-        abort(403)
-    employee = oauth.employee_of(db(), current_tenant().id, userid) if userid else None
-    if employee is None:
-        abort(403)
-    oauth.sign_in(current_tenant().id, account.id, employee.id)
+    employee_web.complete_sign_in()
     return redirect(url_for(".home"))
 
 
@@ -216,7 +175,7 @@ def publish():
         if _wants_json():
             return jsonify({"error": "; ".join(errors.values()), "fields": errors}), 422
         return _page(employee, account_id, values=values, errors=errors, status=422)
-    task = service.page_post(db(), tenant_id, account=_account(account_id), text=text, attachment=attachment,
+    task = service.page_post(db(), tenant_id, account=employee_web.account_or_404(account_id), text=text, attachment=attachment,
                              employees=[employee], publish_type=PublishType.PERSONAL,
                              publish_mode=PublishMode.NOW, at=utcnow(), created_by=employee.name)
     _record(employee, "wecom.moments.personal_post", f"moment_task:{task.id}")
