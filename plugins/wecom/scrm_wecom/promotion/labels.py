@@ -17,6 +17,8 @@ ERRORS = {
     "account": _l("Choose a WeCom account."),
     "period": _l("Enter a start date and an end date on or after it."),
     "period_past": _l("The activity must end today or later."),
+    "start_running": _l("The activity has started: its start date can no longer change."),
+    "ended": _l("The activity has ended and can no longer be edited."),
     "employees": _l("Choose active employees and departments of this brand."),
     "no_employees": _l("Choose at least one active employee or department with active employees."),
     "too_many_employees": _l("At most 500 employees per activity."),

@@ -290,24 +290,35 @@ def create(session: Session, client, box, tenant_id: int, values: ActivityValues
         set_cover(session, activity, data.cover)
     for dept_id in values.department_ids:
         session.add(PromotionDepartment(tenant_id=tenant_id, activity_id=activity.id, department_id=dept_id))
+    add_participants(session, client, activity, values.employees)
+    return activity
+
+
+def add_participants(session: Session, client, activity: PromotionActivity,
+                     employees: list[Employee]) -> list[PromotionParticipant]:
+    """A participant per employee of ``employees``: a contact way (scene 2, one employee, a ``pr:`` state) through
+    WeCom for a live-code target, a short link (channel ``wecom``) for a link target. Contact ways already created
+    are deleted again when a later call fails (the exception is raised again; the caller rolls back)."""
     created: list[str] = []
+    rows: list[PromotionParticipant] = []
     try:
-        for employee in values.employees:
-            row = PromotionParticipant(tenant_id=tenant_id, activity_id=activity.id, employee_id=employee.id,
-                                       token=secrets.token_urlsafe(18), state=new_state())
-            if data.target == Target.LIVE_CODE:
+        for employee in employees:
+            row = PromotionParticipant(tenant_id=activity.tenant_id, activity_id=activity.id,
+                                       employee_id=employee.id, token=secrets.token_urlsafe(18), state=new_state())
+            if activity.target == Target.LIVE_CODE:
                 answer = client.add_contact_way(type=1, scene=2, users=[employee.userid], state=row.state,
-                                                remark=data.name[:30], skip_verify=True)
+                                                remark=activity.name[:30], skip_verify=True)
                 row.config_id = str(answer["config_id"])
                 created.append(row.config_id)
                 row.qr_code = str(answer.get("qr_code") or "") or None
             else:
-                link = shortlinks.create(session, tenant_id, activity.link_url, channel="wecom",
+                link = shortlinks.create(session, activity.tenant_id, activity.link_url, channel="wecom",
                                          campaign=f"wecom_promotion:{activity.id}:{employee.id}",
-                                         campaign_label=data.name, created_by="plugin:wecom")
+                                         campaign_label=activity.name, created_by="plugin:wecom")
                 session.flush()
                 row.link_id = link.id
             session.add(row)
+            rows.append(row)
         session.flush()
     except Exception:
         for config_id in created:
@@ -316,7 +327,80 @@ def create(session: Session, client, box, tenant_id: int, values: ActivityValues
             except Exception:  # noqa: BLE001 - best effort: the call that failed is the one reported
                 pass
         raise
-    return activity
+    return rows
+
+
+# -- editing -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditValues:
+    data: ActivityInput
+    starts_at: object
+    ends_at: object
+    new_employees: list[Employee]
+    new_department_ids: list[int]
+
+
+def validate_edit(session: Session, activity: PromotionActivity, data: ActivityInput, today: date,
+                  now=None) -> EditValues:
+    """Check an edit of an activity that has not ended; raises ``PromotionError`` listing every problem (nothing is
+    written). Editable: name, description, the period (the start only before the activity starts; the end today or
+    later), participants (added, never removed: the selection is resolved again, so employees who joined the brand
+    or a chosen department since are added), tags and the cover. The target, standard, reminders and reward stay."""
+    if status(activity, now) == "ended":
+        raise PromotionError({"activity": "ended"})
+    errors: dict[str, str] = {}
+    data.name = (data.name or "").strip()
+    if not data.name or len(data.name) > MAX_NAME:
+        errors["name"] = "name"
+    if len(data.description or "") > 500:
+        errors["description"] = "description"
+    first, _last = period_days(activity)
+    if data.start is None or data.end is None or data.end < data.start:
+        errors["period"] = "period"
+    elif status(activity, now) == "running" and data.start != first:
+        errors["period"] = "start_running"
+    elif data.end < today:
+        errors["period"] = "period_past"
+    from scrm.sdk import Department
+
+    dept_ids = list(dict.fromkeys(data.department_ids))
+    known = set(session.exec(select(Department.id).where(Department.tenant_id == activity.tenant_id,
+                                                         Department.id.in_(dept_ids)))) if dept_ids else set()
+    employees = _employees(session, activity.tenant_id, data) if len(known) == len(dept_ids) else None
+    current = {p.employee_id for p, _e in participants(session, activity)}
+    new = [e for e in employees or [] if e.id not in current]
+    if employees is None:
+        errors["employee_ids"] = "employees"
+    elif len(current) + len(new) > MAX_EMPLOYEES:
+        errors["employee_ids"] = "too_many_employees"
+    data.target = activity.target
+    tag_error = check_tags(session, activity.tenant_id, data)
+    if tag_error:
+        errors["tag_ids"] = tag_error
+    if errors:
+        raise PromotionError(errors)
+    had = set(session.exec(select(PromotionDepartment.department_id).where(
+        PromotionDepartment.tenant_id == activity.tenant_id, PromotionDepartment.activity_id == activity.id)))
+    return EditValues(data, local_midnight(data.start), local_midnight(data.end + timedelta(days=1)), new,
+                      [d for d in dept_ids if d not in had])
+
+
+def apply_edit(session: Session, client, activity: PromotionActivity, values: EditValues) -> list[PromotionParticipant]:
+    """Write a checked edit; returns the participants added (their poster cards are the caller's to send)."""
+    data = values.data
+    activity.name, activity.description = data.name, data.description or ""
+    activity.starts_at, activity.ends_at = values.starts_at, values.ends_at
+    activity.all_employees = activity.all_employees or data.all_employees
+    activity.tag_ids = list(data.tag_ids)
+    session.add(activity)
+    for dept_id in values.new_department_ids:
+        session.add(PromotionDepartment(tenant_id=activity.tenant_id, activity_id=activity.id, department_id=dept_id))
+    if data.cover is not None:
+        set_cover(session, activity, data.cover)
+    session.flush()
+    return add_participants(session, client, activity, values.new_employees)
 
 
 # -- reads -------------------------------------------------------------------------------------------------------------

@@ -35,7 +35,16 @@ from ..messaging.links import page_url, remember_public_url
 from ..messaging.textcards import CardSpec, send_textcard
 from . import service, sms
 from .labels import ERRORS, REWARD_ERRORS, poster_card
-from .models import PromotionActivity, PromotionReward, RemindMode, RewardKind, Standard, Target, WebhookAuth
+from .models import (
+    PromotionActivity,
+    PromotionDepartment,
+    PromotionReward,
+    RemindMode,
+    RewardKind,
+    Standard,
+    Target,
+    WebhookAuth,
+)
 from .public import cover_response, poster_png
 
 bp = Blueprint("promotion", __name__, url_prefix="/promotion", template_folder="../templates")
@@ -156,6 +165,78 @@ def new():
     audit_action("wecom.promotion.create", str(activity.id), name=activity.name)
     db().commit()
     flash(_("Activity created; each employee was sent their poster."))
+    return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
+
+
+def _edit_form(activity: PromotionActivity, values, errors: dict[str, str], status: int = 200):
+    tenant = current_tenant()
+    employees = db().exec(select(Employee).where(Employee.tenant_id == tenant.id,
+                                                 Employee.status == EmployeeStatus.ACTIVE).order_by(Employee.id))
+    departments = db().exec(select(Department).where(Department.tenant_id == tenant.id).order_by(Department.id))
+    taking_part = {p.employee_id for p, _e in service.participants(db(), activity)}
+    return render_template("wecom/promotion/edit.html", activity=activity, values=values, errors=errors,
+                           employees=list(employees), departments=list(departments), taking_part=taking_part,
+                           tags=_tags(), running=service.status(activity) == "running",
+                           cover=service.cover_of(db(), activity)), status
+
+
+def _ended(activity: PromotionActivity):
+    flash(str(ERRORS["ended"]), "error")
+    return redirect(url_for("wecom.promotion.detail", activity_id=activity.id), 303)
+
+
+@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def edit(activity_id: int):
+    """Edit an activity that has not ended (an ended one is read-only): name, description, period, participants
+    (added; new ones get their code or link and their poster card), tags and cover."""
+    activity = _activity_or_404(activity_id)
+    if service.status(activity) == "ended":
+        return _ended(activity)
+    if request.method == "GET":
+        first, last = service.period_days(activity)
+        departments = list(db().exec(select(PromotionDepartment.department_id).where(
+            PromotionDepartment.tenant_id == activity.tenant_id, PromotionDepartment.activity_id == activity.id)))
+        values = service.ActivityInput(
+            name=activity.name, account_id=activity.account_id, start=first, end=last,
+            description=activity.description, all_employees=activity.all_employees, department_ids=departments,
+            employee_ids=[p.employee_id for p, _e in service.participants(db(), activity)],
+            tag_ids=list(activity.tag_ids))
+        return _edit_form(activity, values, {})
+    form = request.form
+    data = service.ActivityInput(
+        name=form.get("name", ""), account_id=activity.account_id, start=_date("start"), end=_date("end"),
+        employee_ids=_ints("employee_ids"), department_ids=_ints("department_ids"),
+        all_employees=form.get("all_employees") == "1", description=form.get("description", "").strip(),
+        tag_ids=_ints("tag_ids"))
+    cover_error = _cover(data)
+    try:
+        values = service.validate_edit(db(), activity, data, local_today())
+    except service.PromotionError as exc:
+        if "activity" in exc.fields:
+            return _ended(activity)
+        errors = {k: str(ERRORS[v]) for k, v in exc.fields.items()}
+        if cover_error:
+            errors["cover"] = cover_error
+        return _edit_form(activity, data, errors, 422)
+    if cover_error:
+        return _edit_form(activity, data, {"cover": cover_error}, 422)
+    account = db().get(ChannelAccount, activity.account_id)
+    try:
+        with WeComClient.for_account(account, platform()) as client:
+            added = service.apply_edit(db(), client, activity, values)
+    except (WeChatAPIError, WeComUnavailable, AccountNotConfigured) as exc:
+        db().rollback()
+        activity = _activity_or_404(activity_id)
+        return _edit_form(activity, data, {"employee_ids": _("WeCom refused the request: %(message)s",
+                                                             message=str(exc))}, 502)
+    remember_public_url(db(), account, request.url_root)
+    for participant in added:
+        service.send_poster(db(), activity, participant)
+    audit_action("wecom.promotion.edit", str(activity.id), name=activity.name, added=len(added))
+    db().commit()
+    flash(_("Activity saved; %(num)s employees were added and sent their posters.", num=len(added)) if added
+          else _("Activity saved."))
     return redirect(url_for("wecom.promotion.detail", activity_id=activity.id))
 
 
