@@ -45,6 +45,8 @@ PAGES = [
     ("wecom-masssend", "/wecom/masssend/", DESKTOP, False),
     ("wecom-sop", "/wecom/sop/", DESKTOP, False),
     ("wecom-moments", "/wecom/moments/", DESKTOP, False),
+    ("wecom-moments-new", "/wecom/moments/new", DESKTOP, False),
+    ("wecom-moments-settings", "/wecom/moments/settings", DESKTOP, False),
     ("wecom-promotion", "/wecom/promotion/", DESKTOP, False),
     ("plugins", "/plugins", DESKTOP, False),
     ("calendar", "/calendar", DESKTOP, False),
@@ -66,6 +68,7 @@ PAGES = [
     ("phone-oa-messages", "/official_account/messages/", PHONE, False),
     ("phone-wecom-masssend", "/wecom/masssend/", PHONE, False),
     ("phone-wecom-sop", "/wecom/sop/", PHONE, False),
+    ("phone-wecom-moments", "/wecom/moments/", PHONE, False),
 ]
 
 
