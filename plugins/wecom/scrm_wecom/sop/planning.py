@@ -129,8 +129,9 @@ def plan_customers(session: Session, tenant_id: int, trigger: str, customer_ids:
 
 def plan_binding(session: Session, rule: SopRule, binding: SopBinding) -> int:
     owner = session.exec(select(GroupChat.owner_employee_id).where(GroupChat.id == binding.group_chat_id)).first()
+    # the key holds day 0, so a restarted cycle or a group moved back to a rule is planned again
     return plan(session, rule, [(None, binding.group_chat_id, owner)], binding.joined_at,
-                f"b{binding.id}")
+                f"b{binding.id}.{binding.joined_at:%Y%m%d%H%M%S%f}")
 
 
 # -- the periodic triggers: a date field and a fixed schedule ---------------------------------------------------------

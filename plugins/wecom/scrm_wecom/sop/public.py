@@ -8,7 +8,7 @@
 * ``POST /<task>/done``: finishes the to-do without sending.
 
 The chat's customer must be the to-do's (409 otherwise), a task of another employee or tenant is 404, a sidebar
-session of another tenant is 403.
+session of another tenant is 403. The employee's group SOP page (:mod:`.groups_mobile`) is nested here.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from scrm.sdk import format_local
 from scrm.sdk.web import current_tenant, db
 
 from ..materials.public import _customer_id, _employee, _send_material
-from . import quick_replies
+from . import groups_mobile, quick_replies
 
 bp = Blueprint("sop", __name__, url_prefix="/sidebar/sop", template_folder="../templates")
+bp.register_blueprint(groups_mobile.bp)  # the employee's group SOP page: ``…/sidebar/sop/groups``
 
 
 def _external_userid() -> str:

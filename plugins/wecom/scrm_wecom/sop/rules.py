@@ -292,6 +292,47 @@ def bind_groups(session: Session, rule: SopRule, group_ids: list[int]) -> int:
     return joined
 
 
+def locked_binding(session: Session, tenant_id: int, group_id: int) -> SopBinding | None:
+    """The binding of the tenant's group ``group_id``, locked for this transaction (``FOR UPDATE`` on PostgreSQL:
+    two changes of the same group wait for each other, so the second sees the first's tasks and cancels them)."""
+    return session.exec(select(SopBinding).where(SopBinding.tenant_id == tenant_id,
+                                                 SopBinding.group_chat_id == group_id).with_for_update()).first()
+
+
+def move_group(session: Session, group: GroupChat, rule: SopRule) -> SopBinding:
+    """An employee moves their group to the enabled group rule ``rule`` of the same brand (spec §2.7.2, §4.7 rule 3):
+    the same path as an operator's binding (:func:`bind_groups`): the old rule's pending tasks for the group are
+    cancelled, day 0 is now and the new rule's nodes are planned."""
+    if rule.tenant_id != group.tenant_id or rule.kind != RuleKind.GROUP or rule.status != RuleStatus.ON:
+        raise RuleError({"rule": str(_l("Choose an enabled group SOP rule of this brand."))})
+    current = locked_binding(session, group.tenant_id, group.id)
+    if current is not None and current.rule_id == rule.id:
+        raise RuleError({"rule": str(_l("The group chat is already in this rule."))})
+    bind_groups(session, rule, [group.id])
+    return locked_binding(session, group.tenant_id, group.id)
+
+
+def restart_group(session: Session, group: GroupChat) -> SopBinding:
+    """Restart the group's rule cycle (规则周期, decision): day 0 becomes now, the pending tasks of the current cycle
+    are cancelled and the rule's nodes are planned again from "join day". Only for an enabled rule whose trigger is
+    the group joining it (a fixed-schedule rule follows its schedule, not the join day)."""
+    binding = locked_binding(session, group.tenant_id, group.id)
+    if binding is None:
+        raise RuleError({"group": str(_l("The group chat is in no group SOP rule."))})
+    rule = session.get(SopRule, binding.rule_id)
+    if rule.status != RuleStatus.ON:
+        raise RuleError({"group": str(_l("The group's rule is not enabled: its cycle cannot be restarted."))})
+    if rule.trigger != Trigger.GROUP_BOUND:
+        raise RuleError({"group": str(_l("The group's rule runs on a fixed schedule: it has no cycle to restart."))})
+    cancel_pending(session, rule.id, group.id)
+    binding.joined_at = utcnow()
+    session.add(binding)
+    session.flush()
+    plan_binding(session, rule, binding)
+    ensure_schedule(session, rule.tenant_id)
+    return binding
+
+
 def unbind_group(session: Session, rule: SopRule, group_id: int) -> bool:
     binding = session.exec(select(SopBinding).where(SopBinding.rule_id == rule.id,
                                                     SopBinding.group_chat_id == group_id)).first()
