@@ -96,8 +96,12 @@ def test_a_claimed_reward_is_not_posted_by_a_second_run(db, platform, world, sta
     add_friend(db, platform, world, participant(db, activity, world.employees["zhangsan"]), "wmLily")
     [reward] = rewards(db, activity)
     now = utcnow()
-    assert webhook._claim(db, reward, now)  # another run holds it
-    assert not webhook._claim(db, reward, now)
+    from scrm_wecom.promotion import due
+    from scrm_wecom.promotion.models import RewardKind
+
+    [held] = due.claimed(db, world.tenant.id, RewardKind.WEBHOOK, now, 10)  # another run holds it
+    assert held.reward.id == reward.id
+    assert list(due.claimed(db, world.tenant.id, RewardKind.WEBHOOK, now, 10)) == []
     assert run_job(db, platform, world.tenant.id, now=now) == 0 and server.calls == []
 
 

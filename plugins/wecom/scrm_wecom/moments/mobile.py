@@ -148,15 +148,23 @@ def save_look():
     return redirect(url_for(".home"))
 
 
+def _may_publish():
+    """``(employee, account id, None)``, or a refusal as the third item when the employee lacks the customer-contact
+    permission or the brand has mobile publishing off (403)."""
+    employee, account_id = _signed_in()
+    refused = _no_permission(employee)
+    if refused is None and not appearance.mobile_publish_on(db(), current_tenant().id):
+        refused = _refuse(employee, account_id, 403, str(appearance.PublishingOff.message))
+    return employee, account_id, refused
+
+
 @bp.post("/posts")
 def publish():
     """A personal post on the employee's page (spec §3.1: publish type personal; 403 while publishing is off)."""
-    employee, account_id = _signed_in()
-    if (refused := _no_permission(employee)) is not None:
+    employee, account_id, refused = _may_publish()
+    if refused is not None:
         return refused
     tenant_id = current_tenant().id
-    if not appearance.mobile_publish_on(db(), tenant_id):
-        return _refuse(employee, account_id, 403, str(appearance.PublishingOff.message))
     form = request.form
     material_ids = [int(v) for v in form.getlist("material_ids") if v.strip().isdigit()]
     values = {"text": form.get("text", ""), "link_title": form.get("link_title", ""),
@@ -189,12 +197,10 @@ def publish():
 @bp.post("/posts/<int:task_id>/delete")
 def delete(task_id: int):
     """Delete one of the employee's own personal posts (spec §4.1 rule 6; 403 while publishing is off)."""
-    employee, account_id = _signed_in()
-    if (refused := _no_permission(employee)) is not None:
+    employee, account_id, refused = _may_publish()
+    if refused is not None:
         return refused
     tenant_id = current_tenant().id
-    if not appearance.mobile_publish_on(db(), tenant_id):
-        return _refuse(employee, account_id, 403, str(appearance.PublishingOff.message))
     task = service.get(db(), tenant_id, task_id)
     mine = task is not None and db().exec(select(MomentSender.id).where(
         MomentSender.task_id == task.id, MomentSender.employee_id == employee.id)).first() is not None

@@ -22,9 +22,6 @@ The reward row is the durable state, moved by the promotion job:
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from scrm.sdk import (
@@ -41,11 +38,11 @@ from scrm.sdk import (
     utcnow,
 )
 
-from .models import PromotionActivity, PromotionParticipant, PromotionReward, RewardKind, RewardStatus
+from .due import claimed
+from .models import PromotionReward, RewardKind, RewardStatus
 
 CODE = "code"
 FILLED = (CODE, "employee_name", "customer_nickname", "company_name")
-LEASE = timedelta(seconds=60)
 DONE = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 LOST = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 
@@ -68,15 +65,6 @@ def choice(session: Session, tenant, key: str | None) -> MessageTemplate | None:
 def values_for(tenant: Tenant, employee: Employee, reward: PromotionReward) -> dict[str, str]:
     return {CODE: reward.code, "employee_name": employee.name, "customer_nickname": employee.name,
             "company_name": tenant.name}
-
-
-def _claim(session: Session, reward: PromotionReward, now) -> bool:
-    result = session.execute(update(PromotionReward).where(
-        PromotionReward.id == reward.id, PromotionReward.status == RewardStatus.PENDING,
-        PromotionReward.delivery_id.is_(None), PromotionReward.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE))
-    session.commit()
-    return result.rowcount == 1
 
 
 def _mobile(employee: Employee | None) -> str | None:
@@ -114,19 +102,10 @@ def send_due(session: Session, tenant_id: int, now=None, limit: int = 100) -> in
     Commits per reward (the send job goes out at that commit)."""
     now = now or utcnow()
     settle(session, tenant_id)
-    due = list(session.exec(select(PromotionReward).where(
-        PromotionReward.tenant_id == tenant_id, PromotionReward.kind == RewardKind.SMS,
-        PromotionReward.status == RewardStatus.PENDING, PromotionReward.delivery_id.is_(None),
-        PromotionReward.next_attempt_at <= now).order_by(PromotionReward.id).limit(limit)))
     tenant = session.get(Tenant, tenant_id)
     handed = 0
-    for reward in due:
-        if not _claim(session, reward, now):
-            continue
-        session.refresh(reward)
-        activity = session.get(PromotionActivity, reward.activity_id)
-        participant = session.get(PromotionParticipant, reward.participant_id)
-        employee = session.get(Employee, participant.employee_id)
+    for due in claimed(session, tenant_id, RewardKind.SMS, now, limit, PromotionReward.delivery_id.is_(None)):
+        reward, activity, employee = due.reward, due.activity, due.employee
         template = choice(session, tenant, activity.sms_template)
         mobile = _mobile(employee)
         if template is None:

@@ -25,11 +25,11 @@ import time
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from scrm.sdk import Employee, utcnow
 
+from .due import claimed
 from .models import (
     PromotionActivity,
     PromotionParticipant,
@@ -41,7 +41,6 @@ from .models import (
 
 MAX_ATTEMPTS = 8
 TIMEOUT = 10.0
-LEASE = timedelta(seconds=60)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -74,29 +73,12 @@ def headers_for(activity: PromotionActivity, credentials: dict, body: bytes, cli
     return headers
 
 
-def _claim(session: Session, reward: PromotionReward, now) -> bool:
-    result = session.execute(update(PromotionReward).where(
-        PromotionReward.id == reward.id, PromotionReward.status == RewardStatus.PENDING,
-        PromotionReward.next_attempt_at <= now).values(next_attempt_at=now + LEASE))
-    session.commit()
-    return result.rowcount == 1
-
-
 def deliver_due(session: Session, box, tenant_id: int, now=None, limit: int = 100) -> int:
     """Post every due pending webhook reward of ``tenant_id``; returns how many were sent. Commits per reward."""
     now = now or utcnow()
-    due = list(session.exec(select(PromotionReward).where(
-        PromotionReward.tenant_id == tenant_id, PromotionReward.kind == RewardKind.WEBHOOK,
-        PromotionReward.status == RewardStatus.PENDING,
-        PromotionReward.next_attempt_at <= now).order_by(PromotionReward.id).limit(limit)))
     sent = 0
-    for reward in due:
-        if not _claim(session, reward, now):
-            continue
-        session.refresh(reward)
-        activity = session.get(PromotionActivity, reward.activity_id)
-        participant = session.get(PromotionParticipant, reward.participant_id)
-        employee = session.get(Employee, participant.employee_id)
+    for due in claimed(session, tenant_id, RewardKind.WEBHOOK, now, limit):
+        reward, activity, participant, employee = due.reward, due.activity, due.participant, due.employee
         body = body_of(activity, participant, employee, reward)
         error = ""
         try:
