@@ -41,9 +41,11 @@ def test_an_operator_adds_a_keyword_rule_in_chinese_on_a_phone(page, db, tenant,
     assert page.locator("h1").inner_text() == "新建关键词规则"
     assert no_horizontal_scroll(page)
     assert page.is_visible("textarea[name=reply_text]")
-    assert not page.is_visible("select[name=material_image]")  # the panels of other types are hidden
+    # the panels of other types are hidden by the page script once it runs (bounded wait)
+    page.wait_for_selector("select[name=material_image]", state="hidden", timeout=5_000)
     page.check("input[name=reply_type][value=image]")
-    assert page.is_visible("select[name=material_image]") and not page.is_visible("textarea[name=reply_text]")
+    page.wait_for_selector("select[name=material_image]", state="visible", timeout=5_000)
+    assert not page.is_visible("textarea[name=reply_text]")
     page.check("input[name=reply_type][value=text]")
 
     page.fill("input[name=name]", "会员日活动")
